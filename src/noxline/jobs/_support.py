@@ -1,0 +1,76 @@
+"""What several jobs share: their reports folder, tee-to-report runs, and installing the built wheel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from contextlib import suppress
+from pathlib import Path
+
+import nox
+
+from noxline.config import Settings
+from noxline.dist import Dist, verified_dist
+
+#: Marker in a venv naming the wheel (by sha256) installed there, so a reused venv is never stale.
+_WHEEL_MARKER = "noxline-wheel.sha256"
+
+
+def reports_dir(settings: Settings, job: str) -> Path:
+    """Create and return the absolute reports folder of ``job``."""
+    path = settings.project_dir / settings.reports_for(job)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_to_report(
+    session: nox.Session,
+    report: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    external: bool = False,
+) -> None:
+    """Run a command in the session, saving its output to ``report`` and echoing it to the log.
+
+    The output is echoed even when the command fails, so a job log always shows the findings.
+    """
+    try:
+        with report.open("w", encoding="utf-8") as stream:
+            session.run(
+                *args, stdout=stream, stderr=subprocess.STDOUT, env=env, external=external
+            )
+    finally:
+        with suppress(FileNotFoundError):
+            sys.stdout.write(report.read_text(encoding="utf-8"))
+            sys.stdout.flush()
+
+
+def uses_uv(session: nox.Session) -> bool:
+    """True when the session's venv was made by uv (which installs with ``uv pip``, not pip)."""
+    return session.venv_backend == "uv"
+
+
+def built_dist(settings: Settings) -> Dist:
+    """The verified ``dist/`` of this project."""
+    return verified_dist(settings.project_dir / settings.dist_dir, settings.name)
+
+
+def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
+    """Install the built wheel (and ``requirements``) so the session tests exactly what was built.
+
+    Under ``-R``/``--no-install`` nox skips installs in a reused venv; the project's own wheel is then
+    still refreshed when the venv holds another build, because testing a stale wheel proves nothing.
+    """
+    wheel = str(dist.wheel.path)
+    session.install(wheel, *requirements)
+    marker = Path(str(getattr(session.virtualenv, "location", ""))) / _WHEEL_MARKER
+    if marker.is_file() and marker.read_text(encoding="utf-8") == dist.wheel.sha256:
+        return
+    # Same version number, other contents (a local rebuild): force the reinstall. nox skips this run
+    # under --install-only, and then the marker stays stale until the run step refreshes the wheel.
+    if uses_uv(session):
+        refresh: tuple[str, ...] = ("uv", "pip", "install", "--no-deps", "--reinstall")
+    else:
+        refresh = ("python", "-m", "pip", "install", "--no-deps", "--force-reinstall")
+    if session.run(*refresh, wheel, silent=True, external=True) is not None:
+        marker.write_text(dist.wheel.sha256, encoding="utf-8")

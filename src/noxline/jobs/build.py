@@ -1,0 +1,65 @@
+"""The ``build`` job: sdist and wheel, byte-reproducible, checked, with ``dist/SHA256SUMS``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import nox
+
+from noxline.config import Settings
+from noxline.dist import write_sums
+from noxline.errors import NoxlineError
+from noxline.jobs._support import built_dist, reports_dir, run_to_report, uses_uv
+
+REQUIREMENTS = ("build>=1.2", "twine>=6", "check-wheel-contents>=0.6")
+
+
+def source_date_epoch(settings: Settings) -> str:
+    """Commit time of HEAD, so two builds of one commit are byte-identical."""
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"],
+            cwd=settings.project_dir,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise NoxlineError(
+            f"cannot read the last commit's time for a reproducible build ({error}): "
+            "build from a git checkout with at least one commit"
+        ) from None
+    return result.stdout.strip()
+
+
+def run(session: nox.Session, settings: Settings) -> None:
+    """Session body: clean dist/, build, check, checksum."""
+    session.install(*REQUIREMENTS)
+    dist_dir = settings.project_dir / settings.dist_dir
+    shutil.rmtree(dist_dir, ignore_errors=True)
+    # build's own installer for the isolated build env: uv when the session has it, else pip.
+    installer = ("--installer", "uv") if uses_uv(session) else ()
+    session.run(
+        "python",
+        "-m",
+        "build",
+        *installer,
+        "--outdir",
+        str(dist_dir),
+        str(settings.project_dir),
+        env={"SOURCE_DATE_EPOCH": source_date_epoch(settings)},
+    )
+    files = sorted(str(path) for path in dist_dir.iterdir())
+    reports = reports_dir(settings, "build")
+    run_to_report(session, reports / "twine-check.txt", "twine", "check", "--strict", *files)
+    wheels = [name for name in files if name.endswith(".whl")]
+    run_to_report(session, reports / "check-wheel-contents.txt", "check-wheel-contents", *wheels)
+    sums = write_sums(dist_dir)
+    dist = built_dist(settings)
+    if str(dist.version) != settings.base_version and dist.version.public != settings.base_version:
+        session.warn(
+            f"built version {dist.version} differs from pyproject.toml's {settings.base_version}"
+        )
+    shutil.copy(sums, reports / sums.name)
+    session.log(f"built {dist.wheel.path.name} and {dist.sdist.path.name}; checksums in {sums}")

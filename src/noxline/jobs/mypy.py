@@ -1,0 +1,37 @@
+"""The ``mypy`` job: type checks with text, HTML and GitLab Code Quality reports."""
+
+from __future__ import annotations
+
+import nox
+
+from noxline.config import Settings
+from noxline.jobs._support import reports_dir, run_to_report
+
+REQUIREMENTS = ("mypy>=1.8", "lxml>=5", "mypy-gitlab-code-quality>=1.1")
+
+# mypy-gitlab-code-quality reads mypy's text output; feed it the saved report file.
+_TO_CODE_QUALITY = (
+    "import json, sys; from mypy_gitlab_code_quality import generate_report; "
+    "lines = map(str.rstrip, open(sys.argv[1], encoding='utf-8')); "
+    "json.dump(generate_report(lines), open(sys.argv[2], 'w', encoding='utf-8'), indent=2)"
+)
+
+
+def run(session: nox.Session, settings: Settings) -> None:
+    """Session body: mypy over the lint paths with the project's own mypy config."""
+    session.install(*REQUIREMENTS, *settings.runtime_requirements, *settings.test_requirements)
+    reports = reports_dir(settings, "mypy")
+    text = reports / "mypy.txt"
+    try:
+        run_to_report(
+            session,
+            text,
+            "mypy",
+            "--html-report",
+            str(reports / "html"),
+            "--show-error-codes",
+            *settings.lint_paths,
+            *session.posargs,
+        )
+    finally:
+        session.run("python", "-c", _TO_CODE_QUALITY, str(text), str(reports / "codequality.json"))

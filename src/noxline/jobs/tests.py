@@ -1,0 +1,95 @@
+"""The ``tests`` job: the project's unit tests against the installed wheel, under branch coverage.
+
+Coverage measures the package by import name (``source_pkgs``) wherever it is installed and maps
+``*/site-packages/<pkg>`` back to the source folder when combining (coveragepy issue 1280), so the
+HTML, Cobertura and terminal reports point at the files a developer edits.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import nox
+import tomlkit
+
+from noxline.config import Settings
+from noxline.errors import NoxlineError
+from noxline.jobs._support import built_dist, install_wheel, reports_dir
+
+COVERAGE = "coverage[toml]>=7.4"
+RUNNER_REQUIREMENTS = {"unittest": ("unittest-xml-reporting>=3.2",), "pytest": ("pytest>=7",)}
+
+
+def coverage_config(settings: Settings, reports: Path) -> Path:
+    """Write a coverage config: the project's own ``[tool.coverage]`` plus what this job needs."""
+    data = tomllib.loads((settings.project_dir / "pyproject.toml").read_text(encoding="utf-8"))
+    config: dict[str, Any] = data.get("tool", {}).get("coverage", {})
+    run = dict(config.get("run", {}))
+    run.pop("source", None)  # source_pkgs replaces it: measure the package wherever it is installed
+    run.update(
+        branch=True,
+        parallel=True,
+        source_pkgs=[settings.package],
+        data_file=str(reports / ".coverage"),
+        relative_files=True,
+    )
+    source = settings.source_dir.as_posix()
+    paths = {"source": [source, f"*/site-packages/{settings.package}"]}
+    report = dict(config.get("report", {}))
+    report.update(fail_under=settings.coverage_fail_under, skip_empty=True)
+    html = {"directory": str(reports / "html"), "skip_covered": True, "skip_empty": True}
+    xml = {"output": str(reports / "coverage.xml")}
+    merged = {"tool": {"coverage": config | {"run": run, "paths": paths, "report": report}}}
+    merged["tool"]["coverage"].update(html=html, xml=xml)
+    target = reports / "coverage.toml"
+    target.write_text(tomlkit.dumps(merged), encoding="utf-8")
+    return target
+
+
+def test_command(settings: Settings, reports: Path) -> tuple[str, ...]:
+    """The test runner's command line, writing JUnit XML into the reports folder."""
+    tests = str(settings.project_dir / settings.tests_dir)
+    junit = str(reports / "junit.xml")
+    if settings.test_runner == "pytest":
+        # importlib mode leaves sys.path alone, so the source tree cannot shadow the wheel.
+        return ("-m", "pytest", "--import-mode=importlib", f"--junitxml={junit}", tests)
+    top = str(settings.project_dir)
+    if settings.source_dir.parts[0] != "src":
+        # Flat layout: the project root would put the source package ahead of the wheel.
+        top = tests
+    return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", tests, "-t", top)
+
+
+def run(session: nox.Session, settings: Settings) -> None:
+    """Session body: install wheel and test tools, run the tests, write the coverage reports."""
+    if not (settings.project_dir / settings.tests_dir).is_dir():
+        raise NoxlineError(
+            f"no tests folder {settings.tests_dir}/ in {settings.project_dir}: "
+            "add your tests there or set tests-dir in [tool.noxline]"
+        )
+    dist = built_dist(settings)
+    requirements = (COVERAGE, *RUNNER_REQUIREMENTS[settings.test_runner], *settings.test_requirements)
+    install_wheel(session, dist, *requirements)
+    reports = reports_dir(settings, "tests")
+    for old in reports.glob(".coverage*"):
+        old.unlink()
+    rcfile = f"--rcfile={coverage_config(settings, reports)}"
+    # PYTHONSAFEPATH keeps `-m` from putting the working directory (the source tree) on sys.path.
+    env = {"PYTHONSAFEPATH": "1"}
+    try:
+        session.run(
+            "coverage",
+            "run",
+            rcfile,
+            *test_command(settings, reports),
+            *settings.test_args,
+            *session.posargs,
+            env=env,
+        )
+    finally:
+        session.run("coverage", "combine", "--keep", rcfile, success_codes=[0, 1])
+        session.run("coverage", "html", rcfile, success_codes=[0, 2])
+        session.run("coverage", "xml", rcfile, success_codes=[0, 2])
+    session.run("coverage", "report", rcfile, "--precision=1")

@@ -1,0 +1,72 @@
+"""Turns the pipeline definition and the job bodies into nox sessions.
+
+Each job becomes a session of the same name whose ``requires=`` are the job's ``needs``, so locally
+``nox -s publish`` first builds and tests the tree; a CI job, which receives its prerequisites as
+artifacts, runs ``nox --no-dependencies -s <job>`` instead (see :meth:`noxline.pipeline.Job.command`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import nox
+
+from noxline.config import Settings, load_settings
+from noxline.errors import NoxlineError
+from noxline.jobs import EXTRA_SESSIONS, JOBS, JobBody
+from noxline.pipeline import Job, define
+
+#: uv first (fast), virtualenv where uv is missing.
+VENV_BACKEND = "uv|virtualenv"
+
+
+def register(settings: Settings | None = None) -> Settings:
+    """Register the pipeline's sessions (and ``format``) with nox; return the settings used.
+
+    Call it from a project's ``noxfile.py``; nox runs the noxfile in the project's root folder.
+    """
+    settings = settings or load_settings(Path.cwd())
+    # Compile bytecode at install time: where PYTHONDONTWRITEBYTECODE is set, tools would otherwise
+    # recompile on every run (pylint about 2x slower warm).
+    os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+    for job in define(settings).jobs:
+        _register_job(job, JOBS[job.name], settings)
+    for name, (description, body) in EXTRA_SESSIONS.items():
+        nox.session(
+            _session_body(body, settings, description),
+            name=name,
+            python=settings.python or None,
+            venv_backend=VENV_BACKEND,
+            default=False,
+        )
+    return settings
+
+
+def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
+    """Register one job's session."""
+    nox.session(
+        _session_body(body, settings, job.description),
+        name=job.name,
+        python=(settings.python or None) if job.uses_venv else None,
+        venv_backend=VENV_BACKEND if job.uses_venv else "none",
+        # wheel-install proves the wheel installs into a fresh venv, so it never reuses one.
+        reuse_venv=False if job.name == "wheel-install" else None,
+        requires=list(job.needs),
+        tags=[job.stage, "pipeline"],
+    )
+
+
+def _session_body(body: JobBody, settings: Settings, description: str) -> nox.Session:
+    """Wrap a job body as a nox session function that ends bad input with one clear message."""
+
+    @functools.wraps(body)
+    def session_function(session: nox.Session) -> None:
+        try:
+            body(session, settings)
+        except NoxlineError as error:
+            session.error(str(error))
+
+    session_function.__doc__ = description
+    return session_function  # type: ignore[return-value]
