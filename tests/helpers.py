@@ -1,0 +1,139 @@
+"""Shared test helpers: a real pypiserver on 127.0.0.1, fixture projects in git repos, running nox."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO_ROOT = Path(__file__).parent.parent
+
+#: Environment for git in tests: no user config, a fixed identity.
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+#: CI variables of the machine running the tests must not leak into the project under test.
+CI_VARIABLES = ("CI", "GITLAB_CI", "CI_COMMIT_TAG", "CI_COMMIT_REF_NAME", "CI_PIPELINE_ID",
+                "CI_COMMIT_REF_PROTECTED", "CI_JOB_TOKEN", "CI_API_V4_URL", "CI_PROJECT_ID",
+                "TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL", "TWINE_REPOSITORY")
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` with the test identity; return its stdout."""
+    env = os.environ | GIT_ENV
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def make_project(tmp_path: Path, fixture: str = "minilib", tag: str | None = None) -> Path:
+    """Copy a fixture project into a fresh git repo with one commit (and ``tag``)."""
+    project = tmp_path / fixture
+    shutil.copytree(FIXTURES / fixture, project, ignore=shutil.ignore_patterns("__pycache__"))
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "initial")
+    if tag:
+        git(project, "tag", tag)
+    return project
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test process environment without CI/twine variables, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}
+    env.update(GIT_ENV)
+    env.update(extra)
+    return env
+
+
+def run_nox(project: Path, *args: str, env: Mapping[str, str] | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run nox (from this test environment, where noxline is installed) in ``project``."""
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", *args],
+        cwd=project,
+        env=dict(env) if env is not None else clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"nox {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class PackageIndex:
+    """A running pypiserver: upload URL, simple-index URL, credentials and its package folder."""
+
+    url: str
+    username: str
+    password: str
+    packages: Path
+
+    @property
+    def simple_url(self) -> str:
+        """The PEP 503 simple index."""
+        return self.url.rstrip("/") + "/simple/"
+
+
+@contextmanager
+def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex]:
+    """Start pypiserver on 127.0.0.1 with upload auth; stop it on exit."""
+    from passlib.apache import HtpasswdFile  # pylint: disable=import-outside-toplevel
+
+    packages = root / "packages"
+    packages.mkdir(parents=True, exist_ok=True)
+    password = password or secrets.token_urlsafe(16)
+    htpasswd = HtpasswdFile(str(root / "htpasswd"), new=True)
+    htpasswd.set_password("uploader", password)
+    htpasswd.save()
+    port = free_port()
+    server = subprocess.Popen(  # pylint: disable=consider-using-with
+        [shutil.which("pypi-server") or "pypi-server", "run", "-i", "127.0.0.1", "-p", str(port),
+         "-P", str(root / "htpasswd"), "-a", "update", str(packages)],
+        stdout=subprocess.DEVNULL,
+        stderr=(root / "pypiserver.log").open("w"),
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "simple/", timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "pypiserver did not start: " + (root / "pypiserver.log").read_text()
+                    ) from None
+                time.sleep(0.1)
+        yield PackageIndex(url=url, username="uploader", password=password, packages=packages)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

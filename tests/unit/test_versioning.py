@@ -1,0 +1,571 @@
+"""Tests for noxline.versioning against real, throwaway git repositories."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from noxline.errors import VersionError
+from noxline.versioning import (
+    DEFAULT_RELEASE_PATTERN,
+    ReleaseKind,
+    VersionDecision,
+    check_release_protected,
+    decide_version,
+)
+
+R, RH, PRE, DEV = (
+    ReleaseKind.RELEASE,
+    ReleaseKind.REHEARSAL,
+    ReleaseKind.PRERELEASE,
+    ReleaseKind.DEV,
+)
+
+_CI_VARS = (
+    "CI_PIPELINE_ID",
+    "CI_COMMIT_REF_NAME",
+    "CI_COMMIT_TAG",
+    "GITLAB_CI",
+    "CI_MERGE_REQUEST_IID",
+    "CI_COMMIT_REF_PROTECTED",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Make git ignore the developer's config and never find a repository above tmp_path."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.invalid")
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` and return stdout; fail the test loudly if git fails."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"git {args}: {done.stderr}"
+    return done.stdout
+
+
+def make_repo(path: Path, steps: list[str]) -> Path:
+    """Build a repo from steps: ``c`` commit, ``t:NAME`` tag, ``a:NAME`` annotated tag,
+    ``b:NAME`` new branch (checked out), ``co:NAME`` checkout, ``m:NAME`` merge --no-ff."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    for number, step in enumerate(steps):
+        op, _, name = step.partition(":")
+        if op == "c":
+            git(path, "commit", "-q", "--allow-empty", "-m", f"commit {number}")
+        elif op == "t":
+            git(path, "tag", name)
+        elif op == "a":
+            git(path, "tag", "-a", "-m", f"tag {name}", name)
+        elif op == "b":
+            git(path, "checkout", "-q", "-b", name)
+        elif op == "co":
+            git(path, "checkout", "-q", name)
+        elif op == "m":
+            git(path, "merge", "-q", "--no-ff", "-m", f"merge {name}", name)
+        else:  # pragma: no cover - a typo in a test table
+            raise AssertionError(f"unknown step {step!r}")
+    return path
+
+
+def gitlab(**extra: str) -> dict[str, str]:
+    """A GitLab branch-pipeline environment, overridable per case."""
+    env = {
+        "GITLAB_CI": "true",
+        "CI_PIPELINE_ID": "4242",
+        "CI_COMMIT_REF_NAME": "main",
+        "CI_COMMIT_REF_PROTECTED": "true",
+    }
+    env.update(extra)
+    return {key: value for key, value in env.items() if value != "<unset>"}
+
+
+def tag_pipeline(tag: str, **extra: str) -> dict[str, str]:
+    """A GitLab tag-pipeline environment for ``tag``."""
+    return gitlab(CI_COMMIT_TAG=tag, CI_COMMIT_REF_NAME=tag, **extra)
+
+
+@dataclass
+class Case:
+    """One row of the version table."""
+
+    steps: list[str]
+    env: dict[str, str]
+    version: str
+    kind: ReleaseKind
+    source: str
+    tag: str | None = None
+    protected: bool | None = None
+    base: str = "0.1.0"
+    pattern: str = DEFAULT_RELEASE_PATTERN
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+TAGGED = ["c", "t:1.2.3"]
+CASES = {
+    # --- tag pipelines: the tag name decides -----------------------------------------------
+    "ci-release-tag": Case(TAGGED, tag_pipeline("1.2.3"), "1.2.3", R, "tag 1.2.3", "1.2.3", True),
+    "ci-release-tag-normalised": Case(
+        ["c", "t:01.02.3"], tag_pipeline("01.02.3"), "1.2.3", R, "tag 01.02.3", "01.02.3", True
+    ),
+    "ci-release-tag-unprotected": Case(
+        TAGGED,
+        tag_pipeline("1.2.3", CI_COMMIT_REF_PROTECTED="false"),
+        "1.2.3",
+        R,
+        "tag 1.2.3",
+        "1.2.3",
+        False,
+    ),
+    "ci-dryrun-tag": Case(
+        ["c", "t:1.2.3-dryrun"],
+        tag_pipeline("1.2.3-dryrun"),
+        "1.2.3",
+        RH,
+        "tag 1.2.3-dryrun",
+        "1.2.3-dryrun",
+        True,
+    ),
+    "ci-rc-tag": Case(
+        ["c", "t:1.2.3rc1"],
+        tag_pipeline("1.2.3rc1"),
+        "1.2.3rc1",
+        PRE,
+        "tag 1.2.3rc1",
+        "1.2.3rc1",
+        True,
+    ),
+    "ci-rc-dotted-normalised": Case(
+        ["c", "t:1.2.3-rc.1"],
+        tag_pipeline("1.2.3-rc.1"),
+        "1.2.3rc1",
+        PRE,
+        "tag 1.2.3-rc.1",
+        "1.2.3-rc.1",
+        True,
+    ),
+    "ci-alpha-normalised": Case(
+        ["c", "t:1.2.3-alpha.2"],
+        tag_pipeline("1.2.3-alpha.2"),
+        "1.2.3a2",
+        PRE,
+        "tag 1.2.3-alpha.2",
+        "1.2.3-alpha.2",
+        True,
+    ),
+    "ci-beta-normalised": Case(
+        ["c", "t:1.2.3.beta3"],
+        tag_pipeline("1.2.3.beta3"),
+        "1.2.3b3",
+        PRE,
+        "tag 1.2.3.beta3",
+        "1.2.3.beta3",
+        True,
+    ),
+    "ci-custom-pattern-v-prefix": Case(
+        ["c", "t:v1.2.3"],
+        tag_pipeline("v1.2.3"),
+        "1.2.3",
+        R,
+        "tag v1.2.3",
+        "v1.2.3",
+        True,
+        pattern=r"^v[0-9]+\.[0-9]+\.[0-9]+$",
+    ),
+    "ci-custom-pattern-plain-tag-is-dev": Case(
+        ["c", "t:v1.0.0", "c", "t:1.2.3"],
+        tag_pipeline("1.2.3", CI_PIPELINE_ID="3"),
+        "1.0.1.dev3",
+        DEV,
+        "tag 1.2.3 (pipeline 3)",
+        None,
+        True,
+        pattern=r"^v[0-9]+\.[0-9]+\.[0-9]+$",
+    ),
+    "ci-other-tag-is-dev": Case(
+        ["c", "t:1.2.3", "c", "t:v-foo"],
+        tag_pipeline("v-foo", CI_PIPELINE_ID="11"),
+        "1.2.4.dev11",
+        DEV,
+        "tag v-foo (pipeline 11)",
+        None,
+        True,
+    ),
+    "ci-dev-tag-is-dev": Case(
+        ["c", "t:1.2.3", "c", "t:1.3.0.dev1"],
+        tag_pipeline("1.3.0.dev1", CI_PIPELINE_ID="12"),
+        "1.2.4.dev12",
+        DEV,
+        "tag 1.3.0.dev1 (pipeline 12)",
+        None,
+        True,
+    ),
+    # --- branch and MR pipelines: always dev ---------------------------------------------------
+    "ci-branch-after-tag": Case(
+        ["c", "t:1.2.3", "c"],
+        gitlab(),
+        "1.2.4.dev4242",
+        DEV,
+        "branch main (pipeline 4242)",
+        None,
+        True,
+    ),
+    "ci-pyproject-ahead-of-tag": Case(
+        ["c", "t:1.2.3", "c"],
+        gitlab(CI_PIPELINE_ID="9"),
+        "3.0.0.dev9",
+        DEV,
+        "branch main (pipeline 9)",
+        None,
+        True,
+        base="3.0.0",
+    ),
+    "ci-pyproject-equal-to-tag": Case(
+        ["c", "t:1.2.3", "c"],
+        gitlab(CI_PIPELINE_ID="9"),
+        "1.2.4.dev9",
+        DEV,
+        "branch main (pipeline 9)",
+        None,
+        True,
+        base="1.2.3",
+    ),
+    "ci-pyproject-prerelease-uses-release-part": Case(
+        ["c"],
+        gitlab(CI_PIPELINE_ID="9"),
+        "2.0.0.dev9",
+        DEV,
+        "branch main (pipeline 9)",
+        None,
+        True,
+        base="2.0.0rc1",
+    ),
+    "ci-no-tag": Case(
+        ["c", "c"],
+        gitlab(CI_PIPELINE_ID="5"),
+        "0.1.0.dev5",
+        DEV,
+        "branch main (pipeline 5)",
+        None,
+        True,
+    ),
+    "ci-branch-named-like-version-is-not-release": Case(
+        ["c", "t:1.2.3", "b:1.2.3"],
+        gitlab(CI_COMMIT_REF_NAME="1.2.3", CI_PIPELINE_ID="7", CI_COMMIT_REF_PROTECTED="false"),
+        "1.2.4.dev7",
+        DEV,
+        "branch 1.2.3 (pipeline 7)",
+        None,
+        False,
+    ),
+    "ci-branch-at-release-tag-is-dev": Case(
+        TAGGED,
+        gitlab(CI_PIPELINE_ID="8"),
+        "1.2.4.dev8",
+        DEV,
+        "branch main (pipeline 8)",
+        None,
+        True,
+    ),
+    "ci-versions-compared-numerically": Case(
+        ["c", "t:1.9.0", "c", "t:1.10.0", "c"],
+        gitlab(CI_PIPELINE_ID="2"),
+        "1.10.1.dev2",
+        DEV,
+        "branch main (pipeline 2)",
+        None,
+        True,
+    ),
+    "ci-prerelease-and-dryrun-tags-not-latest": Case(
+        ["c", "t:1.2.3", "c", "t:1.3.0rc1", "c", "t:1.2.4-dryrun", "c"],
+        gitlab(CI_PIPELINE_ID="8"),
+        "1.2.4.dev8",
+        DEV,
+        "branch main (pipeline 8)",
+        None,
+        True,
+    ),
+    "ci-unreachable-tag-ignored": Case(
+        ["c", "t:1.0.0", "b:other", "c", "t:2.0.0", "co:main", "c"],
+        gitlab(CI_PIPELINE_ID="6"),
+        "1.0.1.dev6",
+        DEV,
+        "branch main (pipeline 6)",
+        None,
+        True,
+    ),
+    "ci-merged-branch-tag-counts": Case(
+        ["c", "t:1.0.0", "b:maint", "c", "t:1.5.0", "co:main", "c", "m:maint"],
+        gitlab(CI_PIPELINE_ID="6"),
+        "1.5.1.dev6",
+        DEV,
+        "branch main (pipeline 6)",
+        None,
+        True,
+    ),
+    "ci-merge-request": Case(
+        ["c", "t:1.2.3", "c"],
+        gitlab(CI_MERGE_REQUEST_IID="12", CI_PIPELINE_ID="3", CI_COMMIT_REF_PROTECTED="false"),
+        "1.2.4.dev3",
+        DEV,
+        "merge request !12 (pipeline 3)",
+        None,
+        False,
+    ),
+    "gitlab-ci-local-at-tag-is-dev": Case(
+        TAGGED,
+        gitlab(GITLAB_CI="false", CI_PIPELINE_ID="77", CI_COMMIT_REF_PROTECTED="<unset>"),
+        "1.2.4.dev77",
+        DEV,
+        "branch main (pipeline 77)",
+        None,
+        None,
+    ),
+    "ci-without-pipeline-id-counts-commits": Case(
+        ["c", "t:1.2.3", "c", "c"],
+        {"CI_COMMIT_REF_NAME": "main"},
+        "1.2.4.dev2",
+        DEV,
+        "branch main (git: 2 commits since 1.2.3)",
+    ),
+    # --- outside CI: git decides ----------------------------------------------------------------
+    "local-at-release-tag": Case(TAGGED, {}, "1.2.3", R, "tag 1.2.3", "1.2.3"),
+    "local-at-annotated-tag": Case(["c", "a:1.2.3"], {}, "1.2.3", R, "tag 1.2.3", "1.2.3"),
+    "local-after-tag": Case(
+        ["c", "t:1.2.3", "c", "c", "c"], {}, "1.2.4.dev3", DEV, "git: 3 commits since 1.2.3"
+    ),
+    "local-one-commit-after-annotated-tag": Case(
+        ["c", "a:1.2.3", "c"], {}, "1.2.4.dev1", DEV, "git: 1 commit since 1.2.3"
+    ),
+    "local-no-tag": Case(["c", "c"], {}, "0.1.0.dev2", DEV, "git: 2 commits, no release tag yet"),
+    "local-at-dryrun-tag": Case(
+        ["c", "t:1.2.3-dryrun"], {}, "1.2.3", RH, "tag 1.2.3-dryrun", "1.2.3-dryrun"
+    ),
+    "local-at-rc-tag": Case(
+        ["c", "t:1.2.3-rc.2"], {}, "1.2.3rc2", PRE, "tag 1.2.3-rc.2", "1.2.3-rc.2"
+    ),
+    "local-release-beats-dryrun-at-head": Case(
+        ["c", "t:1.2.3-dryrun", "t:1.2.3"], {}, "1.2.3", R, "tag 1.2.3", "1.2.3"
+    ),
+    "local-after-prerelease-tag": Case(
+        ["c", "t:1.2.3", "c", "t:1.3.0rc1", "c"],
+        {},
+        "1.2.4.dev2",
+        DEV,
+        "git: 2 commits since 1.2.3",
+    ),
+    "local-tag-and-branch-same-name": Case(
+        ["c", "t:1.2.3", "b:1.2.3", "c"], {}, "1.2.4.dev1", DEV, "git: 1 commit since 1.2.3"
+    ),
+    "local-ignores-other-tag-at-head": Case(
+        ["c", "t:1.2.3", "c", "t:v-foo"], {}, "1.2.4.dev1", DEV, "git: 1 commit since 1.2.3"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_version_table(tmp_path: Path, case: Case) -> None:
+    repo = make_repo(tmp_path / "repo", case.steps)
+    decision = decide_version(
+        repo, base_version=case.base, release_pattern=case.pattern, env=case.env
+    )
+    assert decision == VersionDecision(
+        version=case.version,
+        kind=case.kind,
+        source=case.source,
+        tag=case.tag,
+        protected=case.protected,
+    )
+
+
+def test_defaults_to_os_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo", ["c", "t:1.2.3", "c"])
+    for name in _CI_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CI_PIPELINE_ID", "31")
+    monkeypatch.setenv("CI_COMMIT_REF_NAME", "main")
+    decision = decide_version(repo, base_version="0.1.0")
+    assert (decision.version, decision.kind) == ("1.2.4.dev31", DEV)
+
+
+def test_tag_pipeline_does_not_need_git(tmp_path: Path) -> None:
+    # With GIT_STRATEGY: none there is no checkout, but the tag name is enough for a release.
+    decision = decide_version(tmp_path, base_version="0.1.0", env=tag_pipeline("2.0.0"))
+    assert (decision.version, decision.kind, decision.tag) == ("2.0.0", R, "2.0.0")
+
+
+# --- shallow clones -------------------------------------------------------------------------
+
+
+def shallow_clone(tmp_path: Path, steps: list[str], depth: int) -> Path:
+    """Clone a repo built from ``steps`` with ``--depth``, as GitLab's GIT_DEPTH does."""
+    origin = make_repo(tmp_path / "origin", steps)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", str(depth), origin.as_uri(), str(clone))
+    assert git(clone, "rev-parse", "--is-shallow-repository").strip() == "true"
+    return clone
+
+
+@pytest.mark.parametrize("env", [gitlab(), {}], ids=["ci", "local"])
+def test_shallow_clone_without_reachable_tag_is_refused(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    clone = shallow_clone(tmp_path, ["c", "t:1.2.3", "c", "c"], depth=1)
+    with pytest.raises(VersionError, match="shallow") as caught:
+        decide_version(clone, base_version="0.1.0", env=env)
+    assert "GIT_DEPTH: 0" in str(caught.value)
+    assert "git fetch --unshallow --tags" in str(caught.value)
+
+
+def test_shallow_clone_with_tag_and_complete_range_is_trusted(tmp_path: Path) -> None:
+    clone = shallow_clone(tmp_path, ["c", "c", "t:1.2.3", "c"], depth=2)
+    decision = decide_version(clone, base_version="0.1.0", env={})
+    assert (decision.version, decision.source) == ("1.2.4.dev1", "git: 1 commit since 1.2.3")
+
+
+# main: c0 -> c1 (tag 1.2.3) -> merge of feat (c0 -> f1 -> f2 -> f3); depth 2 cuts feat's history.
+MERGED_FEATURE = ["c", "b:feat", "c", "c", "c", "co:main", "c", "t:1.2.3", "m:feat"]
+
+
+def test_shallow_clone_with_cut_range_refuses_commit_count(tmp_path: Path) -> None:
+    clone = shallow_clone(tmp_path, MERGED_FEATURE, depth=2)
+    with pytest.raises(VersionError, match="shallow clone missing part of the history"):
+        decide_version(clone, base_version="0.1.0", env={})
+
+
+def test_shallow_clone_in_ci_only_needs_the_tag(tmp_path: Path) -> None:
+    clone = shallow_clone(tmp_path, MERGED_FEATURE, depth=2)
+    decision = decide_version(clone, base_version="0.1.0", env=gitlab(CI_PIPELINE_ID="50"))
+    assert decision.version == "1.2.4.dev50"
+
+
+# --- refused inputs and environments ----------------------------------------------------------
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(VersionError, match="not inside a git work tree") as caught:
+        decide_version(plain, base_version="0.1.0", env=gitlab())
+    assert str(plain) in str(caught.value)
+    assert "GIT_STRATEGY: none" in str(caught.value)
+
+
+def test_repository_without_commits(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", [])
+    with pytest.raises(VersionError, match="no commits yet"):
+        decide_version(repo, base_version="0.1.0", env={})
+
+
+def test_git_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo", ["c"])
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    with pytest.raises(VersionError, match="git was not found on PATH"):
+        decide_version(repo, base_version="0.1.0", env={})
+
+
+@pytest.mark.parametrize("pipeline_id", ["abc", "4_2", "-1", " 42", "1.5"])
+def test_bad_pipeline_id(tmp_path: Path, pipeline_id: str) -> None:
+    repo = make_repo(tmp_path / "repo", ["c"])
+    with pytest.raises(VersionError, match="CI_PIPELINE_ID") as caught:
+        decide_version(repo, base_version="0.1.0", env=gitlab(CI_PIPELINE_ID=pipeline_id))
+    assert repr(pipeline_id) in str(caught.value)
+
+
+def test_bad_base_version(tmp_path: Path) -> None:
+    with pytest.raises(VersionError, match="'one.two' in pyproject.toml is not a valid PEP 440"):
+        decide_version(tmp_path, base_version="one.two", env=tag_pipeline("1.2.3"))
+
+
+def test_bad_release_pattern(tmp_path: Path) -> None:
+    with pytest.raises(VersionError, match=r"release pattern '\[0-9' is not a valid regular"):
+        decide_version(
+            tmp_path, base_version="0.1.0", release_pattern="[0-9", env=tag_pipeline("1.2.3")
+        )
+
+
+@pytest.mark.parametrize("tag", ["release-x", "1.2.3.dev4", "1.2.3+local"])
+def test_pattern_matching_unpublishable_tag_is_refused(tmp_path: Path, tag: str) -> None:
+    with pytest.raises(VersionError, match=re.escape(f"tag '{tag}' matches")) as caught:
+        decide_version(
+            tmp_path, base_version="0.1.0", release_pattern=r"^\S+$", env=tag_pipeline(tag)
+        )
+    assert "[tool.noxline]" in str(caught.value)
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "publish_prereleases", "expected"),
+    [
+        (R, False, True),
+        (R, True, True),
+        (PRE, False, False),
+        (PRE, True, True),
+        (RH, True, False),
+        (DEV, True, False),
+    ],
+)
+def test_uploads(kind: ReleaseKind, publish_prereleases: bool, expected: bool) -> None:
+    decision = VersionDecision("1.2.3", kind, "tag 1.2.3", "1.2.3", True)
+    assert decision.uploads(publish_prereleases=publish_prereleases) is expected
+
+
+def test_uploads_defaults_to_no_prereleases() -> None:
+    decision = VersionDecision("1.2.3rc1", PRE, "tag 1.2.3rc1", "1.2.3rc1", True)
+    assert decision.uploads() is False
+
+
+# --- protected tags -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "env", "allow", "refused"),
+    [
+        (R, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, False, True),
+        (R, {"GITLAB_CI": "true"}, False, True),
+        (PRE, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, False, True),
+        (R, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, True, False),
+        (R, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "true"}, False, False),
+        (RH, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, False, False),
+        (DEV, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, False, False),
+        (R, {"GITLAB_CI": "false", "CI_COMMIT_REF_PROTECTED": "false"}, False, False),
+        (R, {}, False, False),
+    ],
+    ids=[
+        "release-unprotected",
+        "release-protection-unknown",
+        "prerelease-unprotected",
+        "release-unprotected-allowed",
+        "release-protected",
+        "rehearsal-unchecked",
+        "dev-unchecked",
+        "gitlab-ci-local-unchecked",
+        "outside-ci-unchecked",
+    ],
+)
+def test_check_release_protected(
+    kind: ReleaseKind, env: dict[str, str], allow: bool, refused: bool
+) -> None:
+    decision = VersionDecision("1.2.3", kind, "tag 1.2.3", "1.2.3", False)
+    if refused:
+        with pytest.raises(VersionError, match="tag 1.2.3 is not protected") as caught:
+            check_release_protected(decision, env, allow_unprotected=allow)
+        message = str(caught.value)
+        assert "Settings > Repository > Protected tags" in message
+        assert "allow-unprotected-tags = true" in message
+        assert "[tool.noxline]" in message
+    else:
+        assert check_release_protected(decision, env, allow_unprotected=allow) is None
