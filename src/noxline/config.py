@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from noxline.errors import ConfigError
 from noxline.project import find_package, read_metadata, read_pyproject
+from noxline.versioning import DEFAULT_RELEASE_PATTERN
 
-DEFAULT_RELEASE_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 TestRunner = Literal["unittest", "pytest"]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import nox
@@ -35,19 +36,17 @@ def register(settings: Settings | None = None) -> Settings:
         _register_job(job, JOBS[job.name], settings)
     for name, (description, body) in EXTRA_SESSIONS.items():
         nox.session(
-            _session_body(body, settings, description),
             name=name,
             python=settings.python or None,
             venv_backend=VENV_BACKEND,
             default=False,
-        )
+        )(_session_body(body, settings, description))
     return settings
 
 
 def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
     """Register one job's session."""
     nox.session(
-        _session_body(body, settings, job.description),
         name=job.name,
         python=(settings.python or None) if job.uses_venv else None,
         venv_backend=VENV_BACKEND if job.uses_venv else "none",
@@ -55,10 +54,12 @@ def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
         reuse_venv=False if job.name == "wheel-install" else None,
         requires=list(job.needs),
         tags=[job.stage, "pipeline"],
-    )
+    )(_session_body(body, settings, job.description))
 
 
-def _session_body(body: JobBody, settings: Settings, description: str) -> nox.Session:
+def _session_body(
+    body: JobBody, settings: Settings, description: str
+) -> Callable[[nox.Session], None]:
     """Wrap a job body as a nox session function that ends bad input with one clear message."""
 
     @functools.wraps(body)
@@ -69,4 +70,4 @@ def _session_body(body: JobBody, settings: Settings, description: str) -> nox.Se
             session.error(str(error))
 
     session_function.__doc__ = description
-    return session_function  # type: ignore[return-value]
+    return session_function
