@@ -29,9 +29,21 @@ GIT_ENV = {
 }
 
 #: CI variables of the machine running the tests must not leak into the project under test.
-CI_VARIABLES = ("CI", "GITLAB_CI", "CI_COMMIT_TAG", "CI_COMMIT_REF_NAME", "CI_PIPELINE_ID",
-                "CI_COMMIT_REF_PROTECTED", "CI_JOB_TOKEN", "CI_API_V4_URL", "CI_PROJECT_ID",
-                "TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL", "TWINE_REPOSITORY")
+CI_VARIABLES = (
+    "CI",
+    "GITLAB_CI",
+    "CI_COMMIT_TAG",
+    "CI_COMMIT_REF_NAME",
+    "CI_PIPELINE_ID",
+    "CI_COMMIT_REF_PROTECTED",
+    "CI_JOB_TOKEN",
+    "CI_API_V4_URL",
+    "CI_PROJECT_ID",
+    "TWINE_USERNAME",
+    "TWINE_PASSWORD",
+    "TWINE_REPOSITORY_URL",
+    "TWINE_REPOSITORY",
+)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -62,8 +74,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_nox(project: Path, *args: str, env: Mapping[str, str] | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_nox(
+    project: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run nox (from this test environment, where noxline is installed) in ``project``."""
     result = subprocess.run(
         [sys.executable, "-m", "nox", *args],
@@ -115,8 +128,19 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
     htpasswd.save()
     port = free_port()
     server = subprocess.Popen(  # pylint: disable=consider-using-with
-        [shutil.which("pypi-server") or "pypi-server", "run", "-i", "127.0.0.1", "-p", str(port),
-         "-P", str(root / "htpasswd"), "-a", "update", str(packages)],
+        [
+            shutil.which("pypi-server") or "pypi-server",
+            "run",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-P",
+            str(root / "htpasswd"),
+            "-a",
+            "update",
+            str(packages),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=(root / "pypiserver.log").open("w"),
     )

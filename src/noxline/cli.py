@@ -1,5 +1,8 @@
 """The ``noxline`` command: version | init | gitlab-ci | run. A thin shell over the library."""
 
+# Each subcommand imports its module when it runs, so one broken piece cannot break the others.
+# pylint: disable=import-outside-toplevel
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +18,7 @@ from noxline.errors import NoxlineError
 
 def _version(args: argparse.Namespace) -> int:
     """Print (and with --write, write) the computed version."""
-    # Imported here: the version job module imports nox, which the other commands need not load.
-    from noxline.jobs.version import compute, write_version  # pylint: disable=import-outside-toplevel
+    from noxline.jobs.version import compute, write_version
 
     settings = load_settings(args.project_dir)
     decision = compute(settings)
@@ -32,7 +34,7 @@ def _version(args: argparse.Namespace) -> int:
 
 def _gitlab_ci(args: argparse.Namespace) -> int:
     """Render .gitlab-ci.yml, or check the file on disk for drift."""
-    from noxline import gitlab  # pylint: disable=import-outside-toplevel
+    from noxline import gitlab
 
     settings = load_settings(args.project_dir)
     target = Path(args.project_dir) / args.output
@@ -41,7 +43,8 @@ def _gitlab_ci(args: argparse.Namespace) -> int:
         if diff:
             sys.stdout.write(diff)
             print(
-                f"{target} differs from the pipeline definition: run `noxline gitlab-ci` to regenerate it",
+                f"{target} differs from the pipeline definition: "
+                "run `noxline gitlab-ci` to regenerate it",
                 file=sys.stderr,
             )
             return 1
@@ -57,14 +60,14 @@ def _gitlab_ci(args: argparse.Namespace) -> int:
 
 def _init(args: argparse.Namespace) -> int:
     """Adopt noxline in an existing project."""
-    from noxline import adopt  # pylint: disable=import-outside-toplevel
+    from noxline import adopt
 
     return adopt.init(Path(args.project_dir), force=args.force)
 
 
 def _run(args: argparse.Namespace) -> int:
     """Run the pipeline locally with GitLab's semantics."""
-    from noxline import runner  # pylint: disable=import-outside-toplevel
+    from noxline import runner
 
     settings = load_settings(args.project_dir)
     return runner.run(settings, jobs=args.jobs, parallel=args.jobs_limit or os.cpu_count() or 1)
@@ -80,23 +83,31 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     version = commands.add_parser("version", help="print the PEP 440 version of this checkout")
-    version.add_argument("--write", action="store_true", help="write it to pyproject.toml and VERSION")
+    version.add_argument(
+        "--write", action="store_true", help="write it to pyproject.toml and VERSION"
+    )
     version.add_argument("--explain", action="store_true", help="say which rule gave the version")
     version.set_defaults(handler=_version)
 
-    init = commands.add_parser("init", help="adopt noxline: noxfile, [tool.noxline], .gitlab-ci.yml")
+    init = commands.add_parser(
+        "init", help="adopt noxline: noxfile, [tool.noxline], .gitlab-ci.yml"
+    )
     init.add_argument("--force", action="store_true", help="overwrite files that differ")
     init.set_defaults(handler=_init)
 
     gitlab = commands.add_parser("gitlab-ci", help="generate .gitlab-ci.yml from the pipeline")
-    gitlab.add_argument("--check", action="store_true", help="exit 1 with a diff if the file drifted")
+    gitlab.add_argument(
+        "--check", action="store_true", help="exit 1 with a diff if the file drifted"
+    )
     gitlab.add_argument("--stdout", action="store_true", help="print instead of writing")
     gitlab.add_argument("--output", default=".gitlab-ci.yml", help="file to write or check")
     gitlab.set_defaults(handler=_gitlab_ci)
 
     run = commands.add_parser("run", help="run the pipeline locally, parallel as GitLab would")
     run.add_argument("jobs", nargs="*", help="jobs to run, with what they need (default: all)")
-    run.add_argument("-j", dest="jobs_limit", type=int, default=0, help="parallel jobs (default: cores)")
+    run.add_argument(
+        "-j", dest="jobs_limit", type=int, default=0, help="parallel jobs (default: cores)"
+    )
     run.set_defaults(handler=_run)
     return parser
 

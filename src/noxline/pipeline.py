@@ -174,7 +174,12 @@ def define(settings: Settings) -> Pipeline:
             name="publish",
             stage="publish",
             description="Upload the checked dist/ files for a release; a dry run otherwise",
-            needs=("build", "wheel-install", "tests", *(c for c in CHECKS if c in settings.blocking)),
+            needs=(
+                "build",
+                "wheel-install",
+                "tests",
+                *(c for c in CHECKS if c in settings.blocking),
+            ),
             reports_dir=reports("publish"),
             interruptible=False,
             resource_group="publish",

@@ -29,5 +29,8 @@ JOBS: dict[str, JobBody] = {
 
 #: Sessions that are not pipeline jobs: developer conveniences.
 EXTRA_SESSIONS: dict[str, tuple[str, JobBody]] = {
-    "format": ("Reformat the code with black (fixing what the black job reports)", black.format_code),
+    "format": (
+        "Reformat the code with black (fixing what the black job reports)",
+        black.format_code,
+    ),
 }

@@ -36,9 +36,7 @@ def run_to_report(
     """
     try:
         with report.open("w", encoding="utf-8") as stream:
-            session.run(
-                *args, stdout=stream, stderr=subprocess.STDOUT, env=env, external=external
-            )
+            session.run(*args, stdout=stream, stderr=subprocess.STDOUT, env=env, external=external)
     finally:
         with suppress(FileNotFoundError):
             sys.stdout.write(report.read_text(encoding="utf-8"))

@@ -1,0 +1,114 @@
+"""The noxline command: version printing and writing, and one clear message for bad input."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from noxline.cli import main
+from tests.unit._projects import write_project
+
+#: A GitLab tag pipeline for release 1.2.3, as the version rules see it.
+TAG_PIPELINE = {"CI_COMMIT_TAG": "1.2.3", "CI_COMMIT_REF_NAME": "1.2.3", "CI_PIPELINE_ID": "77"}
+
+
+def _ci(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
+    """Set GitLab variables for the test, clearing ones the machine may have."""
+    for name in ("CI", "GITLAB_CI", "CI_COMMIT_TAG", "CI_COMMIT_REF_NAME", "CI_PIPELINE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_version_prints_the_release_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At a release tag pipeline, `noxline version` prints the tag and writes nothing."""
+    project = write_project(tmp_path, git=True)
+    before = (project / "pyproject.toml").read_text(encoding="utf-8")
+    _ci(monkeypatch, TAG_PIPELINE)
+    assert main(["-C", str(project), "version"]) == 0
+    assert capsys.readouterr().out == "1.2.3\n"
+    assert (project / "pyproject.toml").read_text(encoding="utf-8") == before
+
+
+def test_version_write_keeps_the_toml_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--write changes only the version string: comments and layout stay."""
+    project = write_project(tmp_path, git=True)
+    _ci(monkeypatch, TAG_PIPELINE)
+    assert main(["-C", str(project), "version", "--write", "--explain"]) == 0
+    assert capsys.readouterr().out.startswith("1.2.3 (release, from tag 1.2.3)")
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'version = "1.2.3"  # the version noxline rewrites' in text
+    assert (project / "src/tiny_lib/VERSION").read_text(encoding="utf-8") == "1.2.3\n"
+
+
+def test_version_on_a_branch_is_a_dev_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A branch pipeline gets <pyproject version>.dev<pipeline id>."""
+    project = write_project(tmp_path, git=True)
+    _ci(monkeypatch, {"CI_COMMIT_REF_NAME": "1.2.3", "CI_PIPELINE_ID": "5"})
+    assert main(["-C", str(project), "version"]) == 0
+    assert capsys.readouterr().out == "0.3.0.dev5\n"
+
+
+def test_poetry_metadata_version_is_written_under_tool_poetry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Projects that keep their metadata in [tool.poetry] get the version written there."""
+    (tmp_path / "src" / "legacy").mkdir(parents=True)
+    (tmp_path / "src" / "legacy" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.poetry]\nname = "legacy"\nversion = "1.0.0"\n', encoding="utf-8"
+    )
+    _ci(monkeypatch, TAG_PIPELINE)
+    assert main(["-C", str(tmp_path), "version", "--write"]) == 0
+    text = (tmp_path / "pyproject.toml").read_text(encoding="utf-8")
+    assert text == '[tool.poetry]\nname = "legacy"\nversion = "1.2.3"\n'
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "message"),
+    [
+        (None, "no pyproject.toml in"),
+        ("[tool.noxline]\ncoverage-fail-undr = 3\n", "unknown key 'coverage-fail-undr'"),
+        ("[tool.noxline]\ncoverage-fail-under = 'high'\n", "coverage-fail-under = 'high' is not"),
+        ("[tool.noxline]\ncoverage-fail-under = 300\n", "must be between 0 and 100"),
+        ("[tool.noxline]\ntest-runner = 'nose'\n", "one of 'unittest', 'pytest'"),
+        ("[tool.noxline]\nblocking = 'mypy'\n", "blocking = 'mypy' is not a list of strings"),
+        ("[tool.noxline]\nrelease-pattern = '('\n", "is not a regular expression"),
+        ("[tool.noxline\n", "is not valid TOML"),
+    ],
+)
+def test_bad_settings_end_with_one_message(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    pyproject: str | None,
+    message: str,
+) -> None:
+    """A malformed [tool.noxline] exits 2 with one line naming the key, no traceback."""
+    if pyproject is not None:
+        write_project(tmp_path, extra=pyproject)
+    assert main(["-C", str(tmp_path), "version"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("noxline: error: ")
+    assert message in error
+    assert "Traceback" not in error
+    assert len(error.strip().splitlines()) == 1
+
+
+def test_not_a_git_checkout_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Outside CI and outside git, the version cannot be computed: the message says so."""
+    project = write_project(tmp_path)
+    _ci(monkeypatch, {})
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    assert main(["-C", str(project), "version"]) == 2
+    assert "git" in capsys.readouterr().err
+    assert os.environ.get("CI_COMMIT_TAG") is None

@@ -1,0 +1,56 @@
+"""Registration: the nine job sessions plus format, chained by requires=, with the uv backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import nox
+import pytest
+from nox import registry as nox_registry
+
+from noxline.config import load_settings, replace
+from noxline.pipeline import define
+from noxline.sessions import VENV_BACKEND, register
+from tests.unit._projects import write_project
+
+
+@pytest.fixture(name="registry")
+def registry_fixture() -> Iterator[dict[str, object]]:
+    """nox's session registry, emptied before and restored after the test."""
+    # nox keeps one module-level registry; the test owns it while it runs.
+    registry = nox_registry._REGISTRY  # pylint: disable=protected-access
+    saved = dict(registry)
+    registry.clear()
+    yield registry  # type: ignore[misc]
+    registry.clear()
+    registry.update(saved)
+
+
+def test_register_makes_every_job_a_session(
+    tmp_path: Path, registry: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """register() reads ./pyproject.toml and registers one session per job, plus format."""
+    monkeypatch.chdir(write_project(tmp_path))
+    settings = register()
+    assert settings.package == "tiny_lib"
+    names = list(registry)
+    assert names == [*define(settings).names, "format"]
+    assert os.environ["UV_COMPILE_BYTECODE"] == "1"
+
+
+def test_sessions_carry_the_pipeline_facts(tmp_path: Path, registry: dict[str, object]) -> None:
+    """requires= follows needs; venv backends, reuse and defaults are as documented."""
+    settings = replace(load_settings(write_project(tmp_path)), blocking=("mypy",))
+    register(settings)
+    sessions: dict[str, nox._decorators.Func] = registry  # type: ignore[assignment]
+    assert sessions["publish"].requires == ["build", "wheel-install", "tests", "mypy"]
+    assert sessions["build"].requires == ["version"]
+    assert sessions["black"].requires == []
+    assert sessions["version"].venv_backend == "none"
+    assert sessions["tests"].venv_backend == VENV_BACKEND
+    assert sessions["wheel-install"].reuse_venv is False
+    assert sessions["format"].default is False
+    assert sessions["tests"].tags == ["test", "pipeline"]
+    assert sessions["tests"].__doc__ == define(settings).job("tests").description
