@@ -28,7 +28,12 @@ def register(settings: Settings | None = None) -> Settings:
 
     Call it from a project's ``noxfile.py``; nox runs the noxfile in the project's root folder.
     """
-    settings = settings or load_settings(Path.cwd())
+    if settings is None:
+        try:
+            settings = load_settings(Path.cwd())
+        except NoxlineError as error:
+            # Bad settings stop nox before any session, with one line instead of a traceback.
+            raise SystemExit(f"noxline: error: {error}") from None
     # Compile bytecode at install time: where PYTHONDONTWRITEBYTECODE is set, tools would otherwise
     # recompile on every run (pylint about 2x slower warm).
     os.environ.setdefault("UV_COMPILE_BYTECODE", "1")

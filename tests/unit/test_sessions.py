@@ -54,3 +54,14 @@ def test_sessions_carry_the_pipeline_facts(tmp_path: Path, registry: dict[str, o
     assert sessions["format"].default is False
     assert sessions["tests"].tags == ["test", "pipeline"]
     assert sessions["tests"].__doc__ == define(settings).job("tests").description
+
+
+def test_bad_settings_exit_with_one_line(
+    tmp_path: Path, registry: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A malformed [tool.noxline] ends nox's noxfile loading with one line, no session registered."""
+    monkeypatch.chdir(write_project(tmp_path, extra="[tool.noxline]\ntests-dir = 3\n"))
+    with pytest.raises(SystemExit) as stop:
+        register()
+    assert str(stop.value) == "noxline: error: [tool.noxline] tests-dir = 3 is not a non-empty path; fix that key in pyproject.toml"
+    assert not registry

@@ -1,0 +1,121 @@
+"""The sessions run for real through nox on the minilib fixture (poetry-core, src layout, unittest)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tests.helpers import git, make_project, run_nox
+
+NINE = ("version", "build", "wheel-install", "tests", "pylint", "black", "mypy", "docstr", "publish")
+
+
+def test_nox_lists_the_nine_sessions_and_format(tmp_path: Path) -> None:
+    """`nox -l` in an adopting project shows the pipeline's sessions, in stage order."""
+    listing = run_nox(make_project(tmp_path), "-l").stdout
+    listed = [line.split()[1] for line in listing.splitlines() if line[:2] in ("* ", "- ")]
+    assert tuple(listed[:9]) == NINE
+    assert "format" in listed[9:]
+
+
+def test_version_build_makes_verifiable_reproducible_dist(tmp_path: Path) -> None:
+    """`nox -s version build` at tag 1.2.3: wheel + sdist + SHA256SUMS that sha256sum -c accepts.
+
+    Building the same commit again gives byte-identical files (SOURCE_DATE_EPOCH from the commit).
+    """
+    project = make_project(tmp_path, tag="1.2.3")
+    run_nox(project, "-s", "version", "build")
+    dist = project / "dist"
+    names = sorted(path.name for path in dist.iterdir())
+    assert names == ["SHA256SUMS", "minilib-1.2.3-py3-none-any.whl", "minilib-1.2.3.tar.gz"]
+    check = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=dist, capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count(": OK") == 2
+    first = (dist / "SHA256SUMS").read_text(encoding="utf-8")
+    shutil.rmtree(dist)
+    run_nox(project, "-R", "--no-dependencies", "-s", "build")
+    assert (dist / "SHA256SUMS").read_text(encoding="utf-8") == first
+    assert (project / "src/minilib/VERSION").read_text(encoding="utf-8") == "1.2.3\n"
+    assert 'version = "1.2.3"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_tests_session_reports_against_the_installed_wheel(tmp_path: Path) -> None:
+    """tests: JUnit, Cobertura mapped to src/, HTML, and a TOTAL line; the wheel is what ran."""
+    project = make_project(tmp_path)
+    result = run_nox(project, "-s", "tests")
+    reports = project / "reports" / "tests"
+    assert "TOTAL" in result.stdout and "100.0%" in result.stdout
+    junit = ET.parse(reports / "junit.xml").getroot()
+    cases = [case.get("name") for case in junit.iter("testcase")]
+    assert "test_installed_not_source" in cases
+    assert not list(junit.iter("failure")) and not list(junit.iter("error"))
+    cobertura = ET.parse(reports / "coverage.xml").getroot()
+    files = {cls.get("filename") for cls in cobertura.iter("class")}
+    assert files == {"src/minilib/__init__.py"}, files
+    assert float(cobertura.get("branch-rate", "0")) == 1.0
+    assert (reports / "html" / "index.html").is_file()
+
+
+def test_wheel_install_imports_the_wheel_not_the_tree(tmp_path: Path) -> None:
+    """wheel-install imports the package from the venv's site-packages and runs pip check."""
+    project = make_project(tmp_path)
+    result = run_nox(project, "-s", "wheel-install")
+    assert "site-packages/minilib/__init__.py" in result.stdout
+    assert "minilib @ file://" in (project / "reports/wheel-install/installed.txt").read_text()
+
+
+def test_checks_write_their_reports(tmp_path: Path) -> None:
+    """pylint, black, mypy and docstr pass on the fixture and leave their reports."""
+    project = make_project(tmp_path)
+    run_nox(project, "-s", "pylint", "black", "mypy", "docstr")
+    reports = project / "reports"
+    assert "rated at" in (reports / "pylint/pylint.txt").read_text(encoding="utf-8")
+    assert (reports / "pylint/codequality.json").read_text(encoding="utf-8").strip() == "[]"
+    assert "<html" in (reports / "pylint/pylint.html").read_text(encoding="utf-8").lower()
+    assert "would be left unchanged" in (reports / "black/black.txt").read_text(encoding="utf-8")
+    assert "Success" in (reports / "mypy/mypy.txt").read_text(encoding="utf-8")
+    assert (reports / "mypy/html/index.html").is_file()
+    assert "100.0%" in (reports / "docstr/docstr.txt").read_text(encoding="utf-8")
+
+
+def test_a_failing_check_keeps_its_report(tmp_path: Path) -> None:
+    """black on a badly formatted file fails, and the diff is both in the log and the report."""
+    project = make_project(tmp_path)
+    source = project / "src/minilib/__init__.py"
+    source.write_text(source.read_text(encoding="utf-8") + "\nx   =  [1,2]\n", encoding="utf-8")
+    result = run_nox(project, "-s", "black", check=False)
+    assert result.returncode != 0
+    report = (project / "reports/black/black.txt").read_text(encoding="utf-8")
+    assert "+x = [1, 2]" in report
+    assert "+x = [1, 2]" in result.stdout
+
+
+def test_missing_tests_dir_is_one_clear_message(tmp_path: Path) -> None:
+    """No tests/ folder: the tests session fails saying what to add or set."""
+    project = make_project(tmp_path)
+    shutil.rmtree(project / "tests")
+    git(project, "commit", "-qam", "no tests")
+    result = run_nox(project, "-s", "tests", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "no tests folder tests/" in output and "tests-dir" in output
+
+
+def test_malformed_settings_stop_nox_with_the_key(tmp_path: Path) -> None:
+    """A wrong type in [tool.noxline] stops nox before any session, naming the key."""
+    project = make_project(tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace(
+            "coverage-fail-under = 90", 'coverage-fail-under = "ninety"'
+        ),
+        encoding="utf-8",
+    )
+    result = run_nox(project, "-l", check=False)
+    assert result.returncode != 0
+    assert "coverage-fail-under = 'ninety' is not a number" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
