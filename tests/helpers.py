@@ -1,4 +1,4 @@
-"""Shared test helpers: a real pypiserver on 127.0.0.1, fixture projects in git repos, running nox."""
+"""Test helpers: a real pypiserver on 127.0.0.1, fixture projects in git repos, running nox."""
 
 from __future__ import annotations
 

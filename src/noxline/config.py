@@ -60,6 +60,8 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     allow_unprotected_tags: bool = False
     #: Upload URL used when ``TWINE_REPOSITORY_URL`` is not set.
     repository_url: str = ""
+    #: Simple-index URL (PEP 503/691) that publish reads; derived from the upload URL when empty.
+    index_url: str = ""
     #: Docker image of the generated GitLab jobs.
     gitlab_image: str = "python:3.11-slim"
     #: How the GitLab jobs install noxline itself (a pip requirement).
@@ -84,16 +86,22 @@ _NOT_KEYS = frozenset({"project_dir"})
 def load_settings(project_dir: Path | str = ".") -> Settings:
     """Read ``pyproject.toml`` in ``project_dir`` and return the validated settings."""
     root = Path(project_dir).resolve()
-    data = read_pyproject(root)
+    return settings_from(root, read_pyproject(root))
+
+
+def settings_from(root: Path, data: dict[str, Any]) -> Settings:
+    """The validated settings of the project in ``root`` whose parsed pyproject.toml is ``data``."""
     table = data.get("tool", {}).get("noxline", {})
     if not isinstance(table, dict):
         raise ConfigError("[tool.noxline] must be a table")
     given = _validate(table)
     meta = read_metadata(data)
-    if "package" in given and "source-dir" in given:
+    if "package" in given and "source_dir" in given:
         package, source_dir = str(given["package"]), Path(given["source_dir"])
     else:
-        package, source_dir = find_package(root, str(given.get("package", meta.name)))
+        package, source_dir = find_package(
+            root, str(given.get("package", meta.name)), meta.declared_packages
+        )
     source_dir = Path(given.get("source_dir", source_dir))
     tests_dir = Path(given.get("tests_dir", "tests"))
     defaults: dict[str, Any] = {
@@ -188,4 +196,11 @@ def replace(settings: Settings, **changes: Any) -> Settings:
     return dataclasses.replace(settings, **changes)
 
 
-__all__ = ["DEFAULT_RELEASE_PATTERN", "Settings", "TestRunner", "load_settings", "replace"]
+__all__ = [
+    "DEFAULT_RELEASE_PATTERN",
+    "Settings",
+    "TestRunner",
+    "load_settings",
+    "replace",
+    "settings_from",
+]

@@ -95,6 +95,7 @@ def define(settings: Settings) -> Pipeline:
         )
 
     def reports(name: str) -> str:
+        """The reports folder of job ``name``, as a POSIX path GitLab understands."""
         return str(PurePosixPath(settings.reports_dir.as_posix()) / name)
 
     dist = settings.dist_dir.as_posix()

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from noxline.errors import ConfigError
 
 #: Dependency groups, Poetry groups and extras that hold a project's test tools, in the order searched.
 TEST_GROUP_NAMES = ("test", "tests", "testing", "dev")
+
+#: Top-level folders that hold no importable package of the project, skipped when guessing one.
+NOT_PACKAGES = frozenset(
+    {"tests", "test", "testing", "docs", "doc", "examples", "scripts", "benchmarks"}
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class ProjectMetadata:
     test_requirements: tuple[str, ...]
     uses_poetry_metadata: bool
     mentions_pytest: bool
+    #: Package folders the build backend's own configuration names (``src/foo``), first one first.
+    declared_packages: tuple[Path, ...] = ()
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
@@ -63,7 +73,7 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
             f'version itself, so set version = "0.1.0" in {where} and remove it from dynamic'
         )
     if uses_poetry:
-        runtime = _poetry_requirements(poetry.get("dependencies", {}))
+        runtime = _poetry_requirements(poetry.get("dependencies", {}), runtime=True)
     else:
         runtime = tuple(project.get("dependencies", []))
     tests = _test_requirements(data)
@@ -75,24 +85,74 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
         test_requirements=tests,
         uses_poetry_metadata=uses_poetry,
         mentions_pytest="pytest" in data.get("tool", {}) or "pytest" in text,
+        declared_packages=tuple(_declared_packages(data.get("tool", {}))),
     )
 
 
-def find_package(project_dir: Path, name: str) -> tuple[str, Path]:
-    """Return the import name and source dir (``src/<pkg>`` or ``<pkg>``) of the project's package."""
+def find_package(project_dir: Path, name: str, declared: Sequence[Path] = ()) -> tuple[str, Path]:
+    """Return the import name and source dir (``src/<pkg>`` or ``<pkg>``) of the project's package.
+
+    Searched in order: a package named after the project, the one package the build backend's
+    configuration names (``declared``), the one package under ``src/``, the one package at the root.
+    """
     wanted = canonicalize_name(name).replace("-", "_")
     for root in (project_dir / "src", project_dir):
         candidate = root / wanted
         if (candidate / "__init__.py").is_file():
             return wanted, candidate.relative_to(project_dir)
+    found = _unique(p for p in declared if (project_dir / p / "__init__.py").is_file())
     src = project_dir / "src"
-    found = sorted(p.parent for p in src.glob("*/__init__.py")) if src.is_dir() else []
+    if len(found) != 1 and src.is_dir():
+        found = _unique(p.parent.relative_to(project_dir) for p in src.glob("*/__init__.py"))
+    if not found:
+        found = _unique(
+            p.parent.relative_to(project_dir)
+            for p in project_dir.glob("*/__init__.py")
+            if p.parent.name not in NOT_PACKAGES and p.parent.name.isidentifier()
+        )
     if len(found) == 1:
-        return found[0].name, found[0].relative_to(project_dir)
+        return found[0].name, found[0]
+    seen = f" (found {', '.join(sorted(p.as_posix() for p in found))})" if found else ""
     raise ConfigError(
         f"cannot find the import package of project {name!r} (looked for src/{wanted}/__init__.py and "
-        f"{wanted}/__init__.py): set package and source-dir in [tool.noxline]"
+        f"{wanted}/__init__.py){seen}: set package and source-dir in [tool.noxline]"
     )
+
+
+def _unique(paths: Iterator[Path]) -> list[Path]:
+    """The distinct paths, in the order given."""
+    return list(dict.fromkeys(paths))
+
+
+def _declared_packages(tool: dict[str, Any]) -> Iterator[Path]:
+    """Package folders named by Poetry, Hatch, setuptools or Flit configuration (static forms only)."""
+    for entry in tool.get("poetry", {}).get("packages", []):
+        formats = entry.get("format", ["wheel"]) if isinstance(entry, dict) else []
+        include = str(entry.get("include", "")) if isinstance(entry, dict) else ""
+        # Entries only for the sdist (a tests folder) and globs or single modules name no package.
+        if "wheel" in ([formats] if isinstance(formats, str) else formats) and _plain(include):
+            yield Path(str(entry.get("from", "."))) / include
+    hatch = tool.get("hatch", {}).get("build", {})
+    for path in (
+        hatch.get("targets", {}).get("wheel", {}).get("packages", hatch.get("packages", []))
+    ):
+        yield Path(str(path))
+    setuptools = tool.get("setuptools", {})
+    packages = setuptools.get("packages")
+    if isinstance(packages, list):
+        base = Path(str(setuptools.get("package-dir", {}).get("", ".")))
+        for package in packages:
+            if _plain(str(package)):
+                yield base / str(package)
+    module = tool.get("flit", {}).get("module", {}).get("name")
+    if isinstance(module, str) and _plain(module):
+        yield Path("src", module)
+        yield Path(module)
+
+
+def _plain(name: str) -> bool:
+    """True for a top-level package name, not a glob, a module file or a subpackage."""
+    return name.strip("/").isidentifier()
 
 
 def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
@@ -127,28 +187,76 @@ def _resolve_group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> 
     return tuple(result)
 
 
-def _poetry_requirements(table: dict[str, Any]) -> tuple[str, ...]:
-    """Turn a Poetry dependency table into PEP 508 requirement strings (python itself skipped)."""
-    result = []
+def _poetry_requirements(table: dict[str, Any], *, runtime: bool = False) -> tuple[str, ...]:
+    """Turn a Poetry dependency table into PEP 508 requirement strings (python itself skipped).
+
+    With ``runtime``, optional dependencies (installed only through an extra) are left out.
+    """
+    result: list[str] = []
     for name, spec in table.items():
         if name.lower() == "python":
             continue
-        extras: list[str] = []
-        if isinstance(spec, dict):
-            if "version" not in spec:
-                continue  # git/path/url dependencies are the project's own business to install
-            extras = list(spec.get("extras", []))
-            spec = spec["version"]
-        text = name + (f"[{','.join(extras)}]" if extras else "") + poetry_constraint(str(spec))
-        try:
-            result.append(str(Requirement(text)))
-        except InvalidRequirement as error:
-            raise ConfigError(f"cannot read Poetry dependency {name} = {spec!r}: {error}") from None
+        # A list holds alternatives for different Pythons, each with its own marker.
+        for one in spec if isinstance(spec, list) else [spec]:
+            # git/path/url dependencies are the project's own business to install.
+            if isinstance(one, dict) and (
+                (runtime and one.get("optional")) or "version" not in one
+            ):
+                continue
+            result.append(_poetry_requirement(name, one))
     return tuple(result)
 
 
+def _poetry_requirement(name: str, spec: Any) -> str:
+    """One Poetry dependency (``"^1.2"`` or ``{version, extras, python, markers}``) as PEP 508."""
+    extras: list[str] = []
+    markers: list[str] = []
+    if isinstance(spec, dict):
+        extras = [str(extra) for extra in spec.get("extras", [])]
+        python = _python_marker(str(spec.get("python", "*")))
+        if python:
+            markers.append(python)
+        if "markers" in spec:
+            markers.append(f"({spec['markers']})")
+        spec = spec["version"]
+    text = name + (f"[{','.join(extras)}]" if extras else "") + poetry_constraint(str(spec))
+    if markers:
+        text += "; " + " and ".join(markers)
+    try:
+        return str(Requirement(text))
+    except InvalidRequirement as error:
+        raise ConfigError(f"cannot read Poetry dependency {name} = {spec!r}: {error}") from None
+
+
+def _python_marker(spec: str) -> str:
+    """A Poetry ``python`` constraint (``^3.7``, ``>=3.5,<3.7 || ^3.9``) as a PEP 508 marker.
+
+    Returns an empty string for a constraint that every Python meets (``*``).
+    """
+    alternatives = []
+    for alternative in spec.split("||"):
+        try:
+            specifiers = SpecifierSet(poetry_constraint(alternative))
+        except InvalidSpecifier as error:
+            raise ConfigError(f"cannot read Poetry python constraint {spec!r}: {error}") from None
+        clauses = [f'python_full_version {s.operator} "{s.version}"' for s in specifiers]
+        if not clauses:
+            return ""
+        alternatives.append(" and ".join(clauses))
+    return "(" + ") or (".join(alternatives) + ")"
+
+
 def poetry_constraint(spec: str) -> str:
-    """Translate one Poetry version constraint (``^1.2``, ``~1.2``, ``1.2.*``, ``*``) into PEP 440."""
+    """Translate one Poetry version constraint (``^1.2``, ``~1.2``, ``1.2.*``, ``*``) into PEP 440.
+
+    PEP 440 has no "or": a constraint with ``||`` keeps only its first alternative's lower bound
+    (Poetry lists them in ascending order), so at worst a newer version than Poetry's gets installed.
+    """
+    if "||" in spec:
+        lows = [
+            clause for clause in poetry_constraint(spec.split("||")[0]).split(",") if ">" in clause
+        ]
+        return ",".join(lows)
     parts = [part.strip() for part in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", spec.strip()) if part]
     return ",".join(_one_constraint(part) for part in parts if part != "*")
 
@@ -156,7 +264,10 @@ def poetry_constraint(spec: str) -> str:
 def _one_constraint(part: str) -> str:
     """Translate a single Poetry constraint clause."""
     if part.startswith("^") or (part.startswith("~") and not part.startswith("~=")):
-        numbers = [int(n) for n in part[1:].split(".")]
+        try:
+            numbers = list(Version(part[1:]).release)
+        except InvalidVersion:
+            raise ConfigError(f"cannot read Poetry version constraint {part!r}") from None
         if part.startswith("^"):
             # Caret: the first non-zero component may not change.
             index = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)

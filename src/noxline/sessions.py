@@ -69,6 +69,7 @@ def _session_body(
 
     @functools.wraps(body)
     def session_function(session: nox.Session) -> None:
+        """Run the job body; a NoxlineError fails the session with its message alone."""
         try:
             body(session, settings)
         except NoxlineError as error:

@@ -1,4 +1,4 @@
-"""The sessions run for real through nox on the minilib fixture (poetry-core, src layout, unittest)."""
+"""The sessions, run for real by nox on the minilib fixture (poetry-core, src, unittest)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.helpers import git, make_project, run_nox
 
-NINE = ("version", "build", "wheel-install", "tests", "pylint", "black", "mypy", "docstr", "publish")
+NINE = tuple("version build wheel-install tests pylint black mypy docstr publish".split())
 
 
 def test_nox_lists_the_nine_sessions_and_format(tmp_path: Path) -> None:

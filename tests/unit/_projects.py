@@ -31,7 +31,7 @@ _GIT_ENV = {
 
 
 def write_project(root: Path, extra: str = "", *, git: bool = False) -> Path:
-    """Write a src-layout project ``tiny-lib`` (package ``tiny_lib``) with ``extra`` TOML appended."""
+    """Write a src-layout project ``tiny-lib`` (package ``tiny_lib``), ``extra`` TOML appended."""
     package = root / "src" / "tiny_lib"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text('"""Tiny."""\n', encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The pipeline definition: stages, needs and allow_failure mirror the seed, blocking flips checks."""
+"""The pipeline definition: stages, needs, allow_failure as in the seed; blocking flips checks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from noxline.errors import ConfigError
 from noxline.pipeline import CHECKS, STAGES, define
 from tests.unit._projects import write_project
 
+NINE = tuple("version build wheel-install tests pylint black mypy docstr publish".split())
+
 
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
@@ -22,9 +24,7 @@ def settings_fixture(tmp_path: Path) -> Settings:
 def test_jobs_in_stage_order_mirror_the_seed(settings: Settings) -> None:
     """Nine jobs, named like the sessions, in the seed's stage order."""
     pipeline = define(settings)
-    assert pipeline.names == (
-        "version", "build", "wheel-install", "tests", "pylint", "black", "mypy", "docstr", "publish",
-    )  # fmt: skip
+    assert pipeline.names == NINE
     stage_index = [STAGES.index(job.stage) for job in pipeline.jobs]
     assert stage_index == sorted(stage_index)
     assert {job.name: job.stage for job in pipeline.jobs}["version"] == "pre-package"

@@ -59,9 +59,12 @@ def test_sessions_carry_the_pipeline_facts(tmp_path: Path, registry: dict[str, o
 def test_bad_settings_exit_with_one_line(
     tmp_path: Path, registry: dict[str, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A malformed [tool.noxline] ends nox's noxfile loading with one line, no session registered."""
+    """A malformed [tool.noxline] ends noxfile loading with one line; nothing is registered."""
     monkeypatch.chdir(write_project(tmp_path, extra="[tool.noxline]\ntests-dir = 3\n"))
     with pytest.raises(SystemExit) as stop:
         register()
-    assert str(stop.value) == "noxline: error: [tool.noxline] tests-dir = 3 is not a non-empty path; fix that key in pyproject.toml"
+    assert str(stop.value) == (
+        "noxline: error: [tool.noxline] tests-dir = 3 is not a non-empty path; "
+        "fix that key in pyproject.toml"
+    )
     assert not registry

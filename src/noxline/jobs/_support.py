@@ -1,4 +1,4 @@
-"""What several jobs share: their reports folder, tee-to-report runs, and installing the built wheel."""
+"""What several jobs share: reports folders, tee-to-report runs, installing the built wheel."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def built_dist(settings: Settings) -> Dist:
 def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
     """Install the built wheel (and ``requirements``) so the session tests exactly what was built.
 
-    Under ``-R``/``--no-install`` nox skips installs in a reused venv; the project's own wheel is then
+    Under ``-R``/``--no-install`` nox skips installs in a reused venv; the project's own wheel is
     still refreshed when the venv holds another build, because testing a stale wheel proves nothing.
     """
     wheel = str(dist.wheel.path)

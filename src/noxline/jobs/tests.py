@@ -26,9 +26,11 @@ def coverage_config(settings: Settings, reports: Path) -> Path:
     """Write a coverage config: the project's own ``[tool.coverage]`` plus what this job needs."""
     data = tomllib.loads((settings.project_dir / "pyproject.toml").read_text(encoding="utf-8"))
     config: dict[str, Any] = data.get("tool", {}).get("coverage", {})
-    run = dict(config.get("run", {}))
-    run.pop("source", None)  # source_pkgs replaces it: measure the package wherever it is installed
-    run.update(
+    run_table = dict(config.get("run", {}))
+    run_table.pop(
+        "source", None
+    )  # source_pkgs replaces it: measure the package wherever it is installed
+    run_table.update(
         branch=True,
         parallel=True,
         source_pkgs=[settings.package],
@@ -42,7 +44,7 @@ def coverage_config(settings: Settings, reports: Path) -> Path:
     report.update(skip_empty=True)
     html = {"directory": str(reports / "html"), "skip_covered": True, "skip_empty": True}
     xml = {"output": str(reports / "coverage.xml")}
-    merged = {"tool": {"coverage": config | {"run": run, "paths": paths, "report": report}}}
+    merged = {"tool": {"coverage": config | {"run": run_table, "paths": paths, "report": report}}}
     merged["tool"]["coverage"].update(html=html, xml=xml)
     target = reports / "coverage.toml"
     target.write_text(tomlkit.dumps(merged), encoding="utf-8")

@@ -22,7 +22,7 @@ def compute(settings: Settings) -> VersionDecision:
 
 
 def write_version(settings: Settings, version: str) -> list[Path]:
-    """Write ``version`` into pyproject.toml (keeping its format) and the VERSION file; return both."""
+    """Write ``version`` into pyproject.toml (format kept) and the VERSION file; return both."""
     pyproject = settings.project_dir / "pyproject.toml"
     document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
     project = document.get("project")

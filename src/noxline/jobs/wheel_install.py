@@ -1,4 +1,4 @@
-"""The ``wheel-install`` job: the built wheel in a fresh venv, imported, its requirements checked."""
+"""The ``wheel-install`` job: the built wheel in a fresh venv, imported, requirements checked."""
 
 from __future__ import annotations
 
