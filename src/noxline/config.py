@@ -1,8 +1,8 @@
 """Settings: the ``[tool.noxline]`` table, validated, with defaults derived from the project itself.
 
 There is one settings type, :class:`Settings`; every field but ``project_dir`` can be set in
-``[tool.noxline]`` under its name with dashes (``coverage-fail-under``). Unknown keys and wrong types are
-refused with a message naming the key.
+``[tool.noxline]`` under its name with dashes (``coverage-fail-under``). Unknown keys and wrong
+types are refused with a message naming the key.
 """
 
 from __future__ import annotations
@@ -155,7 +155,8 @@ def _convert(key: str, value: Any, hint: Any) -> Any:
         raise TypeError(f"unsupported settings type {hint!r}")
     if not ok:
         raise ConfigError(
-            f"[tool.noxline] {key} = {value!r} is not {_describe(hint)}; fix that key in pyproject.toml"
+            f"[tool.noxline] {key} = {value!r} is not {_describe(hint)}; "
+            "fix that key in pyproject.toml"
         )
     return value
 
@@ -176,8 +177,8 @@ def _check(settings: Settings) -> None:
         re.compile(settings.release_pattern)
     except re.error as error:
         raise ConfigError(
-            f"[tool.noxline] release-pattern {settings.release_pattern!r} is not a regular expression: "
-            f"{error}"
+            f"[tool.noxline] release-pattern {settings.release_pattern!r} "
+            f"is not a regular expression: {error}"
         ) from None
     for key, low, high in (
         ("coverage_fail_under", 0, 100),
@@ -187,7 +188,8 @@ def _check(settings: Settings) -> None:
         number = getattr(settings, key)
         if not low <= number <= high:
             raise ConfigError(
-                f"[tool.noxline] {key.replace('_', '-')} = {number} must be between {low} and {high}"
+                f"[tool.noxline] {key.replace('_', '-')} = {number} "
+                f"must be between {low} and {high}"
             )
 
 

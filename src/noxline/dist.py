@@ -91,8 +91,8 @@ def read_sums(dist_dir: Path) -> dict[str, str]:
 def verified_dist(dist_dir: Path, project_name: str) -> Dist:
     """Check ``dist_dir`` against its ``SHA256SUMS`` and return its wheel and sdist.
 
-    Refuses a changed, missing or extra file, a file of another project, and anything but one wheel and
-    one sdist of a single version: a job must never pick up a stale or foreign file.
+    Refuses a changed, missing or extra file, a file of another project, and anything but one
+    wheel and one sdist of a single version: a job must never pick up a stale or foreign file.
     """
     sums = read_sums(dist_dir)
     present = {p.name for p in dist_dir.iterdir() if p.is_file() and p.name != SUMS_NAME}
@@ -118,8 +118,8 @@ def verified_dist(dist_dir: Path, project_name: str) -> Dist:
     wanted = canonicalize_name(project_name)
     if len(wheels) != 1 or len(sdists) != 1:
         raise NoxlineError(
-            f"{dist_dir} must hold exactly one wheel and one sdist, it holds {len(wheels)} wheel(s) and "
-            f"{len(sdists)} sdist(s): rebuild with `nox -s build`"
+            f"{dist_dir} must hold exactly one wheel and one sdist, it holds "
+            f"{len(wheels)} wheel(s) and {len(sdists)} sdist(s): rebuild with `nox -s build`"
         )
     for item in files:
         if item.name != wanted:

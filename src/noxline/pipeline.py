@@ -2,8 +2,8 @@
 
 Nox sessions (:mod:`noxline.sessions`), the GitLab YAML (:mod:`noxline.gitlab`) and the local runner
 (:mod:`noxline.runner`) are all derived from :func:`define`; no other module states a job's facts.
-The jobs mirror the seed GitLab + Poetry pipeline: its ``create-poetry-env`` stage is gone because each
-session installs what it uses into its own venv.
+The jobs mirror the seed GitLab + Poetry pipeline; its ``create-poetry-env`` stage is gone because
+each session installs what it uses into its own venv.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from noxline.errors import ConfigError
 
 STAGES = ("pre-package", "package", "test", "publish")
 
-#: Checks that warn by default (``allow_failure``), as in the seed; ``blocking`` in settings flips them.
+#: Checks that only warn by default (``allow_failure``), as in the seed; ``blocking`` flips them.
 CHECKS = ("pylint", "black", "mypy", "docstr")
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
@@ -61,7 +61,7 @@ class Job:  # pylint: disable=too-many-instance-attributes
     needs_git_history: bool = False
 
     def command(self) -> tuple[str, ...]:
-        """The command that runs this job alone, in CI or locally: prerequisites come as artifacts."""
+        """The command that runs this job alone (CI, ``noxline run``): needs come as artifacts."""
         return ("nox", "--no-dependencies", "-s", self.name)
 
 
@@ -103,7 +103,7 @@ def define(settings: Settings) -> Pipeline:
         Job(
             name="version",
             stage="pre-package",
-            description="Compute the PEP 440 version; write it to pyproject.toml and the VERSION file",
+            description="Compute the PEP 440 version; write it to pyproject.toml and VERSION",
             artifacts=("pyproject.toml", settings.version_file.as_posix()),
             reports_dir=reports("version"),
             uses_venv=False,

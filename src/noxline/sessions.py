@@ -1,8 +1,9 @@
 """Turns the pipeline definition and the job bodies into nox sessions.
 
-Each job becomes a session of the same name whose ``requires=`` are the job's ``needs``, so locally
-``nox -s publish`` first builds and tests the tree; a CI job, which receives its prerequisites as
-artifacts, runs ``nox --no-dependencies -s <job>`` instead (see :meth:`noxline.pipeline.Job.command`).
+Each job becomes a session of the same name whose ``requires=`` are the job's ``needs``, so
+locally ``nox -s publish`` first builds and tests the tree; a CI job, which receives its
+prerequisites as artifacts, runs ``nox --no-dependencies -s <job>`` instead
+(see :meth:`noxline.pipeline.Job.command`).
 """
 
 from __future__ import annotations
