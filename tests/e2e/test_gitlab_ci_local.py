@@ -1,0 +1,320 @@
+"""The generated .gitlab-ci.yml, validated against GitLab's schema and run for real.
+
+gitlab-ci-local runs the minilib fixture's pipeline with the shell executor in isolated job folders
+(artifacts and ``needs`` honoured). A pypiserver on 127.0.0.1 plays the team's index: it serves
+noxline's own wheel, built from this checkout, and receives the release upload. Two pipelines run,
+each once per module: a branch pipeline and a tag pipeline for 1.2.3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from noxline import __version__, gitlab
+from noxline.config import Settings, load_settings, replace
+from noxline.dist import read_sums
+from noxline.pipeline import CHECKS, define
+from tests.e2e.gitlab import (
+    PipelineRun,
+    build_noxline_wheel,
+    gitlab_ci_local,
+    make_job_python,
+    prepare_project,
+    run_pipeline,
+    upload_to,
+)
+from tests.helpers import FIXTURES, REPO_ROOT, PackageIndex, pypiserver
+
+JOBS = (
+    "version",
+    "build",
+    "wheel-install",
+    "tests",
+    "pylint",
+    "black",
+    "mypy",
+    "docstr",
+    "publish",
+)
+PYPI = "https://pypi.org/simple"
+RELEASE = "1.2.3"
+
+
+# --- GitLab's JSON schema (check-jsonschema's built-in copy) -------------------------------------
+
+
+def validate(path: Path) -> subprocess.CompletedProcess[str]:
+    """Validate a file against GitLab's CI schema as check-jsonschema ships it."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.gitlab-ci",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def minilib_variants(root: Path) -> dict[str, Settings]:
+    """minilib's settings as rendered by default and with every option that changes the YAML."""
+    project = root / "minilib"
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        (project / name).write_bytes((FIXTURES / "minilib" / name).read_bytes())
+    (project / "src" / "minilib").mkdir(parents=True)
+    (project / "src" / "minilib" / "__init__.py").write_text('"""minilib."""\n', encoding="utf-8")
+    base = load_settings(project)
+    (project / "poetry.lock").write_text("# lock\n", encoding="utf-8")
+    return {
+        "default": base,
+        "blocking": replace(base, blocking=CHECKS),
+        "lock-file": load_settings(project),
+        "own-image": replace(
+            base, gitlab_image="registry.example.com/ci/noxline:3.11", noxline_requirement="."
+        ),
+    }
+
+
+@pytest.mark.parametrize("variant", ["default", "blocking", "lock-file", "own-image"])
+def test_generated_yaml_validates_against_gitlab_schema(tmp_path: Path, variant: str) -> None:
+    """Every shape of the generated file is valid GitLab CI YAML."""
+    settings = minilib_variants(tmp_path)[variant]
+    target = tmp_path / ".gitlab-ci.yml"
+    target.write_text(gitlab.render(settings), encoding="utf-8")
+    result = validate(target)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok -- validation done" in result.stdout
+
+
+def test_this_repository_pipeline_validates() -> None:
+    """noxline's own generated .gitlab-ci.yml is valid too."""
+    result = validate(REPO_ROOT / ".gitlab-ci.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_catches_a_broken_pipeline(tmp_path: Path) -> None:
+    """Control: the same validation refuses a job with a wrong type, so a pass means something."""
+    settings = minilib_variants(tmp_path)["default"]
+    data: dict[str, Any] = gitlab.document(settings)
+    data["publish"]["interruptible"] = "no"
+    target = tmp_path / "broken.yml"
+    target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = validate(target)
+    assert result.returncode == 1
+    assert "publish" in result.stdout
+
+
+# --- gitlab-ci-local ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lab:
+    """gitlab-ci-local, the team's index, the jobs' Python, and the set-up run that filled it."""
+
+    executable: Path
+    index: PackageIndex
+    job_bin: Path
+    wheel: Path
+    setup_run: PipelineRun
+
+    @property
+    def index_variables(self) -> dict[str, str]:
+        """CI/CD variables naming the team's index first and PyPI for everything else."""
+        return {"PIP_INDEX_URL": self.index.simple_url, "PIP_EXTRA_INDEX_URL": PYPI}
+
+
+@pytest.fixture(name="lab", scope="module")
+def lab_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Start the index with noxline's wheel on it and run one job, which installs the tools.
+
+    The shell executor shares the jobs' Python, so the first job installs nox, uv and noxline
+    alone; the pipelines' concurrent jobs then find them installed, as in a prebuilt image.
+    """
+    executable = gitlab_ci_local()
+    root = tmp_path_factory.mktemp("gitlab-ci-local")
+    wheel = build_noxline_wheel(root / "wheels")
+    with pypiserver(root / "index") as index:
+        upload_to(index, wheel)
+        job_bin = make_job_python(root / "job-python")
+        project = prepare_project(root / "setup")
+        variables = {"PIP_INDEX_URL": index.simple_url, "PIP_EXTRA_INDEX_URL": PYPI}
+        setup_run = run_pipeline(
+            executable, project, job_bin=job_bin, variables=variables, jobs=("version",)
+        )
+        print(f"\nset-up job (version) took {setup_run.seconds:.0f} s")
+        yield Lab(executable, index, job_bin, wheel, setup_run)
+
+
+@pytest.fixture(name="branch", scope="module")
+def branch_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """A branch pipeline (main) of minilib, every job."""
+    project = prepare_project(tmp_path_factory.mktemp("branch"))
+    run = run_pipeline(lab.executable, project, job_bin=lab.job_bin, variables=lab.index_variables)
+    print(f"\nbranch pipeline took {run.seconds:.0f} s")
+    return run
+
+
+@pytest.fixture(name="tag", scope="module")
+def tag_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """A tag pipeline for the release 1.2.3, with upload credentials as CI/CD variables."""
+    project = prepare_project(tmp_path_factory.mktemp("tag"), tag=RELEASE)
+    variables = {
+        **lab.index_variables,
+        "CI_COMMIT_TAG": RELEASE,
+        "CI_COMMIT_REF_NAME": RELEASE,
+        "CI_COMMIT_REF_PROTECTED": "true",
+        "TWINE_REPOSITORY_URL": lab.index.url,
+        "TWINE_USERNAME": lab.index.username,
+        "TWINE_PASSWORD": lab.index.password,
+    }
+    run = run_pipeline(lab.executable, project, job_bin=lab.job_bin, variables=variables)
+    print(f"\ntag pipeline took {run.seconds:.0f} s")
+    return run
+
+
+def setup_lines(project: Path) -> list[str]:
+    """The before_script lines the generated file gives every job."""
+    lines: list[str] = gitlab.document(load_settings(project))[gitlab.TEMPLATE]["before_script"]
+    return lines
+
+
+def wheel_version(wheel: Path) -> str:
+    """The version part of a wheel's file name."""
+    return wheel.name.split("-")[1]
+
+
+def test_setup_installs_noxline_from_the_team_index(lab: Lab) -> None:
+    """The jobs' set-up pip-installs the pinned tools and noxline, from PIP_INDEX_URL's index."""
+    run = lab.setup_run
+    assert run.returncode == 0, run.output
+    assert wheel_version(lab.wheel) == __version__, (
+        f"the checkout builds noxline {wheel_version(lab.wheel)} but the tests import "
+        f"{__version__}: reinstall noxline into the test venv"
+    )
+    log = run.log("version")
+    assert f"Looking in indexes: {lab.index.simple_url}, {PYPI}" in log
+    assert f"Collecting noxline=={__version__}" in log
+    # noxline exists only on this index, so an installed noxline came from it.
+    shown = subprocess.run(
+        [str(lab.job_bin / "python"), "-m", "pip", "show", "noxline"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"Version: {__version__}" in shown
+
+
+def test_branch_pipeline_is_green(branch: PipelineRun) -> None:
+    """Every job of the branch pipeline passes, the allowed-to-fail checks included."""
+    assert branch.returncode == 0, branch.output
+    assert branch.statuses() == {job: "PASS" for job in JOBS}, branch.output
+
+
+def test_each_job_ran_exactly_its_command(branch: PipelineRun) -> None:
+    """Parity: gitlab-ci-local ran each job's set-up, then its Job.command(), nothing else."""
+    settings = load_settings(branch.project)
+    setup = setup_lines(branch.project)
+    for job in define(settings).jobs:
+        assert branch.commands(job.name) == [*setup, shlex.join(job.command())], job.name
+        assert shlex.split(branch.commands(job.name)[-1]) == list(job.command())
+
+
+def test_dist_is_handed_from_build_to_the_jobs_that_need_it(branch: PipelineRun) -> None:
+    """build's dist/ (checksummed) reaches wheel-install, tests and publish unchanged."""
+    built = branch.artifacts("build") / "dist"
+    sums = read_sums(built)
+    (wheel,) = [name for name in sums if name.endswith(".whl")]
+    version = (branch.artifacts("version") / "src" / "minilib" / "VERSION").read_text().strip()
+    assert wheel == f"minilib-{version}-py3-none-any.whl"
+    assert ".dev" in version  # a branch builds a development version
+    for job in ("wheel-install", "tests", "publish"):
+        received = branch.workdir(job) / "dist"
+        assert read_sums(received) == sums, job
+        for name, digest in sums.items():
+            assert hashlib.sha256((received / name).read_bytes()).hexdigest() == digest
+    assert wheel in branch.log("wheel-install")
+    assert wheel in branch.log("tests")
+    # Jobs that need nothing get nothing: a check never sees dist/.
+    assert not (branch.workdir("pylint") / "dist").exists()
+
+
+def test_publish_on_a_branch_is_a_dry_run(branch: PipelineRun, lab: Lab) -> None:
+    """publish runs in the branch pipeline, uploads nothing and says it was a dry run."""
+    report = json.loads(
+        (branch.artifacts("publish") / "reports" / "publish" / "publish.json").read_text()
+    )
+    assert report["mode"] == "dry-run"
+    assert "dry run" in branch.log("publish")
+    assert not list(lab.index.packages.glob("minilib-*"))
+
+
+def test_gitlab_reads_coverage_and_keeps_the_reports(branch: PipelineRun) -> None:
+    """The coverage regex reads the tests log; JUnit, Cobertura, Code Quality and HTML are kept."""
+    assert re.search(r"PASS\s+tests\s+100\.0% coverage", branch.output), branch.output
+    reports = {job: branch.artifacts(job) / "reports" / job for job in JOBS}
+    for path in (
+        reports["tests"] / "junit.xml",
+        reports["tests"] / "coverage.xml",
+        reports["tests"] / "html" / "index.html",
+        reports["pylint"] / "pylint.html",
+        reports["mypy"] / "html" / "index.html",
+        reports["black"] / "black.txt",
+        reports["docstr"] / "docstr.txt",
+        reports["build"] / "SHA256SUMS",
+    ):
+        assert path.is_file(), path
+    for job in ("pylint", "mypy"):
+        assert json.loads((reports[job] / "codequality.json").read_text()) == [], job
+
+
+def test_tag_pipeline_uploads_what_build_checksummed(tag: PipelineRun, lab: Lab) -> None:
+    """At tag 1.2.3 publish uploads to the index the exact files of build's dist/SHA256SUMS."""
+    assert tag.returncode == 0, tag.output
+    assert tag.statuses() == {job: "PASS" for job in JOBS}, tag.output
+    sums = read_sums(tag.artifacts("build") / "dist")
+    assert sorted(sums) == [f"minilib-{RELEASE}-py3-none-any.whl", f"minilib-{RELEASE}.tar.gz"]
+    for name, digest in sums.items():
+        stored = lab.index.packages / name
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == digest, name
+    # The index's own simple page announces the same checksums.
+    with urllib.request.urlopen(lab.index.simple_url + "minilib/", timeout=10) as response:
+        page = response.read().decode("utf-8")
+    announced = dict(re.findall(r'href="[^"]*/([^/"#]+)#sha256=([0-9a-f]{64})"', page))
+    assert announced == sums
+    report = json.loads(
+        (tag.artifacts("publish") / "reports" / "publish" / "publish.json").read_text()
+    )
+    assert report["mode"] == "upload"
+    assert {item["filename"]: item["action"] for item in report["files"]} == {
+        name: "uploaded" for name in sums
+    }
+
+
+def test_tag_pipeline_never_shows_the_password(tag: PipelineRun, lab: Lab) -> None:
+    """The upload password is in no job log, no artifact and not in gitlab-ci-local's output."""
+    password = lab.index.password
+    assert password not in tag.output
+    for log in (tag.state / "output").glob("*.log"):
+        assert password not in log.read_text(encoding="utf-8"), log.name
+    for job in JOBS:
+        for path in tag.artifacts(job).rglob("*"):
+            if path.is_file():
+                assert password.encode() not in path.read_bytes(), path

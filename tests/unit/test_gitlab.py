@@ -1,0 +1,341 @@
+"""The generated .gitlab-ci.yml: derived from the pipeline definition only, thin, and drift-checked.
+
+GitLab's JSON-schema validation needs check-jsonschema, so it lives with the end-to-end tests
+(tests/e2e/test_gitlab_ci_local.py); these tests need nothing but noxline and PyYAML.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from noxline import __version__, gitlab
+from noxline.cli import main
+from noxline.config import Settings, load_settings, replace
+from noxline.errors import ConfigError, NoxlineError
+from noxline.pipeline import CHECKS, define
+from tests.unit._projects import write_project
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MINILIB = REPO_ROOT / "tests" / "fixtures" / "minilib"
+
+
+@pytest.fixture(name="settings")
+def settings_fixture(tmp_path: Path) -> Settings:
+    """Settings of a fresh tiny project (src/tiny_lib, pytest)."""
+    return load_settings(write_project(tmp_path))
+
+
+def parsed(settings: Settings) -> dict[str, Any]:
+    """The rendered YAML, read back by a YAML parser."""
+    data = yaml.safe_load(gitlab.render(settings))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_render_reads_back_as_the_document(settings: Settings) -> None:
+    """PyYAML writes exactly the data: no hand-made quoting, every job of the definition present."""
+    data = parsed(settings)
+    assert data == gitlab.document(settings)
+    pipeline = define(settings)
+    jobs = [key for key in data if key in pipeline.names]
+    assert jobs == list(pipeline.names)
+    assert data["stages"] == list(pipeline.stages)
+
+
+def test_header_says_generated_and_not_to_edit(settings: Settings) -> None:
+    """The file opens with a comment naming the generator and forbidding hand edits."""
+    text = gitlab.render(settings)
+    first = text.splitlines()[0]
+    assert first.startswith("#") and "noxline gitlab-ci" in first
+    assert "do not edit" in first.lower()
+    for job in define(settings).jobs:
+        assert f"#   {job.name} ({job.stage}): {job.description}\n" in text
+
+
+def test_script_is_exactly_the_job_command(settings: Settings) -> None:
+    """Parity: each job runs its Job.command() and nothing else; set-up lives in the template."""
+    data = parsed(replace(settings, blocking=CHECKS))
+    for job in define(settings).jobs:
+        entry = data[job.name]
+        assert entry["script"] == [" ".join(job.command())]
+        assert shlex.split(entry["script"][0]) == list(job.command())
+        assert entry["extends"] == gitlab.TEMPLATE
+        assert not {"before_script", "after_script", "image"} & set(entry), job.name
+
+
+def test_stages_needs_and_artifacts_come_from_the_definition(settings: Settings) -> None:
+    """needs as defined (checks and version start at once), artifacts handed on, reports kept."""
+    data = parsed(settings)
+    for job in define(settings).jobs:
+        entry = data[job.name]
+        assert entry["stage"] == job.stage
+        assert entry["needs"] == list(job.needs)
+        assert entry["artifacts"]["when"] == "always"
+        assert f"{job.reports_dir}/" in entry["artifacts"]["paths"]
+        for path in job.artifacts:
+            assert path in entry["artifacts"]["paths"]
+    for check in (*CHECKS, "version"):
+        assert data[check]["needs"] == []
+    assert data["version"]["artifacts"]["paths"][:2] == ["pyproject.toml", "src/tiny_lib/VERSION"]
+    assert data["build"]["artifacts"]["paths"][0] == "dist/"
+    assert data["build"]["needs"] == ["version"]
+    assert data["tests"]["needs"] == data["wheel-install"]["needs"] == ["build"]
+
+
+def test_gitlab_reports_coverage_and_exposed_html(settings: Settings) -> None:
+    """JUnit + Cobertura from tests, Code Quality from pylint and mypy, HTML exposed in MRs."""
+    data = parsed(settings)
+    tests = data["tests"]["artifacts"]
+    assert tests["reports"] == {
+        "junit": "reports/tests/junit.xml",
+        "coverage_report": {"coverage_format": "cobertura", "path": "reports/tests/coverage.xml"},
+    }
+    assert tests["expose_as"] == "coverage"
+    assert tests["paths"][0] == "reports/tests/html/"
+    assert data["pylint"]["artifacts"]["reports"] == {
+        "codequality": "reports/pylint/codequality.json"
+    }
+    assert data["mypy"]["artifacts"]["reports"] == {"codequality": "reports/mypy/codequality.json"}
+    for job in define(settings).jobs:
+        artifacts = data[job.name]["artifacts"]
+        if job.exposed:
+            assert (artifacts["expose_as"], artifacts["paths"][0]) == job.exposed
+        else:
+            assert "expose_as" not in artifacts
+
+
+@pytest.mark.parametrize(
+    ("line", "percent"),
+    [
+        ("TOTAL                         6      0      2      0  100.0%", "100.0"),
+        ("TOTAL   120   4   30   2   96%", "96"),
+        ("TOTAL 1200 340 300 20 71.4%", "71.4"),
+    ],
+)
+def test_coverage_regex_reads_the_total_line(settings: Settings, line: str, percent: str) -> None:
+    """GitLab's coverage regex (between slashes) finds the percentage of coverage's TOTAL line."""
+    regex = parsed(settings)["tests"]["coverage"]
+    assert regex.startswith("/") and regex.endswith("/")
+    found = re.search(regex[1:-1], f"nox > coverage report\nName  Stmts\n{line}\n", re.MULTILINE)
+    assert found is not None and found.group(1) == percent
+
+
+def test_coverage_regex_ignores_other_lines(settings: Settings) -> None:
+    """A file line or a summary without a percentage gives no coverage value."""
+    regex = parsed(settings)["tests"]["coverage"][1:-1]
+    assert re.search(regex, "src/minilib/__init__.py   6  0  2  0  100.0%", re.MULTILINE) is None
+    assert re.search(regex, "TOTAL lines checked", re.MULTILINE) is None
+
+
+def test_checks_warn_until_blocking(settings: Settings) -> None:
+    """allow_failure as defined; a blocking check fails the pipeline and gates publish."""
+    data = parsed(settings)
+    for check in CHECKS:
+        assert data[check]["allow_failure"] is True
+    assert data["publish"]["needs"] == ["build", "wheel-install", "tests"]
+    blocking = parsed(replace(settings, blocking=("mypy", "black")))
+    assert blocking["mypy"]["allow_failure"] is False
+    assert blocking["black"]["allow_failure"] is False
+    assert blocking["pylint"]["allow_failure"] is True
+    assert blocking["publish"]["needs"] == ["build", "wheel-install", "tests", "black", "mypy"]
+    for name in ("version", "build", "wheel-install", "tests", "publish"):
+        assert blocking[name]["allow_failure"] is False
+
+
+def test_publish_is_never_interrupted_and_runs_alone(settings: Settings) -> None:
+    """interruptible everywhere but publish; publish in its resource group; history where read."""
+    data = parsed(settings)
+    for job in define(settings).jobs:
+        entry = data[job.name]
+        assert entry["interruptible"] is (job.name != "publish")
+        assert entry.get("resource_group") == ("publish" if job.name == "publish" else None)
+        depth = entry.get("variables", {}).get("GIT_DEPTH")
+        assert depth == ("0" if job.name in ("version", "publish") else None), job.name
+    assert "rules" not in data["publish"]  # every pipeline: a dry run unless a release tag
+
+
+def test_setup_installs_pinned_tools_and_noxline_with_pip(settings: Settings) -> None:
+    """before_script: `python -m pip install` of the setup tools and noxline==<this version>."""
+    template = parsed(settings)[gitlab.TEMPLATE]
+    install = template["before_script"][-1]
+    assert shlex.split(install) == [
+        "python",
+        "-m",
+        "pip",
+        "install",
+        *settings.setup_requirements,
+        f"noxline=={__version__}",
+    ]
+    # `>=` must reach pip, not the shell as a redirection.
+    assert "'nox>=2026.10.20'" in install
+    assert template["image"] == "python:3.11-slim"
+
+
+def test_noxline_requirement_and_image_come_from_settings(settings: Settings) -> None:
+    """noxline-requirement replaces the pin; gitlab-image names the image."""
+    custom = replace(
+        settings,
+        noxline_requirement=".",
+        gitlab_image="registry.example.com/ci/noxline:3.11",
+        setup_requirements=("nox==2026.10.20", "uv==0.9.5"),
+    )
+    template = parsed(custom)[gitlab.TEMPLATE]
+    assert template["image"] == "registry.example.com/ci/noxline:3.11"
+    assert shlex.split(template["before_script"][-1])[4:] == ["nox==2026.10.20", "uv==0.9.5", "."]
+
+
+def test_bad_setup_settings_are_refused(settings: Settings) -> None:
+    """An empty image or an unparsable requirement stops with a message naming the key."""
+    with pytest.raises(ConfigError, match="gitlab-image is empty"):
+        gitlab.render(replace(settings, gitlab_image=" "))
+    with pytest.raises(ConfigError, match="setup-requirements holds 'nox >>= 1'"):
+        gitlab.render(replace(settings, setup_requirements=("nox >>= 1",)))
+
+
+def test_no_credentials_in_the_yaml(settings: Settings) -> None:
+    """Index URLs and twine credentials come from CI/CD variables, never from the file."""
+    data = parsed(settings)
+    assert set(data["variables"]) == {
+        "UV_CACHE_DIR",
+        "PIP_CACHE_DIR",
+        "UV_COMPILE_BYTECODE",
+        "PIP_ROOT_USER_ACTION",
+    }
+    assert data["variables"]["UV_COMPILE_BYTECODE"] == "1"
+    body = "\n".join(line for line in gitlab.render(settings).splitlines() if not line[:1] == "#")
+    for word in ("TWINE", "PASSWORD", "TOKEN", "INDEX_URL", "://"):
+        assert word not in body
+
+
+def test_caches_are_relative_and_keyed_on_pyproject(settings: Settings) -> None:
+    """uv's and pip's download caches live under the project folder, keyed on pyproject.toml."""
+    data = parsed(settings)
+    cache = data[gitlab.TEMPLATE]["cache"]
+    assert cache == {"key": {"files": ["pyproject.toml"]}, "paths": [".cache/uv", ".cache/pip"]}
+    assert data["variables"]["UV_CACHE_DIR"] == ".cache/uv"
+    assert data["variables"]["PIP_CACHE_DIR"] == ".cache/pip"
+
+
+@pytest.mark.parametrize("lock", ["uv.lock", "poetry.lock"])
+def test_a_lock_file_joins_the_cache_key(settings: Settings, lock: str) -> None:
+    """A lock file changes what gets downloaded, so it keys the cache too."""
+    (settings.project_dir / lock).write_text("# lock\n", encoding="utf-8")
+    files = parsed(settings)[gitlab.TEMPLATE]["cache"]["key"]["files"]
+    assert files == ["pyproject.toml", lock]
+
+
+def test_workflow_avoids_duplicate_branch_and_mr_pipelines(settings: Settings) -> None:
+    """MR pipelines while an MR is open, branch pipelines otherwise, and tag pipelines."""
+    rules = parsed(settings)["workflow"]["rules"]
+    assert rules == [
+        {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'},
+        {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"},
+        {"if": "$CI_COMMIT_BRANCH"},
+        {"if": "$CI_COMMIT_TAG"},
+    ]
+
+
+def test_render_is_deterministic(settings: Settings) -> None:
+    """Same definition, same bytes: rendering twice or from re-read settings changes nothing."""
+    first = gitlab.render(settings)
+    assert gitlab.render(settings) == first
+    assert gitlab.render(load_settings(settings.project_dir)) == first
+    assert first.endswith("\n") and not first.endswith("\n\n")
+
+
+def test_drift_is_empty_for_a_fresh_file(settings: Settings) -> None:
+    """A file just written by render has no drift."""
+    target = settings.project_dir / ".gitlab-ci.yml"
+    target.write_text(gitlab.render(settings), encoding="utf-8")
+    assert gitlab.drift(settings, target) == ""
+
+
+def test_drift_shows_a_hand_edit_as_a_diff(settings: Settings) -> None:
+    """Editing the file by hand gives a unified diff that restores the generated line."""
+    target = settings.project_dir / ".gitlab-ci.yml"
+    rendered = gitlab.render(settings)
+    target.write_text(rendered.replace("allow_failure: true", "allow_failure: false", 1))
+    diff = gitlab.drift(settings, target)
+    assert diff.startswith(f"--- {target}\n+++ noxline gitlab-ci\n")
+    assert "\n-  allow_failure: false\n" in diff
+    assert "\n+  allow_failure: true\n" in diff
+
+
+def test_drift_of_a_missing_or_truncated_file(settings: Settings) -> None:
+    """A missing file differs from everything; so does one that lost its last newline."""
+    target = settings.project_dir / ".gitlab-ci.yml"
+    missing = gitlab.drift(settings, target)
+    assert missing.startswith(f"--- {target} (missing)\n")
+    added = [line for line in missing.splitlines() if line[:1] == "+" and line[:3] != "+++"]
+    assert len(added) == len(gitlab.render(settings).splitlines())
+    target.write_text(gitlab.render(settings).rstrip("\n"), encoding="utf-8")
+    assert gitlab.drift(settings, target).endswith("\n")
+    assert gitlab.drift(settings, target) != ""
+
+
+def test_drift_of_an_unreadable_target_is_one_clear_error(settings: Settings) -> None:
+    """A folder where the file should be is reported with the fix, not a traceback."""
+    target = settings.project_dir / "ci-folder"
+    target.mkdir()
+    with pytest.raises(NoxlineError, match="cannot read .*ci-folder"):
+        gitlab.drift(settings, target)
+
+
+def test_cli_writes_then_checks(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    """`noxline gitlab-ci` writes the file; `--check` then exits 0, and 1 after a hand edit."""
+    project = str(settings.project_dir)
+    assert main(["-C", project, "gitlab-ci"]) == 0
+    target = settings.project_dir / ".gitlab-ci.yml"
+    assert target.read_text(encoding="utf-8") == gitlab.render(settings)
+    assert main(["-C", project, "gitlab-ci", "--check"]) == 0
+    capsys.readouterr()
+    target.write_text(target.read_text(encoding="utf-8") + "extra:\n  script: [echo]\n")
+    assert main(["-C", project, "gitlab-ci", "--check"]) == 1
+    captured = capsys.readouterr()
+    assert "+extra:" not in captured.out and "-extra:" in captured.out
+    assert "run `noxline gitlab-ci` to regenerate it" in captured.err
+
+
+def test_cli_stdout_prints_the_render(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--stdout` prints what would be written and writes nothing."""
+    assert main(["-C", str(settings.project_dir), "gitlab-ci", "--stdout"]) == 0
+    assert capsys.readouterr().out == gitlab.render(settings)
+    assert not (settings.project_dir / ".gitlab-ci.yml").exists()
+
+
+def test_this_repository_pipeline_is_up_to_date() -> None:
+    """Our own .gitlab-ci.yml is generated by noxline and installs noxline from the checkout."""
+    settings = load_settings(REPO_ROOT)
+    assert settings.noxline_requirement == "."
+    assert gitlab.drift(settings, REPO_ROOT / ".gitlab-ci.yml") == ""
+
+
+def test_docs_show_the_real_minilib_output() -> None:
+    """docs/gitlab.md pastes the YAML noxline renders for the minilib fixture."""
+    docs = (REPO_ROOT / "docs" / "gitlab.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", docs, re.DOTALL)
+    pinned = re.search(r"noxline==([^\s']+)", blocks[0])
+    assert pinned is not None
+    # The docs pin the version they were pasted with; everything else must match today's render.
+    settings = replace(load_settings(MINILIB), noxline_requirement=f"noxline=={pinned.group(1)}")
+    assert blocks[0] == gitlab.render(settings)
+
+
+def test_dockerfile_installs_the_default_setup_requirements(settings: Settings) -> None:
+    """ci/Dockerfile's prebuilt image carries the same tools as the default set-up, and git."""
+    dockerfile = (REPO_ROOT / "ci" / "Dockerfile").read_text(encoding="utf-8")
+    default = re.search(r'^ARG SETUP_REQUIREMENTS="([^"]*)"$', dockerfile, re.MULTILINE)
+    assert default is not None
+    assert tuple(default.group(1).split()) == Settings.setup_requirements
+    assert tuple(default.group(1).split()) == settings.setup_requirements
+    assert re.search(r"^FROM python:3\.11", dockerfile, re.MULTILINE)
+    assert "apt-get install -y --no-install-recommends git" in dockerfile
+    assert "gitlab-image =" in dockerfile
