@@ -1,12 +1,308 @@
-"""The ``publish`` job (being written: see index.py)."""
+"""The ``publish`` job: upload the checked dist files for a release; a dry run for anything else.
+
+The release gate: only a build whose version decision uploads (a release tag, or a pre-release tag
+with ``publish-prereleases``) and that passes the protected-tag check reaches the index. Everything
+else does all the same checks, looks at the index read-only, and logs what it would upload where.
+
+Publishing is idempotent: the index's simple page is read first; a file already there with the same
+sha256 is skipped, a different file under the same name fails the job before anything is uploaded,
+and only missing files are uploaded, so a re-run completes a publish that failed half-way.
+Every run writes ``reports/publish/publish.json`` (never with credentials in it).
+
+:func:`run` is the nox side (install twine, ``twine check``); :func:`publish_dist` does the rest and
+only needs the callables of :class:`JobIO`, so it runs without nox too.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import nox
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from noxline.config import Settings
+from noxline.dist import Dist
+from noxline.errors import NoxlineError, PublishError
+from noxline.index import (
+    Repository,
+    mask,
+    no_repository_error,
+    read_project_files,
+    resolve_repository,
+    upload,
+)
+from noxline.jobs._support import built_dist, reports_dir
+from noxline.jobs.version import compute
+from noxline.versioning import ReleaseKind, VersionDecision, check_release_protected
+
+REQUIREMENTS = ("twine>=6",)
+REPORT_NAME = "publish.json"
+
+
+@dataclass(frozen=True)
+class JobIO:
+    """What the publish steps need from their runner: nox in the job, plain callables in tests."""
+
+    log: Callable[[str], None]
+    warn: Callable[[str], None]
+    #: The job's environment: CI variables and credentials are read from here only.
+    env: Mapping[str, str]
+    #: The twine executable that uploads.
+    twine: str = "twine"
+
+
+@dataclass
+class Report:  # pylint: disable=too-many-instance-attributes
+    """What ``publish.json`` records: the decision, the target, and what happened to each file."""
+
+    project: str
+    decision: dict[str, Any] = field(default_factory=dict)
+    mode: str = ""
+    reason: str = ""
+    repository: dict[str, str] | None = None
+    files: list[dict[str, str]] = field(default_factory=list)
+    outcome: str = "failed"
+    error: str = ""
+
+    def record_decision(self, decision: VersionDecision) -> None:
+        """Keep the version decision."""
+        self.decision = {
+            "version": decision.version,
+            "kind": decision.kind.value,
+            "source": decision.source,
+            "tag": decision.tag,
+            "protected": decision.protected,
+        }
+
+    def file(self, name: str, sha256: str, action: str) -> None:
+        """Record what happened (or would happen) to one file."""
+        self.files.append({"filename": name, "sha256": sha256, "action": action})
+
+    def write(self, path: Path) -> None:
+        """Write the report as JSON."""
+        path.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n", encoding="utf-8")
 
 
 def run(session: nox.Session, settings: Settings) -> None:
-    """Session body: upload for a release, dry run otherwise."""
-    raise NotImplementedError(f"publish is not written yet ({session.name}, {settings.name})")
+    """Session body: check dist/ against this ref's version, then upload (release) or dry-run."""
+    reports = reports_dir(settings, "publish")
+    (reports / REPORT_NAME).unlink(missing_ok=True)
+    session.install(*REQUIREMENTS)
+    report = Report(project=settings.name)
+    try:
+        decision = compute(settings)
+        report.record_decision(decision)
+        dist = built_dist(settings)
+        check_version(settings, decision, dist)
+        # session.run answers None under --install-only: then nothing else is done.
+        if session.run("twine", "check", "--strict", *(str(f.path) for f in dist.files)) is None:
+            report.outcome = "skipped"
+            return
+        env = {**os.environ, "PATH": session.bin + os.pathsep + os.environ.get("PATH", "")}
+        twine = shutil.which("twine", path=session.bin) or str(Path(session.bin) / "twine")
+        io = JobIO(log=session.log, warn=session.warn, env=env, twine=twine)
+        publish_dist(settings, decision, dist, report, io)
+    except NoxlineError as error:
+        report.outcome, report.error = "failed", str(error)
+        raise
+    finally:
+        if report.outcome != "skipped":  # --install-only decides nothing
+            report.write(reports / REPORT_NAME)
+
+
+def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> None:
+    """Refuse a dist/ built for another version than this ref's."""
+    if dist.version != Version(decision.version):
+        raise PublishError(
+            f"{settings.dist_dir}/ holds {dist.version} but this ref's version is "
+            f"{decision.version} ({decision.source}): run `nox -s version build` to build it"
+        )
+
+
+def publish_dist(
+    settings: Settings, decision: VersionDecision, dist: Dist, report: Report, io: JobIO
+) -> None:
+    """Upload ``dist`` when ``decision`` is a release that may upload; a dry run otherwise."""
+    uploads = decision.uploads(publish_prereleases=settings.publish_prereleases)
+    report.mode = "upload" if uploads else "dry-run"
+    report.reason = reason(decision, settings)
+    repository = resolve_repository(
+        io.env, repository_url=settings.repository_url, index_url=settings.index_url
+    )
+    if repository is not None:
+        report.repository = {
+            "upload_url": repository.upload_url,
+            "simple_url": repository.simple_url,
+            "configured_by": repository.configured_by,
+        }
+    io.log(f"{settings.name} {decision.version}: {report.reason}")
+    if uploads:
+        _release(settings, decision, dist, repository, report, io)
+    else:
+        _dry_run(settings, dist, repository, report, io)
+
+
+def reason(decision: VersionDecision, settings: Settings) -> str:
+    """Why this build uploads or only dry-runs, in words."""
+    if decision.kind is ReleaseKind.RELEASE:
+        return f"release from {decision.source}: uploading"
+    if decision.kind is ReleaseKind.PRERELEASE:
+        if settings.publish_prereleases:
+            return f"pre-release from {decision.source} (publish-prereleases is on): uploading"
+        return (
+            f"pre-release from {decision.source}: dry run (set publish-prereleases = true in "
+            "[tool.noxline] to upload pre-releases)"
+        )
+    if decision.kind is ReleaseKind.REHEARSAL:
+        return f"rehearsal from {decision.source}: dry run (the tag without -dryrun publishes)"
+    return (
+        f"development build ({decision.source}): dry run (only a tag matching the release pattern "
+        "publishes)"
+    )
+
+
+def _release(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    settings: Settings,
+    decision: VersionDecision,
+    dist: Dist,
+    repository: Repository | None,
+    report: Report,
+    io: JobIO,
+) -> None:
+    """Upload what the index lacks, after the gate, the credentials and the index were checked."""
+    check_release_protected(decision, io.env, allow_unprotected=settings.allow_unprotected_tags)
+    if repository is None:
+        raise no_repository_error(decision.version)
+    repository.require_credentials()
+    existing = read_project_files(repository, settings.name)
+    conflicts = [
+        f"{item.path.name} (index sha256 {existing[item.path.name]}, dist/ sha256 {item.sha256})"
+        for item in dist.files
+        if existing.get(item.path.name, item.sha256) != item.sha256
+    ]
+    if conflicts:
+        raise PublishError(
+            f"{repository.upload_url} already holds a different file under the same name: "
+            f"{'; '.join(conflicts)}. Nothing was uploaded and nothing is ever overwritten: "
+            "published files are immutable, so release a new version instead"
+        )
+    uploaded = 0
+    for item in dist.files:
+        name = item.path.name
+        if name in existing:
+            io.log(f"{name} is already published, identical (sha256 {item.sha256}): skipped")
+            report.file(name, item.sha256, "already-published")
+            continue
+        io.log(f"uploading {name} (sha256 {item.sha256}) to {repository.upload_url}")
+        upload(io.twine, repository, item.path, base_env=io.env, echo=_echo(repository))
+        report.file(name, item.sha256, "uploaded")
+        uploaded += 1
+    report.outcome = "uploaded" if uploaded else "already-published"
+    io.log(
+        f"published {settings.name} {decision.version} to {repository.upload_url}: uploaded "
+        f"{uploaded}, already published {len(dist.files) - uploaded}"
+    )
+    _verify(repository, settings, dist, io)
+
+
+def _verify(repository: Repository, settings: Settings, dist: Dist, io: JobIO) -> None:
+    """Read the index again: each file must be listed with the built sha256.
+
+    A file not listed yet only warns (an index may serve a cached page for a while); a file listed
+    with another sha256 fails, because then the index does not serve what was built.
+    """
+    listed = read_project_files(repository, settings.name)
+    wrong = [
+        f"{item.path.name} (index sha256 {listed[item.path.name]})"
+        for item in dist.files
+        if listed.get(item.path.name, item.sha256) != item.sha256
+    ]
+    if wrong:
+        raise PublishError(
+            f"after the upload {repository.project_url(settings.name)} lists {'; '.join(wrong)}, "
+            f"not the files in {settings.dist_dir}/: check the index before releasing again"
+        )
+    unlisted = [item.path.name for item in dist.files if item.path.name not in listed]
+    if unlisted:
+        io.warn(
+            f"{repository.project_url(settings.name)} does not list {', '.join(unlisted)} yet "
+            "(a cached page?): a re-run of publish checks again"
+        )
+    else:
+        io.log(f"the index lists every file with the sha256 in {settings.dist_dir}/SHA256SUMS")
+
+
+def _dry_run(
+    settings: Settings, dist: Dist, repository: Repository | None, report: Report, io: JobIO
+) -> None:
+    """Do everything but the upload: look at the index read-only and say what would happen."""
+    report.outcome = "dry-run"
+    if repository is None:
+        where = "no index (none is configured: set TWINE_REPOSITORY_URL or repository-url)"
+        existing: dict[str, str] = {}
+    else:
+        where = f"{repository.upload_url} (configured by {repository.configured_by})"
+        existing = _peek(repository, settings.name, io)
+    for item in dist.files:
+        name = item.path.name
+        on_index = existing.get(name)
+        if on_index == item.sha256:
+            action = "would-skip-identical"
+            io.log(f"dry run: {name} is already on the index, identical: would skip it")
+        elif on_index is not None:
+            action = "would-fail-different"
+            io.warn(
+                f"dry run: the index holds a different {name} (sha256 {on_index}): a release "
+                "of this version would fail"
+            )
+        else:
+            action = "would-upload"
+            io.log(f"dry run: would upload {name} (sha256 {item.sha256}) to {where}")
+        report.file(name, item.sha256, action)
+    if dist.version in versions_of(existing):
+        io.warn(f"dry run: version {dist.version} of {settings.name} is already on the index")
+    io.log(f"dry run: nothing was uploaded ({report.reason})")
+
+
+def _peek(repository: Repository, project: str, io: JobIO) -> dict[str, str]:
+    """Read the index for a dry run; an unreachable index is a warning, not a failure."""
+    try:
+        return read_project_files(repository, project)
+    except PublishError as error:
+        io.warn(f"dry run: could not look at the index ({error}); continuing")
+        return {}
+
+
+def versions_of(filenames: Iterable[str]) -> set[Version]:
+    """The versions of the distribution files among ``filenames`` (other names ignored)."""
+    versions: set[Version] = set()
+    for name in filenames:
+        try:
+            if name.endswith(".whl"):
+                versions.add(parse_wheel_filename(name)[1])
+            else:
+                versions.add(parse_sdist_filename(name)[1])
+        except (ValueError, InvalidVersion):
+            continue
+    return versions
+
+
+def _echo(repository: Repository) -> Callable[[str], None]:
+    """A writer for twine's command line and output, masked once more on the way out."""
+
+    def echo(text: str) -> None:
+        """Write masked text to the job log."""
+        if text:
+            sys.stdout.write(mask(text, repository.secrets).rstrip("\n") + "\n")
+            sys.stdout.flush()
+
+    return echo

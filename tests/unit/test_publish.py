@@ -1,0 +1,311 @@
+"""Tests for the publish job's steps without nox: the release gate, dry runs, idempotency, refusals.
+
+The index is a stdlib HTTP server in a thread (tests/unit/_index_server.py); the twine path given
+is one that does not exist, so a test that reaches an upload shows it with "cannot run twine".
+Real uploads through nox to pypiserver are in tests/e2e/test_publish.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from noxline.config import Settings, load_settings, replace
+from noxline.dist import Dist, verified_dist, write_sums
+from noxline.errors import PublishError, VersionError
+from noxline.jobs.publish import (
+    JobIO,
+    Report,
+    check_version,
+    publish_dist,
+    reason,
+    versions_of,
+)
+from noxline.versioning import ReleaseKind, VersionDecision
+from tests.helpers import free_port
+from tests.unit._index_server import FakeIndex, serve
+from tests.unit._projects import write_project
+
+WHEEL = "tiny_lib-1.2.3-py3-none-any.whl"
+SDIST = "tiny_lib-1.2.3.tar.gz"
+RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
+REHEARSAL = VersionDecision(
+    "1.2.3", ReleaseKind.REHEARSAL, "tag 1.2.3-dryrun", "1.2.3-dryrun", None
+)
+PRERELEASE = VersionDecision("1.2.3rc1", ReleaseKind.PRERELEASE, "tag 1.2.3rc1", "1.2.3rc1", None)
+DEV = VersionDecision("1.2.4.dev7", ReleaseKind.DEV, "branch main (pipeline 7)", None, None)
+
+
+@dataclass
+class Log:
+    """The lines a publish run logged and warned, and the JobIO that collects them."""
+
+    env: dict[str, str]
+    lines: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def io(self) -> JobIO:
+        """A JobIO whose twine does not exist: reaching an upload fails with 'cannot run twine'."""
+        return JobIO(
+            log=self.lines.append,
+            warn=self.warnings.append,
+            env=self.env,
+            twine="/nonexistent/twine",
+        )
+
+    @property
+    def text(self) -> str:
+        """Everything logged and warned."""
+        return "\n".join(self.lines + self.warnings)
+
+
+@pytest.fixture(name="settings")
+def settings_fixture(tmp_path: Path) -> Settings:
+    """Settings of the tiny-lib project."""
+    return load_settings(write_project(tmp_path / "tiny"))
+
+
+@pytest.fixture(name="dist")
+def dist_fixture(settings: Settings) -> Dist:
+    """A checked dist/ of tiny-lib 1.2.3 (contents are stand-ins: only names and hashes count)."""
+    folder = settings.project_dir / "dist"
+    folder.mkdir()
+    (folder / WHEEL).write_bytes(b"wheel bytes")
+    (folder / SDIST).write_bytes(b"sdist bytes")
+    write_sums(folder)
+    return verified_dist(folder, settings.name)
+
+
+@pytest.fixture(name="index")
+def index_fixture() -> Iterator[FakeIndex]:
+    """A stand-in index on 127.0.0.1, stopped after the test."""
+    with serve() as index:
+        yield index
+
+
+def index_env(index: FakeIndex, **extra: str) -> dict[str, str]:
+    """Variables pointing at ``index`` with credentials, plus ``extra``."""
+    return {
+        "TWINE_REPOSITORY_URL": index.url,
+        "TWINE_USERNAME": "uploader",
+        "TWINE_PASSWORD": "pw-4d1e",
+        **extra,
+    }
+
+
+def actions(report: Report) -> dict[str, str]:
+    """File name → what publish did or would do with it."""
+    return {item["filename"]: item["action"] for item in report.files}
+
+
+# --- words and helpers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("decision", "prereleases", "words"),
+    [
+        (RELEASE, False, "release from tag 1.2.3: uploading"),
+        (PRERELEASE, True, "pre-release from tag 1.2.3rc1 (publish-prereleases is on): uploading"),
+        (PRERELEASE, False, "dry run (set publish-prereleases = true"),
+        (REHEARSAL, False, "rehearsal from tag 1.2.3-dryrun: dry run"),
+        (DEV, False, "development build (branch main (pipeline 7)): dry run"),
+    ],
+)
+def test_reason_says_why(
+    settings: Settings, decision: VersionDecision, prereleases: bool, words: str
+) -> None:
+    """Each kind of build explains itself in the log."""
+    assert words in reason(decision, replace(settings, publish_prereleases=prereleases))
+
+
+def test_versions_of_reads_distribution_names() -> None:
+    """Wheel and sdist names give versions; other names are ignored."""
+    names = ["a-1.0-py3-none-any.whl", "a-2.0rc1.tar.gz", "index.html", "a-1.0.zip"]
+    assert versions_of(names) == {Version("1.0"), Version("2.0rc1")}
+
+
+def test_check_version_refuses_a_dist_of_another_version(settings: Settings, dist: Dist) -> None:
+    """dist/ must hold this ref's version; the message says what to run."""
+    check_version(settings, RELEASE, dist)  # the same version passes
+    with pytest.raises(PublishError, match=r"dist/ holds 1.2.3 but this ref's version is 1\.2\.4"):
+        check_version(settings, DEV, dist)
+
+
+# --- dry runs -----------------------------------------------------------------------------------
+
+
+def test_dry_run_without_an_index_lists_the_files(settings: Settings, dist: Dist) -> None:
+    """A dev build with nothing configured says what it would upload, and that no index is set."""
+    log, report = Log(env={}), Report(project=settings.name)
+    publish_dist(settings, DEV, dist, report, log.io)
+    assert report.mode == "dry-run" and report.outcome == "dry-run"
+    assert report.repository is None
+    assert actions(report) == {WHEEL: "would-upload", SDIST: "would-upload"}
+    assert f"would upload {WHEEL} (sha256 {dist.wheel.sha256}) to no index" in log.text
+    assert "dry run: nothing was uploaded" in log.text
+
+
+def test_dry_run_reads_the_index_and_warns(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """A rehearsal sees an identical wheel and a different sdist already there, and warns."""
+    index.list_files("tiny-lib", {WHEEL: b"wheel bytes", SDIST: b"other sdist"})
+    log, report = Log(env=index_env(index)), Report(project=settings.name)
+    publish_dist(settings, REHEARSAL, dist, report, log.io)
+    assert actions(report) == {WHEEL: "would-skip-identical", SDIST: "would-fail-different"}
+    assert any(f"different {SDIST}" in line for line in log.warnings)
+    assert any("version 1.2.3 of tiny-lib is already on the index" in w for w in log.warnings)
+    assert report.repository is not None and report.repository["upload_url"] == index.url
+
+
+def test_dry_run_survives_an_unreachable_index(settings: Settings, dist: Dist) -> None:
+    """A dry run warns when the index cannot be read and still says what it would do."""
+    env = {"TWINE_REPOSITORY_URL": f"http://127.0.0.1:{free_port()}/"}
+    log, report = Log(env=env), Report(project=settings.name)
+    publish_dist(settings, PRERELEASE, replace_version(dist, settings, "1.2.3rc1"), report, log.io)
+    assert any("could not look at the index" in line for line in log.warnings)
+    assert set(actions(report).values()) == {"would-upload"}
+
+
+def replace_version(dist: Dist, settings: Settings, version: str) -> Dist:
+    """The same stand-in files renamed to ``version``, re-checked."""
+    folder = dist.wheel.path.parent
+    for item in dist.files:
+        item.path.rename(folder / item.path.name.replace(str(dist.version), version))
+    write_sums(folder)
+    return verified_dist(folder, settings.name)
+
+
+# --- the release gate ---------------------------------------------------------------------------
+
+
+def test_release_without_an_index_names_what_to_set(settings: Settings, dist: Dist) -> None:
+    """A release with no index configured fails naming the variable and the setting."""
+    report = Report(project=settings.name)
+    with pytest.raises(PublishError, match="no package index to publish 1.2.3 to.*repository-url"):
+        publish_dist(settings, RELEASE, dist, report, Log(env={}).io)
+    assert report.mode == "upload"
+
+
+def test_release_without_credentials_fails_before_reading(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """No credentials: the variables are named, and the index was not even read."""
+    log = Log(env={"TWINE_REPOSITORY_URL": index.url})
+    with pytest.raises(PublishError, match="neither TWINE_USERNAME nor TWINE_PASSWORD"):
+        publish_dist(settings, RELEASE, dist, Report(project=settings.name), log.io)
+    assert not index.seen
+
+
+def test_unprotected_gitlab_tag_is_refused(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """In GitLab an unprotected release tag stops publish before the index is contacted."""
+    env = index_env(index, GITLAB_CI="true", CI_COMMIT_REF_PROTECTED="false")
+    with pytest.raises(VersionError, match="is not protected"):
+        publish_dist(settings, RELEASE, dist, Report(project=settings.name), Log(env=env).io)
+    assert not index.seen
+
+
+def test_unprotected_tag_allowed_by_setting(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """allow-unprotected-tags lets the release through the gate (to the upload)."""
+    env = index_env(index, GITLAB_CI="true", CI_COMMIT_REF_PROTECTED="false")
+    allowed = replace(settings, allow_unprotected_tags=True)
+    with pytest.raises(PublishError, match="cannot run twine"):
+        publish_dist(allowed, RELEASE, dist, Report(project=settings.name), Log(env=env).io)
+
+
+def test_prerelease_uploads_only_when_allowed(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """publish-prereleases turns a pre-release from a dry run into an upload."""
+    dist = replace_version(dist, settings, "1.2.3rc1")
+    dry = Report(project=settings.name)
+    publish_dist(settings, PRERELEASE, dist, dry, Log(env=index_env(index)).io)
+    assert dry.mode == "dry-run"
+    real = Report(project=settings.name)
+    with pytest.raises(PublishError, match="cannot run twine"):
+        publish_dist(
+            replace(settings, publish_prereleases=True),
+            PRERELEASE,
+            dist,
+            real,
+            Log(env=index_env(index)).io,
+        )
+    assert real.mode == "upload"
+
+
+# --- idempotency --------------------------------------------------------------------------------
+
+
+def test_release_already_on_the_index_uploads_nothing(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """Both files there with the same sha256: skipped, success, twine never run."""
+    index.list_files("tiny-lib", {WHEEL: b"wheel bytes", SDIST: b"sdist bytes"})
+    log, report = Log(env=index_env(index)), Report(project=settings.name)
+    publish_dist(settings, RELEASE, dist, report, log.io)
+    assert report.outcome == "already-published"
+    assert actions(report) == {WHEEL: "already-published", SDIST: "already-published"}
+    assert f"{WHEEL} is already published, identical" in log.text
+    assert "the index lists every file" in log.text
+    # Reads carried the credentials: read before, and verified after.
+    assert [auth is not None for _, auth in index.seen] == [True, True]
+
+
+def test_release_uploads_only_what_is_missing(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """The wheel is there, the sdist is not: only the sdist goes to twine."""
+    index.list_files("tiny-lib", {WHEEL: b"wheel bytes"})
+    log, report = Log(env=index_env(index)), Report(project=settings.name)
+    with pytest.raises(PublishError, match="cannot run twine"):
+        publish_dist(settings, RELEASE, dist, report, log.io)
+    assert actions(report) == {WHEEL: "already-published"}
+    assert f"uploading {SDIST}" in log.text and f"uploading {WHEEL}" not in log.text
+
+
+def test_a_different_file_under_the_same_name_fails_before_any_upload(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """A conflicting sdist stops the release before twine: nothing is overwritten or added."""
+    index.list_files("tiny-lib", {SDIST: b"someone else's sdist"})
+    log, report = Log(env=index_env(index)), Report(project=settings.name)
+    with pytest.raises(PublishError, match=f"different file under the same name: {SDIST}"):
+        publish_dist(settings, RELEASE, dist, report, log.io)
+    assert not report.files and f"uploading {WHEEL}" not in log.text
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def test_report_is_json_without_secrets(settings: Settings, dist: Dist, tmp_path: Path) -> None:
+    """publish.json records decision, target and files; the password is not in it."""
+    env = {"TWINE_REPOSITORY_URL": f"http://127.0.0.1:{free_port()}/", "TWINE_USERNAME": "u"}
+    env["TWINE_PASSWORD"] = "pw-never-in-reports"
+    report = Report(project=settings.name)
+    report.record_decision(DEV)
+    publish_dist(settings, DEV, dist, report, Log(env=env).io)
+    target = tmp_path / "publish.json"
+    report.write(target)
+    text = target.read_text(encoding="utf-8")
+    assert "pw-never-in-reports" not in text
+    data = json.loads(text)
+    assert data["decision"] == {
+        "version": "1.2.4.dev7",
+        "kind": "dev",
+        "source": "branch main (pipeline 7)",
+        "tag": None,
+        "protected": None,
+    }
+    assert data["outcome"] == "dry-run" and data["mode"] == "dry-run"
+    assert data["repository"]["configured_by"] == "TWINE_REPOSITORY_URL"
+    assert [item["filename"] for item in data["files"]] == [WHEEL, SDIST]
