@@ -1,7 +1,7 @@
 """What noxline reads from an adopting project's own ``pyproject.toml``.
 
-PEP 621 ``[project]`` tables and Poetry's ``[tool.poetry]`` tables are both read, so a team can adopt noxline
-without first migrating its metadata. Nothing here writes files.
+PEP 621 ``[project]`` tables and Poetry's ``[tool.poetry]`` tables are both read, so a team can
+adopt noxline without first migrating its metadata. Nothing here writes files.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from noxline.errors import ConfigError
 
-#: Dependency groups, Poetry groups and extras that hold a project's test tools, in the order searched.
+#: Dependency groups, Poetry groups and extras holding a project's test tools, in search order.
 TEST_GROUP_NAMES = ("test", "tests", "testing", "dev")
 
 #: Top-level folders that hold no importable package of the project, skipped when guessing one.
@@ -44,13 +44,14 @@ class ProjectMetadata:
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
-    """Parse ``project_dir/pyproject.toml``, or fail with a message saying where it was looked for."""
+    """Parse ``project_dir/pyproject.toml``, or fail with a message saying where it looked."""
     path = project_dir / "pyproject.toml"
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
-            f"no pyproject.toml in {project_dir.resolve()}: run noxline from the project's root directory"
+            f"no pyproject.toml in {project_dir.resolve()}: run noxline from the project's root "
+            "directory"
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
@@ -67,10 +68,17 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
             "pyproject.toml names no project: add a [project] table with name and version "
             "(or Poetry's [tool.poetry] name and version)"
         )
-    if "version" in project.get("dynamic", []) or "version" not in table:
+    if "version" in project.get("dynamic", []):
         raise ConfigError(
-            f"{where} has no static version (dynamic versions are not supported): noxline writes the "
-            f'version itself, so set version = "0.1.0" in {where} and remove it from dynamic'
+            "[project] declares a dynamic version, which noxline cannot write (its version job "
+            'sets the version of each build): set version = "0.1.0" in [project], remove "version" '
+            "from dynamic and drop the build backend's own version source (such as "
+            "[tool.hatch.version] or setuptools-scm)"
+        )
+    if "version" not in table:
+        raise ConfigError(
+            f'{where} has no version: set version = "0.1.0" in {where} (noxline\'s version job '
+            "rewrites it for each build)"
         )
     if uses_poetry:
         runtime = _poetry_requirements(poetry.get("dependencies", {}), runtime=True)
@@ -114,8 +122,9 @@ def find_package(project_dir: Path, name: str, declared: Sequence[Path] = ()) ->
         return found[0].name, found[0]
     seen = f" (found {', '.join(sorted(p.as_posix() for p in found))})" if found else ""
     raise ConfigError(
-        f"cannot find the import package of project {name!r} (looked for src/{wanted}/__init__.py and "
-        f"{wanted}/__init__.py){seen}: set package and source-dir in [tool.noxline]"
+        f"cannot find the import package of project {name!r} (looked for "
+        f"src/{wanted}/__init__.py and {wanted}/__init__.py){seen}: set package and source-dir in "
+        "[tool.noxline]"
     )
 
 
@@ -125,7 +134,7 @@ def _unique(paths: Iterator[Path]) -> list[Path]:
 
 
 def _declared_packages(tool: dict[str, Any]) -> Iterator[Path]:
-    """Package folders named by Poetry, Hatch, setuptools or Flit configuration (static forms only)."""
+    """Package folders named by Poetry, Hatch, setuptools or Flit configuration (static forms)."""
     for entry in tool.get("poetry", {}).get("packages", []):
         formats = entry.get("format", ["wheel"]) if isinstance(entry, dict) else []
         include = str(entry.get("include", "")) if isinstance(entry, dict) else ""
@@ -156,7 +165,7 @@ def _plain(name: str) -> bool:
 
 
 def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
-    """Collect the test tools from PEP 735 groups, Poetry groups or a test extra (first one found)."""
+    """Collect the test tools from PEP 735 groups, Poetry groups or a test extra (first found)."""
     groups = data.get("dependency-groups", {})
     poetry = data.get("tool", {}).get("poetry", {})
     extras = data.get("project", {}).get("optional-dependencies", {})
@@ -250,7 +259,7 @@ def poetry_constraint(spec: str) -> str:
     """Translate one Poetry version constraint (``^1.2``, ``~1.2``, ``1.2.*``, ``*``) into PEP 440.
 
     PEP 440 has no "or": a constraint with ``||`` keeps only its first alternative's lower bound
-    (Poetry lists them in ascending order), so at worst a newer version than Poetry's gets installed.
+    (Poetry lists them in ascending order), so at worst a newer version than Poetry's is installed.
     """
     if "||" in spec:
         lows = [

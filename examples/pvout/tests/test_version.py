@@ -14,14 +14,15 @@ class VersionTest(unittest.TestCase):
     """__version__ resolution."""
 
     def test_installed_version(self) -> None:
-        """The installed distribution reports 0.1.0."""
-        self.assertEqual(pvout.__version__, "0.1.0")
+        """__version__ is the installed distribution's version (the pipeline writes it per build)."""
+        self.assertEqual(pvout.__version__, metadata.version("pvout"))
 
     def test_fallback_to_version_file(self) -> None:
-        """Without distribution metadata the bundled VERSION file is read."""
+        """Without distribution metadata the bundled VERSION file, written with the version, is read."""
+        installed = metadata.version("pvout")
         missing = metadata.PackageNotFoundError("pvout")
         with mock.patch("importlib.metadata.version", side_effect=missing) as version:
-            self.assertEqual(_version.get_version(), "0.1.0")
+            self.assertEqual(_version.get_version(), installed)
         version.assert_called_once_with("pvout")
 
     def test_public_names_exist(self) -> None:

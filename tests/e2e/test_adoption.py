@@ -1,0 +1,57 @@
+"""Adoption end to end: `noxline init` in a project shape, then its pipeline's first jobs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import clean_env, git, make_project, run_nox
+
+#: Shape fixture → (distribution file stem at the second commit, test cases the suite has).
+SHAPES = {
+    "flat_setuptools": ("flatcalc-1.4.0.dev2", 3),  # flat layout, setuptools, pytest, test extra
+    "hatch_groups": ("hatchdemo_lib-0.3.0.dev2", 1),  # hatchling, src, PEP 735 groups
+    "poetry_legacy": ("poetrylegacy-2.0.1.dev2", 1),  # [tool.poetry], dev-dependencies, unittest
+}
+
+
+def noxline_init(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `noxline init` command in ``project``, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "noxline.cli", "init", *args],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_init_then_the_pipeline_is_green(tmp_path: Path, shape: str) -> None:
+    """init adopts the shape; version, build, wheel-install and tests then pass on the wheel."""
+    stem, cases = SHAPES[shape]
+    project = make_project(tmp_path, f"shapes/{shape}")
+    adopted = noxline_init(project)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert "  created    noxfile.py" in adopted.stdout
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "adopt noxline")
+
+    result = run_nox(project, "-s", "version", "build", "wheel-install", "tests")
+
+    log = result.stdout + result.stderr
+    for session in ("version", "build", "wheel-install", "tests"):
+        assert f"* {session}: success" in log
+    built = sorted(path.name for path in (project / "dist").iterdir())
+    assert built == ["SHA256SUMS", f"{stem}-py3-none-any.whl", f"{stem}.tar.gz"]
+    junit = ET.parse(project / "reports" / "tests" / "junit.xml").getroot()
+    assert len(list(junit.iter("testcase"))) == cases
+    assert not list(junit.iter("failure")) and not list(junit.iter("error"))
+    assert (project / "reports" / "tests" / "coverage.xml").is_file()
+    again = noxline_init(project)
+    assert again.returncode == 0 and again.stdout.count("  unchanged  ") == 3, again.stdout
