@@ -155,6 +155,7 @@ def check_release_protected(
 
 
 def _parse_base_version(base_version: str) -> Version:
+    """The pyproject version as a Version, or a message saying it must be PEP 440."""
     try:
         return Version(base_version)
     except InvalidVersion as exc:
@@ -165,6 +166,7 @@ def _parse_base_version(base_version: str) -> Version:
 
 
 def _compile_pattern(release_pattern: str) -> re.Pattern[str]:
+    """The release pattern compiled, or a message naming the bad regex."""
     try:
         return re.compile(release_pattern)
     except re.error as exc:
@@ -175,6 +177,7 @@ def _compile_pattern(release_pattern: str) -> re.Pattern[str]:
 
 
 def _pipeline_id(env: Mapping[str, str]) -> int | None:
+    """CI_PIPELINE_ID as a number; None outside CI; refused unless plain digits."""
     raw = env.get("CI_PIPELINE_ID")
     if not raw:
         return None
@@ -188,6 +191,7 @@ def _pipeline_id(env: Mapping[str, str]) -> int | None:
 
 
 def _parse_protected(env: Mapping[str, str]) -> bool | None:
+    """CI_COMMIT_REF_PROTECTED as a bool; None when GitLab did not set it."""
     raw = env.get("CI_COMMIT_REF_PROTECTED")
     if raw is None:
         return None
@@ -198,6 +202,7 @@ def _parse_protected(env: Mapping[str, str]) -> bool | None:
 
 
 def _is_plain_prerelease(version: Version) -> bool:
+    """True for aN/bN/rcN versions without a dev or local part."""
     # aN/bN/rcN only: a dev or local suffix makes it a build, not something to publish.
     return version.pre is not None and version.dev is None and version.local is None
 
@@ -278,6 +283,7 @@ def _latest_release_tag(git: _Git, pattern: re.Pattern[str]) -> tuple[str, Versi
 
 
 def _release_only(release: tuple[int, ...], epoch: int) -> Version:
+    """A Version made of just an epoch and release numbers (no pre/dev/local parts)."""
     text = ".".join(str(part) for part in release)
     return Version(f"{epoch}!{text}" if epoch else text)
 
@@ -292,6 +298,7 @@ def _next_release(base: Version, latest: Version | None) -> Version:
 
 
 def _ref_words(env: Mapping[str, str]) -> str:
+    """Human words for the CI ref: merge request, tag or branch."""
     if env.get("CI_MERGE_REQUEST_IID"):
         return f"merge request !{env['CI_MERGE_REQUEST_IID']}"
     if env.get("CI_COMMIT_TAG"):
@@ -302,6 +309,7 @@ def _ref_words(env: Mapping[str, str]) -> str:
 
 
 def _commits(count: int) -> str:
+    """'1 commit' or 'N commits'."""
     return f"{count} commit" if count == 1 else f"{count} commits"
 
 
@@ -349,6 +357,7 @@ class _Git:
     """Read-only git queries on one working tree; checks it is a repository with a commit."""
 
     def __init__(self, project_dir: Path) -> None:
+        """Check that ``project_dir`` is a git work tree, or explain how to get one."""
         self.project_dir = project_dir
         self._shallow: bool | None = None
         inside = self._run("rev-parse", "--is-inside-work-tree")
@@ -366,6 +375,7 @@ class _Git:
             )
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a read-only git command in the project; refuse clearly when git is missing."""
         command = ["git", "-C", str(self.project_dir), *args]
         try:
             return subprocess.run(command, capture_output=True, text=True, check=False)
@@ -397,5 +407,6 @@ class _Git:
 
 
 def _said(done: subprocess.CompletedProcess[str]) -> str:
+    """What a failed git command said, for an error message."""
     message = done.stderr.strip() or done.stdout.strip()
     return f"git said: {message}" if message else f"git exited with {done.returncode}"
