@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -33,11 +36,28 @@ def write_version(settings: Settings, version: str) -> list[Path]:
         if not isinstance(poetry, dict) or "version" not in poetry:
             raise ConfigError(f"{pyproject} has no static version to write: set [project] version")
         poetry["version"] = version
-    pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
+    _replace_text(pyproject, tomlkit.dumps(document))
     version_file = settings.project_dir / settings.version_file
     version_file.parent.mkdir(parents=True, exist_ok=True)
-    version_file.write_text(version + "\n", encoding="utf-8")
+    _replace_text(version_file, version + "\n")
     return [pyproject, version_file]
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically, and not at all when it is already there.
+
+    Other jobs (the checks, under ``noxline run``) read pyproject.toml while this job runs: they
+    must see the old file or the new one, never half of one.
+    """
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as stream:
+        stream.write(text)
+    if path.exists():
+        shutil.copymode(path, stream.name)
+    os.replace(stream.name, path)
 
 
 def run(session: nox.Session, settings: Settings) -> None:
