@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+#: The nine pipeline jobs in stage order, as the issue names them (written out, not derived from
+#: the code under test).
+PIPELINE_JOBS = tuple("version build wheel-install tests pylint black mypy docstr publish".split())
 REPO_ROOT = Path(__file__).parent.parent
 
 #: Environment for git in tests: no user config, a fixed identity.
@@ -93,6 +97,18 @@ def run_nox(
     return result
 
 
+def run_noxline(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``noxline`` command in ``project`` as a user would (no terminal, no CI variables)."""
+    return subprocess.run(
+        [sys.executable, "-m", "noxline.cli", *args],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as sock:
@@ -118,7 +134,9 @@ class PackageIndex:
 @contextmanager
 def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex]:
     """Start pypiserver on 127.0.0.1 with upload auth; stop it on exit."""
-    from passlib.apache import HtpasswdFile  # pylint: disable=import-outside-toplevel
+    # Imported here: only the end-to-end tests (the e2e dependency group) start an index.
+    # pylint: disable-next=import-outside-toplevel,import-error
+    from passlib.apache import HtpasswdFile
 
     packages = root / "packages"
     packages.mkdir(parents=True, exist_ok=True)

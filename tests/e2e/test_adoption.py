@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import clean_env, git, make_project, run_nox
+from tests.helpers import git, make_project, run_nox, run_noxline
 
 #: Shape fixture → (distribution file stem at the second commit, test cases the suite has).
 SHAPES = {
@@ -21,14 +20,7 @@ SHAPES = {
 
 def noxline_init(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the `noxline init` command in ``project``, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "noxline.cli", "init", *args],
-        cwd=project,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_noxline(project, "init", *args)
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))

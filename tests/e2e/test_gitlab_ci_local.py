@@ -36,19 +36,8 @@ from tests.e2e.gitlab import (
     run_pipeline,
     upload_to,
 )
-from tests.helpers import FIXTURES, REPO_ROOT, PackageIndex, pypiserver
+from tests.helpers import FIXTURES, PIPELINE_JOBS, REPO_ROOT, PackageIndex, pypiserver
 
-JOBS = (
-    "version",
-    "build",
-    "wheel-install",
-    "tests",
-    "pylint",
-    "black",
-    "mypy",
-    "docstr",
-    "publish",
-)
 PYPI = "https://pypi.org/simple"
 RELEASE = "1.2.3"
 
@@ -225,7 +214,7 @@ def test_setup_installs_noxline_from_the_team_index(lab: Lab) -> None:
 def test_branch_pipeline_is_green(branch: PipelineRun) -> None:
     """Every job of the branch pipeline passes, the allowed-to-fail checks included."""
     assert branch.returncode == 0, branch.output
-    assert branch.statuses() == {job: "PASS" for job in JOBS}, branch.output
+    assert branch.statuses() == {job: "PASS" for job in PIPELINE_JOBS}, branch.output
 
 
 def test_each_job_ran_exactly_its_command(branch: PipelineRun) -> None:
@@ -269,7 +258,7 @@ def test_publish_on_a_branch_is_a_dry_run(branch: PipelineRun, lab: Lab) -> None
 def test_gitlab_reads_coverage_and_keeps_the_reports(branch: PipelineRun) -> None:
     """The coverage regex reads the tests log; JUnit, Cobertura, Code Quality and HTML are kept."""
     assert re.search(r"PASS\s+tests\s+100\.0% coverage", branch.output), branch.output
-    reports = {job: branch.artifacts(job) / "reports" / job for job in JOBS}
+    reports = {job: branch.artifacts(job) / "reports" / job for job in PIPELINE_JOBS}
     for path in (
         reports["tests"] / "junit.xml",
         reports["tests"] / "coverage.xml",
@@ -288,7 +277,7 @@ def test_gitlab_reads_coverage_and_keeps_the_reports(branch: PipelineRun) -> Non
 def test_tag_pipeline_uploads_what_build_checksummed(tag: PipelineRun, lab: Lab) -> None:
     """At tag 1.2.3 publish uploads to the index the exact files of build's dist/SHA256SUMS."""
     assert tag.returncode == 0, tag.output
-    assert tag.statuses() == {job: "PASS" for job in JOBS}, tag.output
+    assert tag.statuses() == {job: "PASS" for job in PIPELINE_JOBS}, tag.output
     sums = read_sums(tag.artifacts("build") / "dist")
     assert sorted(sums) == [f"minilib-{RELEASE}-py3-none-any.whl", f"minilib-{RELEASE}.tar.gz"]
     for name, digest in sums.items():
@@ -314,7 +303,7 @@ def test_tag_pipeline_never_shows_the_password(tag: PipelineRun, lab: Lab) -> No
     assert password not in tag.output
     for log in (tag.state / "output").glob("*.log"):
         assert password not in log.read_text(encoding="utf-8"), log.name
-    for job in JOBS:
+    for job in PIPELINE_JOBS:
         for path in tag.artifacts(job).rglob("*"):
             if path.is_file():
                 assert password.encode() not in path.read_bytes(), path

@@ -11,9 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.helpers import clean_env, make_project
-
-NINE = tuple("version build wheel-install tests pylint black mypy docstr publish".split())
+from tests.helpers import PIPELINE_JOBS, clean_env, make_project, run_noxline
 
 #: A test that never ends by itself: it leaves a marker file, then sleeps.
 HANGING_TEST = '''\
@@ -37,14 +35,7 @@ class HangTest(unittest.TestCase):
 
 def noxline_run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `noxline run ARGS` in ``project`` (not a terminal, no CI variables)."""
-    return subprocess.run(
-        [sys.executable, "-m", "noxline.cli", "run", *args],
-        cwd=project,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_noxline(project, "run", *args)
 
 
 def summary_rows(stdout: str) -> dict[str, list[str]]:
@@ -66,8 +57,8 @@ def test_the_whole_pipeline_passes_with_logs_and_a_summary(tmp_path: Path) -> No
     result = noxline_run(project)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = summary_rows(result.stdout)
-    assert tuple(rows) == NINE
-    for name in NINE:
+    assert tuple(rows) == PIPELINE_JOBS
+    for name in PIPELINE_JOBS:
         assert rows[name][0] == "passed", (name, rows[name])
         log = project / "reports" / name / "job.log"
         assert f"reports/{name}/job.log" in rows[name]
@@ -77,7 +68,7 @@ def test_the_whole_pipeline_passes_with_logs_and_a_summary(tmp_path: Path) -> No
     assert "coverage: reports/tests/html/" in result.stdout
     assert result.stdout.rstrip().splitlines()[-1].startswith("pipeline passed in ")
     record = json.loads((project / "reports/run.json").read_text(encoding="utf-8"))
-    assert [job["name"] for job in record["jobs"]] == list(NINE)
+    assert [job["name"] for job in record["jobs"]] == list(PIPELINE_JOBS)
     assert record["exit_code"] == 0
     # Plain output off a terminal: one line per event, no escape codes.
     assert "noxline: build started" in result.stdout and "\x1b[" not in result.stdout

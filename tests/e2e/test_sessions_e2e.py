@@ -7,16 +7,14 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.helpers import git, make_project, run_nox
-
-NINE = tuple("version build wheel-install tests pylint black mypy docstr publish".split())
+from tests.helpers import PIPELINE_JOBS, git, make_project, run_nox
 
 
 def test_nox_lists_the_nine_sessions_and_format(tmp_path: Path) -> None:
     """`nox -l` in an adopting project shows the pipeline's sessions, in stage order."""
     listing = run_nox(make_project(tmp_path), "-l").stdout
     listed = [line.split()[1] for line in listing.splitlines() if line[:2] in ("* ", "- ")]
-    assert tuple(listed[:9]) == NINE
+    assert tuple(listed[:9]) == PIPELINE_JOBS
     assert "format" in listed[9:]
 
 

@@ -10,9 +10,8 @@ import pytest
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import ConfigError
 from noxline.pipeline import CHECKS, STAGES, define
+from tests.helpers import PIPELINE_JOBS
 from tests.unit._projects import write_project
-
-NINE = tuple("version build wheel-install tests pylint black mypy docstr publish".split())
 
 
 @pytest.fixture(name="settings")
@@ -24,7 +23,7 @@ def settings_fixture(tmp_path: Path) -> Settings:
 def test_jobs_in_stage_order_mirror_the_seed(settings: Settings) -> None:
     """Nine jobs, named like the sessions, in the seed's stage order."""
     pipeline = define(settings)
-    assert pipeline.names == NINE
+    assert pipeline.names == PIPELINE_JOBS
     stage_index = [STAGES.index(job.stage) for job in pipeline.jobs]
     assert stage_index == sorted(stage_index)
     assert {job.name: job.stage for job in pipeline.jobs}["version"] == "pre-package"

@@ -1,7 +1,7 @@
 """What each pipeline job does: one module per job, each with a ``run(session, settings)`` function.
 
-:data:`JOBS` is the one registry from job name to its session body; the pipeline's facts (stage, needs,
-artifacts) live in :mod:`noxline.pipeline`, not here.
+:data:`JOBS` is the one registry from job name to its session body; the pipeline's facts
+(stage, needs, artifacts) live in :mod:`noxline.pipeline`, not here.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from packaging.utils import parse_sdist_filename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from noxline.config import Settings
-from noxline.dist import Dist
+from noxline.dist import Dist, DistFile
 from noxline.errors import NoxlineError, PublishError
 from noxline.index import (
     Repository,
@@ -185,9 +185,8 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
     repository.require_credentials()
     existing = read_project_files(repository, settings.name)
     conflicts = [
-        f"{item.path.name} (index sha256 {existing[item.path.name]}, dist/ sha256 {item.sha256})"
-        for item in dist.files
-        if existing.get(item.path.name, item.sha256) != item.sha256
+        f"{item.path.name} (index sha256 {listed}, dist/ sha256 {item.sha256})"
+        for item, listed in _differing(dist, existing)
     ]
     if conflicts:
         raise PublishError(
@@ -214,6 +213,15 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
     _verify(repository, settings, dist, io)
 
 
+def _differing(dist: Dist, listed: dict[str, str]) -> list[tuple[DistFile, str]]:
+    """The dist files the index lists under their name with another sha256 (and that sha256)."""
+    return [
+        (item, listed[item.path.name])
+        for item in dist.files
+        if listed.get(item.path.name, item.sha256) != item.sha256
+    ]
+
+
 def _verify(repository: Repository, settings: Settings, dist: Dist, io: JobIO) -> None:
     """Read the index again: each file must be listed with the built sha256.
 
@@ -221,11 +229,7 @@ def _verify(repository: Repository, settings: Settings, dist: Dist, io: JobIO) -
     with another sha256 fails, because then the index does not serve what was built.
     """
     listed = read_project_files(repository, settings.name)
-    wrong = [
-        f"{item.path.name} (index sha256 {listed[item.path.name]})"
-        for item in dist.files
-        if listed.get(item.path.name, item.sha256) != item.sha256
-    ]
+    wrong = [f"{item.path.name} (index sha256 {sha})" for item, sha in _differing(dist, listed)]
     if wrong:
         raise PublishError(
             f"after the upload {repository.project_url(settings.name)} lists {'; '.join(wrong)}, "
