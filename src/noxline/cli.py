@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from noxline import __version__
+from noxline.about import __version__
 from noxline.config import load_settings
 from noxline.errors import NoxlineError
 

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
-from noxline import __version__
+from noxline.about import __version__
 from noxline.config import Settings
 from noxline.errors import ConfigError, NoxlineError
 from noxline.pipeline import Job, Pipeline, define

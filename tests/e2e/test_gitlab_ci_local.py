@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-from noxline import __version__, gitlab
+from noxline import gitlab
+from noxline.about import __version__
 from noxline.config import Settings, load_settings, replace
 from noxline.dist import read_sums
 from noxline.pipeline import CHECKS, define

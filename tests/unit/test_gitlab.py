@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from noxline import __version__, gitlab
+from noxline import gitlab
+from noxline.about import __version__
 from noxline.cli import main
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import ConfigError, NoxlineError
