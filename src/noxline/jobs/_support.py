@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from contextlib import suppress
 from pathlib import Path
 
 import nox
+import nox.virtualenv
 
 from noxline.config import Settings
 from noxline.dist import Dist, verified_dist
@@ -46,6 +48,13 @@ def run_to_report(
 def uses_uv(session: nox.Session) -> bool:
     """True when the session's venv was made by uv (which installs with ``uv pip``, not pip)."""
     return session.venv_backend == "uv"
+
+
+def uv_executable() -> str | None:
+    """Full path of the uv that nox uses for its uv venvs, or None when nox has no uv."""
+    if not nox.virtualenv.HAS_UV:
+        return None
+    return shutil.which(nox.virtualenv.UV)
 
 
 def built_dist(settings: Settings) -> Dist:

@@ -10,7 +10,7 @@ import nox
 from noxline.config import Settings
 from noxline.dist import write_sums
 from noxline.errors import NoxlineError
-from noxline.jobs._support import built_dist, reports_dir, run_to_report, uses_uv
+from noxline.jobs._support import built_dist, reports_dir, run_to_report, uses_uv, uv_executable
 
 REQUIREMENTS = ("build>=1.2", "twine>=6", "check-wheel-contents>=0.6")
 
@@ -33,6 +33,21 @@ def source_date_epoch(settings: Settings) -> str:
     return result.stdout.strip()
 
 
+def build_env(session: nox.Session, settings: Settings) -> dict[str, str]:
+    """Environment of ``python -m build``: reproducible, and cheap isolated build envs.
+
+    The isolated envs are thrown away after one use, so uv does not compile their bytecode (the
+    session-wide ``UV_COMPILE_BYTECODE=1`` would compile the whole build backend twice per run).
+    ``UV`` names the uv that nox installs with, so build does not look it up on ``PATH`` (where it
+    may be a slow shim, as pyenv's is: about 0.1 s per call, four calls per build).
+    """
+    env = {"SOURCE_DATE_EPOCH": source_date_epoch(settings), "UV_COMPILE_BYTECODE": "0"}
+    uv = uv_executable() if uses_uv(session) else None
+    if uv:
+        env["UV"] = uv
+    return env
+
+
 def run(session: nox.Session, settings: Settings) -> None:
     """Session body: clean dist/, build, check, checksum."""
     session.install(*REQUIREMENTS)
@@ -48,7 +63,7 @@ def run(session: nox.Session, settings: Settings) -> None:
         "--outdir",
         str(dist_dir),
         str(settings.project_dir),
-        env={"SOURCE_DATE_EPOCH": source_date_epoch(settings)},
+        env=build_env(session, settings),
     )
     files = sorted(str(path) for path in dist_dir.iterdir())
     reports = reports_dir(settings, "build")
