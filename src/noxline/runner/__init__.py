@@ -1,0 +1,165 @@
+"""``noxline run``: the pipeline run locally with GitLab's semantics, each job a nox process.
+
+A job starts as soon as every job in its ``needs`` has passed (``needs=()`` starts at once, as
+GitLab's ``needs: []``); up to ``-j`` jobs run at a time; a failed job skips every job that needs
+it, transitively; an ``allow_failure`` job that fails only warns ("allowed to fail") and its
+dependents still run; jobs sharing a ``resource_group`` never overlap. Each job runs the very
+command of its GitLab job, :meth:`noxline.pipeline.Job.command` (``nox --no-dependencies -s
+<job>``), with the interpreter that has noxline, in the project folder; its output goes to
+``<reports>/<job>/job.log``. The exit code is GitLab's verdict on the pipeline: 0 when every job
+that may not fail passed, 1 otherwise; 130 after Ctrl-C.
+
+Why not nox's own parallel mode (``nox -j N``, nox 2026.10.20)? It schedules by ``requires=`` and
+runs each session as ``nox --no-dependencies`` in a child too, but it cannot express GitLab's rules:
+
+* it has no ``allow_failure``: a failed session always aborts every session that requires it and
+  makes nox exit 1, where GitLab runs the dependents and passes the pipeline with a warning;
+* it buffers each session's output and prints it to the one terminal when the session ends; there
+  is no per-job log file to point at from a summary (``--report`` holds statuses, not output);
+* it knows no ``resource_group``; on Ctrl-C it kills every child without saying which sessions
+  were left unfinished, and cannot spare a job that must not be cancelled half-way
+  (``interruptible=False``: an upload).
+
+So the scheduling is ours: :class:`Scheduler` is a small pure state machine over the jobs and
+:func:`schedule` drives it through a "start job" callable, so both are tested with fake jobs; only
+:class:`ProcessLauncher` starts processes.
+
+Venv reuse: jobs run with ``--reuse-venv=yes`` (``-r``). nox then keeps a session's venv
+(recreating it when its interpreter or backend changed) but still runs every ``session.install``,
+which uv turns into a no-op when all is installed and into an install when the session's list or
+the built wheel changed, so a reused venv is never stale. (A package dropped from a list stays
+installed, unused.) ``-R``/``--no-install`` would skip those installs and run stale tools against
+a stale wheel, so it is never used. ``wheel-install`` sets ``reuse_venv=False``, which nox honours
+under ``yes``: it always proves the wheel installs into a fresh venv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from noxline.config import Settings
+from noxline.errors import NoxlineError
+from noxline.pipeline import Job, define
+from noxline.runner.display import Display, failure_tails, is_live_terminal, summary
+from noxline.runner.processes import ProcessLauncher, interrupts, job_argv, log_path
+from noxline.runner.scheduler import (
+    EXIT_INTERRUPTED,
+    Event,
+    JobResult,
+    RunOutcome,
+    Scheduler,
+    Status,
+    schedule,
+    select_jobs,
+)
+
+#: Machine-readable record of the last run, inside the reports folder.
+RECORD_NAME = "run.json"
+
+
+def write_record(settings: Settings, outcome: RunOutcome, wall_time: float, parallel: int) -> Path:
+    """Write ``<reports>/run.json``: each job's status, duration and needs (benchmarks read it)."""
+    record = {
+        "wall_time": wall_time,
+        "parallel": parallel,
+        "exit_code": outcome.exit_code,
+        "jobs": [
+            {
+                "name": r.job.name,
+                "status": r.status.value,
+                "duration": r.duration,
+                "needs": list(r.job.needs),
+                "log": str(log_path(settings, r.job).relative_to(settings.project_dir)),
+            }
+            for r in outcome.results
+        ],
+    }
+    path = settings.report_root / RECORD_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def run(
+    settings: Settings,
+    jobs: Sequence[str] | None = None,
+    parallel: int = 1,
+    *,
+    stream: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Run the pipeline (or ``jobs`` and what they need) in the project; return GitLab's exit code.
+
+    ``stream`` receives the progress and the summary (default stdout); ``env`` is the jobs'
+    environment (default this process's).
+    """
+    out = stream or sys.stdout
+    environ = dict(os.environ if env is None else env)
+    if not (settings.project_dir / "noxfile.py").is_file():
+        raise NoxlineError(
+            f"no noxfile.py in {settings.project_dir}: run `noxline init`, or write a noxfile.py "
+            "with `import noxline` and `noxline.register()`"
+        )
+    selected = select_jobs(define(settings), jobs or ())
+    Scheduler(selected, parallel)  # refuses a bad -j before anything starts
+    parallel = min(parallel, len(selected))
+    live = is_live_terminal(out, environ)
+    out.write(f"noxline: running {len(selected)} jobs, up to {parallel} at a time\n")
+    began = time.monotonic()
+    with interrupts() as caught:
+        outcome = _execute(settings, selected, parallel, Display(settings, out, live), environ)
+    wall_time = time.monotonic() - began
+    write_record(settings, outcome, wall_time, parallel)
+    out.write("\n" + failure_tails(settings, outcome))
+    out.write(summary(settings, outcome, wall_time, live))
+    out.flush()
+    if outcome.interrupted and caught and caught[0] != signal.SIGINT:
+        return 128 + caught[0]  # stopped by SIGTERM: say so as shells do
+    return outcome.exit_code
+
+
+def _execute(
+    settings: Settings,
+    selected: Sequence[Job],
+    parallel: int,
+    display: Display,
+    env: Mapping[str, str],
+) -> RunOutcome:
+    """Schedule the selected jobs as processes, showing progress on ``display``."""
+    with display, ProcessLauncher(settings, parallel, env) as launcher:
+
+        def stop(force: bool) -> None:
+            """Say what stopping does, then stop the jobs."""
+            spared = [] if force else launcher.spared
+            note = f"; letting {', '.join(spared)} finish (Ctrl-C again kills it)" if spared else ""
+            display.note(f"noxline: interrupted, stopping the running jobs{note}")
+            launcher.stop(force)
+
+        return schedule(selected, launcher.start, parallel, on_event=display.event, stop=stop)
+
+
+__all__ = [
+    "Display",
+    "EXIT_INTERRUPTED",
+    "Event",
+    "JobResult",
+    "ProcessLauncher",
+    "RunOutcome",
+    "Scheduler",
+    "Status",
+    "is_live_terminal",
+    "job_argv",
+    "log_path",
+    "run",
+    "schedule",
+    "select_jobs",
+    "summary",
+    "write_record",
+]

@@ -1,0 +1,162 @@
+"""Jobs as processes: each job's nox command in its own process group, logged, stoppable."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import FrameType
+from typing import BinaryIO
+
+from noxline.config import Settings
+from noxline.errors import NoxlineError
+from noxline.pipeline import Job
+from noxline.runner.scheduler import NOT_STARTED_CODE
+
+#: Name of a job's log file inside its reports folder.
+LOG_NAME = "job.log"
+
+#: Seconds a stopped job gets to exit after SIGTERM before it is killed.
+TERMINATE_TIMEOUT = 5.0
+
+
+def log_path(settings: Settings, job: Job) -> Path:
+    """Absolute path of a job's log file."""
+    return settings.project_dir / settings.reports_for(job.name) / LOG_NAME
+
+
+def job_argv(job: Job) -> list[str]:
+    """The job's GitLab command, run by this interpreter's nox, reusing venvs (see the module)."""
+    program, *args = job.command()
+    if program != "nox":  # pragma: no cover - Job.command always runs nox
+        raise NoxlineError(f"job {job.name} does not run nox: {job.command()}")
+    return [sys.executable, "-m", "nox", *args, "--reuse-venv=yes"]
+
+
+class ProcessLauncher:
+    """Runs each job as a nox process in its own process group, output to its log file."""
+
+    def __init__(self, settings: Settings, parallel: int, env: Mapping[str, str] | None = None):
+        """Prepare up to ``parallel`` concurrent jobs for the project of ``settings``."""
+        self.settings = settings
+        self.env = dict(os.environ if env is None else env)
+        # Unbuffered children: the live status line previews each job's latest log line.
+        self.env.setdefault("PYTHONUNBUFFERED", "1")
+        self._executor = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="noxline-job")
+        self._lock = threading.Lock()
+        self._procs: dict[str, tuple[Job, subprocess.Popen[bytes]]] = {}
+        self._stopping = False
+
+    def __enter__(self) -> ProcessLauncher:
+        """Use as a context manager: the worker threads end on exit."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Wait for the worker threads (every process has ended by then)."""
+        self._executor.shutdown(wait=True)
+
+    def start(self, job: Job) -> Future[int]:
+        """Start ``job`` in a worker thread; the future holds its return code.
+
+        The log is truncated here, before the thread runs, so the display never previews the
+        previous run's log.
+        """
+        log = log_path(self.settings, job)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        stream = log.open("wb")  # pylint: disable=consider-using-with  # _run closes it
+        argv = job_argv(job)
+        stream.write(f"$ {shlex.join(argv)}\n".encode())
+        stream.flush()
+        return self._executor.submit(self._run, job, argv, stream)
+
+    def _run(self, job: Job, argv: list[str], stream: BinaryIO) -> int:
+        """Worker: run the job's process to its end, its output going to ``stream``."""
+        with stream, self._lock:
+            if self._stopping:
+                stream.write(b"noxline: not started, the run was interrupted\n")
+                return NOT_STARTED_CODE
+            try:
+                proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                    argv,
+                    cwd=self.settings.project_dir,
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stream,
+                    stderr=subprocess.STDOUT,
+                    # Its own process group: Ctrl-C reaches noxline only, and stopping a job
+                    # signals the job's whole tree (nox and the tool it runs).
+                    start_new_session=True,
+                )
+            except OSError as error:
+                stream.write(f"noxline: cannot start {argv[0]}: {error}\n".encode())
+                return 127
+            self._procs[job.name] = (job, proc)
+        # The child holds its own copy of the log's descriptor; ours is closed above.
+        try:
+            return proc.wait()
+        finally:
+            with self._lock:
+                del self._procs[job.name]
+
+    def stop(self, force: bool) -> None:
+        """Stop running jobs: SIGTERM their process groups, SIGKILL what is left after a timeout.
+
+        Non-interruptible jobs (an upload) are left to finish unless ``force``.
+        """
+        with self._lock:
+            self._stopping = True
+            procs = [proc for job, proc in self._procs.values() if force or job.interruptible]
+        for proc in procs:
+            _signal_group(proc, signal.SIGKILL if force else signal.SIGTERM)
+        deadline = time.monotonic() + TERMINATE_TIMEOUT
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            # Also reaches what the job started and left behind, even after nox itself exited.
+            _signal_group(proc, signal.SIGKILL)
+
+    @property
+    def spared(self) -> list[str]:
+        """Running jobs that a first Ctrl-C lets finish."""
+        with self._lock:
+            return [job.name for job, _ in self._procs.values() if not job.interruptible]
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    """Send ``signum`` to the process group a job leads (it may be gone already)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signum)
+
+
+@contextlib.contextmanager
+def interrupts() -> Iterator[list[int]]:
+    """Turn SIGINT and SIGTERM into KeyboardInterrupt while jobs run; yield the signals caught.
+
+    SIGINT is set even where the parent ignored it (a background job), and SIGTERM too: the jobs run
+    in their own process groups, so noxline must stop them itself rather than leave them running.
+    """
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        """Record the signal and interrupt the main thread."""
+        del frame
+        caught.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
