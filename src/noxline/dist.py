@@ -10,13 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
 
 from noxline.errors import NoxlineError
@@ -131,13 +125,22 @@ def verified_dist(dist_dir: Path, project_name: str) -> Dist:
     return Dist(wheel=wheels[0], sdist=sdists[0])
 
 
+def parse_filename(filename: str) -> tuple[str, str, Version]:
+    """Kind (``wheel`` or ``sdist``), canonical project name and version of a distribution file.
+
+    Raises ``ValueError`` (packaging's own errors) when ``filename`` is neither.
+    """
+    if filename.endswith(".whl"):
+        name, version, _, _ = parse_wheel_filename(filename)
+        return "wheel", str(name), version
+    name, version = parse_sdist_filename(filename)
+    return "sdist", str(name), version
+
+
 def _describe(path: Path, digest: str) -> DistFile:
     """Parse a distribution file name."""
     try:
-        if path.name.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(path.name)
-            return DistFile(path, digest, "wheel", str(name), version)
-        name, version = parse_sdist_filename(path.name)
-        return DistFile(path, digest, "sdist", str(name), version)
-    except (InvalidWheelFilename, InvalidSdistFilename):
+        kind, name, version = parse_filename(path.name)
+    except ValueError:
         raise NoxlineError(f"{path.name} in {path.parent} is not a wheel or an sdist") from None
+    return DistFile(path, digest, kind, name, version)

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from noxline.dist import SUMS_NAME, read_sums, sha256_of, verified_dist, write_sums
+from noxline.dist import (
+    SUMS_NAME,
+    parse_filename,
+    read_sums,
+    sha256_of,
+    verified_dist,
+    write_sums,
+)
 from noxline.errors import NoxlineError
 
 WHEEL = "minilib-1.2.3-py3-none-any.whl"
@@ -176,3 +183,11 @@ def test_verified_dist_without_sums_says_run_build(tmp_path: Path) -> None:
     dist = make_dist(tmp_path, sums=False)
     with pytest.raises(NoxlineError, match="SHA256SUMS is missing"):
         verified_dist(dist, "minilib")
+
+
+def test_parse_filename_reads_kind_name_and_version() -> None:
+    """One parser serves dist/ checks and the index's listing: wheels, sdists, and nothing else."""
+    assert parse_filename("My_Lib-1.2.3-py3-none-any.whl") == ("wheel", "my-lib", Version("1.2.3"))
+    assert parse_filename("my_lib-1.2.3rc1.tar.gz") == ("sdist", "my-lib", Version("1.2.3rc1"))
+    with pytest.raises(ValueError):
+        parse_filename("SHA256SUMS")

@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import nox
-from packaging.utils import parse_sdist_filename, parse_wheel_filename
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from noxline.config import Settings
-from noxline.dist import Dist, DistFile
+from noxline.dist import Dist, DistFile, parse_filename
 from noxline.errors import NoxlineError, PublishError
 from noxline.index import (
     Repository,
@@ -291,11 +290,8 @@ def versions_of(filenames: Iterable[str]) -> set[Version]:
     versions: set[Version] = set()
     for name in filenames:
         try:
-            if name.endswith(".whl"):
-                versions.add(parse_wheel_filename(name)[1])
-            else:
-                versions.add(parse_sdist_filename(name)[1])
-        except (ValueError, InvalidVersion):
+            versions.add(parse_filename(name)[2])
+        except ValueError:  # InvalidWheelFilename, InvalidSdistFilename and InvalidVersion
             continue
     return versions
 

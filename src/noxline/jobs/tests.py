@@ -27,9 +27,8 @@ def coverage_config(settings: Settings, reports: Path) -> Path:
     data = tomllib.loads((settings.project_dir / "pyproject.toml").read_text(encoding="utf-8"))
     config: dict[str, Any] = data.get("tool", {}).get("coverage", {})
     run_table = dict(config.get("run", {}))
-    run_table.pop(
-        "source", None
-    )  # source_pkgs replaces it: measure the package wherever it is installed
+    # source_pkgs replaces source: measure the package wherever it is installed.
+    run_table.pop("source", None)
     run_table.update(
         branch=True,
         parallel=True,
