@@ -17,6 +17,9 @@ from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+#: Small projects of the shapes noxline must adopt (layouts, backends, test runners).
+SHAPES = FIXTURES / "shapes"
+
 #: The nine pipeline jobs in stage order, as the issue names them (written out, not derived from
 #: the code under test).
 PIPELINE_JOBS = tuple("version build wheel-install tests pylint black mypy docstr publish".split())
@@ -67,6 +70,15 @@ def make_project(tmp_path: Path, fixture: str = "minilib", tag: str | None = Non
     git(project, "commit", "-q", "-m", "initial")
     if tag:
         git(project, "tag", tag)
+    return project
+
+
+def copy_shape(tmp_path: Path, name: str, extra_toml: str = "") -> Path:
+    """A private copy of shape fixture ``name``, with ``extra_toml`` appended to its pyproject."""
+    project = Path(shutil.copytree(SHAPES / name, tmp_path / name))
+    if extra_toml:
+        with (project / "pyproject.toml").open("a", encoding="utf-8") as stream:
+            stream.write("\n" + extra_toml)
     return project
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -12,15 +11,14 @@ from noxline import gitlab
 from noxline.adopt import NOXFILE, plan
 from noxline.cli import main
 from noxline.config import load_settings
-from tests.helpers import FIXTURES, REPO_ROOT
+from tests.helpers import REPO_ROOT, copy_shape
 
-SHAPES = FIXTURES / "shapes"
 SEED_PIPELINE = "stages:\n  - pre-package\n  - package\n  - pre-test\n  - test\n  - publish\n"
 
 
 def _shape(tmp_path: Path, name: str) -> Path:
     """A private copy of a shape fixture."""
-    return Path(shutil.copytree(SHAPES / name, tmp_path / name))
+    return copy_shape(tmp_path, name)
 
 
 def _init(project: Path, *extra: str) -> int:

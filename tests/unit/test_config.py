@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,8 @@ from noxline.config import Settings, load_settings
 from noxline.errors import ConfigError
 from noxline.jobs import EXTRA_SESSIONS
 from noxline.pipeline import define
-from tests.helpers import FIXTURES, REPO_ROOT
+from tests.helpers import REPO_ROOT, SHAPES, copy_shape
 
-SHAPES = FIXTURES / "shapes"
 REFERENCE = REPO_ROOT / "docs" / "reference.md"
 
 
@@ -116,10 +114,9 @@ def test_shapes_noxline_cannot_run_get_one_message(shape: str, message: str) -> 
 
 def test_package_and_source_dir_settle_an_undetectable_package(tmp_path: Path) -> None:
     """Setting both keys, as the message asks, skips detection altogether."""
-    project = tmp_path / "no_package"
-    shutil.copytree(SHAPES / "no_package", project)
-    with (project / "pyproject.toml").open("a", encoding="utf-8") as stream:
-        stream.write('\n[tool.noxline]\npackage = "beta"\nsource-dir = "beta"\n')
+    project = copy_shape(
+        tmp_path, "no_package", '[tool.noxline]\npackage = "beta"\nsource-dir = "beta"\n'
+    )
     settings = load_settings(project)
     assert (settings.package, settings.source_dir) == ("beta", Path("beta"))
     assert settings.version_file == Path("beta/VERSION")
@@ -128,10 +125,7 @@ def test_package_and_source_dir_settle_an_undetectable_package(tmp_path: Path) -
 
 def test_tests_dir_moves_the_default_lint_paths(tmp_path: Path) -> None:
     """lint-paths follows tests-dir unless set itself."""
-    project = tmp_path / "test_folder"
-    shutil.copytree(SHAPES / "test_folder", project)
-    with (project / "pyproject.toml").open("a", encoding="utf-8") as stream:
-        stream.write('\n[tool.noxline]\ntests-dir = "test"\n')
+    project = copy_shape(tmp_path, "test_folder", '[tool.noxline]\ntests-dir = "test"\n')
     settings = load_settings(project)
     assert settings.tests_dir == Path("test")
     assert settings.lint_paths == ("src/testfolder", "test")
@@ -149,10 +143,7 @@ def test_tests_dir_moves_the_default_lint_paths(tmp_path: Path) -> None:
 )
 def test_bad_settings_name_the_key(tmp_path: Path, table: str, message: str) -> None:
     """Each bad [tool.noxline] value is refused with the key and what it must be."""
-    project = tmp_path / "flat"
-    shutil.copytree(SHAPES / "flat_setuptools", project)
-    with (project / "pyproject.toml").open("a", encoding="utf-8") as stream:
-        stream.write("\n" + table)
+    project = copy_shape(tmp_path, "flat_setuptools", table)
     with pytest.raises(ConfigError, match=message):
         load_settings(project)
 
