@@ -181,10 +181,10 @@ def artifacts(job: Job) -> dict[str, Any]:
     """Artifacts kept even when the job fails: handed-on files, reports folder, GitLab reports."""
     result: dict[str, Any] = {"when": "always"}
     paths: list[str] = []
-    if job.exposed:
-        label, role = job.exposed
-        result["expose_as"] = label
-        paths.append(job.report_path(role))  # first, so the merge request links straight to it
+    exposed = job.exposed_report()
+    if exposed:
+        result["expose_as"], path = exposed
+        paths.append(path)  # first, so the merge request links straight to it
     paths.extend(job.artifacts)
     if job.reports_folder:
         # A trailing slash marks a folder; GitLab's exposed-artifact links need it.

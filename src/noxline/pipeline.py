@@ -83,6 +83,13 @@ class Job:  # pylint: disable=too-many-instance-attributes
         """POSIX path, relative to the project, of the report file declared for ``role``."""
         return f"{self.reports_folder}/{self.files[role]}"
 
+    def exposed_report(self) -> tuple[str, str] | None:
+        """The browsable report as (label, POSIX path relative to the project), if the job has one."""
+        if self.exposed is None:
+            return None
+        label, role = self.exposed
+        return label, self.report_path(role)
+
     def command(self) -> tuple[str, ...]:
         """The command that runs this job alone (CI, ``noxline run``): needs come as artifacts."""
         return ("nox", "--no-dependencies", "-s", self.name)

@@ -106,8 +106,7 @@ def test_gitlab_reports_coverage_and_exposed_html(settings: Settings) -> None:
     for job in define(settings).jobs:
         artifacts = data[job.name]["artifacts"]
         if job.exposed:
-            label, role = job.exposed
-            assert (artifacts["expose_as"], artifacts["paths"][0]) == (label, job.report_path(role))
+            assert (artifacts["expose_as"], artifacts["paths"][0]) == job.exposed_report()
         else:
             assert "expose_as" not in artifacts
 
