@@ -18,6 +18,8 @@ import pytest
 
 from tests.helpers import clean_env, git, run_nox
 
+pytestmark = pytest.mark.network
+
 FIRST_JOBS = ("version", "build", "wheel-install", "tests")
 
 #: How nox reports a session that noxline stopped with a message (session.error).

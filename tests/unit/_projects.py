@@ -21,7 +21,6 @@ build-backend = "poetry.core.masonry.api"
 {extra}"""
 
 
-
 def write_project(root: Path, extra: str = "", *, git: bool = False) -> Path:
     """Write a src-layout project ``tiny-lib`` (package ``tiny_lib``), ``extra`` TOML appended."""
     package = root / "src" / "tiny_lib"
