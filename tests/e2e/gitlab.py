@@ -2,7 +2,7 @@
 
 gitlab-ci-local is found through the ``GITLAB_CI_LOCAL`` environment variable (the path of its
 executable), or ``ci/.node/node_modules/.bin/gitlab-ci-local``, where ./ci/run-tests puts it. Its
-folder goes first on ``PATH``, because npm's ``node@22`` package puts the Node 22 it needs beside it.
+folder goes first on ``PATH``: npm's ``node@22`` package puts the Node 22 it needs beside it.
 """
 
 from __future__ import annotations
