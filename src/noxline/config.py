@@ -8,16 +8,15 @@ types are refused with a message naming the key.
 from __future__ import annotations
 
 import dataclasses
-import re
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from noxline.errors import ConfigError
+from noxline.errors import ConfigError, VersionError
 from noxline.project import find_package, read_metadata, read_pyproject
-from noxline.versioning import DEFAULT_RELEASE_PATTERN
+from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
 
@@ -57,7 +56,6 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     blocking: tuple[str, ...] = ()
     release_pattern: str = DEFAULT_RELEASE_PATTERN
     publish_prereleases: bool = False
-    allow_unprotected_tags: bool = False
     #: Upload URL used when ``TWINE_REPOSITORY_URL`` is not set.
     repository_url: str = ""
     #: Simple-index URL (PEP 503/691) that publish reads; derived from the upload URL when empty.
@@ -81,6 +79,14 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
 #: Fields that are computed, never read from [tool.noxline].
 _NOT_KEYS = frozenset({"project_dir"})
+#: Keys that may no longer be set in the tree, and why.
+_RETIRED_KEYS = {
+    "allow-unprotected-tags": (
+        "the tree being released must not decide whether unprotected tags may publish (whoever "
+        "pushes the tag controls the tree): remove the key and, if you really need it, have a "
+        "Maintainer set the CI/CD variable NOXLINE_ALLOW_UNPROTECTED_TAGS=true"
+    ),
+}
 
 
 def load_settings(project_dir: Path | str = ".") -> Settings:
@@ -127,6 +133,8 @@ def _validate(table: dict[str, Any]) -> dict[str, Any]:
     known = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(Settings)}
     result: dict[str, Any] = {}
     for key, value in table.items():
+        if key in _RETIRED_KEYS:
+            raise ConfigError(f"[tool.noxline] {key} is no longer read: {_RETIRED_KEYS[key]}")
         name = known.get(key)
         if name is None or name in _NOT_KEYS:
             choices = ", ".join(sorted(k for k, n in known.items() if n not in _NOT_KEYS))
@@ -174,12 +182,9 @@ def _describe(hint: Any) -> str:
 def _check(settings: Settings) -> None:
     """Cross-field checks that single types cannot express."""
     try:
-        re.compile(settings.release_pattern)
-    except re.error as error:
-        raise ConfigError(
-            f"[tool.noxline] release-pattern {settings.release_pattern!r} "
-            f"is not a regular expression: {error}"
-        ) from None
+        compile_release_pattern(settings.release_pattern)
+    except VersionError as error:
+        raise ConfigError(str(error)) from None
     for key, low, high in (
         ("coverage_fail_under", 0, 100),
         ("docstr_fail_under", 0, 100),

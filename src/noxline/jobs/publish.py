@@ -28,6 +28,7 @@ from typing import Any
 import nox
 from packaging.version import Version
 
+from noxline.ci import ALLOW_UNPROTECTED_VARIABLE, CIContext
 from noxline.config import Settings
 from noxline.dist import Dist, DistFile, parse_filename
 from noxline.errors import NoxlineError, PublishError
@@ -41,7 +42,7 @@ from noxline.index import (
 )
 from noxline.jobs._support import built_dist, reports_dir
 from noxline.jobs.version import compute
-from noxline.versioning import ReleaseKind, VersionDecision, check_release_protected
+from noxline.versioning import ReleaseKind, VersionDecision
 
 REQUIREMENTS = ("twine>=6",)
 REPORT_NAME = "publish.json"
@@ -127,6 +128,28 @@ def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> 
         )
 
 
+def check_protected(decision: VersionDecision, context: CIContext) -> None:
+    """Refuse to publish a release from an unprotected tag in real GitLab CI.
+
+    Anyone with Developer access can push an unprotected tag, so an unprotected release tag would
+    let them publish. Only uploads in real GitLab are checked (gitlab-ci-local and local runs have
+    no protection to check). The way round it is the CI/CD variable
+    ``NOXLINE_ALLOW_UNPROTECTED_TAGS=true``, never a setting in the tree: the person pushing the
+    tag controls the tree, but only a Maintainer can set CI/CD variables.
+    """
+    if decision.kind not in (ReleaseKind.RELEASE, ReleaseKind.PRERELEASE):
+        return
+    if not context.real_gitlab or context.protected is True or context.allow_unprotected_tags:
+        return
+    tag = decision.tag if decision.tag is not None else decision.version
+    raise PublishError(
+        f"refusing to publish {decision.version}: tag {tag} is not protected, so anyone who "
+        "can push tags could publish. Protect tags matching the release pattern in GitLab "
+        "(Settings > Repository > Protected tags), or have a Maintainer set the CI/CD variable "
+        f"{ALLOW_UNPROTECTED_VARIABLE}=true to publish from unprotected tags anyway."
+    )
+
+
 def publish_dist(
     settings: Settings, decision: VersionDecision, dist: Dist, report: Report, io: JobIO
 ) -> None:
@@ -178,7 +201,7 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
     io: JobIO,
 ) -> None:
     """Upload what the index lacks, after the gate, the credentials and the index were checked."""
-    check_release_protected(decision, io.env, allow_unprotected=settings.allow_unprotected_tags)
+    check_protected(decision, CIContext.from_env(io.env))
     if repository is None:
         raise no_repository_error(decision.version)
     repository.require_credentials()
