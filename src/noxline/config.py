@@ -38,7 +38,8 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     dist_dir: Path = Path("dist")
     #: The plain-text file holding the version, written by the ``version`` session.
     version_file: Path = Path()
-    #: Every session writes its reports under ``<reports-dir>/<session>/``.
+    #: The folder holding every job's reports folder, ``<reports-dir>/<job>/`` (the definition
+    #: names each job's folder: :attr:`noxline.pipeline.Job.reports_folder`).
     reports_dir: Path = Path("reports")
     test_runner: TestRunner = "unittest"
     #: Extra arguments for the test runner.
@@ -71,10 +72,6 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     def report_root(self) -> Path:
         """Absolute folder that holds every session's reports."""
         return self.project_dir / self.reports_dir
-
-    def reports_for(self, session: str) -> Path:
-        """Relative folder holding one session's reports."""
-        return self.reports_dir / session
 
 
 #: Fields that are computed, never read from [tool.noxline].

@@ -642,7 +642,7 @@ def test_catastrophic_release_pattern_cannot_hang(tmp_path: Path, pattern: str, 
         decide_version(
             tmp_path, base_version="0.1.0", release_pattern=pattern, env=tag_pipeline(tag)
         )
-    assert time.monotonic() - started < PATTERN_TIMEOUT + 2
+    assert time.monotonic() - started < PATTERN_TIMEOUT + 5  # generous: 2 shared cores
 
 
 @pytest.mark.parametrize("base", ["1" * 5000, "1.0." + "9" * 4400])

@@ -7,7 +7,7 @@ else does all the same checks, looks at the index read-only, and logs what it wo
 Publishing is idempotent: the index's simple page is read first; a file already there with the same
 sha256 is skipped, a different file under the same name fails the job before anything is uploaded,
 and only missing files are uploaded, so a re-run completes a publish that failed half-way.
-Every run writes ``reports/publish/publish.json`` (never with credentials in it).
+Every run writes its record (``reports/publish/publish.json``), never with credentials in it.
 
 :func:`run` is the nox side (install twine, ``twine check``); :func:`publish_dist` does the rest and
 only needs the callables of :class:`JobIO`, so it runs without nox too.
@@ -40,12 +40,12 @@ from noxline.index import (
     resolve_repository,
     upload,
 )
-from noxline.jobs._support import built_dist, reports_dir
+from noxline.jobs._support import built_dist, report_file
 from noxline.jobs.version import compute
+from noxline.pipeline import Job
 from noxline.versioning import ReleaseKind, VersionDecision
 
 REQUIREMENTS = ("twine>=6",)
-REPORT_NAME = "publish.json"
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,10 @@ class Report:  # pylint: disable=too-many-instance-attributes
         path.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n", encoding="utf-8")
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: check dist/ against this ref's version, then upload (release) or dry-run."""
-    reports = reports_dir(settings, "publish")
-    (reports / REPORT_NAME).unlink(missing_ok=True)
+    record = report_file(settings, job, "record")
+    record.unlink(missing_ok=True)
     session.install(*REQUIREMENTS)
     report = Report(project=settings.name)
     try:
@@ -116,7 +116,7 @@ def run(session: nox.Session, settings: Settings) -> None:
         raise
     finally:
         if report.outcome != "skipped":  # --install-only decides nothing
-            report.write(reports / REPORT_NAME)
+            report.write(record)
 
 
 def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> None:

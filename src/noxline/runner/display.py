@@ -190,7 +190,7 @@ def _summary_row(settings: Settings, result: JobResult) -> tuple[str, str, str, 
         where = f"({result.reason})" if result.reason else "-"
     else:
         where = str(log_path(settings, result.job).relative_to(settings.project_dir))
-        exposed = result.job.exposed
+        exposed = result.job.exposed_report()
         ended = result.status in (Status.PASSED, Status.FAILED, Status.ALLOWED_TO_FAIL)
         if exposed and ended and (settings.project_dir / exposed[1]).exists():
             where += f"  {exposed[0]}: {exposed[1]}"
