@@ -131,6 +131,13 @@ def decide_version(
 
     # Branch pipelines never release, even when HEAD carries (or the branch is named like) a
     # release tag: only a tag pipeline (CI_COMMIT_TAG) may publish.
+    return _dev_decision(git, tags, base, pipeline_id, context)
+
+
+def _dev_decision(
+    git: _Git, tags: _TagReader, base: Version, pipeline_id: int | None, context: CIContext
+) -> VersionDecision:
+    """``<next release>.dev<N>`` for a build that is not a release."""
     latest = _latest_release_tag(git, tags)
     number, detail = _dev_number(git, latest[0] if latest else None, pipeline_id)
     next_release = _next_release(base, latest[1] if latest else None)
@@ -139,7 +146,7 @@ def decide_version(
         kind=ReleaseKind.DEV,
         source=f"{context.ref_words()} ({detail})" if context.in_ci else detail,
         tag=None,
-        protected=protected,
+        protected=context.protected if context.in_ci else None,
     )
 
 
