@@ -13,11 +13,16 @@ from pathlib import PurePosixPath
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
+from noxline.trusted_publishing import ID_TOKEN_VARIABLE
 
-STAGES = ("pre-package", "package", "test", "publish")
+STAGES = ("pre-package", "package", "test", "publish", "release")
 
-#: Checks that only warn by default (``allow_failure``), as in the seed; ``blocking`` flips them.
+#: Checks of the source tree that start with the pipeline and only warn by default
+#: (``allow_failure``), as in the seed; ``blocking`` flips them.
 CHECKS = ("pylint", "black", "mypy", "docstr")
+
+#: Every job ``blocking`` may name: the checks, and the audit of the built wheel's dependencies.
+BLOCKABLE = (*CHECKS, "audit")
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
@@ -30,6 +35,8 @@ class Reports:
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
+    #: A CycloneDX SBOM (JSON), GitLab's dependency list.
+    cyclonedx: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,11 @@ class Job:  # pylint: disable=too-many-instance-attributes
     resource_group: str | None = None
     #: Jobs that read git history (tags, commit counts) need a full clone.
     needs_git_history: bool = False
+    #: OIDC id tokens GitLab gives the job: (environment variable, audience).
+    id_tokens: tuple[tuple[str, str], ...] = ()
+    #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
+    #: always runs (and decides itself whether this is a release or a dry run).
+    only_tags_matching: str = ""
 
     def command(self) -> tuple[str, ...]:
         """The command that runs this job alone (CI, ``noxline run``): needs come as artifacts."""
@@ -87,11 +99,11 @@ class Pipeline:
 
 def define(settings: Settings) -> Pipeline:
     """Declare the pipeline for a project; the only place where a job's facts are written."""
-    unknown = sorted(set(settings.blocking) - set(CHECKS))
+    unknown = sorted(set(settings.blocking) - set(BLOCKABLE))
     if unknown:
         raise ConfigError(
             f"[tool.noxline] blocking names {', '.join(unknown)}, which is not a check; "
-            f"choose from {', '.join(CHECKS)}"
+            f"choose from {', '.join(BLOCKABLE)}"
         )
 
     def reports(name: str) -> str:
@@ -172,6 +184,25 @@ def define(settings: Settings) -> Pipeline:
             allow_failure="docstr" not in settings.blocking,
         ),
         Job(
+            name="audit",
+            stage="test",
+            description="Known vulnerabilities in the wheel's installed dependencies (pip-audit)",
+            needs=("build",),
+            reports_dir=reports("audit"),
+            reports=Reports(codequality=f"{reports('audit')}/codequality.json"),
+            exposed=("audit report", f"{reports('audit')}/audit.txt"),
+            allow_failure="audit" not in settings.blocking,
+        ),
+        Job(
+            name="sbom",
+            stage="test",
+            description="CycloneDX SBOM of the wheel and its installed runtime dependencies",
+            needs=("build",),
+            reports_dir=reports("sbom"),
+            reports=Reports(cyclonedx=f"{reports('sbom')}/sbom.cdx.json"),
+            exposed=("SBOM", f"{reports('sbom')}/sbom.cdx.json"),
+        ),
+        Job(
             name="publish",
             stage="publish",
             description="Upload the checked dist/ files for a release; a dry run otherwise",
@@ -179,12 +210,26 @@ def define(settings: Settings) -> Pipeline:
                 "build",
                 "wheel-install",
                 "tests",
-                *(c for c in CHECKS if c in settings.blocking),
+                *(c for c in BLOCKABLE if c in settings.blocking),
             ),
             reports_dir=reports("publish"),
             interruptible=False,
             resource_group="publish",
             needs_git_history=True,
+            id_tokens=(
+                ((ID_TOKEN_VARIABLE, settings.oidc_audience),) if settings.oidc_audience else ()
+            ),
+        ),
+        Job(
+            name="release",
+            stage="release",
+            description="GitLab Release of the tag: changelog notes, links to the files and SBOM",
+            needs=("build", "sbom", "publish"),
+            reports_dir=reports("release"),
+            interruptible=False,
+            resource_group="release",
+            needs_git_history=True,
+            only_tags_matching=settings.release_pattern,
         ),
     )
     return Pipeline(jobs=jobs)

@@ -150,14 +150,15 @@ def test_checks_warn_until_blocking(settings: Settings) -> None:
 
 
 def test_publish_is_never_interrupted_and_runs_alone(settings: Settings) -> None:
-    """interruptible everywhere but publish; publish in its resource group; history where read."""
+    """Uploads (publish, release) are never interrupted and each runs alone; history where read."""
     data = parsed(settings)
     for job in define(settings).jobs:
         entry = data[job.name]
-        assert entry["interruptible"] is (job.name != "publish")
-        assert entry.get("resource_group") == ("publish" if job.name == "publish" else None)
+        uploads = job.name in ("publish", "release")
+        assert entry["interruptible"] is not uploads
+        assert entry.get("resource_group") == (job.name if uploads else None)
         depth = entry.get("variables", {}).get("GIT_DEPTH")
-        assert depth == ("0" if job.name in ("version", "publish") else None), job.name
+        assert depth == ("0" if job.name in ("version", "publish", "release") else None), job.name
     assert "rules" not in data["publish"]  # every pipeline: a dry run unless a release tag
 
 

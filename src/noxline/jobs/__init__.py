@@ -11,7 +11,20 @@ from collections.abc import Callable
 import nox
 
 from noxline.config import Settings
-from noxline.jobs import black, build, docstr, mypy, publish, pylint, tests, version, wheel_install
+from noxline.jobs import (
+    audit,
+    black,
+    build,
+    docstr,
+    mypy,
+    publish,
+    pylint,
+    release,
+    sbom,
+    tests,
+    version,
+    wheel_install,
+)
 
 JobBody = Callable[[nox.Session, Settings], None]
 
@@ -24,7 +37,10 @@ JOBS: dict[str, JobBody] = {
     "black": black.run,
     "mypy": mypy.run,
     "docstr": docstr.run,
+    "audit": audit.run,
+    "sbom": sbom.run,
     "publish": publish.run,
+    "release": release.run,
 }
 
 #: Sessions that are not pipeline jobs: developer conveniences.
