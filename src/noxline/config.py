@@ -171,14 +171,14 @@ def _convert(key: str, value: Any, hint: Any) -> Any:
     elif hint is Path:
         ok = isinstance(value, str) and value != ""
         value = Path(value) if ok else value
+    elif hint == tuple[AcceptedAdvisory, ...]:
+        ok = isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        value = tuple(_advisory(key, item) for item in value) if ok else value
     elif origin is tuple:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
         value = tuple(value) if ok else value
     elif origin is Literal:
         ok = value in typing.get_args(hint)
-    elif hint == tuple[AcceptedAdvisory, ...]:
-        ok = isinstance(value, list) and all(isinstance(item, dict) for item in value)
-        value = tuple(_advisory(key, item) for item in value) if ok else value
     else:  # pragma: no cover - a field type this function does not know is a programming error
         raise TypeError(f"unsupported settings type {hint!r}")
     if not ok:
@@ -212,15 +212,9 @@ def _advisory(key: str, item: dict[str, Any]) -> AcceptedAdvisory:
     # A TOML date; a datetime (also a date) would make the expiry ambiguous.
     if isinstance(expires, datetime.datetime) or not isinstance(expires, datetime.date):
         expires = None
-    if (
-        set(item) == {"id", "reason", "expires"}
-        and isinstance(identifier, str)
-        and identifier.strip()
-        and isinstance(reason, str)
-        and reason.strip()
-        and expires is not None
-    ):
-        return AcceptedAdvisory(identifier.strip(), reason.strip(), expires)
+    texts = [text.strip() for text in (identifier, reason) if isinstance(text, str)]
+    if set(item) == {"id", "reason", "expires"} and all(texts) and len(texts) == 2 and expires:
+        return AcceptedAdvisory(texts[0], texts[1], expires)
     raise ConfigError(
         f"[tool.noxline] {key} holds {item!r}; each entry needs exactly an id, a reason and an "
         "expiry date, like {id = 'GHSA-xxxx-xxxx-xxxx', reason = 'why it is acceptable', "

@@ -1,4 +1,4 @@
-"""Release notes for a version: its section of the changelog, else the commits since the last release.
+"""Release notes of a version: its changelog section, else the commits since the last release.
 
 Changelogs in the two common shapes are read: Keep a Changelog (``## [1.2.3] - 2026-01-31``) and
 towncrier's Markdown output (``## 1.2.3 (2026-01-31)`` or ``# project 1.2.3 (2026-01-31)``). The
@@ -81,7 +81,7 @@ def previous_release_tag(project_dir: Path, version: str, release_pattern: str) 
     """The highest release tag (matching ``release_pattern``) below ``version``."""
     pattern = re.compile(release_pattern)
     current = Version(version)
-    best: tuple[Version, str] | None = None
+    earlier: dict[Version, str] = {}
     for tag in _git(project_dir, "tag", "--list").splitlines():
         if not pattern.search(tag):
             continue
@@ -89,9 +89,9 @@ def previous_release_tag(project_dir: Path, version: str, release_pattern: str) 
             candidate = Version(tag)
         except InvalidVersion:
             continue
-        if candidate < current and (best is None or candidate > best[0]):
-            best = (candidate, tag)
-    return None if best is None else best[1]
+        if candidate < current:
+            earlier[candidate] = tag
+    return earlier[max(earlier)] if earlier else None
 
 
 def commit_subjects(project_dir: Path, until: str, since: str | None) -> list[str]:

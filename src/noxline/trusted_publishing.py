@@ -138,9 +138,10 @@ def with_trusted_publishing(
         )
         return repository
     token = mint_token(repository.upload_url, id_token)
+    where = exchange_base(repository.upload_url)
     log(
-        f"trusted publishing: exchanged the job's id token at {exchange_base(repository.upload_url)}"
-        " for a short-lived upload token"
+        f"trusted publishing: exchanged the job's id token at {where} for a short-lived upload "
+        "token"
     )
     return dataclasses.replace(
         repository,

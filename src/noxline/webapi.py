@@ -68,7 +68,7 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_SameOriginRedirects)
 
 
-def request_json(
+def request_json(  # pylint: disable=too-many-arguments
     method: str,
     url: str,
     *,
@@ -90,20 +90,7 @@ def request_json(
         request.add_header("Content-Type", "application/json")
     for name, value in (headers or {}).items():
         request.add_header(name, value)
-    try:
-        with _OPENER.open(request, timeout=timeout) as answer:
-            status, raw = answer.status, answer.read(MAX_BYTES + 1)
-    except urllib.error.HTTPError as error:
-        with error:
-            status, raw = error.code, error.read(MAX_BYTES + 1)
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        reason = getattr(error, "reason", error)
-        raise WebError(
-            f"cannot reach {service} at {_safe(url)} ({reason}): check the URL and that the "
-            "service is up"
-        ) from None
-    if len(raw) > MAX_BYTES:
-        raise WebError(f"{service} answered {_safe(url)} with more than {MAX_BYTES} bytes")
+    status, raw = _send(request, service, timeout)
     try:
         data = json.loads(raw) if raw.strip() else None
     except ValueError:
@@ -114,6 +101,27 @@ def request_json(
             "check that the URL points at the API"
         ) from None
     return Response(status, data)
+
+
+def _send(request: urllib.request.Request, service: str, timeout: float) -> tuple[int, bytes]:
+    """Status and body (at most :data:`MAX_BYTES`) of ``request``; error statuses included."""
+    try:
+        with _OPENER.open(request, timeout=timeout) as answer:
+            status, raw = answer.status, answer.read(MAX_BYTES + 1)
+    except urllib.error.HTTPError as error:
+        with error:
+            status, raw = error.code, error.read(MAX_BYTES + 1)
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        reason = getattr(error, "reason", error)
+        raise WebError(
+            f"cannot reach {service} at {_safe(request.full_url)} ({reason}): check the URL and "
+            "that the service is up"
+        ) from None
+    if len(raw) > MAX_BYTES:
+        raise WebError(
+            f"{service} answered {_safe(request.full_url)} with more than {MAX_BYTES} bytes"
+        )
+    return int(status), bytes(raw)
 
 
 def _safe(url: str) -> str:

@@ -93,10 +93,23 @@ def run(session: nox.Session, settings: Settings) -> None:
     )
     if not isinstance(site, str):  # --install-only: nothing to audit
         return
+    with (reports / LOG).open("w", encoding="utf-8") as stream:
+        # Every exit code is read below: 1 means "found something" as well as "crashed".
+        session.run(
+            *pip_audit_command(settings, Path(site.strip()), reports, Path(session.create_tmp())),
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            success_codes=range(256),
+        )
+    judge(settings, read_report(reports / JSON_REPORT, reports / LOG, settings), reports)
+
+
+def pip_audit_command(settings: Settings, site: Path, reports: Path, tmp: Path) -> list[str]:
+    """pip-audit over the packages in ``site`` only, JSON into the reports folder."""
     command = [
         "pip-audit",
         "--path",
-        site.strip(),
+        str(site),
         "--vulnerability-service",
         "osv",
         "--format",
@@ -113,14 +126,15 @@ def run(session: nox.Session, settings: Settings) -> None:
         str(SERVICE_TIMEOUT),
         # pip-audit's cache stays inside nox's folder, never in the home directory.
         "--cache-dir",
-        str(Path(session.create_tmp()) / "pip-audit-cache"),
+        str(tmp / "pip-audit-cache"),
     ]
     if settings.audit_osv_url:
         command += ["--osv-url", settings.audit_osv_url]
-    with (reports / LOG).open("w", encoding="utf-8") as stream:
-        # Every exit code is read below: 1 means "found something" as well as "crashed".
-        session.run(*command, stdout=stream, stderr=subprocess.STDOUT, success_codes=range(256))
-    result = read_report(reports / JSON_REPORT, reports / LOG, settings)
+    return command
+
+
+def judge(settings: Settings, result: dict[str, Any], reports: Path) -> None:
+    """Write the text and Code Quality reports of ``result``; fail on open findings."""
     today = datetime.date.today()
     findings = evaluate(result, settings.accepted_advisories)
     pyproject = (settings.project_dir / "pyproject.toml").read_text(encoding="utf-8")
@@ -209,9 +223,8 @@ def code_quality(findings: list[Finding], pyproject: str, today: datetime.date) 
     """GitLab Code Quality issues, pointing at the line of pyproject.toml naming the package."""
     issues = []
     for finding in findings:
-        fingerprint = hashlib.sha256(
-            f"pip-audit:{canonicalize_name(finding.package)}:{finding.version}:{finding.id}".encode()
-        ).hexdigest()
+        identity = f"{canonicalize_name(finding.package)}:{finding.version}:{finding.id}"
+        fingerprint = hashlib.sha256(f"pip-audit:{identity}".encode()).hexdigest()
         issues.append(
             {
                 "description": finding.line(today),

@@ -156,7 +156,7 @@ def make_plan(
     files_on_index: bool,
     log: Callable[[str], None],
 ) -> Plan:
-    """The release: notes, links to the index's files (read from it when ``files_on_index``), SBOM."""
+    """The release: notes, links to the files (read from the index when asked to), SBOM."""
     tag = decision.tag or decision.version
     notes = release_notes(
         settings.project_dir,
@@ -227,9 +227,7 @@ def apply_release(project: GitLabProject, plan: Plan, log: Callable[[str], None]
         changes.append("name and notes")
     assets = data.get("assets") if isinstance(data.get("assets"), dict) else {}
     existing = {
-        link.get("name"): link
-        for link in (assets or {}).get("links", [])
-        if isinstance(link, dict)
+        link.get("name"): link for link in (assets or {}).get("links", []) if isinstance(link, dict)
     }
     for link in plan.links:
         old = existing.get(link.name)
@@ -265,4 +263,3 @@ def _expect(answer: Response, statuses: tuple[int, ...], doing: str) -> None:
 
 
 __all__ = ["GitLabProject", "Link", "Plan", "apply_release", "make_plan", "run"]
-
