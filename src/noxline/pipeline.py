@@ -8,8 +8,10 @@ each session installs what it uses into its own venv.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+from types import MappingProxyType
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
@@ -24,19 +26,27 @@ CHECKS = ("pylint", "black", "mypy", "docstr")
 #: Every job ``blocking`` may name: the checks, and the audit of the built wheel's dependencies.
 BLOCKABLE = (*CHECKS, "audit")
 
+#: The SBOM's file name: the sbom job writes it, the release job links it.
+SBOM_FILE = "sbom.cdx.json"
+
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
 
 
 @dataclass(frozen=True)
 class Reports:
-    """Machine-readable reports GitLab shows in merge requests (paths relative to the project)."""
+    """Machine-readable reports GitLab shows in merge requests; each names a key of ``Job.files``."""
 
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
     #: A CycloneDX SBOM (JSON), GitLab's dependency list.
     cyclonedx: str | None = None
+
+    def roles(self) -> tuple[str, ...]:
+        """The file roles these reports name."""
+        named = (self.junit, self.cobertura, self.codequality, self.cyclonedx)
+        return tuple(role for role in named if role)
 
 
 @dataclass(frozen=True)
@@ -50,10 +60,13 @@ class Job:  # pylint: disable=too-many-instance-attributes
     needs: tuple[str, ...] = ()
     #: Paths this job hands to the jobs that need it (besides its reports folder).
     artifacts: tuple[str, ...] = ()
-    #: This job's reports folder; kept even when the job fails.
-    reports_dir: str = ""
+    #: This job's reports folder, a POSIX path relative to the project; kept when the job fails.
+    reports_folder: str = ""
+    #: What the job writes into its reports folder: role -> name inside the folder (a trailing
+    #: ``/`` marks a folder). The job body and GitLab both read the names from here.
+    files: Mapping[str, str] = field(default_factory=dict, hash=False)
     reports: Reports = Reports()
-    #: A browsable report, linked from merge requests: (label, path).
+    #: A browsable report, linked from merge requests: (label, role in :attr:`files`).
     exposed: tuple[str, str] | None = None
     #: Regex GitLab uses to read the coverage percentage from the job log.
     coverage_regex: str | None = None
@@ -66,11 +79,35 @@ class Job:  # pylint: disable=too-many-instance-attributes
     resource_group: str | None = None
     #: Jobs that read git history (tags, commit counts) need a full clone.
     needs_git_history: bool = False
+    #: True for jobs that prove something about a fresh venv, so they never reuse one.
+    fresh_venv: bool = False
     #: OIDC id tokens GitLab gives the job: (environment variable, audience).
     id_tokens: tuple[tuple[str, str], ...] = ()
     #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
     #: always runs (and decides itself whether this is a release or a dry run).
     only_tags_matching: str = ""
+    #: Report files of other jobs this job reads or links: role -> POSIX path in the project.
+    upstream_files: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        """Freeze :attr:`files` and refuse reports naming a file the job does not declare."""
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "upstream_files", MappingProxyType(dict(self.upstream_files)))
+        named = [*self.reports.roles(), *(self.exposed[1:] if self.exposed else ())]
+        unknown = [role for role in named if role not in self.files]
+        if unknown:  # a slip in the definition itself, not in a user's settings
+            raise ValueError(f"job {self.name} reports undeclared files: {', '.join(unknown)}")
+
+    def report_path(self, role: str) -> str:
+        """POSIX path, relative to the project, of the report file declared for ``role``."""
+        return f"{self.reports_folder}/{self.files[role]}"
+
+    def exposed_report(self) -> tuple[str, str] | None:
+        """The browsable report as (label, POSIX path relative to the project), if the job has one."""
+        if self.exposed is None:
+            return None
+        label, role = self.exposed
+        return label, self.report_path(role)
 
     def command(self) -> tuple[str, ...]:
         """The command that runs this job alone (CI, ``noxline run``): needs come as artifacts."""
@@ -106,18 +143,17 @@ def define(settings: Settings) -> Pipeline:
             f"choose from {', '.join(BLOCKABLE)}"
         )
 
-    def reports(name: str) -> str:
+    def folder(name: str) -> str:
         """The reports folder of job ``name``, as a POSIX path GitLab understands."""
         return str(PurePosixPath(settings.reports_dir.as_posix()) / name)
 
     dist = settings.dist_dir.as_posix()
-    jobs = (
+    declared = (
         Job(
             name="version",
             stage="pre-package",
             description="Compute the PEP 440 version; write it to pyproject.toml and VERSION",
             artifacts=("pyproject.toml", settings.version_file.as_posix()),
-            reports_dir=reports("version"),
             uses_venv=False,
             needs_git_history=True,
         ),
@@ -127,60 +163,71 @@ def define(settings: Settings) -> Pipeline:
             description="Build sdist and wheel reproducibly, check them, write dist/SHA256SUMS",
             needs=("version",),
             artifacts=(f"{dist}/",),
-            reports_dir=reports("build"),
+            files={
+                "twine-check": "twine-check.txt",
+                "wheel-contents": "check-wheel-contents.txt",
+            },
         ),
         Job(
             name="wheel-install",
             stage="test",
             description="Install the built wheel into a fresh venv, import it, pip check",
             needs=("build",),
-            reports_dir=reports("wheel-install"),
+            files={"pip-check": "pip-check.txt", "installed": "installed.txt"},
+            fresh_venv=True,
         ),
         Job(
             name="tests",
             stage="test",
             description="Unit tests against the installed wheel, under branch coverage",
             needs=("build",),
-            reports_dir=reports("tests"),
-            reports=Reports(
-                junit=f"{reports('tests')}/junit.xml",
-                cobertura=f"{reports('tests')}/coverage.xml",
-            ),
-            exposed=("coverage", f"{reports('tests')}/html/"),
+            files={
+                "junit": "junit.xml",
+                "coverage-xml": "coverage.xml",
+                "coverage-html": "html/",
+                "coverage-data": ".coverage",
+                "coverage-config": "coverage.toml",
+            },
+            reports=Reports(junit="junit", cobertura="coverage-xml"),
+            exposed=("coverage", "coverage-html"),
             coverage_regex=COVERAGE_REGEX,
         ),
         Job(
             name="pylint",
             stage="test",
             description="Pylint with a score threshold; text, HTML and Code Quality reports",
-            reports_dir=reports("pylint"),
-            reports=Reports(codequality=f"{reports('pylint')}/codequality.json"),
-            exposed=("pylint report", f"{reports('pylint')}/pylint.html"),
+            files={
+                "text": "pylint.txt",
+                "codequality": "codequality.json",
+                "html": "pylint.html",
+            },
+            reports=Reports(codequality="codequality"),
+            exposed=("pylint report", "html"),
             allow_failure="pylint" not in settings.blocking,
         ),
         Job(
             name="black",
             stage="test",
             description="Black in check mode; the diff is the report",
-            reports_dir=reports("black"),
-            exposed=("black report", f"{reports('black')}/black.txt"),
+            files={"diff": "black.txt"},
+            exposed=("black report", "diff"),
             allow_failure="black" not in settings.blocking,
         ),
         Job(
             name="mypy",
             stage="test",
             description="Mypy; text, HTML and Code Quality reports",
-            reports_dir=reports("mypy"),
-            reports=Reports(codequality=f"{reports('mypy')}/codequality.json"),
-            exposed=("mypy report", f"{reports('mypy')}/html/"),
+            files={"text": "mypy.txt", "html": "html/", "codequality": "codequality.json"},
+            reports=Reports(codequality="codequality"),
+            exposed=("mypy report", "html"),
             allow_failure="mypy" not in settings.blocking,
         ),
         Job(
             name="docstr",
             stage="test",
             description="Docstring coverage with a threshold",
-            reports_dir=reports("docstr"),
-            exposed=("docstring coverage", f"{reports('docstr')}/docstr.txt"),
+            files={"text": "docstr.txt"},
+            exposed=("docstring coverage", "text"),
             allow_failure="docstr" not in settings.blocking,
         ),
         Job(
@@ -188,9 +235,14 @@ def define(settings: Settings) -> Pipeline:
             stage="test",
             description="Known vulnerabilities in the wheel's installed dependencies (pip-audit)",
             needs=("build",),
-            reports_dir=reports("audit"),
-            reports=Reports(codequality=f"{reports('audit')}/codequality.json"),
-            exposed=("audit report", f"{reports('audit')}/audit.txt"),
+            files={
+                "text": "audit.txt",
+                "json": "pip-audit.json",
+                "codequality": "codequality.json",
+                "log": "pip-audit.log",
+            },
+            reports=Reports(codequality="codequality"),
+            exposed=("audit report", "text"),
             allow_failure="audit" not in settings.blocking,
         ),
         Job(
@@ -198,9 +250,9 @@ def define(settings: Settings) -> Pipeline:
             stage="test",
             description="CycloneDX SBOM of the wheel and its installed runtime dependencies",
             needs=("build",),
-            reports_dir=reports("sbom"),
-            reports=Reports(cyclonedx=f"{reports('sbom')}/sbom.cdx.json"),
-            exposed=("SBOM", f"{reports('sbom')}/sbom.cdx.json"),
+            files={"sbom": SBOM_FILE, "log": "cyclonedx-py.log"},
+            reports=Reports(cyclonedx="sbom"),
+            exposed=("SBOM", "sbom"),
         ),
         Job(
             name="publish",
@@ -212,7 +264,7 @@ def define(settings: Settings) -> Pipeline:
                 "tests",
                 *(c for c in BLOCKABLE if c in settings.blocking),
             ),
-            reports_dir=reports("publish"),
+            files={"record": "publish.json"},
             interruptible=False,
             resource_group="publish",
             needs_git_history=True,
@@ -225,11 +277,13 @@ def define(settings: Settings) -> Pipeline:
             stage="release",
             description="GitLab Release of the tag: changelog notes, links to the files and SBOM",
             needs=("build", "sbom", "publish"),
-            reports_dir=reports("release"),
+            files={"record": "release.json"},
+            upstream_files={"sbom": f"{folder('sbom')}/{SBOM_FILE}"},
             interruptible=False,
             resource_group="release",
             needs_git_history=True,
             only_tags_matching=settings.release_pattern,
         ),
     )
-    return Pipeline(jobs=jobs)
+    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name.
+    return Pipeline(jobs=tuple(replace(job, reports_folder=folder(job.name)) for job in declared))

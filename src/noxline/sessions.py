@@ -17,7 +17,7 @@ import nox
 
 from noxline.config import Settings, load_settings
 from noxline.errors import NoxlineError
-from noxline.jobs import EXTRA_SESSIONS, JOBS, JobBody
+from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
 from noxline.pipeline import Job, define
 
 #: uv first (fast), virtualenv where uv is missing.
@@ -39,14 +39,9 @@ def register(settings: Settings | None = None) -> Settings:
     # recompile on every run (pylint about 2x slower warm).
     os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
     for job in define(settings).jobs:
-        _register_job(job, JOBS[job.name], settings)
+        _register_job(job, BODIES[job.name], settings)
     for name, (description, body) in EXTRA_SESSIONS.items():
-        nox.session(
-            name=name,
-            python=settings.python or None,
-            venv_backend=VENV_BACKEND,
-            default=False,
-        )(_session_body(body, settings, description))
+        _register_extra(name, description, body, settings)
     return settings
 
 
@@ -56,23 +51,35 @@ def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
         name=job.name,
         python=(settings.python or None) if job.uses_venv else None,
         venv_backend=VENV_BACKEND if job.uses_venv else "none",
-        # wheel-install proves the wheel installs into a fresh venv, so it never reuses one.
-        reuse_venv=False if job.name == "wheel-install" else None,
+        reuse_venv=False if job.fresh_venv else None,
         requires=list(job.needs),
         tags=[job.stage, "pipeline"],
-    )(_session_body(body, settings, job.description))
+    )(_session_body(body, lambda session: body(session, settings, job), job.description))
+
+
+def _register_extra(name: str, description: str, body: SessionBody, settings: Settings) -> None:
+    """Register a session that is not a pipeline job (not run by default)."""
+    nox.session(
+        name=name,
+        python=settings.python or None,
+        venv_backend=VENV_BACKEND,
+        default=False,
+    )(_session_body(body, lambda session: body(session, settings), description))
 
 
 def _session_body(
-    body: JobBody, settings: Settings, description: str
+    body: JobBody | SessionBody, call: Callable[[nox.Session], None], description: str
 ) -> Callable[[nox.Session], None]:
-    """Wrap a job body as a nox session function that ends bad input with one clear message."""
+    """Wrap ``call`` (``body`` with its arguments bound) as a nox session function.
+
+    The session function ends bad input with one clear message instead of a traceback.
+    """
 
     @functools.wraps(body)
     def session_function(session: nox.Session) -> None:
-        """Run the job body; a NoxlineError fails the session with its message alone."""
+        """Run the body; a NoxlineError fails the session with its message alone."""
         try:
-            body(session, settings)
+            call(session)
         except NoxlineError as error:
             session.error(str(error))
 

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from noxline.config import AcceptedAdvisory, Settings, load_settings, replace
+from noxline.jobs._support import report_file
 from noxline.jobs.audit import AuditError, code_quality, evaluate, read_report, text_report
+from noxline.pipeline import define
 from tests.unit._projects import write_project
 
 TODAY = datetime.date(2026, 12, 1)
@@ -132,20 +134,19 @@ def settings_fixture(tmp_path: Path) -> Settings:
     ],
 )
 def test_no_report_is_one_line_saying_why(
-    settings: Settings, tmp_path: Path, log: str, osv_url: str, words: str
+    settings: Settings, log: str, osv_url: str, words: str
 ) -> None:
     """pip-audit crashed (it prints a traceback): the job says why in one line."""
-    (tmp_path / "pip-audit.log").write_text(f"Traceback ...\n{log}\n", encoding="utf-8")
+    settings = replace(settings, audit_osv_url=osv_url)
+    job = define(settings).job("audit")
+    report_file(settings, job, "log").write_text(f"Traceback ...\n{log}\n", encoding="utf-8")
     with pytest.raises(AuditError, match=words) as caught:
-        read_report(
-            tmp_path / "none.json",
-            tmp_path / "pip-audit.log",
-            replace(settings, audit_osv_url=osv_url),
-        )
+        read_report(settings, job)
     assert "\n" not in str(caught.value)
 
 
-def test_a_written_report_is_read(settings: Settings, tmp_path: Path) -> None:
+def test_a_written_report_is_read(settings: Settings) -> None:
     """A report pip-audit wrote is returned as it is."""
-    (tmp_path / "r.json").write_text(json.dumps(REPORT), encoding="utf-8")
-    assert read_report(tmp_path / "r.json", tmp_path / "log", settings) == REPORT
+    job = define(settings).job("audit")
+    report_file(settings, job, "json").write_text(json.dumps(REPORT), encoding="utf-8")
+    assert read_report(settings, job) == REPORT

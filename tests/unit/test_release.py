@@ -30,6 +30,7 @@ from tests.helpers import free_port, git
 from tests.unit._projects import write_project
 
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
+SBOM = "reports/sbom/sbom.cdx.json"
 DEV = VersionDecision("1.2.4.dev7", ReleaseKind.DEV, "branch main (pipeline 7)", None, None)
 
 KEEP_A_CHANGELOG = """\
@@ -256,7 +257,9 @@ def test_the_plan_links_the_files_the_index_lists_and_the_sbom(settings: Setting
             "TWINE_REPOSITORY_URL": f"{index.url}/",
             "CI_PROJECT_URL": "https://gitlab.example/group/tiny-lib",
         }
-        plan = make_plan(settings, RELEASE, env, files_on_index=True, log=lambda line: None)
+        plan = make_plan(
+            settings, RELEASE, env, sbom=SBOM, files_on_index=True, log=lambda line: None
+        )
     assert plan.name == "tiny-lib 1.2.3" and plan.tag == "1.2.3"
     assert plan.description == "Changes since 1.2.2:\n\n- Add median\n- Fix the mean of one value"
     assert [(link.name, link.url, link.link_type) for link in plan.links] == [
@@ -280,12 +283,14 @@ def test_a_release_whose_files_are_not_on_the_index_fails(settings: Settings) ->
     with running(FakeOIDCIndex()) as index:
         env = {"TWINE_REPOSITORY_URL": f"{index.url}/"}
         with pytest.raises(ReleaseError, match=r"does not list tiny_lib-1.2.3-py3-none-any.whl"):
-            make_plan(settings, RELEASE, env, files_on_index=True, log=lambda line: None)
+            make_plan(settings, RELEASE, env, sbom=SBOM, files_on_index=True, log=lambda line: None)
 
 
 def test_a_dry_run_says_why_and_reads_nothing(settings: Settings) -> None:
     """Outside a release tag or GitLab: no index read; the reason names what is missing."""
-    plan = make_plan(replace(settings), DEV, {}, files_on_index=False, log=lambda line: None)
+    plan = make_plan(
+        replace(settings), DEV, {}, sbom=SBOM, files_on_index=False, log=lambda line: None
+    )
     assert not plan.links  # no index configured, no project URL: nothing to link yet
     assert dry_run_reason(DEV, None) == "1.2.4.dev7 is not a release (branch main (pipeline 7))"
     assert dry_run_reason(RELEASE, None) == (

@@ -25,13 +25,10 @@ from packaging.utils import canonicalize_name
 
 from noxline.config import AcceptedAdvisory, Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import built_dist, reports_dir, wheel_environment
+from noxline.jobs._support import built_dist, report_file, wheel_environment
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("pip-audit>=2.10",)
-JSON_REPORT = "pip-audit.json"
-TEXT_REPORT = "audit.txt"
-CODE_QUALITY = "codequality.json"
-LOG = "pip-audit.log"
 #: pip-audit's default service, named in messages when no mirror is set.
 OSV_DEFAULT = "https://api.osv.dev/v1/query"
 #: Seconds pip-audit waits for each answer of the vulnerability service.
@@ -76,12 +73,11 @@ class Finding:
         return f"{text} [{state} until {self.accepted.expires}: {self.accepted.reason}]"
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: audit the wheel's own environment, write the reports, fail on open findings."""
     dist = built_dist(settings)
-    reports = reports_dir(settings, "audit")
-    for name in (JSON_REPORT, TEXT_REPORT, CODE_QUALITY, LOG):
-        (reports / name).unlink(missing_ok=True)
+    for role in ("json", "text", "codequality", "log"):
+        report_file(settings, job, role).unlink(missing_ok=True)
     session.install(*REQUIREMENTS)
     python = wheel_environment(session, dist)
     site = session.run(
@@ -93,18 +89,19 @@ def run(session: nox.Session, settings: Settings) -> None:
     )
     if not isinstance(site, str):  # --install-only: nothing to audit
         return
-    with (reports / LOG).open("w", encoding="utf-8") as stream:
+    output = report_file(settings, job, "json")
+    with report_file(settings, job, "log").open("w", encoding="utf-8") as stream:
         # Every exit code is read below: 1 means "found something" as well as "crashed".
         session.run(
-            *pip_audit_command(settings, Path(site.strip()), reports, Path(session.create_tmp())),
+            *pip_audit_command(settings, Path(site.strip()), output, Path(session.create_tmp())),
             stdout=stream,
             stderr=subprocess.STDOUT,
             success_codes=range(256),
         )
-    judge(settings, read_report(reports / JSON_REPORT, reports / LOG, settings), reports)
+    judge(settings, job, read_report(settings, job))
 
 
-def pip_audit_command(settings: Settings, site: Path, reports: Path, tmp: Path) -> list[str]:
+def pip_audit_command(settings: Settings, site: Path, output: Path, tmp: Path) -> list[str]:
     """pip-audit over the packages in ``site`` only, JSON into the reports folder."""
     command = [
         "pip-audit",
@@ -115,7 +112,7 @@ def pip_audit_command(settings: Settings, site: Path, reports: Path, tmp: Path) 
         "--format",
         "json",
         "--output",
-        str(reports / JSON_REPORT),
+        str(output),
         "--desc",
         "on",
         "--aliases",
@@ -133,14 +130,14 @@ def pip_audit_command(settings: Settings, site: Path, reports: Path, tmp: Path) 
     return command
 
 
-def judge(settings: Settings, result: dict[str, Any], reports: Path) -> None:
+def judge(settings: Settings, job: Job, result: dict[str, Any]) -> None:
     """Write the text and Code Quality reports of ``result``; fail on open findings."""
     today = datetime.date.today()
     findings = evaluate(result, settings.accepted_advisories)
     pyproject = (settings.project_dir / "pyproject.toml").read_text(encoding="utf-8")
     text = text_report(findings, settings.accepted_advisories, result, today)
-    (reports / TEXT_REPORT).write_text(text, encoding="utf-8")
-    (reports / CODE_QUALITY).write_text(
+    report_file(settings, job, "text").write_text(text, encoding="utf-8")
+    report_file(settings, job, "codequality").write_text(
         json.dumps(code_quality(findings, pyproject, today), indent=2) + "\n", encoding="utf-8"
     )
     sys.stdout.write(text)
@@ -151,20 +148,21 @@ def judge(settings: Settings, result: dict[str, Any], reports: Path) -> None:
         raise AuditError(
             f"{len(failing)} known vulnerabilities in what the wheel installs ({listed}): upgrade "
             "them, or accept each in [tool.noxline] accepted-advisories with a reason and an "
-            f"expiry date (see {settings.reports_for('audit') / TEXT_REPORT})"
+            f"expiry date (see {job.report_path('text')})"
         )
 
 
-def read_report(report: Path, log: Path, settings: Settings) -> dict[str, Any]:
+def read_report(settings: Settings, job: Job) -> dict[str, Any]:
     """pip-audit's JSON report; when it wrote none, one line saying why (from its log)."""
+    log = report_file(settings, job, "log")
     try:
-        data = json.loads(report.read_text(encoding="utf-8"))
+        data = json.loads(report_file(settings, job, "json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = None
     if isinstance(data, dict) and isinstance(data.get("dependencies"), list):
         return data
     said = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-    shown = settings.reports_for("audit") / LOG
+    shown = job.report_path("log")
     if _UNREACHABLE.search(said):
         service = settings.audit_osv_url or OSV_DEFAULT
         raise AuditError(

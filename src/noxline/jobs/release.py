@@ -23,18 +23,18 @@ from urllib.parse import quote
 
 import nox
 
+from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.index import mask, project_file_urls, resolve_repository
-from noxline.jobs._support import built_dist, reports_dir
-from noxline.jobs.publish import check_version
-from noxline.jobs.sbom import SBOM_NAME
+from noxline.jobs._support import built_dist, report_file
+from noxline.jobs.publish import check_protected, check_version
 from noxline.jobs.version import compute
+from noxline.pipeline import Job
 from noxline.release_notes import release_notes
-from noxline.versioning import ReleaseKind, VersionDecision, check_release_protected
+from noxline.versioning import ReleaseKind, VersionDecision
 from noxline.webapi import Response, request_json
 
-REPORT_NAME = "release.json"
 #: The GitLab variables a real release needs; without any of them the job is a dry run.
 GITLAB_VARIABLES = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_JOB_TOKEN")
 
@@ -109,10 +109,10 @@ class GitLabProject:
         return answer
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: plan the release; create or update it for a release tag in GitLab CI."""
-    reports = reports_dir(settings, "release")
-    (reports / REPORT_NAME).unlink(missing_ok=True)
+    record = report_file(settings, job, "record")
+    record.unlink(missing_ok=True)
     env = dict(os.environ)
     decision = compute(settings)
     dist = built_dist(settings)
@@ -122,10 +122,9 @@ def run(session: nox.Session, settings: Settings) -> None:
     report: dict[str, Any] = {"version": decision.version, "mode": "release" if real else "dry-run"}
     try:
         if real:
-            check_release_protected(
-                decision, env, allow_unprotected=settings.allow_unprotected_tags
-            )
-        plan = make_plan(settings, decision, env, files_on_index=real, log=session.log)
+            check_protected(decision, CIContext.from_env(env))
+        sbom = job.upstream_files["sbom"]
+        plan = make_plan(settings, decision, env, sbom=sbom, files_on_index=real, log=session.log)
         report["release"] = plan.payload()
         if project is not None and real:
             report["outcome"] = apply_release(project, plan, session.log)
@@ -137,7 +136,7 @@ def run(session: nox.Session, settings: Settings) -> None:
         report["outcome"], report["error"] = "failed", str(error)
         raise
     finally:
-        (reports / REPORT_NAME).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        record.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def dry_run_reason(decision: VersionDecision, project: GitLabProject | None) -> str:
@@ -148,15 +147,19 @@ def dry_run_reason(decision: VersionDecision, project: GitLabProject | None) -> 
     return f"not in a GitLab job: {missing} are needed" if project is None else "release"
 
 
-def make_plan(
+def make_plan(  # pylint: disable=too-many-arguments
     settings: Settings,
     decision: VersionDecision,
     env: Mapping[str, str],
     *,
+    sbom: str,
     files_on_index: bool,
     log: Callable[[str], None],
 ) -> Plan:
-    """The release: notes, links to the files (read from the index when asked to), SBOM."""
+    """The release: notes, links to the files (read from the index when asked to), SBOM.
+
+    ``sbom`` is the SBOM's path in the project, as the ``sbom`` job writes it.
+    """
     tag = decision.tag or decision.version
     notes = release_notes(
         settings.project_dir,
@@ -167,7 +170,7 @@ def make_plan(
         release_pattern=settings.release_pattern,
     )
     log(f"release notes from {notes.source}")
-    links = [*file_links(settings, env, files_on_index), *sbom_link(settings, env, tag)]
+    links = [*file_links(settings, env, files_on_index), *sbom_link(sbom, env, tag)]
     return Plan(tag, f"{settings.name} {decision.version}", notes.text, tuple(links))
 
 
@@ -200,14 +203,13 @@ def file_links(settings: Settings, env: Mapping[str, str], read_index: bool) -> 
     return [Link(item.path.name, listed[item.path.name]) for item in dist.files]
 
 
-def sbom_link(settings: Settings, env: Mapping[str, str], tag: str) -> list[Link]:
+def sbom_link(sbom: str, env: Mapping[str, str], tag: str) -> list[Link]:
     """A link to the ``sbom`` job's SBOM of this tag's pipeline (GitLab's artifact-by-ref URL)."""
     project_url = env.get("CI_PROJECT_URL", "").rstrip("/")
     if not project_url:
         return []
-    path = (settings.reports_for("sbom") / SBOM_NAME).as_posix()
-    url = f"{project_url}/-/jobs/artifacts/{quote(tag, safe='')}/raw/{path}?job=sbom"
-    return [Link(f"SBOM (CycloneDX): {SBOM_NAME}", url, "other")]
+    url = f"{project_url}/-/jobs/artifacts/{quote(tag, safe='')}/raw/{sbom}?job=sbom"
+    return [Link(f"SBOM (CycloneDX): {sbom.rsplit('/', 1)[-1]}", url, "other")]
 
 
 def apply_release(project: GitLabProject, plan: Plan, log: Callable[[str], None]) -> str:

@@ -16,25 +16,24 @@ from packaging.utils import canonicalize_name
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import built_dist, reports_dir, run_to_report, wheel_environment
+from noxline.jobs._support import built_dist, report_file, run_to_report, wheel_environment
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("cyclonedx-bom>=7",)
-SBOM_NAME = "sbom.cdx.json"
 #: The CycloneDX version written; GitLab reads 1.4 to 1.6.
 SPEC_VERSION = "1.6"
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: describe the wheel's own venv as CycloneDX JSON, schema-checked."""
     dist = built_dist(settings)
-    reports = reports_dir(settings, "sbom")
-    sbom = reports / SBOM_NAME
+    sbom = report_file(settings, job, "sbom")
     sbom.unlink(missing_ok=True)
     session.install(*REQUIREMENTS)
     python = wheel_environment(session, dist)
     run_to_report(
         session,
-        reports / "cyclonedx-py.log",
+        report_file(settings, job, "log"),
         "cyclonedx-py",
         "environment",
         "--spec-version",
@@ -55,11 +54,11 @@ def run(session: nox.Session, settings: Settings) -> None:
     listed = {str(c.get("name")): str(c.get("version")) for c in components}
     if dist.wheel.name not in {canonicalize_name(name) for name in listed}:
         raise NoxlineError(
-            f"the SBOM {settings.reports_for('sbom') / SBOM_NAME} does not list the wheel "
-            f"{dist.wheel.path.name}: see {settings.reports_for('sbom') / 'cyclonedx-py.log'}"
+            f"the SBOM {job.report_path('sbom')} does not list the wheel {dist.wheel.path.name}: "
+            f"see {job.report_path('log')}"
         )
     session.log(
         f"SBOM of {dist.wheel.path.name}: {len(listed)} components ("
         + ", ".join(f"{name} {version}" for name, version in sorted(listed.items()))
-        + f") in {settings.reports_for('sbom') / SBOM_NAME}"
+        + f") in {job.report_path('sbom')}"
     )

@@ -30,7 +30,7 @@ TERMINATE_TIMEOUT = 5.0
 
 def log_path(settings: Settings, job: Job) -> Path:
     """Absolute path of a job's log file."""
-    return settings.project_dir / settings.reports_for(job.name) / LOG_NAME
+    return settings.project_dir / job.reports_folder / LOG_NAME
 
 
 def job_argv(job: Job) -> list[str]:
