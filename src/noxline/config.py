@@ -8,6 +8,7 @@ types are refused with a message naming the key.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import types
 import typing
 from dataclasses import dataclass
@@ -19,6 +20,22 @@ from noxline.project import find_package, read_metadata, read_pyproject
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
+
+
+@dataclass(frozen=True)
+class AcceptedAdvisory:
+    """A known vulnerability the project accepts for a while: the audit reports it, but passes."""
+
+    #: The advisory's id or one of its aliases (``GHSA-...``, ``PYSEC-...``, ``CVE-...``).
+    id: str
+    #: Why it is acceptable, shown beside the finding.
+    reason: str
+    #: The last day the acceptance holds; from the day after, the audit fails on it again.
+    expires: datetime.date
+
+    def expired(self, today: datetime.date) -> bool:
+        """True once ``today`` is past the expiry date."""
+        return today > self.expires
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,14 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     blocking: tuple[str, ...] = ()
     release_pattern: str = DEFAULT_RELEASE_PATTERN
     publish_prereleases: bool = False
+    #: OSV-compatible vulnerability service the audit asks (a company mirror); empty means OSV's.
+    audit_osv_url: str = ""
+    #: Advisories the audit reports but accepts until their expiry date.
+    accepted_advisories: tuple[AcceptedAdvisory, ...] = ()
+    #: Audience of the GitLab id token publish exchanges for an upload token; empty: no exchange.
+    oidc_audience: str = ""
+    #: The changelog the release notes come from; empty: the first of CHANGELOG.md, CHANGES.md, ...
+    changelog: str = ""
     #: Upload URL used when ``TWINE_REPOSITORY_URL`` is not set.
     repository_url: str = ""
     #: Simple-index URL (PEP 503/691) that publish reads; derived from the upload URL when empty.
@@ -158,6 +183,9 @@ def _convert(key: str, value: Any, hint: Any) -> Any:
     elif hint is Path:
         ok = isinstance(value, str) and value != ""
         value = Path(value) if ok else value
+    elif hint == tuple[AcceptedAdvisory, ...]:
+        ok = isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        value = tuple(_advisory(key, item) for item in value) if ok else value
     elif origin is tuple:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
         value = tuple(value) if ok else value
@@ -177,10 +205,33 @@ def _describe(hint: Any) -> str:
     """Say in words what a field type accepts."""
     if typing.get_origin(hint) is Literal:
         return "one of " + ", ".join(repr(arg) for arg in typing.get_args(hint))
+    if hint == tuple[AcceptedAdvisory, ...]:
+        return "a list of tables with id, reason and expires"
     if typing.get_origin(hint) is tuple:
         return "a list of strings"
     words = {bool: "true or false", str: "a string", float: "a number", Path: "a non-empty path"}
     return words.get(hint, str(hint)) if not isinstance(hint, types.UnionType) else str(hint)
+
+
+def _advisory(key: str, item: dict[str, Any]) -> AcceptedAdvisory:
+    """One ``accepted-advisories`` entry: an id, a reason and an expiry date, nothing else."""
+    identifier, reason, expires = item.get("id"), item.get("reason"), item.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = datetime.date.fromisoformat(expires)
+        except ValueError:
+            expires = None
+    # A TOML date; a datetime (also a date) would make the expiry ambiguous.
+    if isinstance(expires, datetime.datetime) or not isinstance(expires, datetime.date):
+        expires = None
+    texts = [text.strip() for text in (identifier, reason) if isinstance(text, str)]
+    if set(item) == {"id", "reason", "expires"} and all(texts) and len(texts) == 2 and expires:
+        return AcceptedAdvisory(texts[0], texts[1], expires)
+    raise ConfigError(
+        f"[tool.noxline] {key} holds {item!r}; each entry needs exactly an id, a reason and an "
+        "expiry date, like {id = 'GHSA-xxxx-xxxx-xxxx', reason = 'why it is acceptable', "
+        "expires = 2027-01-31}"
+    )
 
 
 def _check(settings: Settings) -> None:
@@ -211,6 +262,7 @@ def replace(settings: Settings, **changes: Any) -> Settings:
 
 
 __all__ = [
+    "AcceptedAdvisory",
     "DEFAULT_RELEASE_PATTERN",
     "Settings",
     "TestRunner",

@@ -252,6 +252,22 @@ def read_project_files(
     return result
 
 
+def project_file_urls(
+    repository: Repository, project: str, *, limits: net.Limits | None = None
+) -> dict[str, str]:
+    """Map file name → download URL of ``project``'s files on the index; empty when it has none.
+
+    What the ``release`` job links to (#11): the files as the index serves them.
+    """
+    response = _get(repository, repository.project_url(project), limits or net.Limits(TIMEOUT))
+    if response is None:
+        return {}
+    return {
+        item.filename: item.url
+        for item in parse_simple_page(response.body, response.header("Content-Type"), response.url)
+    }
+
+
 def upload(  # pylint: disable=too-many-arguments
     twine: str,
     repository: Repository,
@@ -514,6 +530,7 @@ __all__ = [
     "parse_simple_page",
     "TIMEOUT",
     "UPLOAD_TIMEOUT",
+    "project_file_urls",
     "read_project_files",
     "resolve_repository",
     "simple_url_for",

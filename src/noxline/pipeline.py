@@ -15,11 +15,19 @@ from types import MappingProxyType
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
+from noxline.trusted_publishing import ID_TOKEN_VARIABLE
 
-STAGES = ("pre-package", "package", "test", "publish")
+STAGES = ("pre-package", "package", "test", "publish", "release")
 
-#: Checks that only warn by default (``allow_failure``), as in the seed; ``blocking`` flips them.
+#: Checks of the source tree that start with the pipeline and only warn by default
+#: (``allow_failure``), as in the seed; ``blocking`` flips them.
 CHECKS = ("pylint", "black", "mypy", "docstr")
+
+#: Every job ``blocking`` may name: the checks, and the audit of the built wheel's dependencies.
+BLOCKABLE = (*CHECKS, "audit")
+
+#: The SBOM's file name: the sbom job writes it, the release job links it.
+SBOM_FILE = "sbom.cdx.json"
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
@@ -32,10 +40,13 @@ class Reports:
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
+    #: A CycloneDX SBOM (JSON), GitLab's dependency list.
+    cyclonedx: str | None = None
 
     def roles(self) -> tuple[str, ...]:
         """The file roles these reports name."""
-        return tuple(role for role in (self.junit, self.cobertura, self.codequality) if role)
+        named = (self.junit, self.cobertura, self.codequality, self.cyclonedx)
+        return tuple(role for role in named if role)
 
 
 @dataclass(frozen=True)
@@ -70,10 +81,18 @@ class Job:  # pylint: disable=too-many-instance-attributes
     needs_git_history: bool = False
     #: True for jobs that prove something about a fresh venv, so they never reuse one.
     fresh_venv: bool = False
+    #: OIDC id tokens GitLab gives the job: (environment variable, audience).
+    id_tokens: tuple[tuple[str, str], ...] = ()
+    #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
+    #: always runs (and decides itself whether this is a release or a dry run).
+    only_tags_matching: str = ""
+    #: Report files of other jobs this job reads or links: role -> POSIX path in the project.
+    upstream_files: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         """Freeze :attr:`files` and refuse reports naming a file the job does not declare."""
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "upstream_files", MappingProxyType(dict(self.upstream_files)))
         named = [*self.reports.roles(), *(self.exposed[1:] if self.exposed else ())]
         unknown = [role for role in named if role not in self.files]
         if unknown:  # a slip in the definition itself, not in a user's settings
@@ -117,11 +136,11 @@ class Pipeline:
 
 def define(settings: Settings) -> Pipeline:
     """Declare the pipeline for a project; the only place where a job's facts are written."""
-    unknown = sorted(set(settings.blocking) - set(CHECKS))
+    unknown = sorted(set(settings.blocking) - set(BLOCKABLE))
     if unknown:
         raise ConfigError(
             f"[tool.noxline] blocking names {', '.join(unknown)}, which is not a check; "
-            f"choose from {', '.join(CHECKS)}"
+            f"choose from {', '.join(BLOCKABLE)}"
         )
 
     def folder(name: str) -> str:
@@ -212,6 +231,30 @@ def define(settings: Settings) -> Pipeline:
             allow_failure="docstr" not in settings.blocking,
         ),
         Job(
+            name="audit",
+            stage="test",
+            description="Known vulnerabilities in the wheel's installed dependencies (pip-audit)",
+            needs=("build",),
+            files={
+                "text": "audit.txt",
+                "json": "pip-audit.json",
+                "codequality": "codequality.json",
+                "log": "pip-audit.log",
+            },
+            reports=Reports(codequality="codequality"),
+            exposed=("audit report", "text"),
+            allow_failure="audit" not in settings.blocking,
+        ),
+        Job(
+            name="sbom",
+            stage="test",
+            description="CycloneDX SBOM of the wheel and its installed runtime dependencies",
+            needs=("build",),
+            files={"sbom": SBOM_FILE, "log": "cyclonedx-py.log"},
+            reports=Reports(cyclonedx="sbom"),
+            exposed=("SBOM", "sbom"),
+        ),
+        Job(
             name="publish",
             stage="publish",
             description="Upload the checked dist/ files for a release; a dry run otherwise",
@@ -219,12 +262,27 @@ def define(settings: Settings) -> Pipeline:
                 "build",
                 "wheel-install",
                 "tests",
-                *(c for c in CHECKS if c in settings.blocking),
+                *(c for c in BLOCKABLE if c in settings.blocking),
             ),
             files={"record": "publish.json"},
             interruptible=False,
             resource_group="publish",
             needs_git_history=True,
+            id_tokens=(
+                ((ID_TOKEN_VARIABLE, settings.oidc_audience),) if settings.oidc_audience else ()
+            ),
+        ),
+        Job(
+            name="release",
+            stage="release",
+            description="GitLab Release of the tag: changelog notes, links to the files and SBOM",
+            needs=("build", "sbom", "publish"),
+            files={"record": "release.json"},
+            upstream_files={"sbom": f"{folder('sbom')}/{SBOM_FILE}"},
+            interruptible=False,
+            resource_group="release",
+            needs_git_history=True,
+            only_tags_matching=settings.release_pattern,
         ),
     )
     # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name.

@@ -21,7 +21,7 @@ def settings_fixture(tmp_path: Path) -> Settings:
 
 
 def test_jobs_in_stage_order_mirror_the_seed(settings: Settings) -> None:
-    """Nine jobs, named like the sessions, in the seed's stage order."""
+    """The jobs, named like the sessions, in the seed's stage order, then audit, SBOM, release."""
     pipeline = define(settings)
     assert pipeline.names == PIPELINE_JOBS
     stage_index = [STAGES.index(job.stage) for job in pipeline.jobs]
