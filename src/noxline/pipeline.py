@@ -8,11 +8,12 @@ each session installs what it uses into its own venv.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
+from noxline.sharding import Instance
 
 STAGES = ("pre-package", "package", "test", "publish")
 
@@ -59,10 +60,51 @@ class Job:  # pylint: disable=too-many-instance-attributes
     resource_group: str | None = None
     #: Jobs that read git history (tags, commit counts) need a full clone.
     needs_git_history: bool = False
+    #: Interpreters of the job's venv: none (the one nox runs on), one, or several (a matrix: one
+    #: nox session ``<name>-<version>`` and one GitLab job each).
+    pythons: tuple[str, ...] = ()
+    #: Copies of the job, each running a part of the tests (GitLab ``parallel:``).
+    shards: int = 1
+    #: Set on the concrete copies :meth:`Pipeline.expand` makes: the job they copy and which copy.
+    template: str = ""
+    instance: Instance = Instance()
+
+    @property
+    def matrix(self) -> tuple[str, ...]:
+        """The Pythons this job fans out over; empty when it runs on one."""
+        return self.pythons if len(self.pythons) > 1 else ()
+
+    @property
+    def session(self) -> str:
+        """The nox session a copy runs: ``tests-3.12`` for a matrix copy (nox's own naming)."""
+        base = self.template or self.name
+        return f"{base}-{self.instance.python}" if self.instance.python else base
 
     def command(self) -> tuple[str, ...]:
         """The command that runs this job alone (CI, ``noxline run``): needs come as artifacts."""
-        return ("nox", "--no-dependencies", "-s", self.name)
+        return ("nox", "--no-dependencies", "-s", self.session)
+
+    def environment(self) -> dict[str, str]:
+        """Variables GitLab sets for this copy: which shard of how many (``parallel: N``)."""
+        if not self.instance.shard:
+            return {}
+        return {"CI_NODE_INDEX": str(self.instance.shard), "CI_NODE_TOTAL": str(self.shards)}
+
+    def copies(self) -> tuple[Job, ...]:
+        """The concrete jobs GitLab makes of this one: one per Python and shard (or itself)."""
+        if not self.matrix and self.shards <= 1:
+            return (self,)
+        shard_numbers = range(1, self.shards + 1) if self.shards > 1 else (0,)
+        result = []
+        for python in self.matrix or ("",):
+            for shard in shard_numbers:
+                instance = Instance(python, shard, self.shards)
+                suffix = f" {shard}/{self.shards}" if shard else ""
+                name = f"{self.name}-{python}" if python else self.name
+                result.append(
+                    replace(self, name=name + suffix, template=self.name, instance=instance)
+                )
+        return tuple(result)
 
 
 @dataclass(frozen=True)
@@ -84,6 +126,16 @@ class Pipeline:
         """Job names in stage order."""
         return tuple(job.name for job in self.jobs)
 
+    def expand(self) -> Pipeline:
+        """The pipeline as GitLab runs it: each fanned-out job replaced by its copies, and a need
+        on such a job replaced by needs on all its copies (as GitLab's ``needs:`` means)."""
+        copies = {job.name: job.copies() for job in self.jobs}
+        jobs: list[Job] = []
+        for job in self.jobs:
+            needs = tuple(copy.name for need in job.needs for copy in copies[need])
+            jobs.extend(replace(copy, needs=needs) for copy in copies[job.name])
+        return Pipeline(jobs=tuple(jobs), stages=self.stages)
+
 
 def define(settings: Settings) -> Pipeline:
     """Declare the pipeline for a project; the only place where a job's facts are written."""
@@ -99,6 +151,36 @@ def define(settings: Settings) -> Pipeline:
         return str(PurePosixPath(settings.reports_dir.as_posix()) / name)
 
     dist = settings.dist_dir.as_posix()
+    # Jobs outside the matrix run on one Python; tests and wheel-install on each of the matrix.
+    one_python = (settings.job_python,) if settings.job_python else ()
+    matrix = settings.matrix or one_python
+    tests_reports = reports("tests")
+    if settings.fans_out:
+        # Each copy writes into its own folder, reports/tests/<label>/ (see sharding.Instance);
+        # the coverage job combines them into the one figure, Cobertura file and HTML report.
+        tests_job_reports = Reports(junit=f"{tests_reports}/*/junit.xml")
+        tests_exposed: tuple[str, str] | None = None
+        tests_regex: str | None = None
+    else:
+        tests_job_reports = Reports(
+            junit=f"{tests_reports}/junit.xml", cobertura=f"{tests_reports}/coverage.xml"
+        )
+        tests_exposed, tests_regex = ("coverage", f"{tests_reports}/html/"), COVERAGE_REGEX
+    coverage_jobs: tuple[Job, ...] = ()
+    if settings.fans_out:
+        coverage_jobs = (
+            Job(
+                name="coverage",
+                stage="test",
+                description="Combine every test job's coverage and JUnit reports; one threshold",
+                needs=("tests",),
+                reports_dir=reports("coverage"),
+                reports=Reports(cobertura=f"{reports('coverage')}/coverage.xml"),
+                exposed=("coverage", f"{reports('coverage')}/html/"),
+                coverage_regex=COVERAGE_REGEX,
+                pythons=one_python,
+            ),
+        )
     jobs = (
         Job(
             name="version",
@@ -116,6 +198,7 @@ def define(settings: Settings) -> Pipeline:
             needs=("version",),
             artifacts=(f"{dist}/",),
             reports_dir=reports("build"),
+            pythons=one_python,
         ),
         Job(
             name="wheel-install",
@@ -123,20 +206,21 @@ def define(settings: Settings) -> Pipeline:
             description="Install the built wheel into a fresh venv, import it, pip check",
             needs=("build",),
             reports_dir=reports("wheel-install"),
+            pythons=matrix,
         ),
         Job(
             name="tests",
             stage="test",
             description="Unit tests against the installed wheel, under branch coverage",
             needs=("build",),
-            reports_dir=reports("tests"),
-            reports=Reports(
-                junit=f"{reports('tests')}/junit.xml",
-                cobertura=f"{reports('tests')}/coverage.xml",
-            ),
-            exposed=("coverage", f"{reports('tests')}/html/"),
-            coverage_regex=COVERAGE_REGEX,
+            reports_dir=tests_reports,
+            reports=tests_job_reports,
+            exposed=tests_exposed,
+            coverage_regex=tests_regex,
+            pythons=matrix,
+            shards=settings.test_shards,
         ),
+        *coverage_jobs,
         Job(
             name="pylint",
             stage="test",
@@ -145,6 +229,7 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(codequality=f"{reports('pylint')}/codequality.json"),
             exposed=("pylint report", f"{reports('pylint')}/pylint.html"),
             allow_failure="pylint" not in settings.blocking,
+            pythons=one_python,
         ),
         Job(
             name="black",
@@ -153,6 +238,7 @@ def define(settings: Settings) -> Pipeline:
             reports_dir=reports("black"),
             exposed=("black report", f"{reports('black')}/black.txt"),
             allow_failure="black" not in settings.blocking,
+            pythons=one_python,
         ),
         Job(
             name="mypy",
@@ -162,6 +248,7 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(codequality=f"{reports('mypy')}/codequality.json"),
             exposed=("mypy report", f"{reports('mypy')}/html/"),
             allow_failure="mypy" not in settings.blocking,
+            pythons=one_python,
         ),
         Job(
             name="docstr",
@@ -170,6 +257,7 @@ def define(settings: Settings) -> Pipeline:
             reports_dir=reports("docstr"),
             exposed=("docstring coverage", f"{reports('docstr')}/docstr.txt"),
             allow_failure="docstr" not in settings.blocking,
+            pythons=one_python,
         ),
         Job(
             name="publish",
@@ -179,9 +267,11 @@ def define(settings: Settings) -> Pipeline:
                 "build",
                 "wheel-install",
                 "tests",
+                *(job.name for job in coverage_jobs),
                 *(c for c in CHECKS if c in settings.blocking),
             ),
             reports_dir=reports("publish"),
+            pythons=one_python,
             interruptible=False,
             resource_group="publish",
             needs_git_history=True,

@@ -11,7 +11,18 @@ from collections.abc import Callable
 import nox
 
 from noxline.config import Settings
-from noxline.jobs import black, build, docstr, mypy, publish, pylint, tests, version, wheel_install
+from noxline.jobs import (
+    black,
+    build,
+    coverage,
+    docstr,
+    mypy,
+    publish,
+    pylint,
+    tests,
+    version,
+    wheel_install,
+)
 
 JobBody = Callable[[nox.Session, Settings], None]
 
@@ -20,6 +31,7 @@ JOBS: dict[str, JobBody] = {
     "build": build.run,
     "wheel-install": wheel_install.run,
     "tests": tests.run,
+    "coverage": coverage.run,
     "pylint": pylint.run,
     "black": black.run,
     "mypy": mypy.run,

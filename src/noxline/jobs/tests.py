@@ -16,6 +16,7 @@ import tomlkit
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
+from noxline.jobs import _shards
 from noxline.jobs._support import built_dist, install_wheel, reports_dir
 
 COVERAGE = "coverage[toml]>=7.4"
@@ -94,9 +95,21 @@ def run(session: nox.Session, settings: Settings) -> None:
     install_wheel(session, dist, *requirements)
     _project_root_last(session, settings)
     reports = reports_dir(settings, "tests")
+    if settings.fans_out:
+        # One of several copies (Pythons, shards): its own folder, no report of its own; the
+        # coverage job combines every copy's data and enforces the threshold once.
+        instance = _shards.current_instance(session, settings)
+        reports = _shards.instance_reports(reports, instance)
     for old in reports.glob(".coverage*"):
         old.unlink()
     rcfile = f"--rcfile={coverage_config(settings, reports)}"
+    command = test_command(settings, reports)
+    if settings.fans_out:
+        selected = _shards.selection(session, settings, command, instance)
+        if selected is None:
+            _shards.empty_junit(reports / "junit.xml", instance)
+            return
+        command = selected
     # PYTHONSAFEPATH keeps `-m` from putting the working directory (the source tree) on sys.path.
     env = {"PYTHONSAFEPATH": "1"}
     try:
@@ -104,15 +117,27 @@ def run(session: nox.Session, settings: Settings) -> None:
             "coverage",
             "run",
             rcfile,
-            *test_command(settings, reports),
+            *command,
             *settings.test_args,
             *session.posargs,
             env=env,
         )
     finally:
-        session.run("coverage", "combine", "--keep", rcfile, success_codes=[0, 1])
-        session.run("coverage", "html", rcfile, success_codes=[0, 1])
-        session.run("coverage", "xml", rcfile, success_codes=[0, 1])
+        if not settings.fans_out:
+            write_reports(session, rcfile)
+    if not settings.fans_out:
+        enforce_threshold(session, settings, rcfile)
+
+
+def write_reports(session: nox.Session, rcfile: str, *data: str) -> None:
+    """Combine coverage data (the config's own, or the ``data`` paths) into HTML and Cobertura."""
+    session.run("coverage", "combine", "--keep", rcfile, *data, success_codes=[0, 1])
+    session.run("coverage", "html", rcfile, success_codes=[0, 1])
+    session.run("coverage", "xml", rcfile, success_codes=[0, 1])
+
+
+def enforce_threshold(session: nox.Session, settings: Settings, rcfile: str) -> None:
+    """Print the ``TOTAL … NN%`` line GitLab's coverage regex reads; fail under the threshold."""
     # Exit code 2 is coverage's own threshold failure: noxline says below what to change instead.
     session.run("coverage", "report", rcfile, "--precision=1", success_codes=[0, 2])
     total = session.run(
