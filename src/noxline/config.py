@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from noxline.errors import ConfigError
+from noxline.errors import ConfigError, VersionError
 from noxline.project import find_package, read_metadata, read_pyproject
-from noxline.versioning import DEFAULT_RELEASE_PATTERN
+from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
 
@@ -45,7 +45,8 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     dist_dir: Path = Path("dist")
     #: The plain-text file holding the version, written by the ``version`` session.
     version_file: Path = Path()
-    #: Every session writes its reports under ``<reports-dir>/<session>/``.
+    #: The folder holding every job's reports folder, ``<reports-dir>/<job>/`` (the definition
+    #: names each job's folder: :attr:`noxline.pipeline.Job.reports_folder`).
     reports_dir: Path = Path("reports")
     test_runner: TestRunner = "unittest"
     #: Extra arguments for the test runner.
@@ -70,7 +71,6 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     blocking: tuple[str, ...] = ()
     release_pattern: str = DEFAULT_RELEASE_PATTERN
     publish_prereleases: bool = False
-    allow_unprotected_tags: bool = False
     #: Upload URL used when ``TWINE_REPOSITORY_URL`` is not set.
     repository_url: str = ""
     #: Simple-index URL (PEP 503/691) that publish reads; derived from the upload URL when empty.
@@ -86,10 +86,6 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     def report_root(self) -> Path:
         """Absolute folder that holds every session's reports."""
         return self.project_dir / self.reports_dir
-
-    def reports_for(self, session: str) -> Path:
-        """Relative folder holding one session's reports."""
-        return self.reports_dir / session
 
     @property
     def matrix(self) -> tuple[str, ...]:
@@ -109,6 +105,14 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
 #: Fields that are computed, never read from [tool.noxline].
 _NOT_KEYS = frozenset({"project_dir"})
+#: Keys that may no longer be set in the tree, and why.
+_RETIRED_KEYS = {
+    "allow-unprotected-tags": (
+        "the tree being released must not decide whether unprotected tags may publish (whoever "
+        "pushes the tag controls the tree): remove the key and, if you really need it, have a "
+        "Maintainer set the CI/CD variable NOXLINE_ALLOW_UNPROTECTED_TAGS=true"
+    ),
+}
 
 
 def load_settings(project_dir: Path | str = ".") -> Settings:
@@ -155,6 +159,8 @@ def _validate(table: dict[str, Any]) -> dict[str, Any]:
     known = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(Settings)}
     result: dict[str, Any] = {}
     for key, value in table.items():
+        if key in _RETIRED_KEYS:
+            raise ConfigError(f"[tool.noxline] {key} is no longer read: {_RETIRED_KEYS[key]}")
         name = known.get(key)
         if name is None or name in _NOT_KEYS:
             choices = ", ".join(sorted(k for k, n in known.items() if n not in _NOT_KEYS))
@@ -212,12 +218,9 @@ def _describe(hint: Any) -> str:
 def _check(settings: Settings) -> None:
     """Cross-field checks that single types cannot express."""
     try:
-        re.compile(settings.release_pattern)
-    except re.error as error:
-        raise ConfigError(
-            f"[tool.noxline] release-pattern {settings.release_pattern!r} "
-            f"is not a regular expression: {error}"
-        ) from None
+        compile_release_pattern(settings.release_pattern)
+    except VersionError as error:
+        raise ConfigError(str(error)) from None
     _check_pythons(settings)
     for key, low, high in (
         ("test_shards", 1, MAX_SHARDS),

@@ -217,22 +217,25 @@ def artifacts(job: Job) -> dict[str, Any]:
     """Artifacts kept even when the job fails: handed-on files, reports folder, GitLab reports."""
     result: dict[str, Any] = {"when": "always"}
     paths: list[str] = []
-    if job.exposed:
-        label, exposed = job.exposed
-        result["expose_as"] = label
-        paths.append(exposed)  # first, so the merge request links straight to it
+    exposed = job.exposed_report()
+    if exposed:
+        result["expose_as"], path = exposed
+        paths.append(path)  # first, so the merge request links straight to it
     paths.extend(job.artifacts)
-    if job.reports_dir:
+    if job.reports_folder:
         # A trailing slash marks a folder; GitLab's exposed-artifact links need it.
-        paths.append(job.reports_dir.rstrip("/") + "/")
+        paths.append(job.reports_folder.rstrip("/") + "/")
     result["paths"] = list(dict.fromkeys(paths))
     reports: dict[str, Any] = {}
     if job.reports.junit:
-        reports["junit"] = job.reports.junit
+        reports["junit"] = job.report_path(job.reports.junit)
     if job.reports.cobertura:
-        reports["coverage_report"] = {"coverage_format": "cobertura", "path": job.reports.cobertura}
+        reports["coverage_report"] = {
+            "coverage_format": "cobertura",
+            "path": job.report_path(job.reports.cobertura),
+        }
     if job.reports.codequality:
-        reports["codequality"] = job.reports.codequality
+        reports["codequality"] = job.report_path(job.reports.codequality)
     if reports:
         result["reports"] = reports
     return result

@@ -8,8 +8,10 @@ each session installs what it uses into its own venv.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+from types import MappingProxyType
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
@@ -26,11 +28,15 @@ COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
 
 @dataclass(frozen=True)
 class Reports:
-    """Machine-readable reports GitLab shows in merge requests (paths relative to the project)."""
+    """Machine-readable reports GitLab shows in merge requests; each names a key of ``Job.files``."""
 
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
+
+    def roles(self) -> tuple[str, ...]:
+        """The file roles these reports name."""
+        return tuple(role for role in (self.junit, self.cobertura, self.codequality) if role)
 
 
 @dataclass(frozen=True)
@@ -44,10 +50,13 @@ class Job:  # pylint: disable=too-many-instance-attributes
     needs: tuple[str, ...] = ()
     #: Paths this job hands to the jobs that need it (besides its reports folder).
     artifacts: tuple[str, ...] = ()
-    #: This job's reports folder; kept even when the job fails.
-    reports_dir: str = ""
+    #: This job's reports folder, a POSIX path relative to the project; kept when the job fails.
+    reports_folder: str = ""
+    #: What the job writes into its reports folder: role -> name inside the folder (a trailing
+    #: ``/`` marks a folder). The job body and GitLab both read the names from here.
+    files: Mapping[str, str] = field(default_factory=dict, hash=False)
     reports: Reports = Reports()
-    #: A browsable report, linked from merge requests: (label, path).
+    #: A browsable report, linked from merge requests: (label, role in :attr:`files`).
     exposed: tuple[str, str] | None = None
     #: Regex GitLab uses to read the coverage percentage from the job log.
     coverage_regex: str | None = None
@@ -60,14 +69,53 @@ class Job:  # pylint: disable=too-many-instance-attributes
     resource_group: str | None = None
     #: Jobs that read git history (tags, commit counts) need a full clone.
     needs_git_history: bool = False
+    #: True for jobs that prove something about a fresh venv, so they never reuse one.
+    fresh_venv: bool = False
     #: Interpreters of the job's venv: none (the one nox runs on), one, or several (a matrix: one
     #: nox session ``<name>-<version>`` and one GitLab job each).
     pythons: tuple[str, ...] = ()
     #: Copies of the job, each running a part of the tests (GitLab ``parallel:``).
     shards: int = 1
-    #: Set on the concrete copies :meth:`Pipeline.expand` makes: the job they copy and which copy.
+    #: Each copy (Python, shard) writes its :attr:`files` into ``<reports_folder>/<label>/``
+    #: (:attr:`noxline.sharding.Instance.label`), so copies never overwrite each other's reports.
+    per_copy_reports: bool = False
+    #: Other jobs' reports this job reads, as POSIX globs relative to the project: the coverage
+    #: job the tests copies' folders; sharded tests the JUnit reports whose durations balance them.
+    reads: tuple[str, ...] = ()
+    #: Set on the concrete copies :meth:`copies` makes: the job they copy and which copy.
     template: str = ""
     instance: Instance = Instance()
+
+    def __post_init__(self) -> None:
+        """Freeze :attr:`files` and refuse reports naming a file the job does not declare."""
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        named = [*self.reports.roles(), *(self.exposed[1:] if self.exposed else ())]
+        unknown = [role for role in named if role not in self.files]
+        if unknown:  # a slip in the definition itself, not in a user's settings
+            raise ValueError(f"job {self.name} reports undeclared files: {', '.join(unknown)}")
+
+    def report_path(self, role: str) -> str:
+        """POSIX path, relative to the project, of the report file declared for ``role``.
+
+        For a job whose copies keep their own folders, a glob over all of them (GitLab reads
+        report globs).
+        """
+        folder = f"{self.reports_folder}/*" if self.per_copy_reports else self.reports_folder
+        return f"{folder}/{self.files[role]}"
+
+    def for_copy(self, instance: Instance) -> Job:
+        """The job as the copy ``instance`` runs it: with per-copy reports, its own folder."""
+        if not self.per_copy_reports:
+            return replace(self, instance=instance)
+        folder = f"{self.reports_folder}/{instance.label}"
+        return replace(self, reports_folder=folder, per_copy_reports=False, instance=instance)
+
+    def exposed_report(self) -> tuple[str, str] | None:
+        """The browsable report as (label, POSIX path relative to the project), if the job has one."""
+        if self.exposed is None:
+            return None
+        label, role = self.exposed
+        return label, self.report_path(role)
 
     @property
     def matrix(self) -> tuple[str, ...]:
@@ -91,7 +139,11 @@ class Job:  # pylint: disable=too-many-instance-attributes
         return {"CI_NODE_INDEX": str(self.instance.shard), "CI_NODE_TOTAL": str(self.shards)}
 
     def copies(self) -> tuple[Job, ...]:
-        """The concrete jobs GitLab makes of this one: one per Python and shard (or itself)."""
+        """The concrete jobs GitLab makes of this one: one per Python and shard (or itself).
+
+        Copies keep the job's reports folder (``noxline run`` writes their logs there side by
+        side); each copy's body moves into its own folder with :meth:`for_copy`.
+        """
         if not self.matrix and self.shards <= 1:
             return (self,)
         shard_numbers = range(1, self.shards + 1) if self.shards > 1 else (0,)
@@ -146,7 +198,7 @@ def define(settings: Settings) -> Pipeline:
             f"choose from {', '.join(CHECKS)}"
         )
 
-    def reports(name: str) -> str:
+    def folder(name: str) -> str:
         """The reports folder of job ``name``, as a POSIX path GitLab understands."""
         return str(PurePosixPath(settings.reports_dir.as_posix()) / name)
 
@@ -154,40 +206,41 @@ def define(settings: Settings) -> Pipeline:
     # Jobs outside the matrix run on one Python; tests and wheel-install on each of the matrix.
     one_python = (settings.job_python,) if settings.job_python else ()
     matrix = settings.matrix or one_python
-    tests_reports = reports("tests")
-    if settings.fans_out:
-        # Each copy writes into its own folder, reports/tests/<label>/ (see sharding.Instance);
-        # the coverage job combines them into the one figure, Cobertura file and HTML report.
-        tests_job_reports = Reports(junit=f"{tests_reports}/*/junit.xml")
-        tests_exposed: tuple[str, str] | None = None
-        tests_regex: str | None = None
-    else:
-        tests_job_reports = Reports(
-            junit=f"{tests_reports}/junit.xml", cobertura=f"{tests_reports}/coverage.xml"
-        )
-        tests_exposed, tests_regex = ("coverage", f"{tests_reports}/html/"), COVERAGE_REGEX
+    coverage_files = {
+        "coverage-xml": "coverage.xml",
+        "coverage-html": "html/",
+        "coverage-data": ".coverage",
+        "coverage-config": "coverage.toml",
+    }
+    tests_files = {"junit": "junit.xml", **coverage_files}
     coverage_jobs: tuple[Job, ...] = ()
     if settings.fans_out:
+        # The copies of tests (Pythons, shards) write data and JUnit into their own folders; this
+        # job combines them into the one figure, Cobertura file and HTML report.
         coverage_jobs = (
             Job(
                 name="coverage",
                 stage="test",
                 description="Combine every test job's coverage and JUnit reports; one threshold",
                 needs=("tests",),
-                reports_dir=reports("coverage"),
-                reports=Reports(cobertura=f"{reports('coverage')}/coverage.xml"),
-                exposed=("coverage", f"{reports('coverage')}/html/"),
+                # Each copy's JUnit report and coverage data, in reports/tests/<label>/.
+                reads=tuple(
+                    f"{folder('tests')}/*/{tests_files[role]}"
+                    for role in ("junit", "coverage-data")
+                ),
+                files={**coverage_files, "junit": "junit.xml"},
+                reports=Reports(cobertura="coverage-xml"),
+                exposed=("coverage", "coverage-html"),
                 coverage_regex=COVERAGE_REGEX,
                 pythons=one_python,
             ),
         )
-    jobs = (
+    declared = (
         Job(
             name="version",
             stage="pre-package",
             description="Compute the PEP 440 version; write it to pyproject.toml and VERSION",
             artifacts=("pyproject.toml", settings.version_file.as_posix()),
-            reports_dir=reports("version"),
             uses_venv=False,
             needs_git_history=True,
         ),
@@ -197,7 +250,10 @@ def define(settings: Settings) -> Pipeline:
             description="Build sdist and wheel reproducibly, check them, write dist/SHA256SUMS",
             needs=("version",),
             artifacts=(f"{dist}/",),
-            reports_dir=reports("build"),
+            files={
+                "twine-check": "twine-check.txt",
+                "wheel-contents": "check-wheel-contents.txt",
+            },
             pythons=one_python,
         ),
         Job(
@@ -205,29 +261,44 @@ def define(settings: Settings) -> Pipeline:
             stage="test",
             description="Install the built wheel into a fresh venv, import it, pip check",
             needs=("build",),
-            reports_dir=reports("wheel-install"),
+            files={"pip-check": "pip-check.txt", "installed": "installed.txt"},
+            fresh_venv=True,
             pythons=matrix,
+            per_copy_reports=bool(settings.matrix),
         ),
         Job(
             name="tests",
             stage="test",
             description="Unit tests against the installed wheel, under branch coverage",
             needs=("build",),
-            reports_dir=tests_reports,
-            reports=tests_job_reports,
-            exposed=tests_exposed,
-            coverage_regex=tests_regex,
+            files=tests_files,
+            # Fanned out, the coverage job reports coverage: one figure, not one per copy.
+            reports=Reports(junit="junit", cobertura=None if settings.fans_out else "coverage-xml"),
+            exposed=None if settings.fans_out else ("coverage", "coverage-html"),
+            coverage_regex=None if settings.fans_out else COVERAGE_REGEX,
             pythons=matrix,
             shards=settings.test_shards,
+            per_copy_reports=settings.fans_out,
+            # A committed report, else the coverage job's merged ones from the last local run:
+            # written after every shard ended, so all shards of a run read the same durations.
+            reads=(
+                (settings.test_durations or f"{folder('coverage')}/junit*.xml",)
+                if settings.test_shards > 1
+                else ()
+            ),
         ),
         *coverage_jobs,
         Job(
             name="pylint",
             stage="test",
             description="Pylint with a score threshold; text, HTML and Code Quality reports",
-            reports_dir=reports("pylint"),
-            reports=Reports(codequality=f"{reports('pylint')}/codequality.json"),
-            exposed=("pylint report", f"{reports('pylint')}/pylint.html"),
+            files={
+                "text": "pylint.txt",
+                "codequality": "codequality.json",
+                "html": "pylint.html",
+            },
+            reports=Reports(codequality="codequality"),
+            exposed=("pylint report", "html"),
             allow_failure="pylint" not in settings.blocking,
             pythons=one_python,
         ),
@@ -235,8 +306,8 @@ def define(settings: Settings) -> Pipeline:
             name="black",
             stage="test",
             description="Black in check mode; the diff is the report",
-            reports_dir=reports("black"),
-            exposed=("black report", f"{reports('black')}/black.txt"),
+            files={"diff": "black.txt"},
+            exposed=("black report", "diff"),
             allow_failure="black" not in settings.blocking,
             pythons=one_python,
         ),
@@ -244,9 +315,9 @@ def define(settings: Settings) -> Pipeline:
             name="mypy",
             stage="test",
             description="Mypy; text, HTML and Code Quality reports",
-            reports_dir=reports("mypy"),
-            reports=Reports(codequality=f"{reports('mypy')}/codequality.json"),
-            exposed=("mypy report", f"{reports('mypy')}/html/"),
+            files={"text": "mypy.txt", "html": "html/", "codequality": "codequality.json"},
+            reports=Reports(codequality="codequality"),
+            exposed=("mypy report", "html"),
             allow_failure="mypy" not in settings.blocking,
             pythons=one_python,
         ),
@@ -254,8 +325,8 @@ def define(settings: Settings) -> Pipeline:
             name="docstr",
             stage="test",
             description="Docstring coverage with a threshold",
-            reports_dir=reports("docstr"),
-            exposed=("docstring coverage", f"{reports('docstr')}/docstr.txt"),
+            files={"text": "docstr.txt"},
+            exposed=("docstring coverage", "text"),
             allow_failure="docstr" not in settings.blocking,
             pythons=one_python,
         ),
@@ -270,11 +341,12 @@ def define(settings: Settings) -> Pipeline:
                 *(job.name for job in coverage_jobs),
                 *(c for c in CHECKS if c in settings.blocking),
             ),
-            reports_dir=reports("publish"),
+            files={"record": "publish.json"},
             pythons=one_python,
             interruptible=False,
             resource_group="publish",
             needs_git_history=True,
         ),
     )
-    return Pipeline(jobs=jobs)
+    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name.
+    return Pipeline(jobs=tuple(replace(job, reports_folder=folder(job.name)) for job in declared))

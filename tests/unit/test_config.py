@@ -135,8 +135,15 @@ def test_tests_dir_moves_the_default_lint_paths(tmp_path: Path) -> None:
     ("table", "message"),
     [
         ("[tool]\nnoxline = 3\n", r"^\[tool\.noxline\] must be a table$"),
-        ("[tool.noxline]\nrelease-pattern = '['\n", r"release-pattern '\[' is not a regular expr"),
+        (
+            "[tool.noxline]\nrelease-pattern = '['\n",
+            r"release pattern '\[' is not a valid regular expr",
+        ),
         ("[tool.noxline]\npylint-fail-under = 11\n", r"pylint-fail-under = 11.0 must be between"),
+        (
+            "[tool.noxline]\nallow-unprotected-tags = true\n",
+            r"allow-unprotected-tags is no longer read.*NOXLINE_ALLOW_UNPROTECTED_TAGS=true",
+        ),
         ("[tool.noxline]\nproject-dir = '.'\n", r"unknown key 'project-dir'"),
         ("[tool.noxline]\nblocking = 'mypy'\n", r"blocking = 'mypy' is not a list of strings"),
         ("[tool.noxline]\ntest-shards = 0\n", r"test-shards = 0 must be between 1 and 200"),

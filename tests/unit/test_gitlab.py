@@ -78,7 +78,7 @@ def test_stages_needs_and_artifacts_come_from_the_definition(settings: Settings)
         assert entry["stage"] == job.stage
         assert entry["needs"] == list(job.needs)
         assert entry["artifacts"]["when"] == "always"
-        assert f"{job.reports_dir}/" in entry["artifacts"]["paths"]
+        assert f"{job.reports_folder}/" in entry["artifacts"]["paths"]
         for path in job.artifacts:
             assert path in entry["artifacts"]["paths"]
     for check in (*CHECKS, "version"):
@@ -106,7 +106,7 @@ def test_gitlab_reports_coverage_and_exposed_html(settings: Settings) -> None:
     for job in define(settings).jobs:
         artifacts = data[job.name]["artifacts"]
         if job.exposed:
-            assert (artifacts["expose_as"], artifacts["paths"][0]) == job.exposed
+            assert (artifacts["expose_as"], artifacts["paths"][0]) == job.exposed_report()
         else:
             assert "expose_as" not in artifacts
 

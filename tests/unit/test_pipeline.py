@@ -9,7 +9,7 @@ import pytest
 
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import ConfigError
-from noxline.pipeline import CHECKS, STAGES, define
+from noxline.pipeline import CHECKS, STAGES, Job, Reports, define
 from tests.helpers import PIPELINE_JOBS
 from tests.unit._projects import write_project
 
@@ -68,15 +68,30 @@ def test_unknown_blocking_name_is_refused(settings: Settings) -> None:
 
 
 def test_reports_live_under_the_reports_dir(settings: Settings) -> None:
-    """Every job keeps its reports in <reports-dir>/<job>; tests carries GitLab's reports."""
+    """Every job keeps its reports in <reports-dir>/<job>/, each declared file inside it."""
     pipeline = define(replace(settings, reports_dir=Path("out")))
     for job in pipeline.jobs:
-        assert job.reports_dir == f"out/{job.name}"
+        assert job.reports_folder == f"out/{job.name}"
+        for role in job.files:
+            assert job.report_path(role).startswith(f"out/{job.name}/"), (job.name, role)
     tests = pipeline.job("tests")
-    assert tests.reports.junit == "out/tests/junit.xml"
-    assert tests.reports.cobertura == "out/tests/coverage.xml"
-    assert tests.coverage_regex is not None
-    assert pipeline.job("pylint").reports.codequality == "out/pylint/codequality.json"
+    assert tests.reports.junit and tests.reports.cobertura and tests.coverage_regex
+    assert pipeline.job("pylint").reports.codequality
+    assert pipeline.job("mypy").reports.codequality
+
+
+def test_reports_must_name_declared_files() -> None:
+    """A GitLab report or exposed link naming an undeclared file is refused when defined."""
+    with pytest.raises(ValueError, match="job x reports undeclared files: junit"):
+        Job(name="x", stage="test", description="x", reports=Reports(junit="junit"))
+    with pytest.raises(ValueError, match="undeclared files: html"):
+        Job(name="x", stage="test", description="x", files={"text": "x.txt"}, exposed=("x", "html"))
+
+
+def test_only_wheel_install_insists_on_a_fresh_venv(settings: Settings) -> None:
+    """The fresh-venv rule is a fact of the definition, not a name check elsewhere."""
+    fresh = [job.name for job in define(settings).jobs if job.fresh_venv]
+    assert fresh == ["wheel-install"]
 
 
 def test_command_is_the_same_everywhere(settings: Settings) -> None:
@@ -127,7 +142,11 @@ def test_fanned_out_tests_expand_into_copies_a_coverage_job_needs(
     assert "coverage" in pipeline.job("publish").needs
     assert pipeline.job("tests").coverage_regex is None
     assert pipeline.job("tests").reports.cobertura is None
-    assert pipeline.job("tests").reports.junit == "reports/tests/*/junit.xml"
+    assert pipeline.job("tests").report_path("junit") == "reports/tests/*/junit.xml"
+    assert pipeline.job("coverage").reads == (
+        "reports/tests/*/junit.xml",
+        "reports/tests/*/.coverage",
+    )
     assert [job.name for job in pipeline.jobs if job.coverage_regex] == ["coverage"]
     expanded = pipeline.expand()
     tests = [job for job in expanded.jobs if job.template == "tests"]

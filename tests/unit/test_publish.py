@@ -17,10 +17,12 @@ from packaging.version import Version
 
 from noxline.config import Settings, load_settings, replace
 from noxline.dist import Dist, verified_dist, write_sums
-from noxline.errors import PublishError, VersionError
+from noxline.ci import CIContext
+from noxline.errors import PublishError
 from noxline.jobs.publish import (
     JobIO,
     Report,
+    check_protected,
     check_version,
     publish_dist,
     reason,
@@ -203,24 +205,51 @@ def test_release_without_credentials_fails_before_reading(
     assert not index.seen
 
 
-def test_unprotected_gitlab_tag_is_refused(
-    settings: Settings, dist: Dist, index: FakeIndex
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [
+        ({"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, True),
+        ({"GITLAB_CI": "true"}, True),
+        ({"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "true"}, False),
+        (
+            {
+                "GITLAB_CI": "true",
+                "CI_COMMIT_REF_PROTECTED": "false",
+                "NOXLINE_ALLOW_UNPROTECTED_TAGS": "true",
+            },
+            False,
+        ),
+        ({"GITLAB_CI": "false", "CI_COMMIT_REF_PROTECTED": "false", "CI_PIPELINE_ID": "1"}, False),
+        ({}, False),
+    ],
+    ids=[
+        "unprotected",
+        "protection-unknown",
+        "protected",
+        "allowed-by-ci-variable",
+        "gitlab-ci-local-unchecked",
+        "outside-ci-unchecked",
+    ],
+)
+def test_protected_tag_gate(
+    settings: Settings, dist: Dist, index: FakeIndex, extra: dict[str, str], refused: bool
 ) -> None:
-    """In GitLab an unprotected release tag stops publish before the index is contacted."""
-    env = index_env(index, GITLAB_CI="true", CI_COMMIT_REF_PROTECTED="false")
-    with pytest.raises(VersionError, match="is not protected"):
+    """In real GitLab an unprotected release tag stops publish before the index is contacted;
+    only the CI/CD variable (never the tree) lets it through, to the upload."""
+    env = index_env(index, **extra)
+    expected = "is not protected" if refused else "cannot run twine"
+    with pytest.raises(PublishError, match=expected) as caught:
         publish_dist(settings, RELEASE, dist, Report(project=settings.name), Log(env=env).io)
-    assert not index.seen
+    assert bool(index.seen) is not refused
+    if refused:
+        assert "NOXLINE_ALLOW_UNPROTECTED_TAGS=true" in str(caught.value)
 
 
-def test_unprotected_tag_allowed_by_setting(
-    settings: Settings, dist: Dist, index: FakeIndex
-) -> None:
-    """allow-unprotected-tags lets the release through the gate (to the upload)."""
-    env = index_env(index, GITLAB_CI="true", CI_COMMIT_REF_PROTECTED="false")
-    allowed = replace(settings, allow_unprotected_tags=True)
-    with pytest.raises(PublishError, match="cannot run twine"):
-        publish_dist(allowed, RELEASE, dist, Report(project=settings.name), Log(env=env).io)
+@pytest.mark.parametrize("kind", [ReleaseKind.REHEARSAL, ReleaseKind.DEV])
+def test_protected_tag_gate_ignores_non_releases(kind: ReleaseKind) -> None:
+    """Rehearsals and dev builds never upload, so protection is not asked of them."""
+    context = CIContext.from_env({"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"})
+    check_protected(VersionDecision("1.2.3", kind, "tag 1.2.3", "1.2.3", False), context)
 
 
 def test_prerelease_uploads_only_when_allowed(

@@ -6,7 +6,6 @@ own test runner in the session's venv, so the shards see exactly the tests an un
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -14,11 +13,11 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
+from noxline.pipeline import Job
 from noxline.sharding import (
     Instance,
     durations_from_junit,
     parse_label,
-    shard_from_env,
     shard_units,
 )
 
@@ -35,23 +34,17 @@ print("\\n".join(walk(unittest.TestLoader().discover(sys.argv[1], top_level_dir=
 """
 
 
-def current_instance(session: nox.Session, settings: Settings) -> Instance:
-    """Which copy of the tests job this session is: its Python (in a matrix) and its shard."""
-    python = session.python if settings.matrix and isinstance(session.python, str) else ""
-    shard = shard_from_env(os.environ, settings.test_shards)
-    return Instance(python, shard, settings.test_shards)
-
-
-def instance_reports(tests_reports: Path, instance: Instance) -> Path:
-    """Empty and return this copy's reports folder, ``<tests reports>/<label>/``.
+def fresh_copy_folder(settings: Settings, job: Job) -> None:
+    """Empty this copy's reports folder, ``<tests reports>/<label>/``.
 
     Copies of another kind for the same Python (the whole suite vs shards, or another shard count)
     are removed, so the coverage job never mixes a stale run in; shards of this run never remove
     each other, because they run at the same time.
     """
-    folder = tests_reports / instance.label
+    folder = settings.project_dir / job.reports_folder
     shutil.rmtree(folder, ignore_errors=True)
-    for sibling in tests_reports.iterdir() if tests_reports.is_dir() else ():
+    instance = job.instance
+    for sibling in folder.parent.iterdir() if folder.parent.is_dir() else ():
         other = parse_label(sibling.name)
         if other is None or not sibling.is_dir() or other.python != instance.python:
             continue
@@ -59,7 +52,6 @@ def instance_reports(tests_reports: Path, instance: Instance) -> Path:
         if not same_kind:
             shutil.rmtree(sibling, ignore_errors=True)
     folder.mkdir(parents=True)
-    return folder
 
 
 def collect(session: nox.Session, settings: Settings, command: tuple[str, ...]) -> list[str]:
@@ -93,31 +85,28 @@ def collect(session: nox.Session, settings: Settings, command: tuple[str, ...]) 
     return [line.strip() for line in output.splitlines() if line.strip()]
 
 
-def durations_reports(settings: Settings) -> list[Path]:
-    """JUnit reports whose durations balance the split: the committed file, else the last run's.
+def durations_reports(settings: Settings, job: Job) -> list[Path]:
+    """JUnit reports whose durations balance the split: those the definition says the job reads.
 
-    The last run's reports are the merged ones the coverage job writes after every shard ended, so
-    all shards of one run read the same file and compute the same split.
+    A ``test-durations`` file that is missing is refused (a typo would silently cost balance).
     """
-    if settings.test_durations:
-        path = settings.project_dir / settings.test_durations
-        if not path.is_file():
-            raise NoxlineError(
-                f"test-durations names {settings.test_durations}, which is not a file: commit a "
-                "JUnit report there (e.g. the coverage job's) or remove the setting"
-            )
-        return [path]
-    return sorted((settings.project_dir / settings.reports_for("coverage")).glob("junit*.xml"))
+    if settings.test_durations and not (settings.project_dir / settings.test_durations).is_file():
+        raise NoxlineError(
+            f"test-durations names {settings.test_durations}, which is not a file: commit a "
+            "JUnit report there (e.g. the coverage job's) or remove the setting"
+        )
+    return sorted(path for pattern in job.reads for path in settings.project_dir.glob(pattern))
 
 
 def selection(
-    session: nox.Session, settings: Settings, command: tuple[str, ...], instance: Instance
+    session: nox.Session, settings: Settings, job: Job, command: tuple[str, ...]
 ) -> tuple[str, ...] | None:
     """The test runner's command narrowed to this shard's files; None when the shard has none."""
+    instance = job.instance
     if not instance.shard:
         return command
     test_ids = collect(session, settings, command)
-    durations = durations_from_junit(durations_reports(settings))
+    durations = durations_from_junit(durations_reports(settings, job))
     units = shard_units(test_ids, instance.shard, instance.shards, durations)
     session.log(
         f"shard {instance.shard} of {instance.shards}: {len(units)} test files "

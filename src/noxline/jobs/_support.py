@@ -1,4 +1,4 @@
-"""What several jobs share: reports folders, tee-to-report runs, installing the built wheel."""
+"""What several jobs share: report paths, tee-to-report runs, installing the built wheel."""
 
 from __future__ import annotations
 
@@ -13,16 +13,25 @@ import nox.virtualenv
 
 from noxline.config import Settings
 from noxline.dist import Dist, verified_dist
+from noxline.pipeline import Job
 
 #: Marker in a venv naming the wheel (by sha256) installed there, so a reused venv is never stale.
 _WHEEL_MARKER = "noxline-wheel.sha256"
 
 
-def reports_dir(settings: Settings, job: str) -> Path:
-    """Create and return the absolute reports folder of ``job``."""
-    path = settings.project_dir / settings.reports_for(job)
+def report_folder(settings: Settings, job: Job) -> Path:
+    """Create and return the absolute reports folder the definition declares for ``job``."""
+    path = settings.project_dir / job.reports_folder
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def report_file(settings: Settings, job: Job, role: str) -> Path:
+    """Absolute path of the report file the definition declares for ``job`` under ``role``.
+
+    The reports folder is created; the file (or folder, for a name ending in ``/``) is not.
+    """
+    return report_folder(settings, job) / job.files[role]
 
 
 def run_to_report(

@@ -10,7 +10,15 @@ import nox
 from noxline.config import Settings
 from noxline.dist import write_sums
 from noxline.errors import NoxlineError
-from noxline.jobs._support import built_dist, reports_dir, run_to_report, uses_uv, uv_executable
+from noxline.jobs._support import (
+    built_dist,
+    report_file,
+    report_folder,
+    run_to_report,
+    uses_uv,
+    uv_executable,
+)
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("build>=1.2", "twine>=6", "check-wheel-contents>=0.6")
 
@@ -48,7 +56,7 @@ def build_env(session: nox.Session, settings: Settings) -> dict[str, str]:
     return env
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: clean dist/, build, check, checksum."""
     session.install(*REQUIREMENTS)
     dist_dir = settings.project_dir / settings.dist_dir
@@ -66,11 +74,12 @@ def run(session: nox.Session, settings: Settings) -> None:
         env=build_env(session, settings),
     )
     files = sorted(str(path) for path in dist_dir.iterdir())
-    reports = reports_dir(settings, "build")
-    run_to_report(session, reports / "twine-check.txt", "twine", "check", "--strict", *files)
+    twine_check = report_file(settings, job, "twine-check")
+    run_to_report(session, twine_check, "twine", "check", "--strict", *files)
     wheels = [name for name in files if name.endswith(".whl")]
-    run_to_report(session, reports / "check-wheel-contents.txt", "check-wheel-contents", *wheels)
+    wheel_contents = report_file(settings, job, "wheel-contents")
+    run_to_report(session, wheel_contents, "check-wheel-contents", *wheels)
     sums = write_sums(dist_dir)
     dist = built_dist(settings)
-    shutil.copy(sums, reports / sums.name)
+    shutil.copy(sums, report_folder(settings, job) / sums.name)
     session.log(f"built {dist.wheel.path.name} and {dist.sdist.path.name}; checksums in {sums}")

@@ -1,11 +1,12 @@
 """The ``coverage`` job: one report from every copy of the tests job (each Python, each shard).
 
 It exists when the tests fan out (several Pythons or ``test-shards > 1``). Each copy of ``tests``
-leaves its coverage data and JUnit report in ``<reports>/tests/<label>/`` (see
-:class:`noxline.sharding.Instance`); this job combines the data with the tests job's own coverage
-config (the same path mapping from ``site-packages`` back to the source folder), writes the one
-Cobertura XML, the HTML report and the ``TOTAL … NN%`` line, enforces coverage-fail-under once,
-and merges the JUnit reports into one per Python, each listing every test once.
+leaves its JUnit report and coverage data in its own folder (named by
+:attr:`noxline.sharding.Instance.label`); the definition lists both as what this job reads. The
+data is combined with the tests job's own coverage config (the same path mapping from
+``site-packages`` back to the source folder) into the one Cobertura XML, the HTML report and the
+``TOTAL … NN%`` line; coverage-fail-under is enforced once; the JUnit reports are merged into one
+per Python, each listing every test once.
 """
 
 from __future__ import annotations
@@ -16,69 +17,90 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import reports_dir
+from noxline.jobs._support import report_file
 from noxline.jobs.tests import COVERAGE, coverage_config, enforce_threshold, write_reports
+from noxline.pipeline import Job
 from noxline.sharding import Instance, junit_totals, merge_junit, parse_label
 
+#: (copy, its JUnit report or None, its coverage data files) of one Python's copies.
+Copy = tuple[Instance, Path | None, list[Path]]
 
-def copies_by_python(settings: Settings) -> dict[str, list[tuple[Instance, Path]]]:
-    """The tests copies' report folders, by Python, for the Pythons and shard count configured.
 
-    A Python whose copies are incomplete (a shard missing) is refused; folders of other Pythons or
-    of an unrelated earlier configuration are left out.
+def copies_by_python(settings: Settings, job: Job) -> dict[str, list[Copy]]:
+    """The tests copies' reports, by Python, for the Pythons and shard count configured.
+
+    A Python whose shards are incomplete is refused; folders of other Pythons or of an unrelated
+    earlier configuration are left out.
     """
-    root = settings.project_dir / settings.reports_for("tests")
     pythons = settings.matrix or ("",)
-    found: dict[str, list[tuple[Instance, Path]]] = {python: [] for python in pythons}
-    for folder in sorted(root.iterdir()) if root.is_dir() else ():
+    found: dict[str, list[Copy]] = {python: [] for python in pythons}
+    for folder, (junit, data) in sorted(_copy_folders(settings, job).items()):
         instance = parse_label(folder.name)
-        if instance is None or not folder.is_dir() or instance.python not in found:
+        if instance is None or instance.python not in found:
             continue
         if instance.shard and instance.shards != settings.test_shards:
             continue
-        found[instance.python].append((instance, folder))
+        found[instance.python].append((instance, junit, sorted(data)))
     for python, copies in found.items():
-        if not copies or any(not instance.shard for instance, _ in copies):
+        if not copies or any(not instance.shard for instance, _, _ in copies):
             continue
-        missing = sorted(set(range(1, settings.test_shards + 1)) - {i.shard for i, _ in copies})
+        missing = sorted(set(range(1, settings.test_shards + 1)) - {i.shard for i, _, _ in copies})
         if missing:
             where = f"tests-{python}" if python else "tests"
             raise NoxlineError(
                 f"no reports of {where} shard {', '.join(map(str, missing))} of "
-                f"{settings.test_shards} in {root}: run every shard (noxline run tests) first"
+                f"{settings.test_shards}: run every shard (noxline run tests) first"
             )
     if not any(found.values()):
         raise NoxlineError(
-            f"no test reports in {root}: run the tests first (`nox -s coverage` does)"
+            f"no test reports matching {job.reads[0]}: run the tests first (`nox -s coverage` does)"
         )
     return found
 
 
-def merged_junit_name(python: str) -> str:
-    """File name of one Python's merged JUnit report: ``junit-3.12.xml``, or ``junit.xml``."""
-    return f"junit-{python}.xml" if python else "junit.xml"
+def _copy_folders(settings: Settings, job: Job) -> dict[Path, tuple[Path | None, list[Path]]]:
+    """Each folder holding a copy's reports: its JUnit report (if any) and coverage data files."""
+    junit_glob, data_glob = job.reads
+    folders: dict[Path, tuple[Path | None, list[Path]]] = {}
+    for path in settings.project_dir.glob(junit_glob):
+        folders[path.parent] = (path, [])
+    # coverage's parallel mode names its files .coverage.<host>.<pid>.<random>
+    for path in settings.project_dir.glob(data_glob + ".*"):
+        folders.setdefault(path.parent, (None, []))[1].append(path)
+    return folders
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def merged_junit(settings: Settings, job: Job, python: str) -> Path:
+    """Where one Python's merged JUnit report goes: ``junit-3.12.xml``, or ``junit.xml``."""
+    path = report_file(settings, job, "junit")
+    return path.with_name(f"{path.stem}-{python}{path.suffix}") if python else path
+
+
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: combine coverage, write the reports, merge JUnit, enforce the threshold."""
-    found = copies_by_python(settings)
-    reports = reports_dir(settings, "coverage")
-    for old in [*reports.glob(".coverage*"), *reports.glob("junit*.xml")]:
+    found = copies_by_python(settings, job)
+    data_file = report_file(settings, job, "coverage-data")
+    junit = report_file(settings, job, "junit")
+    for old in [
+        *data_file.parent.glob(data_file.name + "*"),
+        *junit.parent.glob(f"{junit.stem}*{junit.suffix}"),
+    ]:
         old.unlink()
     for python, copies in found.items():
         if not copies:
             session.warn(f"no reports from tests-{python} (interpreter missing?): left out")
             continue
-        junit = [folder / "junit.xml" for _, folder in copies if (folder / "junit.xml").is_file()]
-        merged = merge_junit(junit, name=f"tests-{python}" if python else "tests")
-        merged.write(reports / merged_junit_name(python), encoding="utf-8", xml_declaration=True)
+        reports = [report for _, report, _ in copies if report is not None]
+        merged = merge_junit(reports, name=f"tests-{python}" if python else "tests")
+        target = merged_junit(settings, job, python)
+        merged.write(target, encoding="utf-8", xml_declaration=True)
         counts = junit_totals(merged.getroot())
         session.log(
-            f"{merged_junit_name(python)}: {counts['tests']} tests from {len(copies)} job(s), "
+            f"{target.name}: {counts['tests']} tests from {len(copies)} job(s), "
             f"{counts['failures']} failures, {counts['errors']} errors, {counts['skipped']} skipped"
         )
     session.install(COVERAGE)
-    rcfile = f"--rcfile={coverage_config(settings, reports)}"
-    data = [str(folder) for copies in found.values() for _, folder in copies]
+    rcfile = f"--rcfile={coverage_config(settings, job)}"
+    data = [str(path) for copies in found.values() for _, _, files in copies for path in files]
     write_reports(session, rcfile, *data)
     enforce_threshold(session, settings, rcfile)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import nox
 
 from noxline.config import Settings
-from noxline.jobs._support import reports_dir, run_to_report
+from noxline.jobs._support import report_file, run_to_report
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("docstr-coverage>=2.3",)
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: docstr-coverage over the source folder; fails under ``docstr-fail-under``."""
     session.install(*REQUIREMENTS)
-    report = reports_dir(settings, "docstr") / "docstr.txt"
+    report = report_file(settings, job, "text")
     run_to_report(
         session,
         report,

@@ -7,7 +7,7 @@ else does all the same checks, looks at the index read-only, and logs what it wo
 Publishing is idempotent: the index's simple page is read first; a file already there with the same
 sha256 is skipped, a different file under the same name fails the job before anything is uploaded,
 and only missing files are uploaded, so a re-run completes a publish that failed half-way.
-Every run writes ``reports/publish/publish.json`` (never with credentials in it).
+Every run writes its record (``reports/publish/publish.json``), never with credentials in it.
 
 :func:`run` is the nox side (install twine, ``twine check``); :func:`publish_dist` does the rest and
 only needs the callables of :class:`JobIO`, so it runs without nox too.
@@ -28,6 +28,7 @@ from typing import Any
 import nox
 from packaging.version import Version
 
+from noxline.ci import ALLOW_UNPROTECTED_VARIABLE, CIContext
 from noxline.config import Settings
 from noxline.dist import Dist, DistFile, parse_filename
 from noxline.errors import NoxlineError, PublishError
@@ -39,12 +40,12 @@ from noxline.index import (
     resolve_repository,
     upload,
 )
-from noxline.jobs._support import built_dist, reports_dir
+from noxline.jobs._support import built_dist, report_file
 from noxline.jobs.version import compute
-from noxline.versioning import ReleaseKind, VersionDecision, check_release_protected
+from noxline.pipeline import Job
+from noxline.versioning import ReleaseKind, VersionDecision
 
 REQUIREMENTS = ("twine>=6",)
-REPORT_NAME = "publish.json"
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,10 @@ class Report:  # pylint: disable=too-many-instance-attributes
         path.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n", encoding="utf-8")
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: check dist/ against this ref's version, then upload (release) or dry-run."""
-    reports = reports_dir(settings, "publish")
-    (reports / REPORT_NAME).unlink(missing_ok=True)
+    record = report_file(settings, job, "record")
+    record.unlink(missing_ok=True)
     session.install(*REQUIREMENTS)
     report = Report(project=settings.name)
     try:
@@ -115,7 +116,7 @@ def run(session: nox.Session, settings: Settings) -> None:
         raise
     finally:
         if report.outcome != "skipped":  # --install-only decides nothing
-            report.write(reports / REPORT_NAME)
+            report.write(record)
 
 
 def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> None:
@@ -125,6 +126,28 @@ def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> 
             f"{settings.dist_dir}/ holds {dist.version} but this ref's version is "
             f"{decision.version} ({decision.source}): run `nox -s version build` to build it"
         )
+
+
+def check_protected(decision: VersionDecision, context: CIContext) -> None:
+    """Refuse to publish a release from an unprotected tag in real GitLab CI.
+
+    Anyone with Developer access can push an unprotected tag, so an unprotected release tag would
+    let them publish. Only uploads in real GitLab are checked (gitlab-ci-local and local runs have
+    no protection to check). The way round it is the CI/CD variable
+    ``NOXLINE_ALLOW_UNPROTECTED_TAGS=true``, never a setting in the tree: the person pushing the
+    tag controls the tree, but only a Maintainer can set CI/CD variables.
+    """
+    if decision.kind not in (ReleaseKind.RELEASE, ReleaseKind.PRERELEASE):
+        return
+    if not context.real_gitlab or context.protected is True or context.allow_unprotected_tags:
+        return
+    tag = decision.tag if decision.tag is not None else decision.version
+    raise PublishError(
+        f"refusing to publish {decision.version}: tag {tag} is not protected, so anyone who "
+        "can push tags could publish. Protect tags matching the release pattern in GitLab "
+        "(Settings > Repository > Protected tags), or have a Maintainer set the CI/CD variable "
+        f"{ALLOW_UNPROTECTED_VARIABLE}=true to publish from unprotected tags anyway."
+    )
 
 
 def publish_dist(
@@ -178,7 +201,7 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
     io: JobIO,
 ) -> None:
     """Upload what the index lacks, after the gate, the credentials and the index were checked."""
-    check_release_protected(decision, io.env, allow_unprotected=settings.allow_unprotected_tags)
+    check_protected(decision, CIContext.from_env(io.env))
     if repository is None:
         raise no_repository_error(decision.version)
     repository.require_credentials()

@@ -5,20 +5,20 @@ from __future__ import annotations
 import nox
 
 from noxline.config import Settings
-from noxline.jobs._support import reports_dir
+from noxline.jobs._support import report_file
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("pylint>=3", "pylint-gitlab>=2")
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: pylint over the lint paths, every report written in one pass."""
     session.install(*REQUIREMENTS, *settings.runtime_requirements, *settings.test_requirements)
-    reports = reports_dir(settings, "pylint")
     formats = ",".join(
         (
-            f"text:{reports / 'pylint.txt'}",
-            f"pylint_gitlab.GitlabCodeClimateReporter:{reports / 'codequality.json'}",
-            f"pylint_gitlab.GitlabPagesHtmlReporter:{reports / 'pylint.html'}",
+            f"text:{report_file(settings, job, 'text')}",
+            f"pylint_gitlab.GitlabCodeClimateReporter:{report_file(settings, job, 'codequality')}",
+            f"pylint_gitlab.GitlabPagesHtmlReporter:{report_file(settings, job, 'html')}",
             "colorized",
         )
     )

@@ -17,13 +17,14 @@ import tomlkit
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.jobs import _shards
-from noxline.jobs._support import built_dist, install_wheel, reports_dir
+from noxline.jobs._support import built_dist, install_wheel, report_file
+from noxline.pipeline import Job
 
 COVERAGE = "coverage[toml]>=7.4"
 RUNNER_REQUIREMENTS = {"unittest": ("unittest-xml-reporting>=3.2",), "pytest": ("pytest>=7",)}
 
 
-def coverage_config(settings: Settings, reports: Path) -> Path:
+def coverage_config(settings: Settings, job: Job) -> Path:
     """Write a coverage config: the project's own ``[tool.coverage]`` plus what this job needs."""
     data = tomllib.loads((settings.project_dir / "pyproject.toml").read_text(encoding="utf-8"))
     config: dict[str, Any] = data.get("tool", {}).get("coverage", {})
@@ -34,7 +35,7 @@ def coverage_config(settings: Settings, reports: Path) -> Path:
         branch=True,
         parallel=True,
         source_pkgs=[settings.package],
-        data_file=str(reports / ".coverage"),
+        data_file=str(report_file(settings, job, "coverage-data")),
         relative_files=True,
     )
     source = settings.source_dir.as_posix()
@@ -42,19 +43,23 @@ def coverage_config(settings: Settings, reports: Path) -> Path:
     report = dict(config.get("report", {}))
     report.pop("fail_under", None)  # enforced once, by `coverage report`, not by html/xml too
     report.update(skip_empty=True)
-    html = {"directory": str(reports / "html"), "skip_covered": True, "skip_empty": True}
-    xml = {"output": str(reports / "coverage.xml")}
+    html = {
+        "directory": str(report_file(settings, job, "coverage-html")),
+        "skip_covered": True,
+        "skip_empty": True,
+    }
+    xml = {"output": str(report_file(settings, job, "coverage-xml"))}
     merged = {"tool": {"coverage": config | {"run": run_table, "paths": paths, "report": report}}}
     merged["tool"]["coverage"].update(html=html, xml=xml)
-    target = reports / "coverage.toml"
+    target = report_file(settings, job, "coverage-config")
     target.write_text(tomlkit.dumps(merged), encoding="utf-8")
     return target
 
 
-def test_command(settings: Settings, reports: Path) -> tuple[str, ...]:
-    """The test runner's command line, writing JUnit XML into the reports folder."""
+def test_command(settings: Settings, job: Job) -> tuple[str, ...]:
+    """The test runner's command line, writing JUnit XML where the definition says."""
     tests = str(settings.project_dir / settings.tests_dir)
-    junit = str(reports / "junit.xml")
+    junit = str(report_file(settings, job, "junit"))
     if settings.test_runner == "pytest":
         # importlib mode leaves sys.path alone, so the source tree cannot shadow the wheel.
         return ("-m", "pytest", "--import-mode=importlib", f"--junitxml={junit}", tests)
@@ -79,7 +84,7 @@ def _project_root_last(session: nox.Session, settings: Settings) -> None:
         pth.write_text(str(settings.project_dir) + "\n", encoding="utf-8")
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: install wheel and test tools, run the tests, write the coverage reports."""
     if not (settings.project_dir / settings.tests_dir).is_dir():
         raise NoxlineError(
@@ -94,22 +99,18 @@ def run(session: nox.Session, settings: Settings) -> None:
     )
     install_wheel(session, dist, *requirements)
     _project_root_last(session, settings)
-    reports = reports_dir(settings, "tests")
-    if settings.fans_out:
-        # One of several copies (Pythons, shards): its own folder, no report of its own; the
-        # coverage job combines every copy's data and enforces the threshold once.
-        instance = _shards.current_instance(session, settings)
-        reports = _shards.instance_reports(reports, instance)
-    for old in reports.glob(".coverage*"):
+    if job.instance.shard or job.instance.python:
+        # One of several copies (Pythons, shards): a fresh folder of its own, no report of its
+        # own; the coverage job combines every copy's data and enforces the threshold once.
+        _shards.fresh_copy_folder(settings, job)
+    data_file = report_file(settings, job, "coverage-data")
+    for old in data_file.parent.glob(data_file.name + "*"):
         old.unlink()
-    rcfile = f"--rcfile={coverage_config(settings, reports)}"
-    command = test_command(settings, reports)
-    if settings.fans_out:
-        selected = _shards.selection(session, settings, command, instance)
-        if selected is None:
-            _shards.empty_junit(reports / "junit.xml", instance)
-            return
-        command = selected
+    rcfile = f"--rcfile={coverage_config(settings, job)}"
+    command = _shards.selection(session, settings, job, test_command(settings, job))
+    if command is None:  # a shard without test files (more shards than files)
+        _shards.empty_junit(report_file(settings, job, "junit"), job.instance)
+        return
     # PYTHONSAFEPATH keeps `-m` from putting the working directory (the source tree) on sys.path.
     env = {"PYTHONSAFEPATH": "1"}
     try:

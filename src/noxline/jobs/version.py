@@ -12,6 +12,7 @@ import tomlkit
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
+from noxline.pipeline import Job
 from noxline.versioning import VersionDecision, decide_version
 
 
@@ -60,8 +61,12 @@ def _replace_text(path: Path, text: str) -> None:
     os.replace(stream.name, path)
 
 
-def run(session: nox.Session, settings: Settings) -> None:
-    """Session body: decide the version, write it, and say where it came from."""
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
+    """Session body: decide the version, write it, and say where it came from.
+
+    The version job writes no reports: its results are the files the definition hands on.
+    """
+    del job  # the same signature as every job body
     decision = compute(settings)
     written = write_version(settings, decision.version)
     session.log(

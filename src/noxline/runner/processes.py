@@ -32,8 +32,8 @@ def log_path(settings: Settings, job: Job) -> Path:
     """Absolute path of a job's log file; copies of a job (Pythons, shards) log side by side."""
     if job.template:
         name = f"{Path(LOG_NAME).stem}-{job.instance.label}{Path(LOG_NAME).suffix}"
-        return settings.project_dir / settings.reports_for(job.template) / name
-    return settings.project_dir / settings.reports_for(job.name) / LOG_NAME
+        return settings.project_dir / job.reports_folder / name
+    return settings.project_dir / job.reports_folder / LOG_NAME
 
 
 def job_argv(job: Job) -> list[str]:
