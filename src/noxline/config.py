@@ -8,6 +8,7 @@ types are refused with a message naming the key.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 import types
 import typing
@@ -26,6 +27,22 @@ MAX_SHARDS = 200
 
 #: What a ``python`` entry may look like: "3.12", "3.13t", "pypy3.10".
 _PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?$")
+
+
+@dataclass(frozen=True)
+class AcceptedAdvisory:
+    """A known vulnerability the project accepts for a while: the audit reports it, but passes."""
+
+    #: The advisory's id or one of its aliases (``GHSA-...``, ``PYSEC-...``, ``CVE-...``).
+    id: str
+    #: Why it is acceptable, shown beside the finding.
+    reason: str
+    #: The last day the acceptance holds; from the day after, the audit fails on it again.
+    expires: datetime.date
+
+    def expired(self, today: datetime.date) -> bool:
+        """True once ``today`` is past the expiry date."""
+        return today > self.expires
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,14 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     blocking: tuple[str, ...] = ()
     release_pattern: str = DEFAULT_RELEASE_PATTERN
     publish_prereleases: bool = False
+    #: OSV-compatible vulnerability service the audit asks (a company mirror); empty means OSV's.
+    audit_osv_url: str = ""
+    #: Advisories the audit reports but accepts until their expiry date.
+    accepted_advisories: tuple[AcceptedAdvisory, ...] = ()
+    #: Audience of the GitLab id token publish exchanges for an upload token; empty: no exchange.
+    oidc_audience: str = ""
+    #: The changelog the release notes come from; empty: the first of CHANGELOG.md, CHANGES.md, ...
+    changelog: str = ""
     #: Upload URL used when ``TWINE_REPOSITORY_URL`` is not set.
     repository_url: str = ""
     #: Simple-index URL (PEP 503/691) that publish reads; derived from the upload URL when empty.
@@ -184,6 +209,9 @@ def _convert(key: str, value: Any, hint: Any) -> Any:
     elif hint is Path:
         ok = isinstance(value, str) and value != ""
         value = Path(value) if ok else value
+    elif hint == tuple[AcceptedAdvisory, ...]:
+        ok = isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        value = tuple(_advisory(key, item) for item in value) if ok else value
     elif origin is tuple:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
         value = tuple(value) if ok else value
@@ -203,6 +231,8 @@ def _describe(hint: Any) -> str:
     """Say in words what a field type accepts."""
     if typing.get_origin(hint) is Literal:
         return "one of " + ", ".join(repr(arg) for arg in typing.get_args(hint))
+    if hint == tuple[AcceptedAdvisory, ...]:
+        return "a list of tables with id, reason and expires"
     if typing.get_origin(hint) is tuple:
         return "a list of strings"
     words = {
@@ -213,6 +243,27 @@ def _describe(hint: Any) -> str:
         Path: "a non-empty path",
     }
     return words.get(hint, str(hint)) if not isinstance(hint, types.UnionType) else str(hint)
+
+
+def _advisory(key: str, item: dict[str, Any]) -> AcceptedAdvisory:
+    """One ``accepted-advisories`` entry: an id, a reason and an expiry date, nothing else."""
+    identifier, reason, expires = item.get("id"), item.get("reason"), item.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = datetime.date.fromisoformat(expires)
+        except ValueError:
+            expires = None
+    # A TOML date; a datetime (also a date) would make the expiry ambiguous.
+    if isinstance(expires, datetime.datetime) or not isinstance(expires, datetime.date):
+        expires = None
+    texts = [text.strip() for text in (identifier, reason) if isinstance(text, str)]
+    if set(item) == {"id", "reason", "expires"} and all(texts) and len(texts) == 2 and expires:
+        return AcceptedAdvisory(texts[0], texts[1], expires)
+    raise ConfigError(
+        f"[tool.noxline] {key} holds {item!r}; each entry needs exactly an id, a reason and an "
+        "expiry date, like {id = 'GHSA-xxxx-xxxx-xxxx', reason = 'why it is acceptable', "
+        "expires = 2027-01-31}"
+    )
 
 
 def _check(settings: Settings) -> None:
@@ -259,6 +310,7 @@ def replace(settings: Settings, **changes: Any) -> Settings:
 
 
 __all__ = [
+    "AcceptedAdvisory",
     "DEFAULT_RELEASE_PATTERN",
     "Settings",
     "TestRunner",

@@ -179,8 +179,12 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
     parallel = fan_out(job)
     if parallel is not None:
         entry["parallel"] = parallel
+    if job.only_tags_matching:
+        entry["rules"] = [{"if": tag_rule(job.only_tags_matching)}]
     if job.needs_git_history:
         entry["variables"] = {"GIT_DEPTH": "0"}
+    if job.id_tokens:
+        entry["id_tokens"] = {variable: {"aud": audience} for variable, audience in job.id_tokens}
     entry["script"] = [script_line(job)]
     if job.coverage_regex:
         entry["coverage"] = job.coverage_regex
@@ -201,6 +205,15 @@ def fan_out(job: Job) -> int | dict[str, Any] | None:
         # A matrix job's CI_NODE_INDEX counts across every variable, so the shard is a variable.
         variables[SHARD_VARIABLE] = [str(shard) for shard in range(1, job.shards + 1)]
     return {"matrix": [variables]}
+
+
+def tag_rule(pattern: str) -> str:
+    """A rules ``if:`` that holds in pipelines for tags matching ``pattern``.
+
+    GitLab matches ``=~`` with RE2, which reads the patterns ``re.search`` reads for release tags
+    (anchors, classes, repetition); only the slashes that delimit the pattern need escaping.
+    """
+    return f"$CI_COMMIT_TAG =~ /{pattern.replace('/', chr(92) + '/')}/"
 
 
 def script_line(job: Job) -> str:
@@ -236,6 +249,8 @@ def artifacts(job: Job) -> dict[str, Any]:
         }
     if job.reports.codequality:
         reports["codequality"] = job.report_path(job.reports.codequality)
+    if job.reports.cyclonedx:
+        reports["cyclonedx"] = [job.report_path(job.reports.cyclonedx)]
     if reports:
         result["reports"] = reports
     return result

@@ -230,6 +230,19 @@ def read_project_files(repository: Repository, project: str) -> dict[str, str]:
     return result
 
 
+def project_file_urls(repository: Repository, project: str) -> dict[str, str]:
+    """Map file name → download URL of ``project``'s files on the index; empty when it has none.
+
+    What the ``release`` job links to (#11): the files as the index serves them.
+    """
+    page = repository.project_url(project)
+    try:
+        body, content_type, final_url = _get(repository, page)
+    except _NotOnIndex:
+        return {}
+    return {item.filename: item.url for item in parse_simple_page(body, content_type, final_url)}
+
+
 def upload(
     twine: str,
     repository: Repository,
@@ -495,6 +508,7 @@ __all__ = [
     "mask",
     "no_repository_error",
     "parse_simple_page",
+    "project_file_urls",
     "read_project_files",
     "resolve_repository",
     "simple_url_for",

@@ -16,11 +16,19 @@ from types import MappingProxyType
 from noxline.config import Settings
 from noxline.errors import ConfigError
 from noxline.sharding import Instance
+from noxline.trusted_publishing import ID_TOKEN_VARIABLE
 
-STAGES = ("pre-package", "package", "test", "publish")
+STAGES = ("pre-package", "package", "test", "publish", "release")
 
-#: Checks that only warn by default (``allow_failure``), as in the seed; ``blocking`` flips them.
+#: Checks of the source tree that start with the pipeline and only warn by default
+#: (``allow_failure``), as in the seed; ``blocking`` flips them.
 CHECKS = ("pylint", "black", "mypy", "docstr")
+
+#: Every job ``blocking`` may name: the checks, and the audit of the built wheel's dependencies.
+BLOCKABLE = (*CHECKS, "audit")
+
+#: The SBOM's file name: the sbom job writes it, the release job links it.
+SBOM_FILE = "sbom.cdx.json"
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
@@ -33,10 +41,13 @@ class Reports:
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
+    #: A CycloneDX SBOM (JSON), GitLab's dependency list.
+    cyclonedx: str | None = None
 
     def roles(self) -> tuple[str, ...]:
         """The file roles these reports name."""
-        return tuple(role for role in (self.junit, self.cobertura, self.codequality) if role)
+        named = (self.junit, self.cobertura, self.codequality, self.cyclonedx)
+        return tuple(role for role in named if role)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,13 @@ class Job:  # pylint: disable=too-many-instance-attributes
     needs_git_history: bool = False
     #: True for jobs that prove something about a fresh venv, so they never reuse one.
     fresh_venv: bool = False
+    #: OIDC id tokens GitLab gives the job: (environment variable, audience).
+    id_tokens: tuple[tuple[str, str], ...] = ()
+    #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
+    #: always runs (and decides itself whether this is a release or a dry run).
+    only_tags_matching: str = ""
+    #: Report files of other jobs this job reads or links: role -> POSIX path in the project.
+    upstream_files: Mapping[str, str] = field(default_factory=dict, hash=False)
     #: Interpreters of the job's venv: none (the one nox runs on), one, or several (a matrix: one
     #: nox session ``<name>-<version>`` and one GitLab job each).
     pythons: tuple[str, ...] = ()
@@ -79,9 +97,6 @@ class Job:  # pylint: disable=too-many-instance-attributes
     #: Each copy (Python, shard) writes its :attr:`files` into ``<reports_folder>/<label>/``
     #: (:attr:`noxline.sharding.Instance.label`), so copies never overwrite each other's reports.
     per_copy_reports: bool = False
-    #: Other jobs' reports this job reads, as POSIX globs relative to the project: the coverage
-    #: job the tests copies' folders; sharded tests the JUnit reports whose durations balance them.
-    reads: tuple[str, ...] = ()
     #: Set on the concrete copies :meth:`copies` makes: the job they copy and which copy.
     template: str = ""
     instance: Instance = Instance()
@@ -89,6 +104,7 @@ class Job:  # pylint: disable=too-many-instance-attributes
     def __post_init__(self) -> None:
         """Freeze :attr:`files` and refuse reports naming a file the job does not declare."""
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "upstream_files", MappingProxyType(dict(self.upstream_files)))
         named = [*self.reports.roles(), *(self.exposed[1:] if self.exposed else ())]
         unknown = [role for role in named if role not in self.files]
         if unknown:  # a slip in the definition itself, not in a user's settings
@@ -191,11 +207,11 @@ class Pipeline:
 
 def define(settings: Settings) -> Pipeline:
     """Declare the pipeline for a project; the only place where a job's facts are written."""
-    unknown = sorted(set(settings.blocking) - set(CHECKS))
+    unknown = sorted(set(settings.blocking) - set(BLOCKABLE))
     if unknown:
         raise ConfigError(
             f"[tool.noxline] blocking names {', '.join(unknown)}, which is not a check; "
-            f"choose from {', '.join(CHECKS)}"
+            f"choose from {', '.join(BLOCKABLE)}"
         )
 
     def folder(name: str) -> str:
@@ -223,16 +239,15 @@ def define(settings: Settings) -> Pipeline:
                 stage="test",
                 description="Combine every test job's coverage and JUnit reports; one threshold",
                 needs=("tests",),
-                # Each copy's JUnit report and coverage data, in reports/tests/<label>/.
-                reads=tuple(
-                    f"{folder('tests')}/*/{tests_files[role]}"
+                # Each copy's JUnit report and coverage data (globs), in reports/tests/<label>/.
+                upstream_files={
+                    role: f"{folder('tests')}/*/{tests_files[role]}"
                     for role in ("junit", "coverage-data")
-                ),
+                },
                 files={**coverage_files, "junit": "junit.xml"},
                 reports=Reports(cobertura="coverage-xml"),
                 exposed=("coverage", "coverage-html"),
                 coverage_regex=COVERAGE_REGEX,
-                pythons=one_python,
             ),
         )
     declared = (
@@ -254,7 +269,6 @@ def define(settings: Settings) -> Pipeline:
                 "twine-check": "twine-check.txt",
                 "wheel-contents": "check-wheel-contents.txt",
             },
-            pythons=one_python,
         ),
         Job(
             name="wheel-install",
@@ -279,12 +293,12 @@ def define(settings: Settings) -> Pipeline:
             pythons=matrix,
             shards=settings.test_shards,
             per_copy_reports=settings.fans_out,
-            # A committed report, else the coverage job's merged ones from the last local run:
-            # written after every shard ended, so all shards of a run read the same durations.
-            reads=(
-                (settings.test_durations or f"{folder('coverage')}/junit*.xml",)
+            # A committed report, else the coverage job's merged ones from the last local run (a
+            # glob): written after every shard ended, so all shards of a run read the same file.
+            upstream_files=(
+                {"durations": settings.test_durations or f"{folder('coverage')}/junit*.xml"}
                 if settings.test_shards > 1
-                else ()
+                else {}
             ),
         ),
         *coverage_jobs,
@@ -300,7 +314,6 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(codequality="codequality"),
             exposed=("pylint report", "html"),
             allow_failure="pylint" not in settings.blocking,
-            pythons=one_python,
         ),
         Job(
             name="black",
@@ -309,7 +322,6 @@ def define(settings: Settings) -> Pipeline:
             files={"diff": "black.txt"},
             exposed=("black report", "diff"),
             allow_failure="black" not in settings.blocking,
-            pythons=one_python,
         ),
         Job(
             name="mypy",
@@ -319,7 +331,6 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(codequality="codequality"),
             exposed=("mypy report", "html"),
             allow_failure="mypy" not in settings.blocking,
-            pythons=one_python,
         ),
         Job(
             name="docstr",
@@ -328,7 +339,30 @@ def define(settings: Settings) -> Pipeline:
             files={"text": "docstr.txt"},
             exposed=("docstring coverage", "text"),
             allow_failure="docstr" not in settings.blocking,
-            pythons=one_python,
+        ),
+        Job(
+            name="audit",
+            stage="test",
+            description="Known vulnerabilities in the wheel's installed dependencies (pip-audit)",
+            needs=("build",),
+            files={
+                "text": "audit.txt",
+                "json": "pip-audit.json",
+                "codequality": "codequality.json",
+                "log": "pip-audit.log",
+            },
+            reports=Reports(codequality="codequality"),
+            exposed=("audit report", "text"),
+            allow_failure="audit" not in settings.blocking,
+        ),
+        Job(
+            name="sbom",
+            stage="test",
+            description="CycloneDX SBOM of the wheel and its installed runtime dependencies",
+            needs=("build",),
+            files={"sbom": SBOM_FILE, "log": "cyclonedx-py.log"},
+            reports=Reports(cyclonedx="sbom"),
+            exposed=("SBOM", "sbom"),
         ),
         Job(
             name="publish",
@@ -339,14 +373,38 @@ def define(settings: Settings) -> Pipeline:
                 "wheel-install",
                 "tests",
                 *(job.name for job in coverage_jobs),
-                *(c for c in CHECKS if c in settings.blocking),
+                *(c for c in BLOCKABLE if c in settings.blocking),
             ),
             files={"record": "publish.json"},
-            pythons=one_python,
             interruptible=False,
             resource_group="publish",
             needs_git_history=True,
+            id_tokens=(
+                ((ID_TOKEN_VARIABLE, settings.oidc_audience),) if settings.oidc_audience else ()
+            ),
+        ),
+        Job(
+            name="release",
+            stage="release",
+            description="GitLab Release of the tag: changelog notes, links to the files and SBOM",
+            needs=("build", "sbom", "publish"),
+            files={"record": "release.json"},
+            upstream_files={"sbom": f"{folder('sbom')}/{SBOM_FILE}"},
+            interruptible=False,
+            resource_group="release",
+            needs_git_history=True,
+            only_tags_matching=settings.release_pattern,
         ),
     )
-    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name.
-    return Pipeline(jobs=tuple(replace(job, reports_folder=folder(job.name)) for job in declared))
+    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name;
+    # every job with a venv outside the matrix runs on the one Python (check-python).
+    return Pipeline(
+        jobs=tuple(
+            replace(
+                job,
+                reports_folder=folder(job.name),
+                pythons=job.pythons or (one_python if job.uses_venv else ()),
+            )
+            for job in declared
+        )
+    )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 
-from noxline.config import Settings, load_settings
+from noxline.config import AcceptedAdvisory, Settings, load_settings
 from noxline.errors import ConfigError
 from noxline.jobs import EXTRA_SESSIONS
 from noxline.pipeline import define
@@ -205,3 +206,56 @@ def test_every_session_is_in_the_reference() -> None:
     sessions = [*define(load_settings(SHAPES / "flat_setuptools")).names, *EXTRA_SESSIONS]
     missing = [name for name in sessions if f"### `{name}`" not in text]
     assert not missing, f"sessions without a section in docs/reference.md: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        (
+            '[[tool.noxline.accepted-advisories]]\nid = "GHSA-1"\nreason = "unused path"\n'
+            "expires = 2027-01-31\n",
+            (AcceptedAdvisory("GHSA-1", "unused path", datetime.date(2027, 1, 31)),),
+        ),
+        (
+            'accepted-advisories = [{id = "CVE-1", reason = "r", expires = "2027-02-01"}]\n',
+            (AcceptedAdvisory("CVE-1", "r", datetime.date(2027, 2, 1)),),
+        ),
+    ],
+)
+def test_accepted_advisories_are_read(tmp_path: Path, toml: str, expected: object) -> None:
+    """A TOML date or an ISO date string; id and reason kept."""
+    if not toml.startswith("[["):
+        toml = "[tool.noxline]\n" + toml
+    project = copy_shape(tmp_path, "flat_setuptools", toml)
+    assert load_settings(project).accepted_advisories == expected
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        '{id = "GHSA-1", reason = "r"}',  # no expiry
+        '{id = "GHSA-1", expires = 2027-01-31}',  # no reason
+        '{id = "", reason = "r", expires = 2027-01-31}',
+        '{id = "GHSA-1", reason = "r", expires = "soon"}',
+        '{id = "GHSA-1", reason = "r", expires = 2027-01-31T10:00:00}',
+        '{id = "GHSA-1", reason = "r", expires = 2027-01-31, by = "me"}',
+    ],
+)
+def test_an_incomplete_acceptance_is_refused(tmp_path: Path, entry: str) -> None:
+    """Each acceptance needs an id, a reason and an expiry date: one line says so."""
+    project = copy_shape(
+        tmp_path, "flat_setuptools", f"[tool.noxline]\naccepted-advisories = [{entry}]\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"accepted-advisories holds .*needs exactly an id, a reason"
+    ):
+        load_settings(project)
+
+
+def test_audit_may_block_but_other_jobs_may_not(tmp_path: Path) -> None:
+    """blocking = ["audit"] is accepted; a job that is no check names the choices."""
+    project = copy_shape(tmp_path, "flat_setuptools", '[tool.noxline]\nblocking = ["audit"]\n')
+    assert define(load_settings(project)).job("audit").allow_failure is False
+    other = copy_shape(tmp_path / "o", "flat_setuptools", '[tool.noxline]\nblocking = ["sbom"]\n')
+    with pytest.raises(ConfigError, match="choose from pylint, black, mypy, docstr, audit"):
+        define(load_settings(other))

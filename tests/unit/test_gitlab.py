@@ -150,14 +150,15 @@ def test_checks_warn_until_blocking(settings: Settings) -> None:
 
 
 def test_publish_is_never_interrupted_and_runs_alone(settings: Settings) -> None:
-    """interruptible everywhere but publish; publish in its resource group; history where read."""
+    """Uploads (publish, release) are never interrupted and each runs alone; history where read."""
     data = parsed(settings)
     for job in define(settings).jobs:
         entry = data[job.name]
-        assert entry["interruptible"] is (job.name != "publish")
-        assert entry.get("resource_group") == ("publish" if job.name == "publish" else None)
+        uploads = job.name in ("publish", "release")
+        assert entry["interruptible"] is not uploads
+        assert entry.get("resource_group") == (job.name if uploads else None)
         depth = entry.get("variables", {}).get("GIT_DEPTH")
-        assert depth == ("0" if job.name in ("version", "publish") else None), job.name
+        assert depth == ("0" if job.name in ("version", "publish", "release") else None), job.name
     assert "rules" not in data["publish"]  # every pipeline: a dry run unless a release tag
 
 
@@ -386,3 +387,46 @@ def test_image_without_placeholder_serves_every_job(settings: Settings) -> None:
     data = parsed(replace(settings, python=("3.11", "3.12"), gitlab_image="registry/ci:1"))
     assert data[".noxline"]["image"] == "registry/ci:1"
     assert "image" not in data["tests"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rule"),
+    [
+        (r"^[0-9]+\.[0-9]+\.[0-9]+$", r"$CI_COMMIT_TAG =~ /^[0-9]+\.[0-9]+\.[0-9]+$/"),
+        (r"^release/v[0-9.]+$", r"$CI_COMMIT_TAG =~ /^release\/v[0-9.]+$/"),
+    ],
+)
+def test_release_runs_only_in_release_tag_pipelines(
+    settings: Settings, pattern: str, rule: str
+) -> None:
+    """The release job's rule is the release pattern, slashes escaped; no other job has rules."""
+    data = parsed(replace(settings, release_pattern=pattern))
+    assert data["release"]["rules"] == [{"if": rule}]
+    assert data["release"]["needs"] == ["build", "sbom", "publish"]
+    assert data["release"]["stage"] == "release" and data["stages"][-1] == "release"
+    assert [name for name in define(settings).names if "rules" in data[name]] == ["release"]
+
+
+@pytest.mark.parametrize("audience", ["", "pypi"])
+def test_publish_gets_an_id_token_only_with_an_audience(settings: Settings, audience: str) -> None:
+    """oidc-audience set → publish's id_tokens carry it; unset → no id token anywhere."""
+    data = parsed(replace(settings, oidc_audience=audience))
+    expected = {"NOXLINE_OIDC_TOKEN": {"aud": audience}} if audience else None
+    assert data["publish"].get("id_tokens") == expected
+    assert [name for name in define(settings).names if "id_tokens" in data[name]] == (
+        ["publish"] if audience else []
+    )
+
+
+def test_audit_and_sbom_reports(settings: Settings) -> None:
+    """audit: Code Quality, allowed to fail unless blocking; sbom: reports:cyclonedx; need build."""
+    data = parsed(settings)
+    assert data["audit"]["artifacts"]["reports"] == {
+        "codequality": "reports/audit/codequality.json"
+    }
+    assert data["audit"]["allow_failure"] is True and data["audit"]["needs"] == ["build"]
+    assert data["sbom"]["artifacts"]["reports"] == {"cyclonedx": ["reports/sbom/sbom.cdx.json"]}
+    assert data["sbom"]["allow_failure"] is False and data["sbom"]["needs"] == ["build"]
+    blocking = parsed(replace(settings, blocking=("audit",)))
+    assert blocking["audit"]["allow_failure"] is False
+    assert blocking["publish"]["needs"] == ["build", "wheel-install", "tests", "audit"]

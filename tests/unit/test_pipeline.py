@@ -21,7 +21,7 @@ def settings_fixture(tmp_path: Path) -> Settings:
 
 
 def test_jobs_in_stage_order_mirror_the_seed(settings: Settings) -> None:
-    """Nine jobs, named like the sessions, in the seed's stage order."""
+    """The jobs, named like the sessions, in the seed's stage order, then audit, SBOM, release."""
     pipeline = define(settings)
     assert pipeline.names == PIPELINE_JOBS
     stage_index = [STAGES.index(job.stage) for job in pipeline.jobs]
@@ -143,10 +143,10 @@ def test_fanned_out_tests_expand_into_copies_a_coverage_job_needs(
     assert pipeline.job("tests").coverage_regex is None
     assert pipeline.job("tests").reports.cobertura is None
     assert pipeline.job("tests").report_path("junit") == "reports/tests/*/junit.xml"
-    assert pipeline.job("coverage").reads == (
-        "reports/tests/*/junit.xml",
-        "reports/tests/*/.coverage",
-    )
+    assert dict(pipeline.job("coverage").upstream_files) == {
+        "junit": "reports/tests/*/junit.xml",
+        "coverage-data": "reports/tests/*/.coverage",
+    }
     assert [job.name for job in pipeline.jobs if job.coverage_regex] == ["coverage"]
     expanded = pipeline.expand()
     tests = [job for job in expanded.jobs if job.template == "tests"]

@@ -1,4 +1,4 @@
-"""Registration: the nine job sessions plus format, chained by requires=, with the uv backend."""
+"""Registration: the job sessions plus format, chained by requires=, with the uv backend."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ import nox
 
 from noxline.config import Settings
 from noxline.jobs import (
+    audit,
     black,
     build,
     coverage,
@@ -21,6 +22,8 @@ from noxline.jobs import (
     mypy,
     publish,
     pylint,
+    release,
+    sbom,
     tests,
     version,
     wheel_install,
@@ -51,7 +54,10 @@ BODIES: dict[str, JobBody] = {
         black.run,
         mypy.run,
         docstr.run,
+        audit.run,
+        sbom.run,
         publish.run,
+        release.run,
     )
 }
 

@@ -86,7 +86,7 @@ def collect(session: nox.Session, settings: Settings, command: tuple[str, ...]) 
 
 
 def durations_reports(settings: Settings, job: Job) -> list[Path]:
-    """JUnit reports whose durations balance the split: those the definition says the job reads.
+    """JUnit reports whose durations balance the split: the ``durations`` the definition names.
 
     A ``test-durations`` file that is missing is refused (a typo would silently cost balance).
     """
@@ -95,7 +95,8 @@ def durations_reports(settings: Settings, job: Job) -> list[Path]:
             f"test-durations names {settings.test_durations}, which is not a file: commit a "
             "JUnit report there (e.g. the coverage job's) or remove the setting"
         )
-    return sorted(path for pattern in job.reads for path in settings.project_dir.glob(pattern))
+    pattern = job.upstream_files.get("durations")
+    return sorted(settings.project_dir.glob(pattern)) if pattern else []
 
 
 def selection(

@@ -2,7 +2,7 @@
 
 It exists when the tests fan out (several Pythons or ``test-shards > 1``). Each copy of ``tests``
 leaves its JUnit report and coverage data in its own folder (named by
-:attr:`noxline.sharding.Instance.label`); the definition lists both as what this job reads. The
+:attr:`noxline.sharding.Instance.label`); the definition names both in this job's ``upstream_files``. The
 data is combined with the tests job's own coverage config (the same path mapping from
 ``site-packages`` back to the source folder) into the one Cobertura XML, the HTML report and the
 ``TOTAL … NN%`` line; coverage-fail-under is enforced once; the JUnit reports are merged into one
@@ -53,14 +53,15 @@ def copies_by_python(settings: Settings, job: Job) -> dict[str, list[Copy]]:
             )
     if not any(found.values()):
         raise NoxlineError(
-            f"no test reports matching {job.reads[0]}: run the tests first (`nox -s coverage` does)"
+            f"no test reports matching {job.upstream_files['junit']}: run the tests first "
+            "(`nox -s coverage` does)"
         )
     return found
 
 
 def _copy_folders(settings: Settings, job: Job) -> dict[Path, tuple[Path | None, list[Path]]]:
     """Each folder holding a copy's reports: its JUnit report (if any) and coverage data files."""
-    junit_glob, data_glob = job.reads
+    junit_glob, data_glob = job.upstream_files["junit"], job.upstream_files["coverage-data"]
     folders: dict[Path, tuple[Path | None, list[Path]]] = {}
     for path in settings.project_dir.glob(junit_glob):
         folders[path.parent] = (path, [])

@@ -43,6 +43,7 @@ from noxline.index import (
 from noxline.jobs._support import built_dist, report_file
 from noxline.jobs.version import compute
 from noxline.pipeline import Job
+from noxline.trusted_publishing import with_trusted_publishing
 from noxline.versioning import ReleaseKind, VersionDecision
 
 REQUIREMENTS = ("twine>=6",)
@@ -204,6 +205,11 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
     check_protected(decision, CIContext.from_env(io.env))
     if repository is None:
         raise no_repository_error(decision.version)
+    # Trusted publishing (#11): the job's OIDC id token buys a short-lived upload token when
+    # oidc-audience is set and GitLab gave one; otherwise the credentials above stay.
+    repository = with_trusted_publishing(
+        repository, io.env, audience=settings.oidc_audience, log=io.log
+    )
     repository.require_credentials()
     existing = read_project_files(repository, settings.name)
     conflicts = [
