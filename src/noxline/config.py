@@ -100,6 +100,13 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     repository_url: str = ""
     #: Simple-index URL (PEP 503/691) that publish reads; derived from the upload URL when empty.
     index_url: str = ""
+    #: Seconds one index read may take (retries included); also how long publish waits, after
+    #: the upload, for the index to list the files.
+    index_timeout: float = 60.0
+    #: Seconds one twine upload may take before it is stopped.
+    upload_timeout: float = 600.0
+    #: Seconds the whole publish job may take.
+    publish_timeout: float = 1800.0
     #: Docker image of the generated GitLab jobs; ``{python}`` stands for each job's Python.
     gitlab_image: str = "python:{python}-slim"
     #: How the GitLab jobs install noxline itself (a pip requirement).
@@ -278,6 +285,9 @@ def _check(settings: Settings) -> None:
         ("coverage_fail_under", 0, 100),
         ("docstr_fail_under", 0, 100),
         ("pylint_fail_under", 0, 10),
+        ("index_timeout", 1, 86400),
+        ("upload_timeout", 1, 86400),
+        ("publish_timeout", 1, 86400),
     ):
         number = getattr(settings, key)
         if not low <= number <= high:
