@@ -147,6 +147,12 @@ def test_tests_dir_moves_the_default_lint_paths(tmp_path: Path) -> None:
         ),
         ("[tool.noxline]\nproject-dir = '.'\n", r"unknown key 'project-dir'"),
         ("[tool.noxline]\nblocking = 'mypy'\n", r"blocking = 'mypy' is not a list of strings"),
+        ("[tool.noxline]\ntest-shards = 0\n", r"test-shards = 0 must be between 1 and 200"),
+        ("[tool.noxline]\ntest-shards = 2.5\n", r"test-shards = 2.5 is not a whole number"),
+        ("[tool.noxline]\ntest-shards = true\n", r"test-shards = True is not a whole number"),
+        ("[tool.noxline]\npython = ['3.12', '3.12']\n", r"python lists 3.12 twice"),
+        ("[tool.noxline]\npython = ['3 12']\n", r"python '3 12' is not a Python version"),
+        ("[tool.noxline]\npython = 3.12\n", r"python = 3.12 is not a list of strings"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, table: str, message: str) -> None:
@@ -154,6 +160,30 @@ def test_bad_settings_name_the_key(tmp_path: Path, table: str, message: str) -> 
     project = copy_shape(tmp_path, "flat_setuptools", table)
     with pytest.raises(ConfigError, match=message):
         load_settings(project)
+
+
+@pytest.mark.parametrize(
+    ("table", "python", "job_python", "fans_out"),
+    [
+        ("", (), "", False),
+        ("python = '3.12'", ("3.12",), "3.12", False),
+        ("python = ''", (), "", False),
+        ("python = ['3.11', '3.12']", ("3.11", "3.12"), "3.11", True),
+        ("python = ['3.11', '3.12']\ncheck-python = '3.12'", ("3.11", "3.12"), "3.12", True),
+        ("test-shards = 2", (), "", True),
+    ],
+)
+def test_python_is_one_version_or_a_matrix(
+    tmp_path: Path, table: str, python: tuple[str, ...], job_python: str, fans_out: bool
+) -> None:
+    """A string stays one version; a list fans tests out; check-python picks the other jobs'."""
+    project = copy_shape(tmp_path, "flat_setuptools", f"[tool.noxline]\n{table}\n")
+    settings = load_settings(project)
+    assert (settings.python, settings.job_python, settings.fans_out) == (
+        python,
+        job_python,
+        fans_out,
+    )
 
 
 def _settings_keys() -> list[str]:
