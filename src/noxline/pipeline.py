@@ -15,11 +15,20 @@ from types import MappingProxyType
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
+from noxline.sharding import Instance
+from noxline.trusted_publishing import ID_TOKEN_VARIABLE
 
-STAGES = ("pre-package", "package", "test", "publish")
+STAGES = ("pre-package", "package", "test", "publish", "release")
 
-#: Checks that only warn by default (``allow_failure``), as in the seed; ``blocking`` flips them.
+#: Checks of the source tree that start with the pipeline and only warn by default
+#: (``allow_failure``), as in the seed; ``blocking`` flips them.
 CHECKS = ("pylint", "black", "mypy", "docstr")
+
+#: Every job ``blocking`` may name: the checks, and the audit of the built wheel's dependencies.
+BLOCKABLE = (*CHECKS, "audit")
+
+#: The SBOM's file name: the sbom job writes it, the release job links it.
+SBOM_FILE = "sbom.cdx.json"
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
@@ -32,10 +41,13 @@ class Reports:
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
+    #: A CycloneDX SBOM (JSON), GitLab's dependency list.
+    cyclonedx: str | None = None
 
     def roles(self) -> tuple[str, ...]:
         """The file roles these reports name."""
-        return tuple(role for role in (self.junit, self.cobertura, self.codequality) if role)
+        named = (self.junit, self.cobertura, self.codequality, self.cyclonedx)
+        return tuple(role for role in named if role)
 
 
 @dataclass(frozen=True)
@@ -70,18 +82,49 @@ class Job:  # pylint: disable=too-many-instance-attributes
     needs_git_history: bool = False
     #: True for jobs that prove something about a fresh venv, so they never reuse one.
     fresh_venv: bool = False
+    #: OIDC id tokens GitLab gives the job: (environment variable, audience).
+    id_tokens: tuple[tuple[str, str], ...] = ()
+    #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
+    #: always runs (and decides itself whether this is a release or a dry run).
+    only_tags_matching: str = ""
+    #: Report files of other jobs this job reads or links: role -> POSIX path in the project.
+    upstream_files: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Interpreters of the job's venv: none (the one nox runs on), one, or several (a matrix: one
+    #: nox session ``<name>-<version>`` and one GitLab job each).
+    pythons: tuple[str, ...] = ()
+    #: Copies of the job, each running a part of the tests (GitLab ``parallel:``).
+    shards: int = 1
+    #: Each copy (Python, shard) writes its :attr:`files` into ``<reports_folder>/<label>/``
+    #: (:attr:`noxline.sharding.Instance.label`), so copies never overwrite each other's reports.
+    per_copy_reports: bool = False
+    #: Set on the concrete copies :meth:`copies` makes: the job they copy and which copy.
+    template: str = ""
+    instance: Instance = Instance()
 
     def __post_init__(self) -> None:
         """Freeze :attr:`files` and refuse reports naming a file the job does not declare."""
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "upstream_files", MappingProxyType(dict(self.upstream_files)))
         named = [*self.reports.roles(), *(self.exposed[1:] if self.exposed else ())]
         unknown = [role for role in named if role not in self.files]
         if unknown:  # a slip in the definition itself, not in a user's settings
             raise ValueError(f"job {self.name} reports undeclared files: {', '.join(unknown)}")
 
     def report_path(self, role: str) -> str:
-        """POSIX path, relative to the project, of the report file declared for ``role``."""
-        return f"{self.reports_folder}/{self.files[role]}"
+        """POSIX path, relative to the project, of the report file declared for ``role``.
+
+        For a job whose copies keep their own folders, a glob over all of them (GitLab reads
+        report globs).
+        """
+        folder = f"{self.reports_folder}/*" if self.per_copy_reports else self.reports_folder
+        return f"{folder}/{self.files[role]}"
+
+    def for_copy(self, instance: Instance) -> Job:
+        """The job as the copy ``instance`` runs it: with per-copy reports, its own folder."""
+        if not self.per_copy_reports:
+            return replace(self, instance=instance)
+        folder = f"{self.reports_folder}/{instance.label}"
+        return replace(self, reports_folder=folder, per_copy_reports=False, instance=instance)
 
     def exposed_report(self) -> tuple[str, str] | None:
         """The browsable report as (label, POSIX path relative to the project), or None."""
@@ -90,9 +133,46 @@ class Job:  # pylint: disable=too-many-instance-attributes
         label, role = self.exposed
         return label, self.report_path(role)
 
+    @property
+    def matrix(self) -> tuple[str, ...]:
+        """The Pythons this job fans out over; empty when it runs on one."""
+        return self.pythons if len(self.pythons) > 1 else ()
+
+    @property
+    def session(self) -> str:
+        """The nox session a copy runs: ``tests-3.12`` for a matrix copy (nox's own naming)."""
+        base = self.template or self.name
+        return f"{base}-{self.instance.python}" if self.instance.python else base
+
     def command(self) -> tuple[str, ...]:
         """The command that runs this job alone (CI, ``noxline run``): needs come as artifacts."""
-        return ("nox", "--no-dependencies", "-s", self.name)
+        return ("nox", "--no-dependencies", "-s", self.session)
+
+    def environment(self) -> dict[str, str]:
+        """Variables GitLab sets for this copy: which shard of how many (``parallel: N``)."""
+        if not self.instance.shard:
+            return {}
+        return {"CI_NODE_INDEX": str(self.instance.shard), "CI_NODE_TOTAL": str(self.shards)}
+
+    def copies(self) -> tuple[Job, ...]:
+        """The concrete jobs GitLab makes of this one: one per Python and shard (or itself).
+
+        Copies keep the job's reports folder (``noxline run`` writes their logs there side by
+        side); each copy's body moves into its own folder with :meth:`for_copy`.
+        """
+        if not self.matrix and self.shards <= 1:
+            return (self,)
+        shard_numbers = range(1, self.shards + 1) if self.shards > 1 else (0,)
+        result = []
+        for python in self.matrix or ("",):
+            for shard in shard_numbers:
+                instance = Instance(python, shard, self.shards)
+                suffix = f" {shard}/{self.shards}" if shard else ""
+                name = f"{self.name}-{python}" if python else self.name
+                result.append(
+                    replace(self, name=name + suffix, template=self.name, instance=instance)
+                )
+        return tuple(result)
 
 
 @dataclass(frozen=True)
@@ -114,14 +194,24 @@ class Pipeline:
         """Job names in stage order."""
         return tuple(job.name for job in self.jobs)
 
+    def expand(self) -> Pipeline:
+        """The pipeline as GitLab runs it: each fanned-out job replaced by its copies, and a need
+        on such a job replaced by needs on all its copies (as GitLab's ``needs:`` means)."""
+        copies = {job.name: job.copies() for job in self.jobs}
+        jobs: list[Job] = []
+        for job in self.jobs:
+            needs = tuple(copy.name for need in job.needs for copy in copies[need])
+            jobs.extend(replace(copy, needs=needs) for copy in copies[job.name])
+        return Pipeline(jobs=tuple(jobs), stages=self.stages)
+
 
 def define(settings: Settings) -> Pipeline:
     """Declare the pipeline for a project; the only place where a job's facts are written."""
-    unknown = sorted(set(settings.blocking) - set(CHECKS))
+    unknown = sorted(set(settings.blocking) - set(BLOCKABLE))
     if unknown:
         raise ConfigError(
             f"[tool.noxline] blocking names {', '.join(unknown)}, which is not a check; "
-            f"choose from {', '.join(CHECKS)}"
+            f"choose from {', '.join(BLOCKABLE)}"
         )
 
     def folder(name: str) -> str:
@@ -129,6 +219,37 @@ def define(settings: Settings) -> Pipeline:
         return str(PurePosixPath(settings.reports_dir.as_posix()) / name)
 
     dist = settings.dist_dir.as_posix()
+    # Jobs outside the matrix run on one Python; tests and wheel-install on each of the matrix.
+    one_python = (settings.job_python,) if settings.job_python else ()
+    matrix = settings.matrix or one_python
+    coverage_files = {
+        "coverage-xml": "coverage.xml",
+        "coverage-html": "html/",
+        "coverage-data": ".coverage",
+        "coverage-config": "coverage.toml",
+    }
+    tests_files = {"junit": "junit.xml", **coverage_files}
+    coverage_jobs: tuple[Job, ...] = ()
+    if settings.fans_out:
+        # The copies of tests (Pythons, shards) write data and JUnit into their own folders; this
+        # job combines them into the one figure, Cobertura file and HTML report.
+        coverage_jobs = (
+            Job(
+                name="coverage",
+                stage="test",
+                description="Combine every test job's coverage and JUnit reports; one threshold",
+                needs=("tests",),
+                # Each copy's JUnit report and coverage data (globs), in reports/tests/<label>/.
+                upstream_files={
+                    role: f"{folder('tests')}/*/{tests_files[role]}"
+                    for role in ("junit", "coverage-data")
+                },
+                files={**coverage_files, "junit": "junit.xml"},
+                reports=Reports(cobertura="coverage-xml"),
+                exposed=("coverage", "coverage-html"),
+                coverage_regex=COVERAGE_REGEX,
+            ),
+        )
     declared = (
         Job(
             name="version",
@@ -156,23 +277,31 @@ def define(settings: Settings) -> Pipeline:
             needs=("build",),
             files={"pip-check": "pip-check.txt", "installed": "installed.txt"},
             fresh_venv=True,
+            pythons=matrix,
+            per_copy_reports=bool(settings.matrix),
         ),
         Job(
             name="tests",
             stage="test",
             description="Unit tests against the installed wheel, under branch coverage",
             needs=("build",),
-            files={
-                "junit": "junit.xml",
-                "coverage-xml": "coverage.xml",
-                "coverage-html": "html/",
-                "coverage-data": ".coverage",
-                "coverage-config": "coverage.toml",
-            },
-            reports=Reports(junit="junit", cobertura="coverage-xml"),
-            exposed=("coverage", "coverage-html"),
-            coverage_regex=COVERAGE_REGEX,
+            files=tests_files,
+            # Fanned out, the coverage job reports coverage: one figure, not one per copy.
+            reports=Reports(junit="junit", cobertura=None if settings.fans_out else "coverage-xml"),
+            exposed=None if settings.fans_out else ("coverage", "coverage-html"),
+            coverage_regex=None if settings.fans_out else COVERAGE_REGEX,
+            pythons=matrix,
+            shards=settings.test_shards,
+            per_copy_reports=settings.fans_out,
+            # A committed report, else the coverage job's merged ones from the last local run (a
+            # glob): written after every shard ended, so all shards of a run read the same file.
+            upstream_files=(
+                {"durations": settings.test_durations or f"{folder('coverage')}/junit*.xml"}
+                if settings.test_shards > 1
+                else {}
+            ),
         ),
+        *coverage_jobs,
         Job(
             name="pylint",
             stage="test",
@@ -212,6 +341,30 @@ def define(settings: Settings) -> Pipeline:
             allow_failure="docstr" not in settings.blocking,
         ),
         Job(
+            name="audit",
+            stage="test",
+            description="Known vulnerabilities in the wheel's installed dependencies (pip-audit)",
+            needs=("build",),
+            files={
+                "text": "audit.txt",
+                "json": "pip-audit.json",
+                "codequality": "codequality.json",
+                "log": "pip-audit.log",
+            },
+            reports=Reports(codequality="codequality"),
+            exposed=("audit report", "text"),
+            allow_failure="audit" not in settings.blocking,
+        ),
+        Job(
+            name="sbom",
+            stage="test",
+            description="CycloneDX SBOM of the wheel and its installed runtime dependencies",
+            needs=("build",),
+            files={"sbom": SBOM_FILE, "log": "cyclonedx-py.log"},
+            reports=Reports(cyclonedx="sbom"),
+            exposed=("SBOM", "sbom"),
+        ),
+        Job(
             name="publish",
             stage="publish",
             description="Upload the checked dist/ files for a release; a dry run otherwise",
@@ -219,13 +372,39 @@ def define(settings: Settings) -> Pipeline:
                 "build",
                 "wheel-install",
                 "tests",
-                *(c for c in CHECKS if c in settings.blocking),
+                *(job.name for job in coverage_jobs),
+                *(c for c in BLOCKABLE if c in settings.blocking),
             ),
             files={"record": "publish.json"},
             interruptible=False,
             resource_group="publish",
             needs_git_history=True,
+            id_tokens=(
+                ((ID_TOKEN_VARIABLE, settings.oidc_audience),) if settings.oidc_audience else ()
+            ),
+        ),
+        Job(
+            name="release",
+            stage="release",
+            description="GitLab Release of the tag: changelog notes, links to the files and SBOM",
+            needs=("build", "sbom", "publish"),
+            files={"record": "release.json"},
+            upstream_files={"sbom": f"{folder('sbom')}/{SBOM_FILE}"},
+            interruptible=False,
+            resource_group="release",
+            needs_git_history=True,
+            only_tags_matching=settings.release_pattern,
         ),
     )
-    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name.
-    return Pipeline(jobs=tuple(replace(job, reports_folder=folder(job.name)) for job in declared))
+    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name;
+    # every job with a venv outside the matrix runs on the one Python (check-python).
+    return Pipeline(
+        jobs=tuple(
+            replace(
+                job,
+                reports_folder=folder(job.name),
+                pythons=job.pythons or (one_python if job.uses_venv else ()),
+            )
+            for job in declared
+        )
+    )

@@ -13,7 +13,21 @@ from collections.abc import Callable
 import nox
 
 from noxline.config import Settings
-from noxline.jobs import black, build, docstr, mypy, publish, pylint, tests, version, wheel_install
+from noxline.jobs import (
+    audit,
+    black,
+    build,
+    coverage,
+    docstr,
+    mypy,
+    publish,
+    pylint,
+    release,
+    sbom,
+    tests,
+    version,
+    wheel_install,
+)
 from noxline.pipeline import Job
 
 #: A job's session body: it writes where its :class:`~noxline.pipeline.Job` says.
@@ -35,11 +49,15 @@ BODIES: dict[str, JobBody] = {
         build.run,
         wheel_install.run,
         tests.run,
+        coverage.run,
         pylint.run,
         black.run,
         mypy.run,
         docstr.run,
+        audit.run,
+        sbom.run,
         publish.run,
+        release.run,
     )
 }
 

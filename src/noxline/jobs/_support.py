@@ -90,3 +90,21 @@ def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
         refresh = ("python", "-m", "pip", "install", "--no-deps", "--force-reinstall")
     if session.run(*refresh, wheel, silent=True, external=True) is not None:
         marker.write_text(dist.wheel.sha256, encoding="utf-8")
+
+
+def wheel_environment(session: nox.Session, dist: Dist) -> Path:
+    """A fresh venv holding only the built wheel and what it installs; returns its Python.
+
+    The audit and the SBOM describe exactly what a user of the wheel gets, so their tools live in
+    the session's venv and look at this one, which has no pip, no tools and no test dependencies.
+    """
+    folder = Path(session.create_tmp()) / "wheel-env"
+    shutil.rmtree(folder, ignore_errors=True)
+    session.run("python", "-m", "venv", "--without-pip", str(folder), silent=True)
+    python = folder / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    if uses_uv(session):
+        install: tuple[str, ...] = ("uv", "pip", "install", "--python", str(python))
+    else:
+        install = ("python", "-m", "pip", "--python", str(python), "install")
+    session.run(*install, str(dist.wheel.path), external=True)
+    return python

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.pipeline import Job
 from noxline.runner.processes import log_path
@@ -31,7 +32,7 @@ _COLORS = {
 
 def is_live_terminal(stream: TextIO, env: Mapping[str, str]) -> bool:
     """True when progress may be redrawn in place: a terminal, and not a CI job log."""
-    if env.get("CI") or env.get("GITLAB_CI") or env.get("TERM") == "dumb":
+    if CIContext.from_env(env).is_log or env.get("TERM") == "dumb":
         return False
     return stream.isatty()
 
