@@ -205,7 +205,8 @@ def test_noxline_run_at_a_release_tag_publishes_and_releases_once(
         sbom = (reports / "sbom" / "sbom.cdx.json").read_text(encoding="utf-8")
         assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(sbom) is None
         assert read_json(reports / "release" / "release.json")["outcome"] == "created"
-        (release,) = gitlab.releases.values()
+        assert list(gitlab.releases) == [RELEASE]
+        release = gitlab.releases[RELEASE]
         assert release["tag_name"] == RELEASE and release["name"] == f"minilib {RELEASE}"
         assert release["description"] == "### Added\n- `mean()` of one value"
         links = {link["name"]: link["url"] for link in release["assets"]["links"]}
