@@ -99,7 +99,7 @@ TODAY = datetime.date.today()
     ],
     ids=["open", "accepted", "expired"],
 )
-def test_audit_reports_the_advisory_in_every_format(
+def test_audit_reports_the_advisory_in_every_format(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
     built: Path, osv: FakeOSV, acceptance: str, passes: bool, severity: str, words: str
 ) -> None:
     """The advisory shows in text, JSON and Code Quality; only an unexpired acceptance passes."""
@@ -176,7 +176,7 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_noxline_run_at_a_release_tag_publishes_and_releases_once(
+def test_noxline_run_at_a_release_tag_publishes_and_releases_once(  # pylint: disable=too-many-locals
     tmp_path: Path, osv: FakeOSV, package_index: PackageIndex
 ) -> None:
     """At tag 1.2.3: audit report, valid SBOM, upload, one GitLab release with the changelog's
