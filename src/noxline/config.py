@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -20,6 +21,12 @@ from noxline.project import find_package, read_metadata, read_pyproject
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
+
+#: The most test shards: GitLab's ``parallel:`` allows 200, far beyond any useful split.
+MAX_SHARDS = 200
+
+#: What a ``python`` entry may look like: "3.12", "3.13t", "pypy3.10".
+_PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?$")
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,15 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     test_runner: TestRunner = "unittest"
     #: Extra arguments for the test runner.
     test_args: tuple[str, ...] = ()
-    #: Python for the sessions' venvs (a version like "3.11"); empty means the one nox runs on.
-    python: str = ""
+    #: Pythons the tests and wheel-install jobs run on, each its own session and GitLab job when
+    #: there are several (a matrix); empty means the one nox runs on. One string is one version.
+    python: tuple[str, ...] = ()
+    #: Python of every other job (build, the checks, coverage); empty means the first of ``python``.
+    check_python: str = ""
+    #: Copies of the tests job, each running a part of the suite (GitLab ``parallel:``).
+    test_shards: int = 1
+    #: A committed JUnit report whose durations balance the shards (else the last local run's).
+    test_durations: str = ""
     runtime_requirements: tuple[str, ...] = ()
     test_requirements: tuple[str, ...] = ()
     #: Paths that pylint, black and mypy check; defaults to the source and tests dirs.
@@ -86,8 +100,15 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     repository_url: str = ""
     #: Simple-index URL (PEP 503/691) that publish reads; derived from the upload URL when empty.
     index_url: str = ""
-    #: Docker image of the generated GitLab jobs.
-    gitlab_image: str = "python:3.11-slim"
+    #: Seconds one index read may take (retries included); also how long publish waits, after
+    #: the upload, for the index to list the files.
+    index_timeout: float = 60.0
+    #: Seconds one twine upload may take before it is stopped.
+    upload_timeout: float = 600.0
+    #: Seconds the whole publish job may take.
+    publish_timeout: float = 1800.0
+    #: Docker image of the generated GitLab jobs; ``{python}`` stands for each job's Python.
+    gitlab_image: str = "python:{python}-slim"
     #: How the GitLab jobs install noxline itself (a pip requirement).
     noxline_requirement: str = ""
     #: Tools the GitLab set-up installs beside noxline.
@@ -97,6 +118,21 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     def report_root(self) -> Path:
         """Absolute folder that holds every session's reports."""
         return self.project_dir / self.reports_dir
+
+    @property
+    def matrix(self) -> tuple[str, ...]:
+        """The Pythons the tests and wheel-install jobs fan out over; empty for just one."""
+        return self.python if len(self.python) > 1 else ()
+
+    @property
+    def job_python(self) -> str:
+        """Python of the jobs outside the matrix; empty means the one nox runs on."""
+        return self.check_python or (self.python[0] if self.python else "")
+
+    @property
+    def fans_out(self) -> bool:
+        """True when tests run as several jobs, so a ``coverage`` job combines their reports."""
+        return bool(self.matrix) or self.test_shards > 1
 
 
 #: Fields that are computed, never read from [tool.noxline].
@@ -161,6 +197,8 @@ def _validate(table: dict[str, Any]) -> dict[str, Any]:
         if name is None or name in _NOT_KEYS:
             choices = ", ".join(sorted(k for k, n in known.items() if n not in _NOT_KEYS))
             raise ConfigError(f"unknown key {key!r} in [tool.noxline]; known keys: {choices}")
+        if name == "python" and isinstance(value, str):
+            value = [value] if value.strip() else []  # one version, as before lists were allowed
         result[name] = _convert(key, value, hints[name])
     return result
 
@@ -170,6 +208,8 @@ def _convert(key: str, value: Any, hint: Any) -> Any:
     origin = typing.get_origin(hint)
     if hint is bool or hint is str:
         ok = isinstance(value, hint)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
     elif hint is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         value = float(value) if ok else value
@@ -202,7 +242,13 @@ def _describe(hint: Any) -> str:
         return "a list of tables with id, reason and expires"
     if typing.get_origin(hint) is tuple:
         return "a list of strings"
-    words = {bool: "true or false", str: "a string", float: "a number", Path: "a non-empty path"}
+    words = {
+        bool: "true or false",
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        Path: "a non-empty path",
+    }
     return words.get(hint, str(hint)) if not isinstance(hint, types.UnionType) else str(hint)
 
 
@@ -229,14 +275,20 @@ def _advisory(key: str, item: dict[str, Any]) -> AcceptedAdvisory:
 
 def _check(settings: Settings) -> None:
     """Cross-field checks that single types cannot express."""
+    _confine(settings)
     try:
         compile_release_pattern(settings.release_pattern)
     except VersionError as error:
         raise ConfigError(str(error)) from None
+    _check_pythons(settings)
     for key, low, high in (
+        ("test_shards", 1, MAX_SHARDS),
         ("coverage_fail_under", 0, 100),
         ("docstr_fail_under", 0, 100),
         ("pylint_fail_under", 0, 10),
+        ("index_timeout", 1, 86400),
+        ("upload_timeout", 1, 86400),
+        ("publish_timeout", 1, 86400),
     ):
         number = getattr(settings, key)
         if not low <= number <= high:
@@ -244,6 +296,84 @@ def _check(settings: Settings) -> None:
                 f"[tool.noxline] {key.replace('_', '-')} = {number} "
                 f"must be between {low} and {high}"
             )
+
+
+#: Path settings, checked to stay inside the project.
+_PATH_KEYS = ("source_dir", "tests_dir", "dist_dir", "reports_dir", "version_file")
+#: Folders noxline owns: build empties dist-dir, every job writes under reports-dir.
+_OWNED_KEYS = ("dist_dir", "reports_dir")
+
+
+def _confine(settings: Settings) -> None:
+    """Keep every path setting inside the project, and noxline's own folders to themselves.
+
+    A path must be relative, resolve (symbolic links followed) strictly inside the project, not
+    be the project itself nor reach into ``.git``. dist-dir and reports-dir must hold nothing but
+    noxline's output: not pyproject.toml, .git, the sources, the tests, each other.
+    """
+    root = settings.project_dir.resolve()
+    resolved = {key: _inside(root, getattr(settings, key), key) for key in _PATH_KEYS}
+    for item in settings.lint_paths:
+        _inside(root, Path(item), "lint_paths")
+    protected = {
+        "pyproject.toml": root / "pyproject.toml",
+        ".git": root / ".git",
+        **{_key(key): path for key, path in resolved.items()},
+    }
+    for key in _OWNED_KEYS:
+        owned = resolved[key]
+        for what, path in protected.items():
+            if what != _key(key) and (path == owned or owned in path.parents):
+                raise ConfigError(
+                    f"[tool.noxline] {_key(key)} = {str(getattr(settings, key))!r} would hold "
+                    f"{what}, but noxline empties and rewrites that folder: set it to a folder "
+                    f"of its own, such as {_key(key).split('-', 1)[0]!r}"
+                )
+    if resolved["version_file"] == protected["pyproject.toml"]:
+        raise ConfigError(
+            "[tool.noxline] version-file = 'pyproject.toml' would overwrite the project file: "
+            "set it to a plain text file such as 'src/<package>/VERSION'"
+        )
+
+
+def _inside(root: Path, path: Path, key: str) -> Path:
+    """``root / path`` resolved, refused unless it lies strictly inside ``root`` (not .git)."""
+    target = (root / path).resolve()
+    if path.is_absolute() or target == root or root not in target.parents:
+        where = "is the project folder itself" if target == root else "leaves the project"
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} {where} (it resolves to {target}): "
+            "path settings must name something inside the project, relative to pyproject.toml"
+        )
+    git = root / ".git"
+    if target == git or git in target.parents:
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} points into .git: choose a path "
+            "outside the repository's own data"
+        )
+    return target
+
+
+def _key(name: str) -> str:
+    """The [tool.noxline] key of a Settings field."""
+    return name.replace("_", "-")
+
+
+def _check_pythons(settings: Settings) -> None:
+    """Python versions are names nox and Docker tags understand, each listed once."""
+    for version in (*settings.python, settings.check_python):
+        if version and not _PYTHON_NAME.match(version):
+            raise ConfigError(
+                f"[tool.noxline] python {version!r} is not a Python version like '3.12' "
+                "(or an interpreter name nox knows, like 'pypy3.10')"
+            )
+    repeated = sorted(
+        {version for version in settings.python if settings.python.count(version) > 1}
+    )
+    if repeated:
+        raise ConfigError(
+            f"[tool.noxline] python lists {', '.join(repeated)} twice: list each version once"
+        )
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

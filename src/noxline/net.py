@@ -126,7 +126,7 @@ class Origin:
         except ValueError:
             host, port, parts = "", None, urlsplit("")
         scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not host:
+        if scheme not in ("http", "https") or not host or port == 0:
             raise NetError(
                 f"{mask(url)!r} is not an http(s) URL with a host: noxline only talks http and "
                 "https (no file://, no relative URLs); fix the URL",

@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
+from noxline.sharding import Instance
 from noxline.trusted_publishing import ID_TOKEN_VARIABLE
 
 STAGES = ("pre-package", "package", "test", "publish", "release")
@@ -88,6 +89,17 @@ class Job:  # pylint: disable=too-many-instance-attributes
     only_tags_matching: str = ""
     #: Report files of other jobs this job reads or links: role -> POSIX path in the project.
     upstream_files: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Interpreters of the job's venv: none (the one nox runs on), one, or several (a matrix: one
+    #: nox session ``<name>-<version>`` and one GitLab job each).
+    pythons: tuple[str, ...] = ()
+    #: Copies of the job, each running a part of the tests (GitLab ``parallel:``).
+    shards: int = 1
+    #: Each copy (Python, shard) writes its :attr:`files` into ``<reports_folder>/<label>/``
+    #: (:attr:`noxline.sharding.Instance.label`), so copies never overwrite each other's reports.
+    per_copy_reports: bool = False
+    #: Set on the concrete copies :meth:`copies` makes: the job they copy and which copy.
+    template: str = ""
+    instance: Instance = Instance()
 
     def __post_init__(self) -> None:
         """Freeze :attr:`files` and refuse reports naming a file the job does not declare."""
@@ -99,8 +111,20 @@ class Job:  # pylint: disable=too-many-instance-attributes
             raise ValueError(f"job {self.name} reports undeclared files: {', '.join(unknown)}")
 
     def report_path(self, role: str) -> str:
-        """POSIX path, relative to the project, of the report file declared for ``role``."""
-        return f"{self.reports_folder}/{self.files[role]}"
+        """POSIX path, relative to the project, of the report file declared for ``role``.
+
+        For a job whose copies keep their own folders, a glob over all of them (GitLab reads
+        report globs).
+        """
+        folder = f"{self.reports_folder}/*" if self.per_copy_reports else self.reports_folder
+        return f"{folder}/{self.files[role]}"
+
+    def for_copy(self, instance: Instance) -> Job:
+        """The job as the copy ``instance`` runs it: with per-copy reports, its own folder."""
+        if not self.per_copy_reports:
+            return replace(self, instance=instance)
+        folder = f"{self.reports_folder}/{instance.label}"
+        return replace(self, reports_folder=folder, per_copy_reports=False, instance=instance)
 
     def exposed_report(self) -> tuple[str, str] | None:
         """The browsable report as (label, POSIX path relative to the project), if the job has one."""
@@ -109,9 +133,46 @@ class Job:  # pylint: disable=too-many-instance-attributes
         label, role = self.exposed
         return label, self.report_path(role)
 
+    @property
+    def matrix(self) -> tuple[str, ...]:
+        """The Pythons this job fans out over; empty when it runs on one."""
+        return self.pythons if len(self.pythons) > 1 else ()
+
+    @property
+    def session(self) -> str:
+        """The nox session a copy runs: ``tests-3.12`` for a matrix copy (nox's own naming)."""
+        base = self.template or self.name
+        return f"{base}-{self.instance.python}" if self.instance.python else base
+
     def command(self) -> tuple[str, ...]:
         """The command that runs this job alone (CI, ``noxline run``): needs come as artifacts."""
-        return ("nox", "--no-dependencies", "-s", self.name)
+        return ("nox", "--no-dependencies", "-s", self.session)
+
+    def environment(self) -> dict[str, str]:
+        """Variables GitLab sets for this copy: which shard of how many (``parallel: N``)."""
+        if not self.instance.shard:
+            return {}
+        return {"CI_NODE_INDEX": str(self.instance.shard), "CI_NODE_TOTAL": str(self.shards)}
+
+    def copies(self) -> tuple[Job, ...]:
+        """The concrete jobs GitLab makes of this one: one per Python and shard (or itself).
+
+        Copies keep the job's reports folder (``noxline run`` writes their logs there side by
+        side); each copy's body moves into its own folder with :meth:`for_copy`.
+        """
+        if not self.matrix and self.shards <= 1:
+            return (self,)
+        shard_numbers = range(1, self.shards + 1) if self.shards > 1 else (0,)
+        result = []
+        for python in self.matrix or ("",):
+            for shard in shard_numbers:
+                instance = Instance(python, shard, self.shards)
+                suffix = f" {shard}/{self.shards}" if shard else ""
+                name = f"{self.name}-{python}" if python else self.name
+                result.append(
+                    replace(self, name=name + suffix, template=self.name, instance=instance)
+                )
+        return tuple(result)
 
 
 @dataclass(frozen=True)
@@ -133,6 +194,16 @@ class Pipeline:
         """Job names in stage order."""
         return tuple(job.name for job in self.jobs)
 
+    def expand(self) -> Pipeline:
+        """The pipeline as GitLab runs it: each fanned-out job replaced by its copies, and a need
+        on such a job replaced by needs on all its copies (as GitLab's ``needs:`` means)."""
+        copies = {job.name: job.copies() for job in self.jobs}
+        jobs: list[Job] = []
+        for job in self.jobs:
+            needs = tuple(copy.name for need in job.needs for copy in copies[need])
+            jobs.extend(replace(copy, needs=needs) for copy in copies[job.name])
+        return Pipeline(jobs=tuple(jobs), stages=self.stages)
+
 
 def define(settings: Settings) -> Pipeline:
     """Declare the pipeline for a project; the only place where a job's facts are written."""
@@ -148,6 +219,37 @@ def define(settings: Settings) -> Pipeline:
         return str(PurePosixPath(settings.reports_dir.as_posix()) / name)
 
     dist = settings.dist_dir.as_posix()
+    # Jobs outside the matrix run on one Python; tests and wheel-install on each of the matrix.
+    one_python = (settings.job_python,) if settings.job_python else ()
+    matrix = settings.matrix or one_python
+    coverage_files = {
+        "coverage-xml": "coverage.xml",
+        "coverage-html": "html/",
+        "coverage-data": ".coverage",
+        "coverage-config": "coverage.toml",
+    }
+    tests_files = {"junit": "junit.xml", **coverage_files}
+    coverage_jobs: tuple[Job, ...] = ()
+    if settings.fans_out:
+        # The copies of tests (Pythons, shards) write data and JUnit into their own folders; this
+        # job combines them into the one figure, Cobertura file and HTML report.
+        coverage_jobs = (
+            Job(
+                name="coverage",
+                stage="test",
+                description="Combine every test job's coverage and JUnit reports; one threshold",
+                needs=("tests",),
+                # Each copy's JUnit report and coverage data (globs), in reports/tests/<label>/.
+                upstream_files={
+                    role: f"{folder('tests')}/*/{tests_files[role]}"
+                    for role in ("junit", "coverage-data")
+                },
+                files={**coverage_files, "junit": "junit.xml"},
+                reports=Reports(cobertura="coverage-xml"),
+                exposed=("coverage", "coverage-html"),
+                coverage_regex=COVERAGE_REGEX,
+            ),
+        )
     declared = (
         Job(
             name="version",
@@ -175,23 +277,31 @@ def define(settings: Settings) -> Pipeline:
             needs=("build",),
             files={"pip-check": "pip-check.txt", "installed": "installed.txt"},
             fresh_venv=True,
+            pythons=matrix,
+            per_copy_reports=bool(settings.matrix),
         ),
         Job(
             name="tests",
             stage="test",
             description="Unit tests against the installed wheel, under branch coverage",
             needs=("build",),
-            files={
-                "junit": "junit.xml",
-                "coverage-xml": "coverage.xml",
-                "coverage-html": "html/",
-                "coverage-data": ".coverage",
-                "coverage-config": "coverage.toml",
-            },
-            reports=Reports(junit="junit", cobertura="coverage-xml"),
-            exposed=("coverage", "coverage-html"),
-            coverage_regex=COVERAGE_REGEX,
+            files=tests_files,
+            # Fanned out, the coverage job reports coverage: one figure, not one per copy.
+            reports=Reports(junit="junit", cobertura=None if settings.fans_out else "coverage-xml"),
+            exposed=None if settings.fans_out else ("coverage", "coverage-html"),
+            coverage_regex=None if settings.fans_out else COVERAGE_REGEX,
+            pythons=matrix,
+            shards=settings.test_shards,
+            per_copy_reports=settings.fans_out,
+            # A committed report, else the coverage job's merged ones from the last local run (a
+            # glob): written after every shard ended, so all shards of a run read the same file.
+            upstream_files=(
+                {"durations": settings.test_durations or f"{folder('coverage')}/junit*.xml"}
+                if settings.test_shards > 1
+                else {}
+            ),
         ),
+        *coverage_jobs,
         Job(
             name="pylint",
             stage="test",
@@ -262,6 +372,7 @@ def define(settings: Settings) -> Pipeline:
                 "build",
                 "wheel-install",
                 "tests",
+                *(job.name for job in coverage_jobs),
                 *(c for c in BLOCKABLE if c in settings.blocking),
             ),
             files={"record": "publish.json"},
@@ -285,5 +396,15 @@ def define(settings: Settings) -> Pipeline:
             only_tags_matching=settings.release_pattern,
         ),
     )
-    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name.
-    return Pipeline(jobs=tuple(replace(job, reports_folder=folder(job.name)) for job in declared))
+    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name;
+    # every job with a venv outside the matrix runs on the one Python (check-python).
+    return Pipeline(
+        jobs=tuple(
+            replace(
+                job,
+                reports_folder=folder(job.name),
+                pythons=job.pythons or (one_python if job.uses_venv else ()),
+            )
+            for job in declared
+        )
+    )

@@ -206,10 +206,8 @@ def test_no_credentials_in_the_yaml(settings: Settings) -> None:
     assert set(data["variables"]) == {
         "UV_CACHE_DIR",
         "PIP_CACHE_DIR",
-        "UV_COMPILE_BYTECODE",
         "PIP_ROOT_USER_ACTION",
     }
-    assert data["variables"]["UV_COMPILE_BYTECODE"] == "1"
     body = "\n".join(line for line in gitlab.render(settings).splitlines() if not line[:1] == "#")
     for word in ("TWINE", "PASSWORD", "TOKEN", "INDEX_URL", "://"):
         assert word not in body
@@ -341,6 +339,54 @@ def test_dockerfile_installs_the_default_setup_requirements(settings: Settings) 
     assert re.search(r"^FROM python:3\.11", dockerfile, re.MULTILINE)
     assert "apt-get install -y --no-install-recommends git" in dockerfile
     assert "gitlab-image =" in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("python", "shards", "parallel", "script"),
+    [
+        ((), 3, 3, "nox --no-dependencies -s tests"),
+        (
+            ("3.11", "3.12"),
+            1,
+            {"matrix": [{"NOXLINE_PYTHON": ["3.11", "3.12"]}]},
+            'nox --no-dependencies -s "tests-${NOXLINE_PYTHON}"',
+        ),
+        (
+            ("3.11", "3.12"),
+            2,
+            {"matrix": [{"NOXLINE_PYTHON": ["3.11", "3.12"], "NOXLINE_SHARD": ["1", "2"]}]},
+            'nox --no-dependencies -s "tests-${NOXLINE_PYTHON}"',
+        ),
+    ],
+    ids=["parallel", "matrix", "matrix-and-shards"],
+)
+def test_fan_out_becomes_parallel_or_a_matrix(
+    settings: Settings, python: tuple[str, ...], shards: int, parallel: Any, script: str
+) -> None:
+    """Shards are `parallel: N`, Pythons a matrix with an image each; one coverage figure."""
+    data = parsed(replace(settings, python=python, test_shards=shards))
+    assert data["tests"]["parallel"] == parallel
+    assert data["tests"]["script"] == [script]
+    assert "coverage" not in data["tests"]
+    assert data["tests"]["artifacts"]["reports"] == {"junit": "reports/tests/*/junit.xml"}
+    assert data["coverage"]["coverage"] == define(settings).job("tests").coverage_regex
+    assert data["coverage"]["needs"] == ["tests"]
+    assert data["coverage"]["artifacts"]["reports"]["coverage_report"]["path"] == (
+        "reports/coverage/coverage.xml"
+    )
+    if python:
+        assert data["tests"]["image"] == "python:${NOXLINE_PYTHON}-slim"
+        assert data["wheel-install"]["parallel"] == {"matrix": [{"NOXLINE_PYTHON": list(python)}]}
+        assert data[".noxline"]["image"] == f"python:{python[0]}-slim"
+    else:
+        assert "image" not in data["tests"]
+
+
+def test_image_without_placeholder_serves_every_job(settings: Settings) -> None:
+    """A fixed gitlab-image (a prebuilt one with every Python) is used as is, matrix or not."""
+    data = parsed(replace(settings, python=("3.11", "3.12"), gitlab_image="registry/ci:1"))
+    assert data[".noxline"]["image"] == "registry/ci:1"
+    assert "image" not in data["tests"]
 
 
 @pytest.mark.parametrize(

@@ -53,8 +53,11 @@ def renamed(job: Job) -> Job:
 
 
 def test_every_job_has_exactly_one_body(settings: Settings) -> None:
-    """The registry pairs one-to-one with the definition's jobs; no job module lacks a job."""
-    names = define(settings).names
+    """The registry pairs one-to-one with the definition's jobs; no job module lacks a job.
+
+    Sharded tests bring the coverage job, so that definition holds every job there is.
+    """
+    names = define(dataclasses.replace(settings, test_shards=2)).names
     assert sorted(BODIES) == sorted(names)
     modules = {
         info.name.replace("_", "-")

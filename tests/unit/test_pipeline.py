@@ -117,3 +117,62 @@ def test_coverage_regex_reads_the_total_line(settings: Settings) -> None:
     match = re.search(pattern[1:-1], line)
     assert match is not None and match.group(1) == "47.2"
     assert re.search(pattern[1:-1], "src/pkg/mod.py   10   0   100.0%") is None
+
+
+@pytest.mark.parametrize(
+    ("python", "shards", "copies"),
+    [
+        ((), 2, ["tests 1/2", "tests 2/2"]),
+        (("3.11", "3.12"), 1, ["tests-3.11", "tests-3.12"]),
+        (
+            ("3.11", "3.12"),
+            2,
+            ["tests-3.11 1/2", "tests-3.11 2/2", "tests-3.12 1/2", "tests-3.12 2/2"],
+        ),
+    ],
+    ids=["shards", "matrix", "matrix-and-shards"],
+)
+def test_fanned_out_tests_expand_into_copies_a_coverage_job_needs(
+    settings: Settings, python: tuple[str, ...], shards: int, copies: list[str]
+) -> None:
+    """Each copy runs its own nox session (nox's naming) with GitLab's shard variables; the
+    coverage job needs every copy and alone carries the coverage regex and Cobertura report."""
+    pipeline = define(replace(settings, python=python, test_shards=shards))
+    assert pipeline.job("coverage").needs == ("tests",)
+    assert "coverage" in pipeline.job("publish").needs
+    assert pipeline.job("tests").coverage_regex is None
+    assert pipeline.job("tests").reports.cobertura is None
+    assert pipeline.job("tests").report_path("junit") == "reports/tests/*/junit.xml"
+    assert dict(pipeline.job("coverage").upstream_files) == {
+        "junit": "reports/tests/*/junit.xml",
+        "coverage-data": "reports/tests/*/.coverage",
+    }
+    assert [job.name for job in pipeline.jobs if job.coverage_regex] == ["coverage"]
+    expanded = pipeline.expand()
+    tests = [job for job in expanded.jobs if job.template == "tests"]
+    assert [job.name for job in tests] == copies
+    assert expanded.job("coverage").needs == tuple(copies)
+    for job in tests:
+        assert job.command()[-1] == (f"tests-{job.instance.python}" if python else "tests")
+        shard = job.instance.shard
+        expected = {"CI_NODE_INDEX": str(shard), "CI_NODE_TOTAL": str(shards)} if shard else {}
+        assert job.environment() == expected
+
+
+def test_one_python_and_one_shard_keep_the_plain_pipeline(settings: Settings) -> None:
+    """No fan-out: no coverage job, tests reports as before, expand() changes nothing."""
+    pipeline = define(replace(settings, python=("3.12",)))
+    assert pipeline.names == PIPELINE_JOBS
+    assert pipeline.expand() == pipeline
+    assert pipeline.job("tests").coverage_regex
+    assert {job.pythons for job in pipeline.jobs if job.uses_venv} == {("3.12",)}
+
+
+def test_the_matrix_covers_tests_and_wheel_install_only(settings: Settings) -> None:
+    """Checks, build and coverage run on check-python; tests and wheel-install on each version."""
+    pipeline = define(replace(settings, python=("3.11", "3.12"), check_python="3.12"))
+    matrix = {job.name for job in pipeline.jobs if job.matrix}
+    assert matrix == {"tests", "wheel-install"}
+    for job in pipeline.jobs:
+        if job.uses_venv and not job.matrix:
+            assert job.pythons == ("3.12",), job.name

@@ -29,12 +29,15 @@ from noxline.jobs.publish import (
     versions_of,
 )
 from noxline.versioning import ReleaseKind, VersionDecision
-from tests.helpers import free_port
+from tests.helpers import free_port, git
+from tests.unit._dists import sdist_bytes, wheel_bytes
 from tests.unit._index_server import FakeIndex, serve
 from tests.unit._projects import write_project
 
 WHEEL = "tiny_lib-1.2.3-py3-none-any.whl"
 SDIST = "tiny_lib-1.2.3.tar.gz"
+WHEEL_BYTES = wheel_bytes("tiny-lib", "1.2.3")
+SDIST_BYTES = sdist_bytes("tiny-lib", "1.2.3")
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
 REHEARSAL = VersionDecision(
     "1.2.3", ReleaseKind.REHEARSAL, "tag 1.2.3-dryrun", "1.2.3-dryrun", None
@@ -69,8 +72,12 @@ class Log:
 
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
-    """Settings of the tiny-lib project."""
-    return load_settings(write_project(tmp_path / "tiny"))
+    """Settings of the tiny-lib project, committed to git (a local release needs a clean tree)."""
+    project = write_project(tmp_path / "tiny")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "tiny")
+    return load_settings(project)
 
 
 @pytest.fixture(name="dist")
@@ -78,8 +85,8 @@ def dist_fixture(settings: Settings) -> Dist:
     """A checked dist/ of tiny-lib 1.2.3 (contents are stand-ins: only names and hashes count)."""
     folder = settings.project_dir / "dist"
     folder.mkdir()
-    (folder / WHEEL).write_bytes(b"wheel bytes")
-    (folder / SDIST).write_bytes(b"sdist bytes")
+    (folder / WHEEL).write_bytes(WHEEL_BYTES)
+    (folder / SDIST).write_bytes(SDIST_BYTES)
     write_sums(folder)
     return verified_dist(folder, settings.name)
 
@@ -157,7 +164,7 @@ def test_dry_run_reads_the_index_and_warns(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """A rehearsal sees an identical wheel and a different sdist already there, and warns."""
-    index.list_files("tiny-lib", {WHEEL: b"wheel bytes", SDIST: b"other sdist"})
+    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES, SDIST: b"other sdist"})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     publish_dist(settings, REHEARSAL, dist, report, log.io)
     assert actions(report) == {WHEEL: "would-skip-identical", SDIST: "would-fail-different"}
@@ -176,10 +183,12 @@ def test_dry_run_survives_an_unreachable_index(settings: Settings, dist: Dist) -
 
 
 def replace_version(dist: Dist, settings: Settings, version: str) -> Dist:
-    """The same stand-in files renamed to ``version``, re-checked."""
+    """The stand-in files rebuilt as ``version``, re-checked."""
     folder = dist.wheel.path.parent
     for item in dist.files:
-        item.path.rename(folder / item.path.name.replace(str(dist.version), version))
+        item.path.unlink()
+    (folder / WHEEL.replace("1.2.3", version)).write_bytes(wheel_bytes("tiny-lib", version))
+    (folder / SDIST.replace("1.2.3", version)).write_bytes(sdist_bytes("tiny-lib", version))
     write_sums(folder)
     return verified_dist(folder, settings.name)
 
@@ -279,7 +288,7 @@ def test_release_already_on_the_index_uploads_nothing(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """Both files there with the same sha256: skipped, success, twine never run."""
-    index.list_files("tiny-lib", {WHEEL: b"wheel bytes", SDIST: b"sdist bytes"})
+    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES, SDIST: SDIST_BYTES})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     publish_dist(settings, RELEASE, dist, report, log.io)
     assert report.outcome == "already-published"
@@ -294,7 +303,7 @@ def test_release_uploads_only_what_is_missing(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """The wheel is there, the sdist is not: only the sdist goes to twine."""
-    index.list_files("tiny-lib", {WHEEL: b"wheel bytes"})
+    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     with pytest.raises(PublishError, match="cannot run twine"):
         publish_dist(settings, RELEASE, dist, report, log.io)

@@ -28,7 +28,8 @@ from noxline.trusted_publishing import (
 )
 from noxline.versioning import ReleaseKind, VersionDecision
 from tests.fakes import FakeOIDCIndex, id_token, running
-from tests.helpers import free_port
+from tests.helpers import free_port, git
+from tests.unit._dists import sdist_bytes, wheel_bytes
 from tests.unit._projects import write_project
 
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
@@ -143,8 +144,12 @@ def test_without_audience_or_id_token_the_other_credentials_stay() -> None:
 
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
-    """tiny-lib with trusted publishing on."""
-    return replace(load_settings(write_project(tmp_path / "tiny")), oidc_audience="testindex")
+    """tiny-lib with trusted publishing on, committed (a local release needs a clean tree)."""
+    project = write_project(tmp_path / "tiny")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "tiny")
+    return replace(load_settings(project), oidc_audience="testindex")
 
 
 @pytest.fixture(name="dist")
@@ -152,8 +157,8 @@ def dist_fixture(settings: Settings) -> Dist:
     """A checked dist/ of tiny-lib 1.2.3."""
     folder = settings.project_dir / "dist"
     folder.mkdir()
-    (folder / "tiny_lib-1.2.3-py3-none-any.whl").write_bytes(b"wheel bytes")
-    (folder / "tiny_lib-1.2.3.tar.gz").write_bytes(b"sdist bytes")
+    (folder / "tiny_lib-1.2.3-py3-none-any.whl").write_bytes(wheel_bytes("tiny-lib", "1.2.3"))
+    (folder / "tiny_lib-1.2.3.tar.gz").write_bytes(sdist_bytes("tiny-lib", "1.2.3"))
     write_sums(folder)
     return verified_dist(folder, settings.name)
 

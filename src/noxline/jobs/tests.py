@@ -16,6 +16,7 @@ import tomlkit
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
+from noxline.jobs import _shards
 from noxline.jobs._support import built_dist, install_wheel, report_file
 from noxline.pipeline import Job
 
@@ -98,10 +99,18 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     )
     install_wheel(session, dist, *requirements)
     _project_root_last(session, settings)
+    if job.instance.shard or job.instance.python:
+        # One of several copies (Pythons, shards): a fresh folder of its own, no report of its
+        # own; the coverage job combines every copy's data and enforces the threshold once.
+        _shards.fresh_copy_folder(settings, job)
     data_file = report_file(settings, job, "coverage-data")
     for old in data_file.parent.glob(data_file.name + "*"):
         old.unlink()
     rcfile = f"--rcfile={coverage_config(settings, job)}"
+    command = _shards.selection(session, settings, job, test_command(settings, job))
+    if command is None:  # a shard without test files (more shards than files)
+        _shards.empty_junit(report_file(settings, job, "junit"), job.instance)
+        return
     # PYTHONSAFEPATH keeps `-m` from putting the working directory (the source tree) on sys.path.
     env = {"PYTHONSAFEPATH": "1"}
     try:
@@ -109,15 +118,27 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             "coverage",
             "run",
             rcfile,
-            *test_command(settings, job),
+            *command,
             *settings.test_args,
             *session.posargs,
             env=env,
         )
     finally:
-        session.run("coverage", "combine", "--keep", rcfile, success_codes=[0, 1])
-        session.run("coverage", "html", rcfile, success_codes=[0, 1])
-        session.run("coverage", "xml", rcfile, success_codes=[0, 1])
+        if not settings.fans_out:
+            write_reports(session, rcfile)
+    if not settings.fans_out:
+        enforce_threshold(session, settings, rcfile)
+
+
+def write_reports(session: nox.Session, rcfile: str, *data: str) -> None:
+    """Combine coverage data (the config's own, or the ``data`` paths) into HTML and Cobertura."""
+    session.run("coverage", "combine", "--keep", rcfile, *data, success_codes=[0, 1])
+    session.run("coverage", "html", rcfile, success_codes=[0, 1])
+    session.run("coverage", "xml", rcfile, success_codes=[0, 1])
+
+
+def enforce_threshold(session: nox.Session, settings: Settings, rcfile: str) -> None:
+    """Print the ``TOTAL … NN%`` line GitLab's coverage regex reads; fail under the threshold."""
     # Exit code 2 is coverage's own threshold failure: noxline says below what to change instead.
     session.run("coverage", "report", rcfile, "--precision=1", success_codes=[0, 2])
     total = session.run(
