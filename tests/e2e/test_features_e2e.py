@@ -186,6 +186,13 @@ def test_noxline_run_at_a_release_tag_publishes_and_releases_once(  # pylint: di
     git(project, "add", "CHANGELOG.md")
     accept = accepted(TODAY + datetime.timedelta(days=30))
     with_dependency(project, osv, accept)
+    # A local release is made from a clean tree: the release commit carries its version already.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text("utf-8").replace('version = "0.1.0"', f'version = "{RELEASE}"'), "utf-8"
+    )
+    (project / "src" / "minilib" / "VERSION").write_text(f"{RELEASE}\n", encoding="utf-8")
+    git(project, "commit", "-q", "-am", f"Release {RELEASE}")
     git(project, "tag", RELEASE)
     with running(FakeGitLab()) as gitlab:
         assert isinstance(gitlab, FakeGitLab)
