@@ -35,7 +35,8 @@ def package_index(tmp_path: Path) -> Iterator[PackageIndex]:
 @pytest.fixture(name="osv", scope="session")
 def osv_fixture() -> Iterator[FakeOSV]:
     """A vulnerability service on 127.0.0.1 that knows no advisory (OSV's is not reachable here)."""
-    with running(FakeOSV()) as osv:
+    osv = FakeOSV()
+    with running(osv):
         yield osv
 
 
