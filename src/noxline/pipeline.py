@@ -36,7 +36,7 @@ COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
 
 @dataclass(frozen=True)
 class Reports:
-    """Machine-readable reports GitLab shows in merge requests; each names a key of ``Job.files``."""
+    """Machine-readable reports GitLab shows in merge requests, each a key of ``Job.files``."""
 
     junit: str | None = None
     cobertura: str | None = None
