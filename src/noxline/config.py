@@ -275,6 +275,7 @@ def _advisory(key: str, item: dict[str, Any]) -> AcceptedAdvisory:
 
 def _check(settings: Settings) -> None:
     """Cross-field checks that single types cannot express."""
+    _confine(settings)
     try:
         compile_release_pattern(settings.release_pattern)
     except VersionError as error:
@@ -295,6 +296,67 @@ def _check(settings: Settings) -> None:
                 f"[tool.noxline] {key.replace('_', '-')} = {number} "
                 f"must be between {low} and {high}"
             )
+
+
+#: Path settings, checked to stay inside the project.
+_PATH_KEYS = ("source_dir", "tests_dir", "dist_dir", "reports_dir", "version_file")
+#: Folders noxline owns: build empties dist-dir, every job writes under reports-dir.
+_OWNED_KEYS = ("dist_dir", "reports_dir")
+
+
+def _confine(settings: Settings) -> None:
+    """Keep every path setting inside the project, and noxline's own folders to themselves.
+
+    A path must be relative, resolve (symbolic links followed) strictly inside the project, not
+    be the project itself nor reach into ``.git``. dist-dir and reports-dir must hold nothing but
+    noxline's output: not pyproject.toml, .git, the sources, the tests, each other.
+    """
+    root = settings.project_dir.resolve()
+    resolved = {key: _inside(root, getattr(settings, key), key) for key in _PATH_KEYS}
+    for item in settings.lint_paths:
+        _inside(root, Path(item), "lint_paths")
+    protected = {
+        "pyproject.toml": root / "pyproject.toml",
+        ".git": root / ".git",
+        **{_key(key): path for key, path in resolved.items()},
+    }
+    for key in _OWNED_KEYS:
+        owned = resolved[key]
+        for what, path in protected.items():
+            if what != _key(key) and (path == owned or owned in path.parents):
+                raise ConfigError(
+                    f"[tool.noxline] {_key(key)} = {str(getattr(settings, key))!r} would hold "
+                    f"{what}, but noxline empties and rewrites that folder: set it to a folder "
+                    f"of its own, such as {_key(key).split('-', 1)[0]!r}"
+                )
+    if resolved["version_file"] == protected["pyproject.toml"]:
+        raise ConfigError(
+            "[tool.noxline] version-file = 'pyproject.toml' would overwrite the project file: "
+            "set it to a plain text file such as 'src/<package>/VERSION'"
+        )
+
+
+def _inside(root: Path, path: Path, key: str) -> Path:
+    """``root / path`` resolved, refused unless it lies strictly inside ``root`` (not .git)."""
+    target = (root / path).resolve()
+    if path.is_absolute() or target == root or root not in target.parents:
+        where = "is the project folder itself" if target == root else "leaves the project"
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} {where} (it resolves to {target}): "
+            "path settings must name something inside the project, relative to pyproject.toml"
+        )
+    git = root / ".git"
+    if target == git or git in target.parents:
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} points into .git: choose a path "
+            "outside the repository's own data"
+        )
+    return target
+
+
+def _key(name: str) -> str:
+    """The [tool.noxline] key of a Settings field."""
+    return name.replace("_", "-")
 
 
 def _check_pythons(settings: Settings) -> None:

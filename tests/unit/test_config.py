@@ -259,3 +259,51 @@ def test_audit_may_block_but_other_jobs_may_not(tmp_path: Path) -> None:
     other = copy_shape(tmp_path / "o", "flat_setuptools", '[tool.noxline]\nblocking = ["sbom"]\n')
     with pytest.raises(ConfigError, match="choose from pylint, black, mypy, docstr, audit"):
         define(load_settings(other))
+
+
+# --- path settings are confined to the project --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('dist-dir = ".."', r"dist-dir = '\.\.' leaves the project"),
+        ('dist-dir = "."', r"dist-dir = '\.' is the project folder itself"),
+        ('dist-dir = "/tmp/noxline-dist"', r"dist-dir = '/tmp/noxline-dist' leaves the project"),
+        ('dist-dir = "dist/../.."', "leaves the project"),
+        ('dist-dir = "build/.."', "is the project folder itself"),
+        ('dist-dir = ".git"', "points into .git"),
+        ('dist-dir = "flatcalc"', "dist-dir = 'flatcalc' would hold source-dir"),
+        ('dist-dir = "tests"', "dist-dir = 'tests' would hold tests-dir"),
+        ('dist-dir = "reports"', "dist-dir = 'reports' would hold reports-dir"),
+        ('reports-dir = ".."', "reports-dir = '..' leaves the project"),
+        ('reports-dir = "flatcalc"', "reports-dir = 'flatcalc' would hold source-dir"),
+        ('reports-dir = "dist"\ndist-dir = "dist/d"', "reports-dir = 'dist' would hold dist-dir"),
+        ('version-file = "../x"', "version-file = '../x' leaves the project"),
+        ('version-file = "/etc/passwd"', "leaves the project"),
+        ('version-file = "pyproject.toml"', "would overwrite the project file"),
+        ('version-file = ".git/config"', "points into .git"),
+        ('version-file = "dist/VERSION"', "dist-dir = 'dist' would hold version-file"),
+        ('tests-dir = "/"', "tests-dir = '/' leaves the project"),
+        ('source-dir = "../other"\npackage = "demo"', "source-dir = '../other' leaves"),
+        ('lint-paths = ["src", "../../etc"]', "lint-paths = '../../etc' leaves the project"),
+    ],
+)
+def test_path_settings_are_confined(tmp_path: Path, table: str, message: str) -> None:
+    """Every path setting stays inside the project; noxline's folders hold nothing else."""
+    project = copy_shape(tmp_path, "flat_setuptools", f"[tool.noxline]\n{table}\n")
+    (project / ".git").mkdir(exist_ok=True)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(project)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["dist-dir", "reports-dir", "version-file", "tests-dir"])
+def test_symlink_escapes_are_refused(tmp_path: Path, key: str) -> None:
+    """A path inside the project that is a symbolic link to outside it is refused."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    project = copy_shape(tmp_path, "flat_setuptools", f'[tool.noxline]\n{key} = "escape"\n')
+    (project / "escape").symlink_to(outside)
+    with pytest.raises(ConfigError, match=f"{key} = 'escape' leaves the project"):
+        load_settings(project)
