@@ -4,6 +4,8 @@ settings for a Python matrix and shards; interpreters come from the machine's py
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -66,6 +68,19 @@ def fanned_env() -> dict[str, str]:
         env.pop(name, None)
     env["PATH"] = os.pathsep.join([env.get("PATH", ""), str(pyenv_bin(PYTHONS[1]))])
     return env
+
+
+def run_module(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ARGS`` (nox, noxline.cli) in ``project`` with :func:`fanned_env`, bounded."""
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=project,
+        env=fanned_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
 
 
 def make_fanned_project(tmp_path: Path, settings: str) -> Path:

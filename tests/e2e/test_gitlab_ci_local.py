@@ -34,9 +34,9 @@ from tests.e2e._fanout import (
     PYTHONS,
     case_ids,
     cobertura_percent,
-    fanned_env,
     make_fanned_project,
     pyenv_bin,
+    run_module,
 )
 from tests.e2e.gitlab import (
     ORIGIN,
@@ -377,15 +377,7 @@ def test_matrix_and_shards_pipeline_is_green_with_one_coverage_figure(fanned: Pi
     (figure,) = coverage_figures(fanned.log("coverage"))
     combined = fanned.artifacts("coverage") / "reports" / "coverage" / "coverage.xml"
     assert abs(figure - cobertura_percent(combined)) <= 0.1
-    local = subprocess.run(
-        [sys.executable, "-m", "nox", "-s", "coverage"],
-        cwd=fanned.project,
-        env=fanned_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    local = run_module(fanned.project, "nox", "-s", "coverage")
     assert local.returncode == 0, local.stdout + local.stderr
     unsharded = cobertura_percent(fanned.project / "reports" / "coverage" / "coverage.xml")
     assert abs(figure - unsharded) <= 0.1 and figure < 100, (figure, unsharded)

@@ -3,8 +3,6 @@ shards each, against the same project unsharded; pytest shards; `nox -s tests` s
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +13,8 @@ from tests.e2e._fanout import (
     PYTHONS,
     case_ids,
     cobertura_percent,
-    fanned_env,
     make_fanned_project,
+    run_module,
 )
 
 MATRIX = f"python = {list(PYTHONS)!r}".replace("'", '"')
@@ -37,15 +35,7 @@ class Run:
 
 def noxline_run(project: Path, *args: str) -> Run:
     """`noxline run ARGS` in ``project`` with pyenv's 3.12 reachable."""
-    done = subprocess.run(
-        [sys.executable, "-m", "noxline.cli", "run", *args],
-        cwd=project,
-        env=fanned_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
+    done = run_module(project, "noxline.cli", "run", *args)
     return Run(project, done.returncode, done.stdout + done.stderr)
 
 
@@ -119,15 +109,7 @@ def test_pytest_shards_and_a_local_run_of_everything(tmp_path: Path) -> None:
     assert all(len(part) in (2, 3) for part in parts), parts
     merged = case_ids(run.reports("coverage", "junit.xml"))
     assert merged == sorted(parts[0] + parts[1] + parts[2]) and len(set(merged)) == 7
-    done = subprocess.run(
-        [sys.executable, "-m", "nox", "-s", "tests"],
-        cwd=project,
-        env=fanned_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    done = run_module(project, "nox", "-s", "tests")
     assert done.returncode == 0, done.stdout + done.stderr
     assert case_ids(run.reports("tests", "all", "junit.xml")) == merged
     assert not list(run.reports("tests").glob("*of3"))
