@@ -124,7 +124,7 @@ def test_an_index_without_the_exchange_says_what_to_set(index: FakeOIDCIndex) ->
 def test_an_unreachable_index_is_one_line_without_the_token() -> None:
     """Nothing listens: one line naming where, never the token."""
     token = id_token("testindex")
-    with pytest.raises(PublishError, match=r"cannot reach the index's OIDC API at http://127") as e:
+    with pytest.raises(PublishError, match=r"the index's OIDC API: cannot reach http://127") as e:
         mint_token(f"http://127.0.0.1:{free_port()}/", token)
     assert token not in str(e.value)
 
