@@ -35,6 +35,9 @@ def sdist_bytes(name: str, version: str, *, meta_name: str = "", meta_version: s
     data = metadata(meta_name or name, meta_version or version)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        folder = tarfile.TarInfo(stem)
+        folder.type, folder.mode, folder.mtime = tarfile.DIRTYPE, 0o755, 1_577_836_800
+        archive.addfile(folder)  # one top-level folder, as twine expects of an sdist
         info = tarfile.TarInfo(f"{stem}/PKG-INFO")
         info.size, info.mtime = len(data), 1_577_836_800
         archive.addfile(info, io.BytesIO(data))
