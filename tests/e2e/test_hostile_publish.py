@@ -16,14 +16,12 @@ from pathlib import Path
 import pytest
 
 from noxline.config import Settings, load_settings, replace
-from noxline.dist import Dist, verified_dist, write_sums
+from noxline.dist import Dist
 from noxline.errors import PublishError
 from noxline.jobs.publish import JobIO, Report, publish_dist
 from noxline.versioning import ReleaseKind, VersionDecision
-from tests.helpers import git
-from tests.unit._dists import sdist_bytes, wheel_bytes
+from tests.unit._dists import committed_tiny_project, tiny_dist
 from tests.unit._hostile_server import Handler, Server, answer, hang, running
-from tests.unit._projects import write_project
 
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
 PASSWORD = "pw-e2e-Hx7"
@@ -33,10 +31,7 @@ TWINE = shutil.which("twine", path=str(Path(sys.executable).parent)) or "twine"
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
     """tiny-lib, committed, with short deadlines."""
-    project = write_project(tmp_path / "tiny")
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "tiny")
+    project = committed_tiny_project(tmp_path / "tiny")
     return replace(
         load_settings(project), index_timeout=2.0, upload_timeout=4.0, publish_timeout=30.0
     )
@@ -45,12 +40,7 @@ def settings_fixture(tmp_path: Path) -> Settings:
 @pytest.fixture(name="dist")
 def dist_fixture(settings: Settings) -> Dist:
     """A checked dist/ of tiny-lib 1.2.3 that twine check accepts."""
-    folder = settings.project_dir / "dist"
-    folder.mkdir()
-    (folder / "tiny_lib-1.2.3-py3-none-any.whl").write_bytes(wheel_bytes("tiny-lib", "1.2.3"))
-    (folder / "tiny_lib-1.2.3.tar.gz").write_bytes(sdist_bytes("tiny-lib", "1.2.3"))
-    write_sums(folder)
-    return verified_dist(folder, settings.name)
+    return tiny_dist(settings)
 
 
 @pytest.fixture(name="index")
@@ -90,7 +80,7 @@ def test_an_upload_never_answered_is_stopped(settings: Settings, dist: Dist, ind
     assert seconds < settings.upload_timeout + settings.index_timeout + 10
     assert [item.method for item in index.seen if item.path == "/"] == ["POST"]
     written = (settings.project_dir / "publish.json").read_text(encoding="utf-8")
-    assert '"outcome": "failed"' in written and report.files == []
+    assert '"outcome": "failed"' in written and not report.files
     assert PASSWORD not in output + error + written
 
 

@@ -23,15 +23,19 @@ from noxline.dist import Dist, verified_dist, write_sums
 from noxline.errors import NoxlineError, PublishError
 from noxline.jobs.publish import JobIO, Report, publish_dist
 from noxline.versioning import ReleaseKind, VersionDecision
-from tests.helpers import git
-from tests.unit._dists import sdist_bytes, wheel_bytes
+from tests.unit._dists import (
+    TINY_SDIST,
+    TINY_SDIST_BYTES,
+    TINY_WHEEL,
+    TINY_WHEEL_BYTES,
+    committed_tiny_project,
+    sdist_bytes,
+    tiny_dist,
+    wheel_bytes,
+)
 from tests.unit._hostile_server import Server, answer, drip, endless, hang, redirect, running
-from tests.unit._projects import write_project
 
-WHEEL = "tiny_lib-1.2.3-py3-none-any.whl"
-SDIST = "tiny_lib-1.2.3.tar.gz"
-WHEEL_BYTES = wheel_bytes("tiny-lib", "1.2.3")
-SDIST_BYTES = sdist_bytes("tiny-lib", "1.2.3")
+WHEEL, SDIST, WHEEL_BYTES, SDIST_BYTES = TINY_WHEEL, TINY_SDIST, TINY_WHEEL_BYTES, TINY_SDIST_BYTES
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
 DEV = VersionDecision("1.2.4.dev1", ReleaseKind.DEV, "branch main", None, None)
 PASSWORD = "pw-Zq81-secret"
@@ -60,22 +64,14 @@ class Run:
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
     """tiny-lib, committed, with short deadlines so every hostile case ends in seconds."""
-    project = write_project(tmp_path / "tiny")
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "tiny")
+    project = committed_tiny_project(tmp_path / "tiny")
     return replace(load_settings(project), index_timeout=1.5, publish_timeout=10.0)
 
 
 @pytest.fixture(name="dist")
 def dist_fixture(settings: Settings) -> Dist:
     """A checked dist/ of tiny-lib 1.2.3 with well-formed metadata."""
-    folder = settings.project_dir / "dist"
-    folder.mkdir()
-    (folder / WHEEL).write_bytes(WHEEL_BYTES)
-    (folder / SDIST).write_bytes(SDIST_BYTES)
-    write_sums(folder)
-    return verified_dist(folder, settings.name)
+    return tiny_dist(settings)
 
 
 @pytest.fixture(name="index")
