@@ -63,6 +63,8 @@ _NOT_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\s]")
 _HEADER_NUMBER = re.compile(r"[0-9]{1,18}")
 # Characters a request target keeps as they are (RFC 3986 reserved and unreserved, and "%").
 _URL_SAFE = "/%?=&;:@!$'()*+,-._~[]"
+#: How much of an error answer is kept (for :attr:`HTTPStatusError.body`).
+_ERROR_BODY_BYTES = 64 * 1024
 
 
 class NetError(NoxlineError):
@@ -77,6 +79,13 @@ class NetError(NoxlineError):
 
 class HTTPStatusError(NetError):
     """The server answered with an error status (after any retries)."""
+
+    def __init__(
+        self, message: str, *, url: str = "", status: int | None = None, body: bytes = b""
+    ) -> None:
+        """Keep the answer's body too: APIs say there why they refused (GitLab, OIDC)."""
+        super().__init__(message, url=url, status=status)
+        self.body = body
 
 
 class RedirectError(NetError):
@@ -374,7 +383,10 @@ def _follow(  # pylint: disable=too-many-arguments,too-many-positional-arguments
             )
         if status >= 300:
             raise HTTPStatusError(
-                f"{shown} answered HTTP {status}: {_status_fix(status)}", url=shown, status=status
+                f"{shown} answered HTTP {status}: {_status_fix(status)}",
+                url=shown,
+                status=status,
+                body=reply,
             )
         return Response(url, status, reply_headers, reply)
     raise RedirectError(
@@ -446,8 +458,12 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
         )
         response = connection.getresponse()
         reply_headers = {name.lower(): value for name, value in response.getheaders()}
-        if response.status in (301, 302, 303, 307, 308) or response.status >= 400:
-            reply = b""  # an error page is not worth reading
+        if response.status in (301, 302, 303, 307, 308):
+            reply = b""  # a redirect's page is not worth reading
+        elif response.status >= 400:
+            # The start of an error answer only, never refused for its size: APIs say there why
+            # they refused (GitLab's message, an OIDC exchange's errors); HTTPStatusError.body.
+            reply = response.read(_ERROR_BODY_BYTES)
         else:
             reply = _read_capped(response, limits, shown)
         # The watchdog's shutdown can look like a clean end of the answer: a cut answer is none.

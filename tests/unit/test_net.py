@@ -340,3 +340,22 @@ def test_a_lone_surrogate_in_a_url_is_a_clear_error(server: Server) -> None:
 def test_mask_leaves_ports_and_paths_alone(text: str) -> None:
     """Masking malformed user-info does not mangle ordinary URLs."""
     assert net.mask(text) == text
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (b'{"message": "403 Forbidden"}', b'{"message": "403 Forbidden"}'),
+        # Larger than the size cap: the error is still the status, with the start of the body.
+        (b"x" * 70_000, b"x" * 65_536),
+    ],
+)
+def test_an_error_answer_keeps_the_start_of_its_body(
+    server: Server, body: bytes, kept: bytes
+) -> None:
+    """APIs explain a refusal in the body: HTTPStatusError carries it, never past 64 KiB."""
+    server.routes["/refused"] = answer(body, 422)
+    with pytest.raises(net.HTTPStatusError) as caught:
+        net.get(server.url + "/refused", limits=FAST)
+    assert caught.value.status == 422
+    assert caught.value.body == kept
