@@ -147,7 +147,7 @@ def test_unexpected_errors_are_one_line(
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["version"], ["init"], ["gitlab-ci"], ["run"]], ids=lambda c: " ".join(c)
+    "command", [[], ["version"], ["init"], ["gitlab-ci"], ["run"]], ids=" ".join
 )
 def test_help_is_plain_prose(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """`noxline [COMMAND] --help` shows no reST markup (double backticks, :role: references)."""
