@@ -197,6 +197,8 @@ def artifacts(job: Job) -> dict[str, Any]:
         reports["coverage_report"] = {"coverage_format": "cobertura", "path": job.reports.cobertura}
     if job.reports.codequality:
         reports["codequality"] = job.reports.codequality
+    if job.reports.dotenv:
+        reports["dotenv"] = job.reports.dotenv
     if reports:
         result["reports"] = reports
     return result

@@ -30,6 +30,8 @@ class Reports:
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
+    #: A dotenv file whose variables GitLab passes to the jobs that need this one.
+    dotenv: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,9 @@ def define(settings: Settings) -> Pipeline:
         Job(
             name="version",
             stage="pre-package",
-            description="Compute the PEP 440 version; write it to pyproject.toml and VERSION",
-            artifacts=("pyproject.toml", settings.version_file.as_posix()),
+            description="Decide the PEP 440 version; hand it on as a dotenv report",
             reports_dir=reports("version"),
+            reports=Reports(dotenv=f"{reports('version')}/version.env"),
             uses_venv=False,
             needs_git_history=True,
         ),

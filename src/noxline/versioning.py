@@ -88,11 +88,13 @@ def decide_version(
     base_version: str,
     release_pattern: str = DEFAULT_RELEASE_PATTERN,
     env: Mapping[str, str] | None = None,
+    tag_prefix: str = "",
 ) -> VersionDecision:
     """Decide the version for ``project_dir`` from the CI variables in ``env`` and git.
 
     ``base_version`` is the version in the project's pyproject.toml; ``env`` defaults to
-    :data:`os.environ`. Raises :class:`VersionError` when the inputs are invalid or git cannot
+    :data:`os.environ`. ``tag_prefix`` (``v`` for ``v1.2.3``) is stripped from tags before they are
+    classified; tags without it are not versions. Raises :class:`VersionError` when the inputs are invalid or git cannot
     answer reliably (not a repository, shallow clone missing the needed tags or history).
     """
     if env is None:
@@ -104,18 +106,18 @@ def decide_version(
     protected = _parse_protected(env) if in_ci else None
 
     # A tag pipeline is decided by the tag name alone; no git history is needed.
-    decision = _tag_decision(env.get("CI_COMMIT_TAG", ""), pattern, protected)
+    decision = _tag_decision(env.get("CI_COMMIT_TAG", ""), pattern, protected, tag_prefix)
     if decision is not None:
         return decision
     git = _Git(project_dir)
     if not in_ci:
-        decision = _head_tag_decision(git, pattern)
+        decision = _head_tag_decision(git, pattern, tag_prefix)
         if decision is not None:
             return decision
 
     # Branch pipelines never release, even when HEAD carries (or the branch is named like) a
     # release tag: only a tag pipeline (CI_COMMIT_TAG) may publish.
-    latest = _latest_release_tag(git, pattern)
+    latest = _latest_release_tag(git, pattern, tag_prefix)
     number, detail = _dev_number(git, latest[0] if latest else None, pipeline_id)
     next_release = _next_release(base, latest[1] if latest else None)
     return VersionDecision(
@@ -224,8 +226,13 @@ def _release_tag_version(tag: str) -> Version:
     return version
 
 
-def _classify_tag(tag: str, pattern: re.Pattern[str]) -> tuple[ReleaseKind, Version] | None:
+def _classify_tag(
+    tag: str, pattern: re.Pattern[str], tag_prefix: str = ""
+) -> tuple[ReleaseKind, Version] | None:
     """Return the kind and version a tag stands for, or None for a tag that is not a version."""
+    if not tag.startswith(tag_prefix):
+        return None
+    tag = tag[len(tag_prefix) :]
     if tag.endswith(_DRYRUN_SUFFIX):
         stem = tag[: -len(_DRYRUN_SUFFIX)]
         if pattern.search(stem):
@@ -244,10 +251,10 @@ def _classify_tag(tag: str, pattern: re.Pattern[str]) -> tuple[ReleaseKind, Vers
 
 
 def _tag_decision(
-    tag: str, pattern: re.Pattern[str], protected: bool | None
+    tag: str, pattern: re.Pattern[str], protected: bool | None, tag_prefix: str = ""
 ) -> VersionDecision | None:
     """The decision a version-like tag makes on its own, or None for any other tag."""
-    tagged = _classify_tag(tag, pattern) if tag else None
+    tagged = _classify_tag(tag, pattern, tag_prefix) if tag else None
     if tagged is None:
         return None
     return VersionDecision(str(tagged[1]), tagged[0], f"tag {tag}", tag, protected)
@@ -256,23 +263,28 @@ def _tag_decision(
 _KIND_RANK = {ReleaseKind.RELEASE: 3, ReleaseKind.PRERELEASE: 2, ReleaseKind.REHEARSAL: 1}
 
 
-def _head_tag_decision(git: _Git, pattern: re.Pattern[str]) -> VersionDecision | None:
+def _head_tag_decision(
+    git: _Git, pattern: re.Pattern[str], tag_prefix: str = ""
+) -> VersionDecision | None:
     """Decide from the tags at HEAD: releases beat pre-releases beat dry runs, then highest."""
     found = [
         decision
         for decision in (
-            _tag_decision(tag, pattern, None) for tag in git.lines("tag", "--points-at", "HEAD")
+            _tag_decision(tag, pattern, None, tag_prefix)
+            for tag in git.lines("tag", "--points-at", "HEAD")
         )
         if decision is not None
     ]
     return max(found, key=lambda item: (_KIND_RANK[item.kind], Version(item.version)), default=None)
 
 
-def _latest_release_tag(git: _Git, pattern: re.Pattern[str]) -> tuple[str, Version] | None:
+def _latest_release_tag(
+    git: _Git, pattern: re.Pattern[str], tag_prefix: str = ""
+) -> tuple[str, Version] | None:
     """The highest release tag reachable from HEAD (pre-release and dry-run tags ignored)."""
     releases: list[tuple[str, Version]] = []
     for tag in git.lines("tag", "--merged", "HEAD"):
-        tagged = _classify_tag(tag, pattern)
+        tagged = _classify_tag(tag, pattern, tag_prefix)
         if tagged is not None and tagged[0] is ReleaseKind.RELEASE:
             releases.append((tag, tagged[1]))
     # Compare as versions: as strings "1.9.0" would beat "1.10.0".

@@ -39,7 +39,9 @@ def test_needs_follow_the_artifacts(settings: Settings) -> None:
     for check in CHECKS:
         assert pipeline.job(check).needs == ()
         assert pipeline.job(check).allow_failure
-    assert pipeline.job("version").artifacts == ("pyproject.toml", "src/tiny_lib/VERSION")
+    # The version travels as a dotenv report: no tracked file is handed on (or edited).
+    assert pipeline.job("version").artifacts == ()
+    assert pipeline.job("version").reports.dotenv == "reports/version/version.env"
     assert pipeline.job("build").artifacts == ("dist/",)
 
 

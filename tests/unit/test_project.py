@@ -78,7 +78,7 @@ def test_a_dependency_group_that_includes_itself_is_refused() -> None:
         '[project]\nname = "x"\nversion = "1"\n'
         '[dependency-groups]\ntest = [{include-group = "dev"}]\ndev = [{include-group = "test"}]\n'
     )
-    with pytest.raises(ConfigError, match="'test' includes itself"):
+    with pytest.raises(ConfigError, match=r"\[dependency-groups\] 'test' cannot be resolved \(Cyclic"):
         read_metadata(data)
 
 
@@ -142,11 +142,6 @@ def test_a_test_extra_is_the_last_resort() -> None:
             '[build-system]\nrequires = ["x"]\n',
             r"names no project: add a \[project\] table with name",
         ),
-        (
-            '[project]\nname = "x"\ndynamic = ["version"]\n',
-            r'\[project\] declares a dynamic version.*set version = "0.1.0" in \[project\], remove '
-            r'"version" from dynamic',
-        ),
         ('[project]\nname = "x"\n', r'\[project\] has no version: set version = "0.1.0"'),
         (
             '[tool.poetry]\nname = "x"\n',
@@ -207,6 +202,6 @@ def test_an_ambiguous_package_lists_what_was_found(tmp_path: Path) -> None:
         find_package(tmp_path, "two-packages")
     assert str(caught.value) == (
         "cannot find the import package of project 'two-packages' (looked for "
-        "src/two_packages/__init__.py and two_packages/__init__.py) (found alpha, beta): set "
+        "src/two_packages/__init__.py, two_packages/__init__.py and two_packages.py) (found alpha, beta): set "
         "package and source-dir in [tool.noxline]"
     )

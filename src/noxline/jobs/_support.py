@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import nox.virtualenv
 
 from noxline.config import Settings
 from noxline.dist import Dist, verified_dist
+from noxline.errors import NoxlineError
 
 #: Marker in a venv naming the wheel (by sha256) installed there, so a reused venv is never stale.
 _WHEEL_MARKER = "noxline-wheel.sha256"
@@ -81,3 +83,35 @@ def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
         refresh = ("python", "-m", "pip", "install", "--no-deps", "--force-reinstall")
     if session.run(*refresh, wheel, silent=True, external=True) is not None:
         marker.write_text(dist.wheel.sha256, encoding="utf-8")
+
+
+#: How each check writes its figure and its threshold: ``coverage 78.1 %``, ``pylint 6.2/10``.
+_FORMATS = {"coverage": "{:g} %", "docstr": "{:g} %", "pylint": "{:.1f}/10"}
+#: The file each check leaves its figure in, for ``noxline init --ratchet`` and for people.
+FIGURE_NAME = "figure.json"
+
+
+def judge(
+    session: nox.Session, settings: Settings, check: str, figure: float, threshold: float | None
+) -> None:
+    """End a check with its figure: a log line, or a failure naming figure and threshold.
+
+    Without a threshold (none in [tool.noxline], none declared by the project) the figure is
+    measured and reported only, so a project is green on its first run.
+    """
+    shown = _FORMATS[check].format(figure)
+    record = {"check": check, "figure": figure, "threshold": threshold}
+    (reports_dir(settings, check) / FIGURE_NAME).write_text(
+        json.dumps(record) + "\n", encoding="utf-8"
+    )
+    key = f"{check}-fail-under"
+    if threshold is None:
+        session.log(
+            f"{check} {shown}: measured, no threshold (set {key} in [tool.noxline], or run "
+            "`noxline init --ratchet` to keep this figure as a floor)"
+        )
+        return
+    limit = _FORMATS[check].format(threshold).removesuffix("/10")
+    if figure < threshold:
+        raise NoxlineError(f"{check} {shown} < {limit}: raise it, or lower {key} in [tool.noxline]")
+    session.log(f"{check} {shown} >= {limit}")
