@@ -156,7 +156,7 @@ def _convert(key: str, value: Any, hint: Any) -> Any:
     """Check one value against its field's type; return it in the field's type."""
     origin = typing.get_origin(hint)
     if isinstance(hint, types.UnionType):  # an optional value: None is never written in TOML
-        (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not types.NoneType]
         return _convert(key, value, hint)
     if hint is bool or hint is str:
         ok = isinstance(value, hint)

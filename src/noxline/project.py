@@ -178,10 +178,10 @@ def _plain(name: str) -> bool:
 def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
     """Collect the test tools from PEP 735 groups, Poetry groups or a test extra (first found)."""
     groups = data.get("dependency-groups", {})
-    by_name = {canonicalize_name(str(name)): name for name in groups}
+    by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in groups}
     poetry = data.get("tool", {}).get("poetry", {})
     extras = data.get("project", {}).get("optional-dependencies", {})
-    extras_by_name = {canonicalize_name(str(name)): name for name in extras}
+    extras_by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in extras}
     for name in TEST_GROUP_NAMES:
         if name in by_name:
             return _resolve_group(groups, str(by_name[name]))
@@ -412,14 +412,17 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
         # The source folder itself (testpaths = ["src", "tests"]) holds doctests at most.
         if candidate in (source, "src", ".", "") or not folder.is_dir():
             continue
-        if any(_TEST_FILE.match(path.name) or path.name == "conftest.py" for path in folder.rglob("*.py")):
+        if any(
+            _TEST_FILE.match(path.name) or path.name == "conftest.py"
+            for path in folder.rglob("*.py")
+        ):
             return Path(candidate)
     if any(_TEST_FILE.match(path.name) for path in root.glob("*.py")):
         return Path(".")
     return None
 
 
-def uses_pytest(
+def uses_pytest(  # pylint: disable=too-many-return-statements
     root: Path, tests: Path | None, meta: ProjectMetadata, data: dict[str, Any]
 ) -> bool:
     """True when pytest configuration, a conftest.py, a test importing pytest, or the test
@@ -447,7 +450,6 @@ def version_source(  # pylint: disable=too-many-return-statements
 ) -> VersionSource:
     """How the project's build backend gets its version (see :class:`VersionSource`)."""
     tool = data.get("tool", {})
-    requires = " ".join(str(r) for r in data.get("build-system", {}).get("requires", []))
     requirement_names = {
         canonicalize_name(re.split(r"[<>=!~\[; ]", r.strip())[0])
         for r in data.get("build-system", {}).get("requires", [])
@@ -455,7 +457,7 @@ def version_source(  # pylint: disable=too-many-return-statements
     }
     pdv = tool.get("poetry-dynamic-versioning", {})
     if meta.uses_poetry_metadata:
-        if pdv.get("enable") or "poetry-dynamic-versioning" in requires:
+        if pdv.get("enable") or "poetry-dynamic-versioning" in requirement_names:
             return VersionSource("vcs", "poetry-dynamic-versioning")
         return VersionSource()
     if meta.version:

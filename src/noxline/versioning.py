@@ -82,7 +82,7 @@ class VersionDecision:
         return self.kind is ReleaseKind.PRERELEASE and publish_prereleases
 
 
-def decide_version(
+def decide_version(  # pylint: disable=too-many-locals
     project_dir: Path,
     *,
     base_version: str,
@@ -93,9 +93,10 @@ def decide_version(
     """Decide the version for ``project_dir`` from the CI variables in ``env`` and git.
 
     ``base_version`` is the version in the project's pyproject.toml; ``env`` defaults to
-    :data:`os.environ`. ``tag_prefix`` (``v`` for ``v1.2.3``) is stripped from tags before they are
-    classified; tags without it are not versions. Raises :class:`VersionError` when the inputs are invalid or git cannot
-    answer reliably (not a repository, shallow clone missing the needed tags or history).
+    :data:`os.environ`. ``tag_prefix`` (``v`` for ``v1.2.3``) is stripped from tags before they
+    are classified; tags without it are not versions. Raises :class:`VersionError` when the inputs
+    are invalid or git cannot answer reliably (not a repository, shallow clone missing the needed
+    tags or history).
     """
     if env is None:
         env = os.environ

@@ -246,9 +246,7 @@ def test_notes_name_what_the_pipeline_will_lack(
     assert "scripts/update_version.py is no longer used" in notes[3]
 
 
-def test_an_empty_readme_is_pointed_out(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_empty_readme_is_pointed_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """twine check --strict refuses an empty description: init says so before the first run."""
     project = _shape(tmp_path, "hatch_groups")
     (project / "README.md").write_text("\n", encoding="utf-8")
