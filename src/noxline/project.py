@@ -25,6 +25,9 @@ from noxline.errors import ConfigError
 #: Dependency groups, Poetry groups and extras holding a project's test tools, in search order.
 TEST_GROUP_NAMES = ("test", "tests", "testing", "dev")
 
+#: Test runners: a group or extra naming one holds the project's test tools.
+TEST_RUNNERS = frozenset({"pytest", "nose2", "unittest-xml-reporting"})
+
 #: Top-level folders that hold no importable package of the project, skipped when guessing one.
 NOT_PACKAGES = frozenset(
     {"tests", "test", "testing", "docs", "doc", "examples", "scripts", "benchmarks"}
@@ -193,7 +196,18 @@ def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
     for name in TEST_GROUP_NAMES:
         if name in extras_by_name:
             return tuple(extras[extras_by_name[name]])
+    # Otherwise the first group or extra that names a test runner holds the test tools.
+    candidates = [_resolve_group(groups, str(name)) for name in groups]
+    candidates += [tuple(str(r) for r in extra) for extra in extras.values()]
+    for requirements in candidates:
+        if any(_requirement_name(r) in TEST_RUNNERS for r in requirements):
+            return requirements
     return ()
+
+
+def _requirement_name(requirement: str) -> str:
+    """The normalised project name of a PEP 508 requirement string."""
+    return canonicalize_name(re.split(r"[<>=!~\[;@ ]", requirement.strip())[0])
 
 
 def _resolve_group(groups: dict[str, Any], name: str) -> tuple[str, ...]:
@@ -319,6 +333,10 @@ VERSION_ASSIGNMENT = re.compile(
     r"""v?(?P<version>[^'"]+)(?P=quote)""",
     re.MULTILINE,
 )
+#: ``from .about import __version__`` (not ``... import __version__ as something_else``).
+_VERSION_IMPORT = re.compile(
+    r"^from\s+\.([\w.]+)\s+import\s+\(?[^\n]*?\b__version__\b(?!\s+as\b)", re.MULTILINE
+)
 #: Build requirements that take a version from git tags, and the tool each belongs to.
 _VCS_REQUIREMENTS = {
     "setuptools-scm": "setuptools-scm",
@@ -412,10 +430,8 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
         # The source folder itself (testpaths = ["src", "tests"]) holds doctests at most.
         if candidate in (source, "src", ".", "") or not folder.is_dir():
             continue
-        if any(
-            _TEST_FILE.match(path.name) or path.name == "conftest.py"
-            for path in folder.rglob("*.py")
-        ):
+        # A folder named for tests counts with any module (unittest finds `testextensions.py`).
+        if any(folder.rglob("*.py")):
             return Path(candidate)
     if any(_TEST_FILE.match(path.name) for path in root.glob("*.py")):
         return Path(".")
@@ -451,7 +467,7 @@ def version_source(  # pylint: disable=too-many-return-statements
     """How the project's build backend gets its version (see :class:`VersionSource`)."""
     tool = data.get("tool", {})
     requirement_names = {
-        canonicalize_name(re.split(r"[<>=!~\[; ]", r.strip())[0])
+        _requirement_name(r)
         for r in data.get("build-system", {}).get("requires", [])
         if isinstance(r, str)
     }
@@ -513,15 +529,17 @@ def _module_files(
         bases.insert(0, source_dir.parent)
     for base in bases:
         folder = base.joinpath(*parts)
-        if (root / folder / "__init__.py").is_file():
-            files = [folder / "__init__.py"]
-            files += sorted(
-                path.relative_to(root)
-                for path in (root / folder).glob("*.py")
-                if path.name != "__init__.py"
-                and VERSION_ASSIGNMENT.search(path.read_text(encoding="utf-8", errors="replace"))
+        init = root / folder / "__init__.py"
+        if init.is_file():
+            text = init.read_text(encoding="utf-8", errors="replace")
+            imported = _VERSION_IMPORT.search(text)
+            if VERSION_ASSIGNMENT.search(text) or imported is None:
+                return (folder / "__init__.py",)
+            # `from .about import __version__`: the version lives in that module.
+            return (
+                folder / "__init__.py",
+                folder.joinpath(*imported[1].split(".")).with_suffix(".py"),
             )
-            return tuple(files)
         single = base.joinpath(*parts[:-1], parts[-1] + ".py")
         if (root / single).is_file():
             return (single,)

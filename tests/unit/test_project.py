@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from noxline.project import (
     resolve,
     tag_convention,
 )
+from tests.helpers import git
 
 
 def _toml(text: str) -> dict[str, Any]:
@@ -222,15 +221,6 @@ def test_an_ambiguous_package_lists_what_was_found(tmp_path: Path) -> None:
 
 # --- the project-facts resolver ------------------------------------------------------------------
 
-_GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "T",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "T",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
-
 
 def _write(root: Path, files: dict[str, str]) -> Path:
     """Write ``files`` (relative path: text) under ``root``."""
@@ -415,15 +405,14 @@ def test_the_tag_convention_is_read_from_the_tags(
     tmp_path: Path, tags: tuple[str, ...], prefix: str, pattern: str | None
 ) -> None:
     """v-prefixed and two-component release tags are recognised."""
-    env = os.environ | _GIT_ENV
-    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "one"]):
-        subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True, capture_output=True)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "one")
     for tag in tags:
-        subprocess.run(["git", "tag", tag], cwd=tmp_path, env=env, check=True)
+        git(tmp_path, "tag", tag)
     assert tag_convention(tmp_path) == (prefix, pattern)
 
 
-def test_dependency_group_names_are_normalised(tmp_path: Path) -> None:
+def test_dependency_group_names_are_normalised() -> None:
     """A group named `Test` with an include resolves as PEP 735 says (dependency-groups)."""
     meta = read_metadata(
         _toml(

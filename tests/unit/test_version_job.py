@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -12,15 +11,7 @@ from noxline.config import load_settings
 from noxline.errors import VersionError
 from noxline.jobs.build import make_build_copy, tree_files
 from noxline.jobs.version import decided_version, dotenv_path, override_env, stamp
-
-_GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "T",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "T",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
+from tests.helpers import git
 
 
 def _project(root: Path, pyproject: str, files: dict[str, str]) -> Path:
@@ -29,9 +20,8 @@ def _project(root: Path, pyproject: str, files: dict[str, str]) -> Path:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    env = os.environ | _GIT_ENV
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "one"]):
-        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+        git(root, *args)
     return root
 
 

@@ -67,17 +67,20 @@ def test_command(settings: Settings, reports: Path) -> tuple[str, ...]:
         if dotted is not None:
             # Tests inside the package run from the installed wheel, found by import name.
             return ("-m", "pytest", f"--junitxml={junit}", "--pyargs", dotted)
-        # importlib mode leaves sys.path alone, so the source tree cannot shadow the wheel.
-        return ("-m", "pytest", "--import-mode=importlib", f"--junitxml={junit}", tests)
+        # append mode puts the tests' base folder after site-packages: the wheel wins over the
+        # source tree, and tests still import their siblings and get their usual module names.
+        return ("-m", "pytest", "--import-mode=append", f"--junitxml={junit}", tests)
     if dotted is not None:
         # unittest discovers a dotted package name where the interpreter imports it: the wheel.
         return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", dotted)
     top = str(settings.project_dir)
-    importable = (settings.project_dir / settings.tests_dir / "__init__.py").is_file()
-    if settings.source_dir.parts[0] != "src" or not importable:
-        # Flat layout: the project root would put the source package ahead of the wheel; and a
-        # tests folder without __init__.py is not importable from the root: it is its own top.
-        top = tests
+    folder = settings.project_dir / settings.tests_dir
+    if not (folder / "__init__.py").is_file() or folder.name == "test":
+        # A tests folder without __init__.py is its own top; so is a package named `test`, which
+        # the standard library's own `test` package would shadow. Otherwise the project root is
+        # the top: it is already on sys.path after site-packages (the .pth below), so discover
+        # does not put it first and the wheel still wins over the source package.
+        top = str(folder)
     return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", tests, "-t", top)
 
 
