@@ -7,6 +7,7 @@
 #     "tomlkit>=0.12",
 #     "PyYAML>=6",
 #     "dependency-groups>=1.3",
+#     "regex>=2024.4",
 # ]
 # ///
 

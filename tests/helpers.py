@@ -20,9 +20,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 #: Small projects of the shapes noxline must adopt (layouts, backends, test runners).
 SHAPES = FIXTURES / "shapes"
 
-#: The nine pipeline jobs in stage order, as the issue names them (written out, not derived from
+#: The twelve pipeline jobs in stage order, as the issues name them (written out, not derived from
 #: the code under test).
-PIPELINE_JOBS = tuple("version build wheel-install tests pylint black mypy docstr publish".split())
+PIPELINE_JOBS = tuple(
+    "version build wheel-install tests pylint black mypy docstr audit sbom publish release".split()
+)
 REPO_ROOT = Path(__file__).parent.parent
 
 #: Environment for git in tests: no user config, a fixed identity.

@@ -32,7 +32,7 @@ from tomlkit.items import Table
 
 from noxline import gitlab
 from noxline.config import Settings, settings_from
-from noxline.jobs._support import FIGURE_NAME
+from noxline.pipeline import define
 from noxline.errors import ConfigError
 from noxline.project import read_pyproject
 
@@ -57,13 +57,6 @@ SHOWN: tuple[tuple[str, str], ...] = (
 
 #: Thresholds: unset, the figure is measured and reported; the project's own declared one applies.
 THRESHOLDS = ("coverage_fail_under", "pylint_fail_under", "docstr_fail_under")
-
-#: The checks whose figures ``--ratchet`` keeps as floors, by job, with their settings key.
-RATCHETED = {
-    "tests": "coverage-fail-under",
-    "pylint": "pylint-fail-under",
-    "docstr": "docstr-fail-under",
-}
 
 #: Every wait is bounded: the ratchet's one nox run (it installs the tools on a cold cache).
 RATCHET_TIMEOUT = 1800
@@ -311,15 +304,23 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
             "tests job fails until you add tests or set tests-dir in [tool.noxline]"
         )
     if settings.requires_python:
-        python = settings.python or ".".join(map(str, sys.version_info[:3]))
+        running = ".".join(map(str, sys.version_info[:3]))
+        pythons = tuple(settings.python) or (running,)
         try:
-            fits = SpecifierSet(settings.requires_python).contains(python, prereleases=True)
+            specifiers = SpecifierSet(settings.requires_python)
         except InvalidSpecifier:
-            fits = True  # the build backend reports a malformed requires-python itself
-        if not fits:
+            specifiers = SpecifierSet()  # the build backend reports a malformed one itself
+        # "3.11" in [tool.noxline] stands for its newest patch release.
+        excluded = [
+            python
+            for python in pythons
+            if not specifiers.contains(python if python.count(".") > 1 else f"{python}.999")
+        ]
+        if excluded:
             yield (
-                f"requires-python {settings.requires_python!r} excludes Python {python}, which "
-                "the sessions would use: set python in [tool.noxline] to a version it allows"
+                f"requires-python {settings.requires_python!r} excludes Python "
+                f"{', '.join(excluded)}, which the sessions would use: set python in "
+                "[tool.noxline] to versions it allows"
             )
     if (root / _OLD_VERSION_SCRIPT).is_file():
         yield (
@@ -345,12 +346,13 @@ def ratchet_thresholds(root: Path) -> int:
         ) from None
     settings = settings_from(root, read_pyproject(root))
     floors: dict[str, float] = {}
-    for job, key in RATCHETED.items():
-        check = "coverage" if job == "tests" else job
-        record = settings.project_dir / settings.reports_for(check) / FIGURE_NAME
-        if record.is_file():
-            figure = float(json.loads(record.read_text(encoding="utf-8"))["figure"])
-            floors[key] = math.floor(figure * 10) / 10  # a floor the same code always meets
+    # tests records coverage; with a matrix or shards the coverage job does.
+    for job in define(settings).jobs:
+        record = root / job.report_path("figure") if "figure" in job.files else None
+        if record is not None and not job.per_copy_reports and record.is_file():
+            measured = json.loads(record.read_text(encoding="utf-8"))
+            # A floor the same code always meets: rounded down to one decimal.
+            floors[f"{measured['check']}-fail-under"] = math.floor(measured["figure"] * 10) / 10
     if not floors:
         raise ConfigError(
             f"the checks measured nothing (nox exited {done.returncode}; see its log above): fix "

@@ -8,6 +8,7 @@ types are refused with a message naming the key.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 import types
 import typing
@@ -15,11 +16,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from noxline.errors import ConfigError
+from noxline.errors import ConfigError, VersionError
 from noxline.project import VersionSource, read_pyproject, resolve
-from noxline.versioning import DEFAULT_RELEASE_PATTERN
+from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
+
+#: The most test shards: GitLab's ``parallel:`` allows 200, far beyond any useful split.
+MAX_SHARDS = 200
+
+#: What a ``python`` entry may look like: "3.12", "3.13t", "pypy3.10".
+_PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?$")
+
+
+@dataclass(frozen=True)
+class AcceptedAdvisory:
+    """A known vulnerability the project accepts for a while: the audit reports it, but passes."""
+
+    #: The advisory's id or one of its aliases (``GHSA-...``, ``PYSEC-...``, ``CVE-...``).
+    id: str
+    #: Why it is acceptable, shown beside the finding.
+    reason: str
+    #: The last day the acceptance holds; from the day after, the audit fails on it again.
+    expires: datetime.date
+
+    def expired(self, today: datetime.date) -> bool:
+        """True once ``today`` is past the expiry date."""
+        return today > self.expires
 
 
 @dataclass(frozen=True)
@@ -39,13 +62,21 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     dist_dir: Path = Path("dist")
     #: The plain-text file holding the version, written by the ``version`` session.
     version_file: Path = Path()
-    #: Every session writes its reports under ``<reports-dir>/<session>/``.
+    #: The folder holding every job's reports folder, ``<reports-dir>/<job>/`` (the definition
+    #: names each job's folder: :attr:`noxline.pipeline.Job.reports_folder`).
     reports_dir: Path = Path("reports")
     test_runner: TestRunner = "unittest"
     #: Extra arguments for the test runner.
     test_args: tuple[str, ...] = ()
-    #: Python for the sessions' venvs (a version like "3.11"); empty means the one nox runs on.
-    python: str = ""
+    #: Pythons the tests and wheel-install jobs run on, each its own session and GitLab job when
+    #: there are several (a matrix); empty means the one nox runs on. One string is one version.
+    python: tuple[str, ...] = ()
+    #: Python of every other job (build, the checks, coverage); empty means the first of ``python``.
+    check_python: str = ""
+    #: Copies of the tests job, each running a part of the suite (GitLab ``parallel:``).
+    test_shards: int = 1
+    #: A committed JUnit report whose durations balance the shards (else the last local run's).
+    test_durations: str = ""
     runtime_requirements: tuple[str, ...] = ()
     test_requirements: tuple[str, ...] = ()
     #: Paths that pylint, black and mypy check; defaults to the source and tests dirs.
@@ -60,13 +91,27 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     #: What release tags start with (``v`` for ``v1.2.3``); stripped before the pattern applies.
     tag_prefix: str = ""
     publish_prereleases: bool = False
-    allow_unprotected_tags: bool = False
+    #: OSV-compatible vulnerability service the audit asks (a company mirror); empty means OSV's.
+    audit_osv_url: str = ""
+    #: Advisories the audit reports but accepts until their expiry date.
+    accepted_advisories: tuple[AcceptedAdvisory, ...] = ()
+    #: Audience of the GitLab id token publish exchanges for an upload token; empty: no exchange.
+    oidc_audience: str = ""
+    #: The changelog the release notes come from; empty: the first of CHANGELOG.md, CHANGES.md, ...
+    changelog: str = ""
     #: Upload URL used when ``TWINE_REPOSITORY_URL`` is not set.
     repository_url: str = ""
     #: Simple-index URL (PEP 503/691) that publish reads; derived from the upload URL when empty.
     index_url: str = ""
-    #: Docker image of the generated GitLab jobs.
-    gitlab_image: str = "python:3.11-slim"
+    #: Seconds one index read may take (retries included); also how long publish waits, after
+    #: the upload, for the index to list the files.
+    index_timeout: float = 60.0
+    #: Seconds one twine upload may take before it is stopped.
+    upload_timeout: float = 600.0
+    #: Seconds the whole publish job may take.
+    publish_timeout: float = 1800.0
+    #: Docker image of the generated GitLab jobs; ``{python}`` stands for each job's Python.
+    gitlab_image: str = "python:{python}-slim"
     #: How the GitLab jobs install noxline itself (a pip requirement).
     noxline_requirement: str = ""
     #: Tools the GitLab set-up installs beside noxline.
@@ -81,13 +126,32 @@ class Settings:  # pylint: disable=too-many-instance-attributes
         """Absolute folder that holds every session's reports."""
         return self.project_dir / self.reports_dir
 
-    def reports_for(self, session: str) -> Path:
-        """Relative folder holding one session's reports."""
-        return self.reports_dir / session
+    @property
+    def matrix(self) -> tuple[str, ...]:
+        """The Pythons the tests and wheel-install jobs fan out over; empty for just one."""
+        return self.python if len(self.python) > 1 else ()
+
+    @property
+    def job_python(self) -> str:
+        """Python of the jobs outside the matrix; empty means the one nox runs on."""
+        return self.check_python or (self.python[0] if self.python else "")
+
+    @property
+    def fans_out(self) -> bool:
+        """True when tests run as several jobs, so a ``coverage`` job combines their reports."""
+        return bool(self.matrix) or self.test_shards > 1
 
 
 #: Fields that are computed, never read from [tool.noxline].
 _NOT_KEYS = frozenset({"project_dir", "version_source", "requires_python"})
+#: Keys that may no longer be set in the tree, and why.
+_RETIRED_KEYS = {
+    "allow-unprotected-tags": (
+        "the tree being released must not decide whether unprotected tags may publish (whoever "
+        "pushes the tag controls the tree): remove the key and, if you really need it, have a "
+        "Maintainer set the CI/CD variable NOXLINE_ALLOW_UNPROTECTED_TAGS=true"
+    ),
+}
 
 
 def load_settings(project_dir: Path | str = ".") -> Settings:
@@ -117,8 +181,8 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
         "base_version": facts.base_version,
         "package": facts.package,
         "source_dir": source_dir,
-        # A single-module distribution (tabulate.py) has no package folder to hold a VERSION file.
-        "version_file": source_dir / "VERSION" if source_dir.suffix != ".py" else Path(),
+        # A single-module distribution has no package folder: its VERSION file is never written.
+        "version_file": (source_dir / "VERSION" if source_dir.suffix != ".py" else Path("VERSION")),
         "runtime_requirements": facts.metadata.runtime_requirements,
         "test_requirements": facts.metadata.test_requirements,
         "tests_dir": tests_dir,
@@ -144,10 +208,14 @@ def _validate(table: dict[str, Any]) -> dict[str, Any]:
     known = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(Settings)}
     result: dict[str, Any] = {}
     for key, value in table.items():
+        if key in _RETIRED_KEYS:
+            raise ConfigError(f"[tool.noxline] {key} is no longer read: {_RETIRED_KEYS[key]}")
         name = known.get(key)
         if name is None or name in _NOT_KEYS:
             choices = ", ".join(sorted(k for k, n in known.items() if n not in _NOT_KEYS))
             raise ConfigError(f"unknown key {key!r} in [tool.noxline]; known keys: {choices}")
+        if name == "python" and isinstance(value, str):
+            value = [value] if value.strip() else []  # one version, as before lists were allowed
         result[name] = _convert(key, value, hints[name])
     return result
 
@@ -160,12 +228,17 @@ def _convert(key: str, value: Any, hint: Any) -> Any:
         return _convert(key, value, hint)
     if hint is bool or hint is str:
         ok = isinstance(value, hint)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
     elif hint is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         value = float(value) if ok else value
     elif hint is Path:
         ok = isinstance(value, str) and value != ""
         value = Path(value) if ok else value
+    elif hint == tuple[AcceptedAdvisory, ...]:
+        ok = isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        value = tuple(_advisory(key, item) for item in value) if ok else value
     elif origin is tuple:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
         value = tuple(value) if ok else value
@@ -185,25 +258,57 @@ def _describe(hint: Any) -> str:
     """Say in words what a field type accepts."""
     if typing.get_origin(hint) is Literal:
         return "one of " + ", ".join(repr(arg) for arg in typing.get_args(hint))
+    if hint == tuple[AcceptedAdvisory, ...]:
+        return "a list of tables with id, reason and expires"
     if typing.get_origin(hint) is tuple:
         return "a list of strings"
-    words = {bool: "true or false", str: "a string", float: "a number", Path: "a non-empty path"}
+    words = {
+        bool: "true or false",
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        Path: "a non-empty path",
+    }
     return words.get(hint, str(hint)) if not isinstance(hint, types.UnionType) else str(hint)
+
+
+def _advisory(key: str, item: dict[str, Any]) -> AcceptedAdvisory:
+    """One ``accepted-advisories`` entry: an id, a reason and an expiry date, nothing else."""
+    identifier, reason, expires = item.get("id"), item.get("reason"), item.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = datetime.date.fromisoformat(expires)
+        except ValueError:
+            expires = None
+    # A TOML date; a datetime (also a date) would make the expiry ambiguous.
+    if isinstance(expires, datetime.datetime) or not isinstance(expires, datetime.date):
+        expires = None
+    texts = [text.strip() for text in (identifier, reason) if isinstance(text, str)]
+    if set(item) == {"id", "reason", "expires"} and all(texts) and len(texts) == 2 and expires:
+        return AcceptedAdvisory(texts[0], texts[1], expires)
+    raise ConfigError(
+        f"[tool.noxline] {key} holds {item!r}; each entry needs exactly an id, a reason and an "
+        "expiry date, like {id = 'GHSA-xxxx-xxxx-xxxx', reason = 'why it is acceptable', "
+        "expires = 2027-01-31}"
+    )
 
 
 def _check(settings: Settings) -> None:
     """Cross-field checks that single types cannot express."""
+    _confine(settings)
     try:
-        re.compile(settings.release_pattern)
-    except re.error as error:
-        raise ConfigError(
-            f"[tool.noxline] release-pattern {settings.release_pattern!r} "
-            f"is not a regular expression: {error}"
-        ) from None
+        compile_release_pattern(settings.release_pattern)
+    except VersionError as error:
+        raise ConfigError(str(error)) from None
+    _check_pythons(settings)
     for key, low, high in (
+        ("test_shards", 1, MAX_SHARDS),
         ("coverage_fail_under", 0, 100),
         ("docstr_fail_under", 0, 100),
         ("pylint_fail_under", 0, 10),
+        ("index_timeout", 1, 86400),
+        ("upload_timeout", 1, 86400),
+        ("publish_timeout", 1, 86400),
     ):
         number = getattr(settings, key)
         if number is not None and not low <= number <= high:
@@ -213,12 +318,97 @@ def _check(settings: Settings) -> None:
             )
 
 
+#: Path settings, checked to stay inside the project.
+_PATH_KEYS = ("source_dir", "tests_dir", "dist_dir", "reports_dir", "version_file")
+#: Folders noxline owns: build empties dist-dir, every job writes under reports-dir.
+_OWNED_KEYS = ("dist_dir", "reports_dir")
+
+
+def _confine(settings: Settings) -> None:
+    """Keep every path setting inside the project, and noxline's own folders to themselves.
+
+    A path must be relative, resolve (symbolic links followed) strictly inside the project, not
+    be the project itself nor reach into ``.git``. dist-dir and reports-dir must hold nothing but
+    noxline's output: not pyproject.toml, .git, the sources, the tests, each other.
+    """
+    root = settings.project_dir.resolve()
+    resolved = {
+        key: _inside(root, getattr(settings, key), key, root_ok=key == "tests_dir")
+        for key in _PATH_KEYS
+    }
+    for item in settings.lint_paths:
+        _inside(root, Path(item), "lint_paths")
+    protected = {
+        "pyproject.toml": root / "pyproject.toml",
+        ".git": root / ".git",
+        **{_key(key): path for key, path in resolved.items()},
+    }
+    for key in _OWNED_KEYS:
+        owned = resolved[key]
+        for what, path in protected.items():
+            if what != _key(key) and (path == owned or owned in path.parents):
+                raise ConfigError(
+                    f"[tool.noxline] {_key(key)} = {str(getattr(settings, key))!r} would hold "
+                    f"{what}, but noxline empties and rewrites that folder: set it to a folder "
+                    f"of its own, such as {_key(key).split('-', 1)[0]!r}"
+                )
+    if resolved["version_file"] == protected["pyproject.toml"]:
+        raise ConfigError(
+            "[tool.noxline] version-file = 'pyproject.toml' would overwrite the project file: "
+            "set it to a plain text file such as 'src/<package>/VERSION'"
+        )
+
+
+def _inside(root: Path, path: Path, key: str, *, root_ok: bool = False) -> Path:
+    """``root / path`` resolved, refused unless it lies strictly inside ``root`` (not .git);
+    ``root_ok`` also allows the project folder itself (test modules at the project's root)."""
+    target = (root / path).resolve()
+    if root_ok and target == root and not path.is_absolute():
+        return target
+    if path.is_absolute() or target == root or root not in target.parents:
+        where = "is the project folder itself" if target == root else "leaves the project"
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} {where} (it resolves to {target}): "
+            "path settings must name something inside the project, relative to pyproject.toml"
+        )
+    git = root / ".git"
+    if target == git or git in target.parents:
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} points into .git: choose a path "
+            "outside the repository's own data"
+        )
+    return target
+
+
+def _key(name: str) -> str:
+    """The [tool.noxline] key of a Settings field."""
+    return name.replace("_", "-")
+
+
+def _check_pythons(settings: Settings) -> None:
+    """Python versions are names nox and Docker tags understand, each listed once."""
+    for version in (*settings.python, settings.check_python):
+        if version and not _PYTHON_NAME.match(version):
+            raise ConfigError(
+                f"[tool.noxline] python {version!r} is not a Python version like '3.12' "
+                "(or an interpreter name nox knows, like 'pypy3.10')"
+            )
+    repeated = sorted(
+        {version for version in settings.python if settings.python.count(version) > 1}
+    )
+    if repeated:
+        raise ConfigError(
+            f"[tool.noxline] python lists {', '.join(repeated)} twice: list each version once"
+        )
+
+
 def replace(settings: Settings, **changes: Any) -> Settings:
     """Return a copy of ``settings`` with some fields changed (for tests and the CLI)."""
     return dataclasses.replace(settings, **changes)
 
 
 __all__ = [
+    "AcceptedAdvisory",
     "DEFAULT_RELEASE_PATTERN",
     "Settings",
     "TestRunner",

@@ -7,15 +7,22 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import tarfile
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from email.parser import BytesHeaderParser
+from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from noxline.errors import NoxlineError
 
 SUMS_NAME = "SHA256SUMS"
+#: Largest metadata file read from a wheel or sdist (real ones are a few kB; README included).
+MAX_METADATA_BYTES = 4 * 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -73,12 +80,29 @@ def read_sums(dist_dir: Path) -> dict[str, str]:
             f"{path} is missing: the build job writes it; run `nox -s build` "
             "(in CI: make this job need `build`)"
         )
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise NoxlineError(
+            f"{path} is not UTF-8 text, so it is not the file build wrote: rebuild with "
+            "`nox -s build`"
+        ) from None
     sums: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line:
+            continue
         digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64 or not name or "/" in name:
-            raise NoxlineError(f"{path} line {number} is not '<sha256>  <file name>': {line!r}")
-        sums[name.lstrip("*")] = digest
+        name = name[1:] if name.startswith("*") else name  # sha256sum's binary-mode marker
+        if not sep or not _SHA256.fullmatch(digest) or not _plain_file_name(name):
+            raise NoxlineError(
+                f"{path} line {number} is not '<sha256>  <file name>': {line[:200]!r}; rebuild "
+                "with `nox -s build`"
+            )
+        if sums.setdefault(name, digest) != digest:
+            raise NoxlineError(
+                f"{path} lists {name} twice with different sha256: it is ambiguous which file "
+                "was built, so none is trusted; rebuild with `nox -s build`"
+            )
     return sums
 
 
@@ -89,14 +113,7 @@ def verified_dist(dist_dir: Path, project_name: str) -> Dist:
     wheel and one sdist of a single version: a job must never pick up a stale or foreign file.
     """
     sums = read_sums(dist_dir)
-    present = {p.name for p in dist_dir.iterdir() if p.is_file() and p.name != SUMS_NAME}
-    extra = sorted(present - set(sums))
-    missing = sorted(set(sums) - present)
-    if extra or missing:
-        raise NoxlineError(
-            f"{dist_dir} does not match its {SUMS_NAME} (extra: {', '.join(extra) or 'none'}; "
-            f"missing: {', '.join(missing) or 'none'}): rebuild with `nox -s build`"
-        )
+    _check_listing(dist_dir, sums)
     files: list[DistFile] = []
     for name, digest in sorted(sums.items()):
         path = dist_dir / name
@@ -135,6 +152,89 @@ def parse_filename(filename: str) -> tuple[str, str, Version]:
         return "wheel", str(name), version
     name, version = parse_sdist_filename(filename)
     return "sdist", str(name), version
+
+
+def _check_listing(dist_dir: Path, sums: dict[str, str]) -> None:
+    """Refuse symbolic links, and files missing from or extra to ``SHA256SUMS``."""
+    links = sorted(p.name for p in dist_dir.iterdir() if p.is_symlink())
+    if links:
+        raise NoxlineError(
+            f"{dist_dir} holds symbolic links ({', '.join(links)}): build writes plain files "
+            "only; rebuild with `nox -s build`"
+        )
+    present = {p.name for p in dist_dir.iterdir() if p.is_file() and p.name != SUMS_NAME}
+    extra = sorted(present - set(sums))
+    missing = sorted(set(sums) - present)
+    if extra or missing:
+        raise NoxlineError(
+            f"{dist_dir} does not match its {SUMS_NAME} (extra: {', '.join(extra) or 'none'}; "
+            f"missing: {', '.join(missing) or 'none'}): rebuild with `nox -s build`"
+        )
+
+
+def read_file_metadata(item: DistFile) -> tuple[str, Version]:
+    """Canonical name and version from inside a dist file (wheel METADATA, sdist PKG-INFO).
+
+    The file name can say anything; the metadata is what installers use, so publish compares it.
+    """
+    try:
+        raw = _wheel_metadata(item.path) if item.kind == "wheel" else _sdist_metadata(item.path)
+        headers = BytesHeaderParser().parsebytes(raw)
+        name, version = headers.get("Name"), headers.get("Version")
+        if not isinstance(name, str) or not isinstance(version, str):
+            raise ValueError("no Name or Version")
+        return canonicalize_name(name), Version(version)
+    except (OSError, ValueError, InvalidVersion, zipfile.BadZipFile, tarfile.TarError) as error:
+        raise NoxlineError(
+            f"cannot read the metadata inside {item.path.name} ({type(error).__name__}): it is "
+            "not a well-formed distribution; rebuild with `nox -s build`"
+        ) from None
+
+
+def _wheel_metadata(path: Path) -> bytes:
+    """The bytes of ``<name>-<version>.dist-info/METADATA`` (exactly one) in a wheel."""
+    with zipfile.ZipFile(path) as archive:
+        found = [
+            info
+            for info in archive.infolist()
+            if len(PurePosixPath(info.filename).parts) == 2
+            and info.filename.endswith(".dist-info/METADATA")
+        ]
+        if len(found) != 1:
+            raise ValueError(f"{len(found)} .dist-info/METADATA files")
+        if found[0].file_size > MAX_METADATA_BYTES:
+            raise ValueError("METADATA too large")
+        with archive.open(found[0]) as stream:
+            return stream.read(MAX_METADATA_BYTES + 1)[:MAX_METADATA_BYTES]
+
+
+def _sdist_metadata(path: Path) -> bytes:
+    """The bytes of the top-level ``<name>-<version>/PKG-INFO`` (exactly one) in an sdist."""
+    with tarfile.open(path, "r:gz") as archive:
+        found = [
+            member
+            for member in archive.getmembers()
+            if member.isfile()
+            and len(PurePosixPath(member.name).parts) == 2
+            and member.name.endswith("/PKG-INFO")
+        ]
+        if len(found) != 1 or found[0].size > MAX_METADATA_BYTES:
+            raise ValueError(f"{len(found)} top-level PKG-INFO files, or too large")
+        stream = archive.extractfile(found[0])
+        if stream is None:
+            raise ValueError("PKG-INFO unreadable")
+        with stream:
+            return stream.read(MAX_METADATA_BYTES)
+
+
+def _plain_file_name(name: str) -> bool:
+    """True for a bare file name: no folder, no '.'/'..', no control characters."""
+    return (
+        bool(name)
+        and name not in (".", "..")
+        and not any(char in name for char in "/\\")
+        and all(ord(char) >= 32 and ord(char) != 127 for char in name)
+    )
 
 
 def _describe(path: Path, digest: str) -> DistFile:

@@ -9,6 +9,7 @@ extends. The YAML is emitted by PyYAML from plain data, so quoting is never done
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import shlex
 from pathlib import Path
@@ -21,6 +22,7 @@ from noxline.about import __version__
 from noxline.config import Settings
 from noxline.errors import ConfigError, NoxlineError
 from noxline.pipeline import Job, Pipeline, define
+from noxline.sharding import SHARD_VARIABLE, Instance
 
 #: The hidden job holding the set-up every job shares.
 TEMPLATE = ".noxline"
@@ -28,6 +30,12 @@ TEMPLATE = ".noxline"
 #: Download caches, relative to the project folder: GitLab caches only paths inside it, and the
 #: runner's project folder differs between executors (``/builds/...`` with Docker).
 CACHE_DIRS = {"UV_CACHE_DIR": ".cache/uv", "PIP_CACHE_DIR": ".cache/pip"}
+
+#: The matrix variable holding a job's Python version; ``{python}`` in gitlab-image becomes it.
+PYTHON_VARIABLE = "NOXLINE_PYTHON"
+
+#: What ``{python}`` in gitlab-image stands for in jobs when no Python is configured.
+DEFAULT_IMAGE_PYTHON = "3.11"
 
 #: Lock files that also key the cache when present, first match wins (GitLab takes two files).
 LOCK_FILES = ("uv.lock", "poetry.lock")
@@ -104,11 +112,13 @@ def document(settings: Settings, pipeline: Pipeline | None = None) -> dict[str, 
     result: dict[str, Any] = {
         "workflow": {"rules": [dict(rule) for rule in WORKFLOW_RULES]},
         "stages": list(pipeline.stages),
-        "variables": {**CACHE_DIRS, "UV_COMPILE_BYTECODE": "1", "PIP_ROOT_USER_ACTION": "ignore"},
+        # No UV_COMPILE_BYTECODE: a job's venv is used once, so compiling every installed module
+        # costs more than it saves (noxline compiles only into venvs that runs reuse).
+        "variables": {**CACHE_DIRS, "PIP_ROOT_USER_ACTION": "ignore"},
         TEMPLATE: template(settings),
     }
     for job in pipeline.jobs:
-        result[job.name] = job_entry(job)
+        result[job.name] = job_entry(job, settings)
     return result
 
 
@@ -131,12 +141,12 @@ def template(settings: Settings) -> dict[str, Any]:
     if not settings.gitlab_image.strip():
         raise ConfigError(
             "[tool.noxline] gitlab-image is empty: name a Docker image with Python, "
-            "e.g. gitlab-image = 'python:3.11-slim'"
+            "e.g. gitlab-image = 'python:{python}-slim'"
         )
     # `python -m pip` so the index named by PIP_INDEX_URL / PIP_EXTRA_INDEX_URL is the one used.
     install = shlex.join(["python", "-m", "pip", "install", *setup_requirements(settings)])
     return {
-        "image": settings.gitlab_image,
+        "image": image(settings, settings.job_python or DEFAULT_IMAGE_PYTHON),
         "before_script": [INSTALL_GIT, install],
         "cache": {
             "key": {"files": cache_key_files(settings)},
@@ -151,7 +161,12 @@ def cache_key_files(settings: Settings) -> list[str]:
     return ["pyproject.toml", *locks[:1]]
 
 
-def job_entry(job: Job) -> dict[str, Any]:
+def image(settings: Settings, python: str) -> str:
+    """The gitlab-image setting with ``{python}`` replaced by ``python``."""
+    return settings.gitlab_image.replace("{python}", python)
+
+
+def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
     """One job: its stage, needs, the one command it runs, and its artifacts and reports."""
     entry: dict[str, Any] = {
         "extends": TEMPLATE,
@@ -159,8 +174,17 @@ def job_entry(job: Job) -> dict[str, Any]:
         # Always written, even empty: `needs: []` starts the job with the pipeline.
         "needs": list(job.needs),
     }
+    if job.matrix and "{python}" in settings.gitlab_image:
+        entry["image"] = image(settings, f"${{{PYTHON_VARIABLE}}}")
+    parallel = fan_out(job)
+    if parallel is not None:
+        entry["parallel"] = parallel
+    if job.only_tags_matching:
+        entry["rules"] = [{"if": tag_rule(job.only_tags_matching)}]
     if job.needs_git_history:
         entry["variables"] = {"GIT_DEPTH": "0"}
+    if job.id_tokens:
+        entry["id_tokens"] = {variable: {"aud": audience} for variable, audience in job.id_tokens}
     entry["script"] = [script_line(job)]
     if job.coverage_regex:
         entry["coverage"] = job.coverage_regex
@@ -172,33 +196,63 @@ def job_entry(job: Job) -> dict[str, Any]:
     return entry
 
 
+def fan_out(job: Job) -> int | dict[str, Any] | None:
+    """GitLab's ``parallel:``: N shards, or a matrix over the Pythons (times the shards)."""
+    if not job.matrix:
+        return job.shards if job.shards > 1 else None
+    variables: dict[str, list[str]] = {PYTHON_VARIABLE: list(job.matrix)}
+    if job.shards > 1:
+        # A matrix job's CI_NODE_INDEX counts across every variable, so the shard is a variable.
+        variables[SHARD_VARIABLE] = [str(shard) for shard in range(1, job.shards + 1)]
+    return {"matrix": [variables]}
+
+
+def tag_rule(pattern: str) -> str:
+    """A rules ``if:`` that holds in pipelines for tags matching ``pattern``.
+
+    GitLab matches ``=~`` with RE2, which reads the patterns ``re.search`` reads for release tags
+    (anchors, classes, repetition); only the slashes that delimit the pattern need escaping.
+    """
+    return f"$CI_COMMIT_TAG =~ /{pattern.replace('/', chr(92) + '/')}/"
+
+
 def script_line(job: Job) -> str:
-    """The job's command as one shell line."""
-    return shlex.join(job.command())
+    """The job's command as one shell line; a matrix job's session names its Python variable."""
+    if not job.matrix:
+        return shlex.join(job.command())
+    variable = f"${{{PYTHON_VARIABLE}}}"
+    command = dataclasses.replace(job, instance=Instance(python=variable)).command()
+    # Double quotes where the shell must expand the matrix variable, shlex quoting elsewhere.
+    return " ".join(f'"{arg}"' if variable in arg else shlex.quote(arg) for arg in command)
 
 
 def artifacts(job: Job) -> dict[str, Any]:
     """Artifacts kept even when the job fails: handed-on files, reports folder, GitLab reports."""
     result: dict[str, Any] = {"when": "always"}
     paths: list[str] = []
-    if job.exposed:
-        label, exposed = job.exposed
-        result["expose_as"] = label
-        paths.append(exposed)  # first, so the merge request links straight to it
+    exposed = job.exposed_report()
+    if exposed:
+        result["expose_as"], path = exposed
+        paths.append(path)  # first, so the merge request links straight to it
     paths.extend(job.artifacts)
-    if job.reports_dir:
+    if job.reports_folder:
         # A trailing slash marks a folder; GitLab's exposed-artifact links need it.
-        paths.append(job.reports_dir.rstrip("/") + "/")
+        paths.append(job.reports_folder.rstrip("/") + "/")
     result["paths"] = list(dict.fromkeys(paths))
     reports: dict[str, Any] = {}
     if job.reports.junit:
-        reports["junit"] = job.reports.junit
+        reports["junit"] = job.report_path(job.reports.junit)
     if job.reports.cobertura:
-        reports["coverage_report"] = {"coverage_format": "cobertura", "path": job.reports.cobertura}
+        reports["coverage_report"] = {
+            "coverage_format": "cobertura",
+            "path": job.report_path(job.reports.cobertura),
+        }
     if job.reports.codequality:
-        reports["codequality"] = job.reports.codequality
+        reports["codequality"] = job.report_path(job.reports.codequality)
+    if job.reports.cyclonedx:
+        reports["cyclonedx"] = [job.report_path(job.reports.cyclonedx)]
     if job.reports.dotenv:
-        reports["dotenv"] = job.reports.dotenv
+        reports["dotenv"] = job.report_path(job.reports.dotenv)
     if reports:
         result["reports"] = reports
     return result

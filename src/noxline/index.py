@@ -10,31 +10,36 @@ The target comes from the environment and ``[tool.noxline]`` only, in this order
 
 Credentials are never written to a file, never put on a command line and never logged: twine gets
 them through its subprocess environment, and every text this module hands out for logging passes
-:func:`mask` first. Reads of the index (PEP 503 HTML or PEP 691 JSON) never follow a redirect to
-another host, so credentials are only ever sent to the index they were given for.
+:func:`mask` first. They belong to the upload URL's origin (scheme, host, port) only: reads of an
+``index-url`` elsewhere are anonymous, ``CI_JOB_TOKEN`` is used only for the GitLab instance's own
+API origin, plain http with credentials is refused off loopback, and every read goes through
+:mod:`noxline.net` (deadline, size cap, same-origin redirects, bounded retries).
+
+Index pages are untrusted input: links must be http(s), a file listed twice with different
+hashes is refused as ambiguous, and odd JSON is a clear error, never a traceback.
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import hashlib
-import http.client
 import json
 import re
 import subprocess
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
+from noxline import net
 from noxline.errors import PublishError
+from noxline.net import MASK, mask
 
 URL_VARIABLE = "TWINE_REPOSITORY_URL"
 USER_VARIABLE = "TWINE_USERNAME"
@@ -42,10 +47,12 @@ PASSWORD_VARIABLE = "TWINE_PASSWORD"
 JOB_TOKEN_VARIABLE = "CI_JOB_TOKEN"
 #: The user name GitLab expects with a job token.
 GITLAB_USER = "gitlab-ci-token"
-#: What a secret is replaced with in anything logged.
-MASK = "****"
-#: Seconds to wait for the index to answer a read.
-TIMEOUT = 30.0
+#: Seconds one index read may take in all (retries included), unless the caller says otherwise.
+TIMEOUT = 60.0
+#: Seconds one twine upload may take, unless the caller says otherwise.
+UPLOAD_TIMEOUT = 600.0
+#: Largest distribution file downloaded to hash it (when the index lists it without a hash).
+MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 _ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -54,7 +61,6 @@ _KNOWN_SIMPLE = {
     "upload.pypi.org": "https://pypi.org/simple/",
     "test.pypi.org": "https://test.pypi.org/simple/",
 }
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _HTTP_STATUS = re.compile(r"HTTPError: (\d{3})")
 #: Variables the twine subprocess must not inherit: noxline sets the target and credentials itself,
@@ -114,6 +120,15 @@ class Repository:
     def twine_env(self) -> dict[str, str]:
         """Variables that point twine at this index, non-interactively and without any keyring."""
         self.require_credentials()
+        for what, value in (("user name", self.username), ("password", self.password)):
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                # requests (inside twine) encodes basic auth as Latin-1 and would crash.
+                raise PublishError(
+                    f"the {what} in {self.credentials_from} has characters HTTP basic auth "
+                    "cannot carry (only Latin-1): use an API token or a password without them"
+                ) from None
         return {
             URL_VARIABLE: self.upload_url,
             USER_VARIABLE: self.username,
@@ -124,11 +139,14 @@ class Repository:
             "NO_COLOR": "1",
         }
 
-    def auth_header(self, url: str) -> str | None:
-        """The ``Authorization`` value to read ``url``; None for another host or no credentials."""
-        if not self.has_credentials or _origin(url) != _origin(self.simple_url):
+    def credentials(self) -> net.Credentials | None:
+        """The credentials, bound to the upload URL's origin (None without credentials).
+
+        Reads of a simple index on another origin therefore go anonymously.
+        """
+        if not self.has_credentials:
             return None
-        return "Basic " + _basic_token(self.username, self.password)
+        return net.Credentials.basic(self.upload_url, self.username, self.password)
 
 
 @dataclass(frozen=True)
@@ -164,14 +182,19 @@ def resolve_repository(
         _check_url(index_url, "[tool.noxline] index-url")
     simple = index_url or simple_url_for(url)
     if env.get(USER_VARIABLE) or env.get(PASSWORD_VARIABLE):
-        return Repository(
+        repository = Repository(
             url, simple, configured_by, env.get(USER_VARIABLE, ""), env.get(PASSWORD_VARIABLE, "")
         )
-    token = env.get(JOB_TOKEN_VARIABLE, "")
-    # The job token is GitLab's own: it is only ever sent to the GitLab instance that issued it.
-    if token and api and _origin(url) == _origin(api):
-        return Repository(url, simple, configured_by, GITLAB_USER, token, JOB_TOKEN_VARIABLE)
-    return Repository(url, simple, configured_by)
+    elif env.get(JOB_TOKEN_VARIABLE) and api and _same_origin(url, api):
+        # The job token is GitLab's own: it is only ever sent to the GitLab API's own origin.
+        repository = Repository(
+            url, simple, configured_by, GITLAB_USER, env[JOB_TOKEN_VARIABLE], JOB_TOKEN_VARIABLE
+        )
+    else:
+        return Repository(url, simple, configured_by)
+    if repository.has_credentials:
+        _check_url(url, configured_by, with_credentials=True)
+    return repository
 
 
 def no_repository_error(version: str) -> PublishError:
@@ -193,16 +216,6 @@ def simple_url_for(upload_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each secret (also URL-encoded) and any URL's user-info masked."""
-    text = _USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", text)
-    forms = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""))}
-    # Longest first, so a secret that contains another is masked whole.
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, MASK)
-    return text
-
-
 def parse_simple_page(body: bytes, content_type: str, page_url: str) -> list[IndexFile]:
     """The files on a PEP 503 (HTML) or PEP 691 (JSON) project page found at ``page_url``."""
     media = content_type.split(";", 1)[0].strip().lower()
@@ -214,34 +227,60 @@ def parse_simple_page(body: bytes, content_type: str, page_url: str) -> list[Ind
     return [_index_file(href, text, page_url, {}) for href, text in parser.links]
 
 
-def read_project_files(repository: Repository, project: str) -> dict[str, str]:
+def read_project_files(
+    repository: Repository, project: str, *, limits: net.Limits | None = None
+) -> dict[str, str]:
     """Map file name → sha256 of ``project``'s files on the index; empty when it has none there.
 
     Files listed without a sha256 are downloaded and hashed, so the answer is always comparable.
+    A name listed twice with different hashes is refused: which one the index serves is unknown.
     """
+    limits = limits or net.Limits(deadline=TIMEOUT)
     page = repository.project_url(project)
-    try:
-        body, content_type, final_url = _get(repository, page)
-    except _NotOnIndex:
+    response = _get(repository, page, limits)
+    if response is None:
         return {}
     result: dict[str, str] = {}
-    for item in parse_simple_page(body, content_type, final_url):
-        result[item.filename] = item.sha256 or _download_sha256(repository, item.url)
+    for item in parse_simple_page(response.body, response.header("Content-Type"), response.url):
+        sha256 = item.sha256 or _download_sha256(repository, item.url, limits)
+        if result.setdefault(item.filename, sha256) != sha256:
+            raise PublishError(
+                f"{mask(response.url)} lists {item.filename} twice with different sha256 "
+                f"({result[item.filename]} and {sha256}): the index is inconsistent, so nothing "
+                "is compared or uploaded; fix the index"
+            )
     return result
 
 
-def upload(
+def project_file_urls(
+    repository: Repository, project: str, *, limits: net.Limits | None = None
+) -> dict[str, str]:
+    """Map file name → download URL of ``project``'s files on the index; empty when it has none.
+
+    What the ``release`` job links to (#11): the files as the index serves them.
+    """
+    response = _get(repository, repository.project_url(project), limits or net.Limits(TIMEOUT))
+    if response is None:
+        return {}
+    return {
+        item.filename: item.url
+        for item in parse_simple_page(response.body, response.header("Content-Type"), response.url)
+    }
+
+
+def upload(  # pylint: disable=too-many-arguments
     twine: str,
     repository: Repository,
     path: Path,
     *,
     base_env: Mapping[str, str],
     echo: Callable[[str], None],
+    timeout: float = UPLOAD_TIMEOUT,
 ) -> None:
     """Upload one file with twine; credentials travel in the subprocess environment only.
 
-    ``echo`` receives the (masked) command line and twine's (masked) output. A refusal raises
-    :class:`PublishError` saying what to check.
+    ``echo`` receives the (masked) command line and twine's (masked) output. A refusal, or twine
+    still running after ``timeout`` seconds (then it is killed), raises :class:`PublishError`.
     """
     env = {key: value for key, value in base_env.items() if key not in _TWINE_TARGET}
     env.update(repository.twine_env())
@@ -262,8 +301,18 @@ def upload(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            errors="replace",
             check=False,
+            timeout=max(timeout, 0.1),
         )
+    except subprocess.TimeoutExpired as expired:
+        said = expired.output if isinstance(expired.output, str) else ""
+        echo(mask(said, repository.secrets))
+        raise PublishError(
+            f"twine did not finish uploading {path.name} to {repository.upload_url} within "
+            f"{timeout:.0f} s and was stopped: the index hangs or is too slow; check it, then "
+            "re-run publish (it skips files already there, identical)"
+        ) from None
     except OSError as error:
         raise PublishError(
             f"cannot run twine ({error}): install it into the publish session (twine>=6)"
@@ -306,10 +355,6 @@ def explain_upload_failure(
 # --- helpers ------------------------------------------------------------------------------------
 
 
-class _NotOnIndex(Exception):
-    """The project page does not exist on this index (404, or a redirect to another host)."""
-
-
 class _LinkParser(HTMLParser):
     """Collects ``(href, text)`` of every anchor in a PEP 503 page."""
 
@@ -338,97 +383,88 @@ class _LinkParser(HTMLParser):
             self._href = None
 
 
-class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
-    """Follows redirects within the index's host only: credentials never travel to another host."""
-
-    def redirect_request(  # pylint: disable=too-many-arguments,too-many-positional-arguments
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: Message,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        """Refuse (urllib then raises the HTTPError) when the redirect leaves the origin."""
-        if _origin(newurl) != _origin(req.full_url):
-            return None
-        return super().redirect_request(req, fp, code, msg, headers, newurl)  # type: ignore[arg-type]
-
-
-_OPENER = urllib.request.build_opener(_SameOriginRedirects)
-
-
 def _basic_token(username: str, password: str) -> str:
     """The base64 part of an HTTP basic ``Authorization`` header."""
     return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
-def _origin(url: str) -> tuple[str, str]:
-    """Scheme and host:port of a URL (user-info dropped)."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-    return parts.scheme.lower(), f"{(parts.hostname or '').lower()}:{port}"
-
-
-def _check_url(url: str, where: str) -> None:
-    """Refuse anything but a plain http(s) URL; never repeat credentials found in it."""
+def _same_origin(first: str, second: str) -> bool:
+    """True when both URLs are http(s) of one scheme, host and port."""
     try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-    except ValueError:
-        valid = False
-    if not valid:
-        raise PublishError(
-            f"{where} = {mask(url, ())!r} is not an http(s) URL: set it to the index's upload URL, "
-            "such as https://host/path/"
-        )
-    if "@" in parts.netloc:
+        return net.Origin.of(first) == net.Origin.of(second)
+    except net.NetError:
+        return False
+
+
+def _check_url(url: str, where: str, *, with_credentials: bool = False) -> None:
+    """Refuse anything but a plain http(s) URL; never repeat credentials found in it."""
+    if "@" in url.split("?", 1)[0].split("#", 1)[0]:
         raise PublishError(
             f"{where} carries credentials inside the URL: remove them from the URL and set "
             f"{USER_VARIABLE} and {PASSWORD_VARIABLE} instead (URLs get logged, variables do not)"
         )
+    try:
+        net.check_url(url, what=where, with_credentials=with_credentials)
+    except net.NetError as error:
+        raise PublishError(str(error)) from None
 
 
 def _charset(content_type: str) -> str:
-    """The charset parameter of a Content-Type, utf-8 when absent."""
+    """The charset parameter of a Content-Type; utf-8 when absent or unknown to Python."""
     message = Message()
     message["Content-Type"] = content_type or "text/html"
-    return message.get_content_charset() or "utf-8"
+    charset = message.get_content_charset() or "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return "utf-8"
+    return charset
 
 
 def _parse_json(body: bytes, page_url: str) -> list[IndexFile]:
-    """The files of a PEP 691 JSON project page."""
+    """The files of a PEP 691 JSON project page (any other shape is a clear error)."""
+    shown = mask(page_url)
     try:
         data: Any = json.loads(body)
-    except ValueError as error:
-        raise PublishError(f"{page_url} is not valid PEP 691 JSON ({error})") from None
-    version = str(data.get("meta", {}).get("api-version", "")) if isinstance(data, dict) else ""
-    files = data.get("files") if isinstance(data, dict) else None
-    if not version.startswith("1.") or not isinstance(files, list):
+    except (ValueError, RecursionError) as error:
         raise PublishError(
-            f"{page_url} is not a PEP 691 version 1 project page (no meta.api-version 1.x or no "
+            f"{shown} is not valid PEP 691 JSON ({type(error).__name__}): set index-url in "
+            "[tool.noxline] to the index's simple API"
+        ) from None
+    meta = data.get("meta") if isinstance(data, dict) else None
+    version = meta.get("api-version") if isinstance(meta, dict) else None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(version, str) or not version.startswith("1.") or not isinstance(files, list):
+        raise PublishError(
+            f"{shown} is not a PEP 691 version 1 project page (no meta.api-version 1.x or no "
             "files list): set index-url in [tool.noxline] to the index's simple API"
         )
     result = []
     for item in files:
-        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            raise PublishError(f"{page_url} lists a file without a url: {item!r}")
+        url = item.get("url") if isinstance(item, dict) else None
+        filename = item.get("filename", "") if isinstance(item, dict) else None
+        if not isinstance(url, str) or not isinstance(filename, str):
+            raise PublishError(
+                f"{shown} lists a file without a url or with a non-text file name: the index "
+                "answers malformed PEP 691 JSON; fix the index or set index-url"
+            )
         hashes = item.get("hashes")
         result.append(
-            _index_file(
-                item["url"],
-                str(item.get("filename", "")),
-                page_url,
-                hashes if isinstance(hashes, dict) else {},
-            )
+            _index_file(url, filename, page_url, hashes if isinstance(hashes, dict) else {})
         )
     return result
 
 
 def _index_file(href: str, filename: str, page_url: str, hashes: Mapping[str, Any]) -> IndexFile:
-    """One listed file: absolute URL without fragment, file name, sha256 from hashes or fragment."""
+    """One listed file: absolute http(s) URL without fragment, file name, sha256 (or None)."""
     url, fragment = urldefrag(urljoin(page_url, href))
+    try:
+        net.Origin.of(url)
+    except net.NetError:
+        raise PublishError(
+            f"{mask(page_url)} lists {mask(url)[:200]!r}, which is not an http(s) link: noxline "
+            "never reads anything else (file://, ...) for an index; fix the index"
+        ) from None
     name = filename or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     algorithm, _, value = fragment.partition("=")
     digest = hashes.get("sha256") or (value if algorithm == "sha256" else None)
@@ -436,54 +472,51 @@ def _index_file(href: str, filename: str, page_url: str, hashes: Mapping[str, An
     return IndexFile(name, url, str(digest).lower() if valid else None)
 
 
-def _get(repository: Repository, url: str) -> tuple[bytes, str, str]:
-    """GET ``url`` from the index: body, Content-Type and final URL; errors say what to check."""
-    request = urllib.request.Request(url, headers={"Accept": _ACCEPT, "User-Agent": "noxline"})
-    header = repository.auth_header(url)
-    if header:
-        request.add_header("Authorization", header)
+def _get(repository: Repository, url: str, limits: net.Limits) -> net.Response | None:
+    """GET ``url`` from the index (None when it is not there); errors say what to check."""
     try:
-        with _OPENER.open(request, timeout=TIMEOUT) as response:
-            body: bytes = response.read()
-            return body, response.headers.get("Content-Type", ""), response.geturl()
-    except urllib.error.HTTPError as error:
-        error.close()
-        _http_failure(repository, url, error.code, str(error.reason))
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        reason = mask(str(getattr(error, "reason", error)), repository.secrets)
-        raise PublishError(
-            f"cannot reach the package index at {mask(url, ())} ({reason}): check "
-            f"{repository.configured_by} and that the index is up"
-        ) from None
+        return net.get(
+            url, headers={"Accept": _ACCEPT}, credentials=repository.credentials(), limits=limits
+        )
+    except net.RedirectError as error:
+        if error.status in (301, 302, 303, 307, 308):
+            # A redirect to another host is how pypiserver and GitLab forward unknown projects
+            # to PyPI: the project is not on this index.
+            return None
+        raise _read_failure(repository, error) from None
+    except net.HTTPStatusError as error:
+        if error.status in (404, 410):
+            return None
+        raise _read_failure(repository, error) from None
+    except net.NetError as error:
+        raise _read_failure(repository, error) from None
 
 
-def _http_failure(repository: Repository, url: str, code: int, reason: str) -> NoReturn:
-    """Turn an HTTP error status of a read into :class:`_NotOnIndex` or a :class:`PublishError`."""
-    if code in (404, 410) or 300 <= code < 400:
-        # A redirect to another host is how pypiserver and GitLab forward unknown projects to PyPI.
-        raise _NotOnIndex(url)
-    if code in (401, 403):
+def _read_failure(repository: Repository, error: net.NetError) -> PublishError:
+    """A failed index read as a PublishError naming the setting to check."""
+    message = mask(str(error), repository.secrets)
+    if error.status in (401, 403):
         if repository.has_credentials:
             fix = f"check {repository.credentials_from}"
         else:
             fix = f"it needs credentials: set {USER_VARIABLE} and {PASSWORD_VARIABLE}"
-        raise PublishError(f"the package index refused to read {url} (HTTP {code}): {fix}")
-    raise PublishError(
-        f"the package index answered HTTP {code} {reason} for {url}: check "
-        f"{repository.configured_by} and the index's health"
+        return PublishError(f"the package index refused a read ({message}); {fix}")
+    return PublishError(
+        f"reading the package index failed: {message} (the index is configured by "
+        f"{repository.configured_by})"
     )
 
 
-def _download_sha256(repository: Repository, url: str) -> str:
+def _download_sha256(repository: Repository, url: str, limits: net.Limits) -> str:
     """Download a listed file that came without a hash, and hash it."""
-    try:
-        body, _, _ = _get(repository, url)
-    except _NotOnIndex:
+    download = net.Limits(limits.deadline, MAX_DOWNLOAD_BYTES, limits.retries, limits.backoff)
+    response = _get(repository, url, download)
+    if response is None:
         raise PublishError(
-            f"the index lists {url} without a sha256 and it cannot be downloaded from the index "
-            "itself to compare: compare the file by hand"
-        ) from None
-    return hashlib.sha256(body).hexdigest()
+            f"the index lists {mask(url)} without a sha256 and it cannot be downloaded to "
+            "compare: compare the file by hand"
+        )
+    return hashlib.sha256(response.body).hexdigest()
 
 
 __all__ = [
@@ -495,6 +528,9 @@ __all__ = [
     "mask",
     "no_repository_error",
     "parse_simple_page",
+    "TIMEOUT",
+    "UPLOAD_TIMEOUT",
+    "project_file_urls",
     "read_project_files",
     "resolve_repository",
     "simple_url_for",

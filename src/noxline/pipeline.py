@@ -8,16 +8,31 @@ each session installs what it uses into its own venv.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+from types import MappingProxyType
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
+from noxline.sharding import Instance
+from noxline.trusted_publishing import ID_TOKEN_VARIABLE
 
-STAGES = ("pre-package", "package", "test", "publish")
+STAGES = ("pre-package", "package", "test", "publish", "release")
 
-#: Checks that only warn by default (``allow_failure``), as in the seed; ``blocking`` flips them.
+#: Checks of the source tree that start with the pipeline and only warn by default
+#: (``allow_failure``), as in the seed; ``blocking`` flips them.
 CHECKS = ("pylint", "black", "mypy", "docstr")
+
+#: Every job ``blocking`` may name: the checks, and the audit of the built wheel's dependencies.
+BLOCKABLE = (*CHECKS, "audit")
+
+#: Where a measured check (coverage, pylint, docstr) leaves its figure: ``init --ratchet`` reads it.
+FIGURE_FILE = "figure.json"
+#: The version job's dotenv report: GitLab hands its variables on, the build reads the file.
+VERSION_ENV = "version.env"
+#: The SBOM's file name: the sbom job writes it, the release job links it.
+SBOM_FILE = "sbom.cdx.json"
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
@@ -25,13 +40,20 @@ COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
 
 @dataclass(frozen=True)
 class Reports:
-    """Machine-readable reports GitLab shows in merge requests (paths relative to the project)."""
+    """Machine-readable reports GitLab shows in merge requests; each names a key of ``Job.files``."""
 
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
+    #: A CycloneDX SBOM (JSON), GitLab's dependency list.
+    cyclonedx: str | None = None
     #: A dotenv file whose variables GitLab passes to the jobs that need this one.
     dotenv: str | None = None
+
+    def roles(self) -> tuple[str, ...]:
+        """The file roles these reports name."""
+        named = (self.junit, self.cobertura, self.codequality, self.cyclonedx, self.dotenv)
+        return tuple(role for role in named if role)
 
 
 @dataclass(frozen=True)
@@ -45,10 +67,13 @@ class Job:  # pylint: disable=too-many-instance-attributes
     needs: tuple[str, ...] = ()
     #: Paths this job hands to the jobs that need it (besides its reports folder).
     artifacts: tuple[str, ...] = ()
-    #: This job's reports folder; kept even when the job fails.
-    reports_dir: str = ""
+    #: This job's reports folder, a POSIX path relative to the project; kept when the job fails.
+    reports_folder: str = ""
+    #: What the job writes into its reports folder: role -> name inside the folder (a trailing
+    #: ``/`` marks a folder). The job body and GitLab both read the names from here.
+    files: Mapping[str, str] = field(default_factory=dict, hash=False)
     reports: Reports = Reports()
-    #: A browsable report, linked from merge requests: (label, path).
+    #: A browsable report, linked from merge requests: (label, role in :attr:`files`).
     exposed: tuple[str, str] | None = None
     #: Regex GitLab uses to read the coverage percentage from the job log.
     coverage_regex: str | None = None
@@ -61,10 +86,99 @@ class Job:  # pylint: disable=too-many-instance-attributes
     resource_group: str | None = None
     #: Jobs that read git history (tags, commit counts) need a full clone.
     needs_git_history: bool = False
+    #: True for jobs that prove something about a fresh venv, so they never reuse one.
+    fresh_venv: bool = False
+    #: OIDC id tokens GitLab gives the job: (environment variable, audience).
+    id_tokens: tuple[tuple[str, str], ...] = ()
+    #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
+    #: always runs (and decides itself whether this is a release or a dry run).
+    only_tags_matching: str = ""
+    #: Report files of other jobs this job reads or links: role -> POSIX path in the project.
+    upstream_files: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Interpreters of the job's venv: none (the one nox runs on), one, or several (a matrix: one
+    #: nox session ``<name>-<version>`` and one GitLab job each).
+    pythons: tuple[str, ...] = ()
+    #: Copies of the job, each running a part of the tests (GitLab ``parallel:``).
+    shards: int = 1
+    #: Each copy (Python, shard) writes its :attr:`files` into ``<reports_folder>/<label>/``
+    #: (:attr:`noxline.sharding.Instance.label`), so copies never overwrite each other's reports.
+    per_copy_reports: bool = False
+    #: Set on the concrete copies :meth:`copies` makes: the job they copy and which copy.
+    template: str = ""
+    instance: Instance = Instance()
+
+    def __post_init__(self) -> None:
+        """Freeze :attr:`files` and refuse reports naming a file the job does not declare."""
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "upstream_files", MappingProxyType(dict(self.upstream_files)))
+        named = [*self.reports.roles(), *(self.exposed[1:] if self.exposed else ())]
+        unknown = [role for role in named if role not in self.files]
+        if unknown:  # a slip in the definition itself, not in a user's settings
+            raise ValueError(f"job {self.name} reports undeclared files: {', '.join(unknown)}")
+
+    def report_path(self, role: str) -> str:
+        """POSIX path, relative to the project, of the report file declared for ``role``.
+
+        For a job whose copies keep their own folders, a glob over all of them (GitLab reads
+        report globs).
+        """
+        folder = f"{self.reports_folder}/*" if self.per_copy_reports else self.reports_folder
+        return f"{folder}/{self.files[role]}"
+
+    def for_copy(self, instance: Instance) -> Job:
+        """The job as the copy ``instance`` runs it: with per-copy reports, its own folder."""
+        if not self.per_copy_reports:
+            return replace(self, instance=instance)
+        folder = f"{self.reports_folder}/{instance.label}"
+        return replace(self, reports_folder=folder, per_copy_reports=False, instance=instance)
+
+    def exposed_report(self) -> tuple[str, str] | None:
+        """The browsable report as (label, POSIX path relative to the project), if the job has one."""
+        if self.exposed is None:
+            return None
+        label, role = self.exposed
+        return label, self.report_path(role)
+
+    @property
+    def matrix(self) -> tuple[str, ...]:
+        """The Pythons this job fans out over; empty when it runs on one."""
+        return self.pythons if len(self.pythons) > 1 else ()
+
+    @property
+    def session(self) -> str:
+        """The nox session a copy runs: ``tests-3.12`` for a matrix copy (nox's own naming)."""
+        base = self.template or self.name
+        return f"{base}-{self.instance.python}" if self.instance.python else base
 
     def command(self) -> tuple[str, ...]:
         """The command that runs this job alone (CI, ``noxline run``): needs come as artifacts."""
-        return ("nox", "--no-dependencies", "-s", self.name)
+        return ("nox", "--no-dependencies", "-s", self.session)
+
+    def environment(self) -> dict[str, str]:
+        """Variables GitLab sets for this copy: which shard of how many (``parallel: N``)."""
+        if not self.instance.shard:
+            return {}
+        return {"CI_NODE_INDEX": str(self.instance.shard), "CI_NODE_TOTAL": str(self.shards)}
+
+    def copies(self) -> tuple[Job, ...]:
+        """The concrete jobs GitLab makes of this one: one per Python and shard (or itself).
+
+        Copies keep the job's reports folder (``noxline run`` writes their logs there side by
+        side); each copy's body moves into its own folder with :meth:`for_copy`.
+        """
+        if not self.matrix and self.shards <= 1:
+            return (self,)
+        shard_numbers = range(1, self.shards + 1) if self.shards > 1 else (0,)
+        result = []
+        for python in self.matrix or ("",):
+            for shard in shard_numbers:
+                instance = Instance(python, shard, self.shards)
+                suffix = f" {shard}/{self.shards}" if shard else ""
+                name = f"{self.name}-{python}" if python else self.name
+                result.append(
+                    replace(self, name=name + suffix, template=self.name, instance=instance)
+                )
+        return tuple(result)
 
 
 @dataclass(frozen=True)
@@ -86,28 +200,70 @@ class Pipeline:
         """Job names in stage order."""
         return tuple(job.name for job in self.jobs)
 
+    def expand(self) -> Pipeline:
+        """The pipeline as GitLab runs it: each fanned-out job replaced by its copies, and a need
+        on such a job replaced by needs on all its copies (as GitLab's ``needs:`` means)."""
+        copies = {job.name: job.copies() for job in self.jobs}
+        jobs: list[Job] = []
+        for job in self.jobs:
+            needs = tuple(copy.name for need in job.needs for copy in copies[need])
+            jobs.extend(replace(copy, needs=needs) for copy in copies[job.name])
+        return Pipeline(jobs=tuple(jobs), stages=self.stages)
+
 
 def define(settings: Settings) -> Pipeline:
     """Declare the pipeline for a project; the only place where a job's facts are written."""
-    unknown = sorted(set(settings.blocking) - set(CHECKS))
+    unknown = sorted(set(settings.blocking) - set(BLOCKABLE))
     if unknown:
         raise ConfigError(
             f"[tool.noxline] blocking names {', '.join(unknown)}, which is not a check; "
-            f"choose from {', '.join(CHECKS)}"
+            f"choose from {', '.join(BLOCKABLE)}"
         )
 
-    def reports(name: str) -> str:
+    def folder(name: str) -> str:
         """The reports folder of job ``name``, as a POSIX path GitLab understands."""
         return str(PurePosixPath(settings.reports_dir.as_posix()) / name)
 
     dist = settings.dist_dir.as_posix()
-    jobs = (
+    # Jobs outside the matrix run on one Python; tests and wheel-install on each of the matrix.
+    one_python = (settings.job_python,) if settings.job_python else ()
+    matrix = settings.matrix or one_python
+    coverage_files = {
+        "coverage-xml": "coverage.xml",
+        "coverage-html": "html/",
+        "coverage-data": ".coverage",
+        "coverage-config": "coverage.toml",
+        "figure": FIGURE_FILE,
+    }
+    tests_files = {"junit": "junit.xml", **coverage_files}
+    coverage_jobs: tuple[Job, ...] = ()
+    if settings.fans_out:
+        # The copies of tests (Pythons, shards) write data and JUnit into their own folders; this
+        # job combines them into the one figure, Cobertura file and HTML report.
+        coverage_jobs = (
+            Job(
+                name="coverage",
+                stage="test",
+                description="Combine every test job's coverage and JUnit reports; one threshold",
+                needs=("tests",),
+                # Each copy's JUnit report and coverage data (globs), in reports/tests/<label>/.
+                upstream_files={
+                    role: f"{folder('tests')}/*/{tests_files[role]}"
+                    for role in ("junit", "coverage-data")
+                },
+                files={**coverage_files, "junit": "junit.xml"},
+                reports=Reports(cobertura="coverage-xml"),
+                exposed=("coverage", "coverage-html"),
+                coverage_regex=COVERAGE_REGEX,
+            ),
+        )
+    declared = (
         Job(
             name="version",
             stage="pre-package",
             description="Decide the PEP 440 version; hand it on as a dotenv report",
-            reports_dir=reports("version"),
-            reports=Reports(dotenv=f"{reports('version')}/version.env"),
+            files={"dotenv": VERSION_ENV},
+            reports=Reports(dotenv="dotenv"),
             uses_venv=False,
             needs_git_history=True,
         ),
@@ -117,61 +273,107 @@ def define(settings: Settings) -> Pipeline:
             description="Build sdist and wheel reproducibly, check them, write dist/SHA256SUMS",
             needs=("version",),
             artifacts=(f"{dist}/",),
-            reports_dir=reports("build"),
+            # The version job's dotenv report: the version this build stamps into its copy.
+            upstream_files={"version": f"{folder('version')}/{VERSION_ENV}"},
+            files={
+                "twine-check": "twine-check.txt",
+                "wheel-contents": "check-wheel-contents.txt",
+            },
         ),
         Job(
             name="wheel-install",
             stage="test",
             description="Install the built wheel into a fresh venv, import it, pip check",
             needs=("build",),
-            reports_dir=reports("wheel-install"),
+            files={"pip-check": "pip-check.txt", "installed": "installed.txt"},
+            fresh_venv=True,
+            pythons=matrix,
+            per_copy_reports=bool(settings.matrix),
         ),
         Job(
             name="tests",
             stage="test",
             description="Unit tests against the installed wheel, under branch coverage",
             needs=("build",),
-            reports_dir=reports("tests"),
-            reports=Reports(
-                junit=f"{reports('tests')}/junit.xml",
-                cobertura=f"{reports('tests')}/coverage.xml",
+            files=tests_files,
+            # Fanned out, the coverage job reports coverage: one figure, not one per copy.
+            reports=Reports(junit="junit", cobertura=None if settings.fans_out else "coverage-xml"),
+            exposed=None if settings.fans_out else ("coverage", "coverage-html"),
+            coverage_regex=None if settings.fans_out else COVERAGE_REGEX,
+            pythons=matrix,
+            shards=settings.test_shards,
+            per_copy_reports=settings.fans_out,
+            # A committed report, else the coverage job's merged ones from the last local run (a
+            # glob): written after every shard ended, so all shards of a run read the same file.
+            upstream_files=(
+                {"durations": settings.test_durations or f"{folder('coverage')}/junit*.xml"}
+                if settings.test_shards > 1
+                else {}
             ),
-            exposed=("coverage", f"{reports('tests')}/html/"),
-            coverage_regex=COVERAGE_REGEX,
         ),
+        *coverage_jobs,
         Job(
             name="pylint",
             stage="test",
-            description="Pylint with a score threshold; text, HTML and Code Quality reports",
-            reports_dir=reports("pylint"),
-            reports=Reports(codequality=f"{reports('pylint')}/codequality.json"),
-            exposed=("pylint report", f"{reports('pylint')}/pylint.html"),
+            description="Pylint score (a threshold when one is set); text, HTML, Code Quality",
+            files={
+                "text": "pylint.txt",
+                "codequality": "codequality.json",
+                "html": "pylint.html",
+                "figure": FIGURE_FILE,
+            },
+            reports=Reports(codequality="codequality"),
+            exposed=("pylint report", "html"),
             allow_failure="pylint" not in settings.blocking,
         ),
         Job(
             name="black",
             stage="test",
             description="Black in check mode; the diff is the report",
-            reports_dir=reports("black"),
-            exposed=("black report", f"{reports('black')}/black.txt"),
+            files={"diff": "black.txt"},
+            exposed=("black report", "diff"),
             allow_failure="black" not in settings.blocking,
         ),
         Job(
             name="mypy",
             stage="test",
             description="Mypy; text, HTML and Code Quality reports",
-            reports_dir=reports("mypy"),
-            reports=Reports(codequality=f"{reports('mypy')}/codequality.json"),
-            exposed=("mypy report", f"{reports('mypy')}/html/"),
+            files={"text": "mypy.txt", "html": "html/", "codequality": "codequality.json"},
+            reports=Reports(codequality="codequality"),
+            exposed=("mypy report", "html"),
             allow_failure="mypy" not in settings.blocking,
         ),
         Job(
             name="docstr",
             stage="test",
-            description="Docstring coverage with a threshold",
-            reports_dir=reports("docstr"),
-            exposed=("docstring coverage", f"{reports('docstr')}/docstr.txt"),
+            description="Docstring coverage (a threshold when one is set)",
+            files={"text": "docstr.txt", "figure": FIGURE_FILE},
+            exposed=("docstring coverage", "text"),
             allow_failure="docstr" not in settings.blocking,
+        ),
+        Job(
+            name="audit",
+            stage="test",
+            description="Known vulnerabilities in the wheel's installed dependencies (pip-audit)",
+            needs=("build",),
+            files={
+                "text": "audit.txt",
+                "json": "pip-audit.json",
+                "codequality": "codequality.json",
+                "log": "pip-audit.log",
+            },
+            reports=Reports(codequality="codequality"),
+            exposed=("audit report", "text"),
+            allow_failure="audit" not in settings.blocking,
+        ),
+        Job(
+            name="sbom",
+            stage="test",
+            description="CycloneDX SBOM of the wheel and its installed runtime dependencies",
+            needs=("build",),
+            files={"sbom": SBOM_FILE, "log": "cyclonedx-py.log"},
+            reports=Reports(cyclonedx="sbom"),
+            exposed=("SBOM", "sbom"),
         ),
         Job(
             name="publish",
@@ -181,12 +383,39 @@ def define(settings: Settings) -> Pipeline:
                 "build",
                 "wheel-install",
                 "tests",
-                *(c for c in CHECKS if c in settings.blocking),
+                *(job.name for job in coverage_jobs),
+                *(c for c in BLOCKABLE if c in settings.blocking),
             ),
-            reports_dir=reports("publish"),
+            files={"record": "publish.json"},
             interruptible=False,
             resource_group="publish",
             needs_git_history=True,
+            id_tokens=(
+                ((ID_TOKEN_VARIABLE, settings.oidc_audience),) if settings.oidc_audience else ()
+            ),
+        ),
+        Job(
+            name="release",
+            stage="release",
+            description="GitLab Release of the tag: changelog notes, links to the files and SBOM",
+            needs=("build", "sbom", "publish"),
+            files={"record": "release.json"},
+            upstream_files={"sbom": f"{folder('sbom')}/{SBOM_FILE}"},
+            interruptible=False,
+            resource_group="release",
+            needs_git_history=True,
+            only_tags_matching=settings.release_pattern,
         ),
     )
-    return Pipeline(jobs=jobs)
+    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name;
+    # every job with a venv outside the matrix runs on the one Python (check-python).
+    return Pipeline(
+        jobs=tuple(
+            replace(
+                job,
+                reports_folder=folder(job.name),
+                pythons=job.pythons or (one_python if job.uses_venv else ()),
+            )
+            for job in declared
+        )
+    )

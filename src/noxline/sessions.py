@@ -17,8 +17,9 @@ import nox
 
 from noxline.config import Settings, load_settings
 from noxline.errors import NoxlineError
-from noxline.jobs import EXTRA_SESSIONS, JOBS, JobBody
+from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
 from noxline.pipeline import Job, define
+from noxline.sharding import Instance, shard_from_env
 
 #: uv first (fast), virtualenv where uv is missing.
 VENV_BACKEND = "uv|virtualenv"
@@ -35,44 +36,77 @@ def register(settings: Settings | None = None) -> Settings:
         except NoxlineError as error:
             # Bad settings stop nox before any session, with one line instead of a traceback.
             raise SystemExit(f"noxline: error: {error}") from None
-    # Compile bytecode at install time: where PYTHONDONTWRITEBYTECODE is set, tools would otherwise
-    # recompile on every run (pylint about 2x slower warm).
-    os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
     for job in define(settings).jobs:
-        _register_job(job, JOBS[job.name], settings)
+        _register_job(job, BODIES[job.name], settings)
     for name, (description, body) in EXTRA_SESSIONS.items():
-        nox.session(
-            name=name,
-            python=settings.python or None,
-            venv_backend=VENV_BACKEND,
-            default=False,
-        )(_session_body(body, settings, description))
+        _register_extra(name, description, body, settings)
     return settings
 
 
 def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
     """Register one job's session."""
+    python: list[str] | str | None = list(job.matrix) or (job.pythons[0] if job.pythons else None)
     nox.session(
         name=job.name,
-        python=(settings.python or None) if job.uses_venv else None,
+        # Several Pythons: nox's own parametrised sessions, tests-3.11 and tests-3.12; `nox -s
+        # tests` runs both, and a missing interpreter is skipped or an error as nox's
+        # --error-on-missing-interpreters says.
+        python=python if job.uses_venv else None,
         venv_backend=VENV_BACKEND if job.uses_venv else "none",
-        # wheel-install proves the wheel installs into a fresh venv, so it never reuses one.
-        reuse_venv=False if job.name == "wheel-install" else None,
+        reuse_venv=False if job.fresh_venv else None,
         requires=list(job.needs),
         tags=[job.stage, "pipeline"],
-    )(_session_body(body, settings, job.description))
+    )(
+        _session_body(
+            body, lambda session: body(session, settings, this_copy(job, session)), job.description
+        )
+    )
+
+
+def this_copy(job: Job, session: nox.Session) -> Job:
+    """The copy of a fanned-out job this session runs: its Python in the matrix and, from the
+    environment (GitLab's variables, or ``noxline run``'s), its shard; else the job itself."""
+    python = session.python if job.matrix and isinstance(session.python, str) else ""
+    shard = shard_from_env(os.environ, job.shards)
+    if not python and not shard and not job.per_copy_reports:
+        return job
+    return job.for_copy(Instance(python, shard, job.shards))
+
+
+def _register_extra(name: str, description: str, body: SessionBody, settings: Settings) -> None:
+    """Register a session that is not a pipeline job (not run by default)."""
+    nox.session(
+        name=name,
+        python=settings.job_python or None,
+        venv_backend=VENV_BACKEND,
+        default=False,
+    )(_session_body(body, lambda session: body(session, settings), description))
+
+
+def reuses_venv(session: nox.Session) -> bool:
+    """True when the session's venv was kept from an earlier run or will be kept for the next."""
+    return bool(getattr(session.virtualenv, "reuse_existing", False))
 
 
 def _session_body(
-    body: JobBody, settings: Settings, description: str
+    body: JobBody | SessionBody, call: Callable[[nox.Session], None], description: str
 ) -> Callable[[nox.Session], None]:
-    """Wrap a job body as a nox session function that ends bad input with one clear message."""
+    """Wrap ``call`` (``body`` with its arguments bound) as a nox session function.
+
+    The session function ends bad input with one clear message instead of a traceback.
+    """
 
     @functools.wraps(body)
     def session_function(session: nox.Session) -> None:
-        """Run the job body; a NoxlineError fails the session with its message alone."""
+        """Run the body; a NoxlineError fails the session with its message alone."""
+        if reuses_venv(session) and "UV_COMPILE_BYTECODE" not in os.environ:
+            # Compile bytecode at install time only into a venv that later runs reuse: where
+            # PYTHONDONTWRITEBYTECODE is set, tools would otherwise recompile on every run (pylint
+            # about 2x slower warm), but a single-use venv (a CI job, wheel-install) would pay for
+            # compiling every installed module and use a few of them once.
+            session.env.setdefault("UV_COMPILE_BYTECODE", "1")
         try:
-            body(session, settings)
+            call(session)
         except NoxlineError as error:
             session.error(str(error))
 

@@ -4,7 +4,9 @@ The decision comes from the GitLab CI variables when they are present, otherwise
 tags; ``pyproject.toml`` only supplies a floor for development versions. The module is pure
 apart from reading the environment mapping it is given and running read-only ``git`` commands.
 
-Tag kinds (``release_pattern`` is searched with :func:`re.search`):
+Tags are read as ``tag_prefix`` + version (a tag without the prefix is no release). Tag kinds
+(``release_pattern`` is searched in the version part with the ``regex`` package, under a time limit,
+so a user's pattern cannot hang a job):
 
 * a tag matching ``release_pattern`` (default ``X.Y.Z``) is a release of exactly that version;
 * ``<release tag>-dryrun`` is a rehearsal of that version (publishing only dry-runs);
@@ -12,6 +14,10 @@ Tag kinds (``release_pattern`` is searched with :func:`re.search`):
 * anything else (branches, merge requests, other tags) builds ``<next>.dev<N>``, where
   ``<next>`` is the larger of the pyproject release and the latest reachable release tag with
   its last component bumped, and ``N`` is the pipeline id (or the commit count outside CI).
+
+Decisions are exact: a tag with whitespace or control characters (``"1.2.3\\n"``) is refused, a
+version written with leading zeros (``01.2.3``) or in a non-canonical spelling of a release is not a
+release, and a number longer than :data:`MAX_DIGITS` digits is refused with a clear message.
 """
 
 from __future__ import annotations
@@ -24,26 +30,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import regex
 from packaging.version import InvalidVersion, Version
 
+from noxline.ci import CIContext
 from noxline.errors import VersionError
 
 __all__ = [
     "DEFAULT_RELEASE_PATTERN",
     "ReleaseKind",
+    "MAX_DIGITS",
     "VersionDecision",
-    "check_release_protected",
+    "compile_release_pattern",
     "decide_version",
+    "tracked_changes",
 ]
 
 DEFAULT_RELEASE_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 """Regular expression a tag must match to be a release: plain ``X.Y.Z`` by default."""
 
+#: Longest run of digits accepted in a tag or pipeline id (int64 holds 18 digits safely).
+MAX_DIGITS = 18
+#: Seconds a release pattern may take to match one tag.
+PATTERN_TIMEOUT = 1.0
 _DRYRUN_SUFFIX = "-dryrun"
-# The variables whose presence means "running in a GitLab pipeline". gitlab-ci-local sets
-# GITLAB_CI=false but does set CI_PIPELINE_ID, so presence (not value) is what counts.
-_CI_MARKERS = ("CI_PIPELINE_ID", "CI_COMMIT_REF_NAME", "GITLAB_CI", "CI_COMMIT_TAG")
 _PIPELINE_ID_RE = re.compile(r"[0-9]+")
+# Git refuses these in ref names; a variable holding one is not a tag git made.
+_NOT_IN_TAGS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+_LONG_NUMBER = re.compile(r"[0-9]{%d,}" % (MAX_DIGITS + 1))
+_LEADING_ZERO = re.compile(r"(?<![0-9])0[0-9]")
 _SHALLOW_FIX = (
     "Fetch the full history and the tags: in .gitlab-ci.yml set `GIT_DEPTH: 0` under "
     "`variables:` (and `GIT_FETCH_EXTRA_FLAGS: --tags` if your runner does not fetch tags); "
@@ -82,7 +97,7 @@ class VersionDecision:
         return self.kind is ReleaseKind.PRERELEASE and publish_prereleases
 
 
-def decide_version(  # pylint: disable=too-many-locals
+def decide_version(
     project_dir: Path,
     *,
     base_version: str,
@@ -93,65 +108,68 @@ def decide_version(  # pylint: disable=too-many-locals
     """Decide the version for ``project_dir`` from the CI variables in ``env`` and git.
 
     ``base_version`` is the version in the project's pyproject.toml; ``env`` defaults to
-    :data:`os.environ`. ``tag_prefix`` (``v`` for ``v1.2.3``) is stripped from tags before they
-    are classified; tags without it are not versions. Raises :class:`VersionError` when the inputs
-    are invalid or git cannot answer reliably (not a repository, shallow clone missing the needed
-    tags or history).
+    :data:`os.environ`. ``tag_prefix`` (such as ``v``) is what release tags start with: a tag is
+    read as prefix + version, and tags without it are not releases. Raises :class:`VersionError`
+    when the inputs are invalid or git cannot answer reliably (not a repository, shallow clone
+    missing the needed tags or history).
     """
-    if env is None:
-        env = os.environ
+    context = CIContext.from_env(os.environ if env is None else env)
     base = _parse_base_version(base_version)
-    pattern = _compile_pattern(release_pattern)
-    pipeline_id = _pipeline_id(env)
-    in_ci = any(env.get(name) for name in _CI_MARKERS)
-    protected = _parse_protected(env) if in_ci else None
+    tags = _TagReader(compile_release_pattern(release_pattern), tag_prefix)
+    pipeline_id = _pipeline_id(context.pipeline_id)
+    protected = context.protected if context.in_ci else None
 
     # A tag pipeline is decided by the tag name alone; no git history is needed.
-    decision = _tag_decision(env.get("CI_COMMIT_TAG", ""), pattern, protected, tag_prefix)
+    decision = _tag_decision(_checked_ci_tag(context.tag), tags, protected)
     if decision is not None:
         return decision
     git = _Git(project_dir)
-    if not in_ci:
-        decision = _head_tag_decision(git, pattern, tag_prefix)
+    if not context.in_ci:
+        decision = _head_tag_decision(git, tags)
         if decision is not None:
             return decision
 
     # Branch pipelines never release, even when HEAD carries (or the branch is named like) a
     # release tag: only a tag pipeline (CI_COMMIT_TAG) may publish.
-    latest = _latest_release_tag(git, pattern, tag_prefix)
+    return _dev_decision(git, tags, base, pipeline_id, context)
+
+
+def _dev_decision(
+    git: _Git, tags: _TagReader, base: Version, pipeline_id: int | None, context: CIContext
+) -> VersionDecision:
+    """``<next release>.dev<N>`` for a build that is not a release."""
+    latest = _latest_release_tag(git, tags)
     number, detail = _dev_number(git, latest[0] if latest else None, pipeline_id)
     next_release = _next_release(base, latest[1] if latest else None)
     return VersionDecision(
         version=str(Version(f"{next_release}.dev{number}")),
         kind=ReleaseKind.DEV,
-        source=f"{_ref_words(env)} ({detail})" if in_ci else detail,
+        source=f"{context.ref_words()} ({detail})" if context.in_ci else detail,
         tag=None,
-        protected=protected,
+        protected=context.protected if context.in_ci else None,
     )
 
 
-def check_release_protected(
-    decision: VersionDecision, env: Mapping[str, str], *, allow_unprotected: bool
-) -> None:
-    """Refuse to publish a release from an unprotected tag in GitLab CI.
+def tracked_changes(project_dir: Path) -> list[str]:
+    """Tracked files whose content differs from HEAD (staged or not); empty for a clean tree.
 
-    Anyone with Developer access can push an unprotected tag, so an unprotected release tag
-    would let them publish. Only RELEASE and PRERELEASE builds in GitLab (``GITLAB_CI=true``)
-    are checked; ``allow_unprotected`` (``allow-unprotected-tags``) turns the check off.
+    Untracked files do not count: build outputs and reports are untracked (and ignored).
     """
-    if decision.kind not in (ReleaseKind.RELEASE, ReleaseKind.PRERELEASE):
-        return
-    if env.get("GITLAB_CI") != "true":
-        return  # not real GitLab (local run, gitlab-ci-local): protection does not apply
-    if env.get("CI_COMMIT_REF_PROTECTED") == "true" or allow_unprotected:
-        return
-    tag = decision.tag if decision.tag is not None else decision.version
-    raise VersionError(
-        f"refusing to publish {decision.version}: tag {tag} is not protected, so anyone who "
-        "can push tags could publish. Protect tags matching the release pattern in GitLab "
-        "(Settings > Repository > Protected tags), or set `allow-unprotected-tags = true` in "
-        "[tool.noxline] to publish from unprotected tags anyway."
-    )
+    git = _Git(project_dir)
+    listed = git.output("status", "--porcelain=v1", "-z", "--untracked-files=no")
+    # -z: "XY path\0", renames add "\0old path"; the path starts at column 3.
+    return [entry[3:] for entry in listed.split("\0") if len(entry) > 3 and entry[2] == " "]
+
+
+def compile_release_pattern(release_pattern: str) -> regex.Pattern[str]:
+    """The release pattern compiled with the ``regex`` package, or a message naming the error."""
+    try:
+        return regex.compile(release_pattern)
+    except (regex.error, ValueError, OverflowError, RecursionError) as exc:
+        raise VersionError(
+            f"release pattern {release_pattern!r} is not a valid regular expression ({exc}); "
+            f"fix release-pattern in [tool.noxline] or use the default {DEFAULT_RELEASE_PATTERN!r}."
+        ) from None
 
 
 # --- input validation -------------------------------------------------------------------------
@@ -161,44 +179,36 @@ def _parse_base_version(base_version: str) -> Version:
     """The pyproject version as a Version, or a message saying it must be PEP 440."""
     try:
         return Version(base_version)
-    except InvalidVersion as exc:
+    except ValueError:  # InvalidVersion, or a number too long for int()
         raise VersionError(
-            f"the project version {base_version!r} in pyproject.toml is not a valid PEP 440 "
+            f"the project version {base_version[:80]!r} in pyproject.toml is not a valid PEP 440 "
             "version; use a version such as 0.1.0."
-        ) from exc
+        ) from None
 
 
-def _compile_pattern(release_pattern: str) -> re.Pattern[str]:
-    """The release pattern compiled, or a message naming the bad regex."""
-    try:
-        return re.compile(release_pattern)
-    except re.error as exc:
-        raise VersionError(
-            f"release pattern {release_pattern!r} is not a valid regular expression ({exc}); "
-            f"fix it or use the default {DEFAULT_RELEASE_PATTERN!r}."
-        ) from exc
-
-
-def _pipeline_id(env: Mapping[str, str]) -> int | None:
-    """CI_PIPELINE_ID as a number; None outside CI; refused unless plain digits."""
-    raw = env.get("CI_PIPELINE_ID")
+def _pipeline_id(raw: str) -> int | None:
+    """CI_PIPELINE_ID as a number; None outside CI; refused unless plain digits, not too long."""
     if not raw:
         return None
     # re.fullmatch rather than int(): int() also accepts " 42", "+42" and "4_2".
-    if not _PIPELINE_ID_RE.fullmatch(raw):
+    if not _PIPELINE_ID_RE.fullmatch(raw) or len(raw) > MAX_DIGITS:
         raise VersionError(
-            f"CI_PIPELINE_ID={raw!r} is not a non-negative integer, so it cannot be used as "
-            "the dev release number; unset it or set it to the pipeline's numeric id."
+            f"CI_PIPELINE_ID={raw[:40]!r} is not a non-negative integer of at most {MAX_DIGITS} "
+            "digits, so it cannot be used as the dev release number; unset it or set it to the "
+            "pipeline's numeric id."
         )
     return int(raw)
 
 
-def _parse_protected(env: Mapping[str, str]) -> bool | None:
-    """CI_COMMIT_REF_PROTECTED as a bool; None when GitLab did not set it."""
-    raw = env.get("CI_COMMIT_REF_PROTECTED")
-    if raw is None:
-        return None
-    return raw.strip().lower() == "true"
+def _checked_ci_tag(tag: str) -> str:
+    """CI_COMMIT_TAG, refused when it holds what no git tag can (whitespace, newlines, ...)."""
+    if _NOT_IN_TAGS.search(tag):
+        raise VersionError(
+            f"CI_COMMIT_TAG={tag[:80]!r} contains whitespace or characters git does not allow in "
+            "a tag, so it is not the name of a tag: fix the variable (it must be exactly the tag "
+            "name, with no trailing newline)."
+        )
+    return tag
 
 
 # --- tag classification -----------------------------------------------------------------------
@@ -210,10 +220,77 @@ def _is_plain_prerelease(version: Version) -> bool:
     return version.pre is not None and version.dev is None and version.local is None
 
 
-def _release_tag_version(tag: str) -> Version:
-    """Parse a tag that matched the release pattern; refuse what cannot be published."""
+class _TagReader:
+    """Reads tag names as releases: the prefix, the release pattern (time-limited), exact forms."""
+
+    def __init__(self, pattern: regex.Pattern[str], prefix: str) -> None:
+        """Remember the compiled release pattern and the tag prefix."""
+        self.pattern = pattern
+        self.prefix = prefix
+
+    def matches(self, text: str) -> bool:
+        """Whether ``text`` matches the release pattern, refusing a pattern that runs too long."""
+        try:
+            return self.pattern.search(text, timeout=PATTERN_TIMEOUT) is not None
+        except TimeoutError:
+            raise VersionError(
+                f"release pattern {self.pattern.pattern!r} took more than {PATTERN_TIMEOUT:g} s "
+                f"on tag {text[:80]!r} (catastrophic backtracking): simplify release-pattern in "
+                f"[tool.noxline], such as the default {DEFAULT_RELEASE_PATTERN!r}."
+            ) from None
+
+    def classify(self, tag: str) -> tuple[ReleaseKind, Version] | None:
+        """The kind and version ``tag`` stands for, or None for a tag that is not a version."""
+        if not tag.startswith(self.prefix) or _NOT_IN_TAGS.search(tag):
+            return None
+        stem = tag[len(self.prefix) :]
+        if _LONG_NUMBER.search(stem):
+            raise VersionError(
+                f"tag {tag[:80]!r} holds a number of more than {MAX_DIGITS} digits, which no "
+                "release needs: delete the tag and tag the release with its real version."
+            )
+        if stem.endswith(_DRYRUN_SUFFIX):
+            stem = stem[: -len(_DRYRUN_SUFFIX)]
+            if self.matches(stem):
+                version = _release_tag_version(tag, stem)
+                return (ReleaseKind.REHEARSAL, version) if version else None
+            return None
+        if self.matches(stem):
+            version = _release_tag_version(tag, stem)
+            if version is None:
+                return None
+            # A permissive custom pattern may match "1.2.3rc1": it is still only a pre-release.
+            kind = ReleaseKind.PRERELEASE if version.pre is not None else ReleaseKind.RELEASE
+            return kind, version
+        version = _exact_version(stem)
+        return (
+            (ReleaseKind.PRERELEASE, version) if version and _is_plain_prerelease(version) else None
+        )
+
+
+def _exact_version(text: str) -> Version | None:
+    """``text`` as a Version when it is one without leading zeros; None otherwise.
+
+    packaging strips surrounding whitespace and drops leading zeros (``01.2`` is ``1.2``): a tag
+    must be exactly the version, so both are refused here.
+    """
+    if text != text.strip() or _LEADING_ZERO.search(text):
+        return None
     try:
-        version = Version(tag)
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _release_tag_version(tag: str, stem: str) -> Version | None:
+    """Parse the version part of a tag that matched the release pattern.
+
+    None for a leading-zero spelling (not a release); refused when it cannot be published.
+    """
+    if _LEADING_ZERO.search(stem):
+        return None
+    try:
+        version = Version(stem)
     except InvalidVersion as exc:
         raise VersionError(
             f"tag {tag!r} matches the release pattern but is not a PEP 440 version; tighten "
@@ -227,35 +304,9 @@ def _release_tag_version(tag: str) -> Version:
     return version
 
 
-def _classify_tag(
-    tag: str, pattern: re.Pattern[str], tag_prefix: str = ""
-) -> tuple[ReleaseKind, Version] | None:
-    """Return the kind and version a tag stands for, or None for a tag that is not a version."""
-    if not tag.startswith(tag_prefix):
-        return None
-    tag = tag[len(tag_prefix) :]
-    if tag.endswith(_DRYRUN_SUFFIX):
-        stem = tag[: -len(_DRYRUN_SUFFIX)]
-        if pattern.search(stem):
-            return ReleaseKind.REHEARSAL, _release_tag_version(stem)
-        return None
-    if pattern.search(tag):
-        version = _release_tag_version(tag)
-        # A permissive custom pattern may match "1.2.3rc1": it is still only a pre-release.
-        kind = ReleaseKind.PRERELEASE if version.pre is not None else ReleaseKind.RELEASE
-        return kind, version
-    try:
-        version = Version(tag)
-    except InvalidVersion:
-        return None
-    return (ReleaseKind.PRERELEASE, version) if _is_plain_prerelease(version) else None
-
-
-def _tag_decision(
-    tag: str, pattern: re.Pattern[str], protected: bool | None, tag_prefix: str = ""
-) -> VersionDecision | None:
+def _tag_decision(tag: str, tags: _TagReader, protected: bool | None) -> VersionDecision | None:
     """The decision a version-like tag makes on its own, or None for any other tag."""
-    tagged = _classify_tag(tag, pattern, tag_prefix) if tag else None
+    tagged = tags.classify(tag) if tag else None
     if tagged is None:
         return None
     return VersionDecision(str(tagged[1]), tagged[0], f"tag {tag}", tag, protected)
@@ -264,28 +315,23 @@ def _tag_decision(
 _KIND_RANK = {ReleaseKind.RELEASE: 3, ReleaseKind.PRERELEASE: 2, ReleaseKind.REHEARSAL: 1}
 
 
-def _head_tag_decision(
-    git: _Git, pattern: re.Pattern[str], tag_prefix: str = ""
-) -> VersionDecision | None:
+def _head_tag_decision(git: _Git, tags: _TagReader) -> VersionDecision | None:
     """Decide from the tags at HEAD: releases beat pre-releases beat dry runs, then highest."""
     found = [
         decision
         for decision in (
-            _tag_decision(tag, pattern, None, tag_prefix)
-            for tag in git.lines("tag", "--points-at", "HEAD")
+            _tag_decision(tag, tags, None) for tag in git.lines("tag", "--points-at", "HEAD")
         )
         if decision is not None
     ]
     return max(found, key=lambda item: (_KIND_RANK[item.kind], Version(item.version)), default=None)
 
 
-def _latest_release_tag(
-    git: _Git, pattern: re.Pattern[str], tag_prefix: str = ""
-) -> tuple[str, Version] | None:
+def _latest_release_tag(git: _Git, tags: _TagReader) -> tuple[str, Version] | None:
     """The highest release tag reachable from HEAD (pre-release and dry-run tags ignored)."""
     releases: list[tuple[str, Version]] = []
     for tag in git.lines("tag", "--merged", "HEAD"):
-        tagged = _classify_tag(tag, pattern, tag_prefix)
+        tagged = tags.classify(tag)
         if tagged is not None and tagged[0] is ReleaseKind.RELEASE:
             releases.append((tag, tagged[1]))
     # Compare as versions: as strings "1.9.0" would beat "1.10.0".
@@ -308,17 +354,6 @@ def _next_release(base: Version, latest: Version | None) -> Version:
         return floor
     bumped = _release_only((*latest.release[:-1], latest.release[-1] + 1), latest.epoch)
     return max(floor, bumped)
-
-
-def _ref_words(env: Mapping[str, str]) -> str:
-    """Human words for the CI ref: merge request, tag or branch."""
-    if env.get("CI_MERGE_REQUEST_IID"):
-        return f"merge request !{env['CI_MERGE_REQUEST_IID']}"
-    if env.get("CI_COMMIT_TAG"):
-        return f"tag {env['CI_COMMIT_TAG']}"
-    if env.get("CI_COMMIT_REF_NAME"):
-        return f"branch {env['CI_COMMIT_REF_NAME']}"
-    return "GitLab CI"
 
 
 def _commits(count: int) -> str:

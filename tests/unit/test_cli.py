@@ -81,7 +81,7 @@ def test_poetry_metadata_version_is_written_under_tool_poetry(
         ("[tool.noxline]\ncoverage-fail-under = 300\n", "must be between 0 and 100"),
         ("[tool.noxline]\ntest-runner = 'nose'\n", "one of 'unittest', 'pytest'"),
         ("[tool.noxline]\nblocking = 'mypy'\n", "blocking = 'mypy' is not a list of strings"),
-        ("[tool.noxline]\nrelease-pattern = '('\n", "is not a regular expression"),
+        ("[tool.noxline]\nrelease-pattern = '('\n", "is not a valid regular expression"),
         ("[tool.noxline\n", "is not valid TOML"),
     ],
 )

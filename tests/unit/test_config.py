@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 
-from noxline.config import Settings, load_settings
+from noxline.config import AcceptedAdvisory, Settings, load_settings
 from noxline.errors import ConfigError
 from noxline.jobs import EXTRA_SESSIONS
 from noxline.pipeline import define
@@ -131,10 +132,23 @@ def test_tests_dir_moves_the_default_lint_paths(tmp_path: Path) -> None:
     ("table", "message"),
     [
         ("[tool]\nnoxline = 3\n", r"^\[tool\.noxline\] must be a table$"),
-        ("[tool.noxline]\nrelease-pattern = '['\n", r"release-pattern '\[' is not a regular expr"),
+        (
+            "[tool.noxline]\nrelease-pattern = '['\n",
+            r"release pattern '\[' is not a valid regular expr",
+        ),
         ("[tool.noxline]\npylint-fail-under = 11\n", r"pylint-fail-under = 11.0 must be between"),
+        (
+            "[tool.noxline]\nallow-unprotected-tags = true\n",
+            r"allow-unprotected-tags is no longer read.*NOXLINE_ALLOW_UNPROTECTED_TAGS=true",
+        ),
         ("[tool.noxline]\nproject-dir = '.'\n", r"unknown key 'project-dir'"),
         ("[tool.noxline]\nblocking = 'mypy'\n", r"blocking = 'mypy' is not a list of strings"),
+        ("[tool.noxline]\ntest-shards = 0\n", r"test-shards = 0 must be between 1 and 200"),
+        ("[tool.noxline]\ntest-shards = 2.5\n", r"test-shards = 2.5 is not a whole number"),
+        ("[tool.noxline]\ntest-shards = true\n", r"test-shards = True is not a whole number"),
+        ("[tool.noxline]\npython = ['3.12', '3.12']\n", r"python lists 3.12 twice"),
+        ("[tool.noxline]\npython = ['3 12']\n", r"python '3 12' is not a Python version"),
+        ("[tool.noxline]\npython = 3.12\n", r"python = 3.12 is not a list of strings"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, table: str, message: str) -> None:
@@ -142,6 +156,30 @@ def test_bad_settings_name_the_key(tmp_path: Path, table: str, message: str) -> 
     project = copy_shape(tmp_path, "flat_setuptools", table)
     with pytest.raises(ConfigError, match=message):
         load_settings(project)
+
+
+@pytest.mark.parametrize(
+    ("table", "python", "job_python", "fans_out"),
+    [
+        ("", (), "", False),
+        ("python = '3.12'", ("3.12",), "3.12", False),
+        ("python = ''", (), "", False),
+        ("python = ['3.11', '3.12']", ("3.11", "3.12"), "3.11", True),
+        ("python = ['3.11', '3.12']\ncheck-python = '3.12'", ("3.11", "3.12"), "3.12", True),
+        ("test-shards = 2", (), "", True),
+    ],
+)
+def test_python_is_one_version_or_a_matrix(
+    tmp_path: Path, table: str, python: tuple[str, ...], job_python: str, fans_out: bool
+) -> None:
+    """A string stays one version; a list fans tests out; check-python picks the other jobs'."""
+    project = copy_shape(tmp_path, "flat_setuptools", f"[tool.noxline]\n{table}\n")
+    settings = load_settings(project)
+    assert (settings.python, settings.job_python, settings.fans_out) == (
+        python,
+        job_python,
+        fans_out,
+    )
 
 
 def _settings_keys() -> list[str]:
@@ -166,3 +204,104 @@ def test_every_session_is_in_the_reference() -> None:
     sessions = [*define(load_settings(SHAPES / "flat_setuptools")).names, *EXTRA_SESSIONS]
     missing = [name for name in sessions if f"### `{name}`" not in text]
     assert not missing, f"sessions without a section in docs/reference.md: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        (
+            '[[tool.noxline.accepted-advisories]]\nid = "GHSA-1"\nreason = "unused path"\n'
+            "expires = 2027-01-31\n",
+            (AcceptedAdvisory("GHSA-1", "unused path", datetime.date(2027, 1, 31)),),
+        ),
+        (
+            'accepted-advisories = [{id = "CVE-1", reason = "r", expires = "2027-02-01"}]\n',
+            (AcceptedAdvisory("CVE-1", "r", datetime.date(2027, 2, 1)),),
+        ),
+    ],
+)
+def test_accepted_advisories_are_read(tmp_path: Path, toml: str, expected: object) -> None:
+    """A TOML date or an ISO date string; id and reason kept."""
+    if not toml.startswith("[["):
+        toml = "[tool.noxline]\n" + toml
+    project = copy_shape(tmp_path, "flat_setuptools", toml)
+    assert load_settings(project).accepted_advisories == expected
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        '{id = "GHSA-1", reason = "r"}',  # no expiry
+        '{id = "GHSA-1", expires = 2027-01-31}',  # no reason
+        '{id = "", reason = "r", expires = 2027-01-31}',
+        '{id = "GHSA-1", reason = "r", expires = "soon"}',
+        '{id = "GHSA-1", reason = "r", expires = 2027-01-31T10:00:00}',
+        '{id = "GHSA-1", reason = "r", expires = 2027-01-31, by = "me"}',
+    ],
+)
+def test_an_incomplete_acceptance_is_refused(tmp_path: Path, entry: str) -> None:
+    """Each acceptance needs an id, a reason and an expiry date: one line says so."""
+    project = copy_shape(
+        tmp_path, "flat_setuptools", f"[tool.noxline]\naccepted-advisories = [{entry}]\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"accepted-advisories holds .*needs exactly an id, a reason"
+    ):
+        load_settings(project)
+
+
+def test_audit_may_block_but_other_jobs_may_not(tmp_path: Path) -> None:
+    """blocking = ["audit"] is accepted; a job that is no check names the choices."""
+    project = copy_shape(tmp_path, "flat_setuptools", '[tool.noxline]\nblocking = ["audit"]\n')
+    assert define(load_settings(project)).job("audit").allow_failure is False
+    other = copy_shape(tmp_path / "o", "flat_setuptools", '[tool.noxline]\nblocking = ["sbom"]\n')
+    with pytest.raises(ConfigError, match="choose from pylint, black, mypy, docstr, audit"):
+        define(load_settings(other))
+
+
+# --- path settings are confined to the project --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('dist-dir = ".."', r"dist-dir = '\.\.' leaves the project"),
+        ('dist-dir = "."', r"dist-dir = '\.' is the project folder itself"),
+        ('dist-dir = "/tmp/noxline-dist"', r"dist-dir = '/tmp/noxline-dist' leaves the project"),
+        ('dist-dir = "dist/../.."', "leaves the project"),
+        ('dist-dir = "build/.."', "is the project folder itself"),
+        ('dist-dir = ".git"', "points into .git"),
+        ('dist-dir = "flatcalc"', "dist-dir = 'flatcalc' would hold source-dir"),
+        ('dist-dir = "tests"', "dist-dir = 'tests' would hold tests-dir"),
+        ('dist-dir = "reports"', "dist-dir = 'reports' would hold reports-dir"),
+        ('reports-dir = ".."', "reports-dir = '..' leaves the project"),
+        ('reports-dir = "flatcalc"', "reports-dir = 'flatcalc' would hold source-dir"),
+        ('reports-dir = "dist"\ndist-dir = "dist/d"', "reports-dir = 'dist' would hold dist-dir"),
+        ('version-file = "../x"', "version-file = '../x' leaves the project"),
+        ('version-file = "/etc/passwd"', "leaves the project"),
+        ('version-file = "pyproject.toml"', "would overwrite the project file"),
+        ('version-file = ".git/config"', "points into .git"),
+        ('version-file = "dist/VERSION"', "dist-dir = 'dist' would hold version-file"),
+        ('tests-dir = "/"', "tests-dir = '/' leaves the project"),
+        ('source-dir = "../other"\npackage = "demo"', "source-dir = '../other' leaves"),
+        ('lint-paths = ["src", "../../etc"]', "lint-paths = '../../etc' leaves the project"),
+    ],
+)
+def test_path_settings_are_confined(tmp_path: Path, table: str, message: str) -> None:
+    """Every path setting stays inside the project; noxline's folders hold nothing else."""
+    project = copy_shape(tmp_path, "flat_setuptools", f"[tool.noxline]\n{table}\n")
+    (project / ".git").mkdir(exist_ok=True)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(project)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["dist-dir", "reports-dir", "version-file", "tests-dir"])
+def test_symlink_escapes_are_refused(tmp_path: Path, key: str) -> None:
+    """A path inside the project that is a symbolic link to outside it is refused."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    project = copy_shape(tmp_path, "flat_setuptools", f'[tool.noxline]\n{key} = "escape"\n')
+    (project / "escape").symlink_to(outside)
+    with pytest.raises(ConfigError, match=f"{key} = 'escape' leaves the project"):
+        load_settings(project)

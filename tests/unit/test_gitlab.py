@@ -78,7 +78,7 @@ def test_stages_needs_and_artifacts_come_from_the_definition(settings: Settings)
         assert entry["stage"] == job.stage
         assert entry["needs"] == list(job.needs)
         assert entry["artifacts"]["when"] == "always"
-        assert f"{job.reports_dir}/" in entry["artifacts"]["paths"]
+        assert f"{job.reports_folder}/" in entry["artifacts"]["paths"]
         for path in job.artifacts:
             assert path in entry["artifacts"]["paths"]
     for check in (*CHECKS, "version"):
@@ -107,7 +107,7 @@ def test_gitlab_reports_coverage_and_exposed_html(settings: Settings) -> None:
     for job in define(settings).jobs:
         artifacts = data[job.name]["artifacts"]
         if job.exposed:
-            assert (artifacts["expose_as"], artifacts["paths"][0]) == job.exposed
+            assert (artifacts["expose_as"], artifacts["paths"][0]) == job.exposed_report()
         else:
             assert "expose_as" not in artifacts
 
@@ -151,14 +151,15 @@ def test_checks_warn_until_blocking(settings: Settings) -> None:
 
 
 def test_publish_is_never_interrupted_and_runs_alone(settings: Settings) -> None:
-    """interruptible everywhere but publish; publish in its resource group; history where read."""
+    """Uploads (publish, release) are never interrupted and each runs alone; history where read."""
     data = parsed(settings)
     for job in define(settings).jobs:
         entry = data[job.name]
-        assert entry["interruptible"] is (job.name != "publish")
-        assert entry.get("resource_group") == ("publish" if job.name == "publish" else None)
+        uploads = job.name in ("publish", "release")
+        assert entry["interruptible"] is not uploads
+        assert entry.get("resource_group") == (job.name if uploads else None)
         depth = entry.get("variables", {}).get("GIT_DEPTH")
-        assert depth == ("0" if job.name in ("version", "publish") else None), job.name
+        assert depth == ("0" if job.name in ("version", "publish", "release") else None), job.name
     assert "rules" not in data["publish"]  # every pipeline: a dry run unless a release tag
 
 
@@ -206,10 +207,8 @@ def test_no_credentials_in_the_yaml(settings: Settings) -> None:
     assert set(data["variables"]) == {
         "UV_CACHE_DIR",
         "PIP_CACHE_DIR",
-        "UV_COMPILE_BYTECODE",
         "PIP_ROOT_USER_ACTION",
     }
-    assert data["variables"]["UV_COMPILE_BYTECODE"] == "1"
     body = "\n".join(line for line in gitlab.render(settings).splitlines() if not line[:1] == "#")
     for word in ("TWINE", "PASSWORD", "TOKEN", "INDEX_URL", "://"):
         assert word not in body
@@ -341,3 +340,94 @@ def test_dockerfile_installs_the_default_setup_requirements(settings: Settings) 
     assert re.search(r"^FROM python:3\.11", dockerfile, re.MULTILINE)
     assert "apt-get install -y --no-install-recommends git" in dockerfile
     assert "gitlab-image =" in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("python", "shards", "parallel", "script"),
+    [
+        ((), 3, 3, "nox --no-dependencies -s tests"),
+        (
+            ("3.11", "3.12"),
+            1,
+            {"matrix": [{"NOXLINE_PYTHON": ["3.11", "3.12"]}]},
+            'nox --no-dependencies -s "tests-${NOXLINE_PYTHON}"',
+        ),
+        (
+            ("3.11", "3.12"),
+            2,
+            {"matrix": [{"NOXLINE_PYTHON": ["3.11", "3.12"], "NOXLINE_SHARD": ["1", "2"]}]},
+            'nox --no-dependencies -s "tests-${NOXLINE_PYTHON}"',
+        ),
+    ],
+    ids=["parallel", "matrix", "matrix-and-shards"],
+)
+def test_fan_out_becomes_parallel_or_a_matrix(
+    settings: Settings, python: tuple[str, ...], shards: int, parallel: Any, script: str
+) -> None:
+    """Shards are `parallel: N`, Pythons a matrix with an image each; one coverage figure."""
+    data = parsed(replace(settings, python=python, test_shards=shards))
+    assert data["tests"]["parallel"] == parallel
+    assert data["tests"]["script"] == [script]
+    assert "coverage" not in data["tests"]
+    assert data["tests"]["artifacts"]["reports"] == {"junit": "reports/tests/*/junit.xml"}
+    assert data["coverage"]["coverage"] == define(settings).job("tests").coverage_regex
+    assert data["coverage"]["needs"] == ["tests"]
+    assert data["coverage"]["artifacts"]["reports"]["coverage_report"]["path"] == (
+        "reports/coverage/coverage.xml"
+    )
+    if python:
+        assert data["tests"]["image"] == "python:${NOXLINE_PYTHON}-slim"
+        assert data["wheel-install"]["parallel"] == {"matrix": [{"NOXLINE_PYTHON": list(python)}]}
+        assert data[".noxline"]["image"] == f"python:{python[0]}-slim"
+    else:
+        assert "image" not in data["tests"]
+
+
+def test_image_without_placeholder_serves_every_job(settings: Settings) -> None:
+    """A fixed gitlab-image (a prebuilt one with every Python) is used as is, matrix or not."""
+    data = parsed(replace(settings, python=("3.11", "3.12"), gitlab_image="registry/ci:1"))
+    assert data[".noxline"]["image"] == "registry/ci:1"
+    assert "image" not in data["tests"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rule"),
+    [
+        (r"^[0-9]+\.[0-9]+\.[0-9]+$", r"$CI_COMMIT_TAG =~ /^[0-9]+\.[0-9]+\.[0-9]+$/"),
+        (r"^release/v[0-9.]+$", r"$CI_COMMIT_TAG =~ /^release\/v[0-9.]+$/"),
+    ],
+)
+def test_release_runs_only_in_release_tag_pipelines(
+    settings: Settings, pattern: str, rule: str
+) -> None:
+    """The release job's rule is the release pattern, slashes escaped; no other job has rules."""
+    data = parsed(replace(settings, release_pattern=pattern))
+    assert data["release"]["rules"] == [{"if": rule}]
+    assert data["release"]["needs"] == ["build", "sbom", "publish"]
+    assert data["release"]["stage"] == "release" and data["stages"][-1] == "release"
+    assert [name for name in define(settings).names if "rules" in data[name]] == ["release"]
+
+
+@pytest.mark.parametrize("audience", ["", "pypi"])
+def test_publish_gets_an_id_token_only_with_an_audience(settings: Settings, audience: str) -> None:
+    """oidc-audience set → publish's id_tokens carry it; unset → no id token anywhere."""
+    data = parsed(replace(settings, oidc_audience=audience))
+    expected = {"NOXLINE_OIDC_TOKEN": {"aud": audience}} if audience else None
+    assert data["publish"].get("id_tokens") == expected
+    assert [name for name in define(settings).names if "id_tokens" in data[name]] == (
+        ["publish"] if audience else []
+    )
+
+
+def test_audit_and_sbom_reports(settings: Settings) -> None:
+    """audit: Code Quality, allowed to fail unless blocking; sbom: reports:cyclonedx; need build."""
+    data = parsed(settings)
+    assert data["audit"]["artifacts"]["reports"] == {
+        "codequality": "reports/audit/codequality.json"
+    }
+    assert data["audit"]["allow_failure"] is True and data["audit"]["needs"] == ["build"]
+    assert data["sbom"]["artifacts"]["reports"] == {"cyclonedx": ["reports/sbom/sbom.cdx.json"]}
+    assert data["sbom"]["allow_failure"] is False and data["sbom"]["needs"] == ["build"]
+    blocking = parsed(replace(settings, blocking=("audit",)))
+    assert blocking["audit"]["allow_failure"] is False
+    assert blocking["publish"]["needs"] == ["build", "wheel-install", "tests", "audit"]

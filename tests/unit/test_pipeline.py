@@ -9,7 +9,7 @@ import pytest
 
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import ConfigError
-from noxline.pipeline import CHECKS, STAGES, define
+from noxline.pipeline import CHECKS, STAGES, Job, Reports, define
 from tests.helpers import PIPELINE_JOBS
 from tests.unit._projects import write_project
 
@@ -21,7 +21,7 @@ def settings_fixture(tmp_path: Path) -> Settings:
 
 
 def test_jobs_in_stage_order_mirror_the_seed(settings: Settings) -> None:
-    """Nine jobs, named like the sessions, in the seed's stage order."""
+    """The jobs, named like the sessions, in the seed's stage order, then audit, SBOM, release."""
     pipeline = define(settings)
     assert pipeline.names == PIPELINE_JOBS
     stage_index = [STAGES.index(job.stage) for job in pipeline.jobs]
@@ -41,7 +41,9 @@ def test_needs_follow_the_artifacts(settings: Settings) -> None:
         assert pipeline.job(check).allow_failure
     # The version travels as a dotenv report: no tracked file is handed on (or edited).
     assert pipeline.job("version").artifacts == ()
-    assert pipeline.job("version").reports.dotenv == "reports/version/version.env"
+    version = pipeline.job("version")
+    assert version.report_path(version.reports.dotenv or "") == "reports/version/version.env"
+    assert pipeline.job("build").upstream_files == {"version": "reports/version/version.env"}
     assert pipeline.job("build").artifacts == ("dist/",)
 
 
@@ -70,15 +72,30 @@ def test_unknown_blocking_name_is_refused(settings: Settings) -> None:
 
 
 def test_reports_live_under_the_reports_dir(settings: Settings) -> None:
-    """Every job keeps its reports in <reports-dir>/<job>; tests carries GitLab's reports."""
+    """Every job keeps its reports in <reports-dir>/<job>/, each declared file inside it."""
     pipeline = define(replace(settings, reports_dir=Path("out")))
     for job in pipeline.jobs:
-        assert job.reports_dir == f"out/{job.name}"
+        assert job.reports_folder == f"out/{job.name}"
+        for role in job.files:
+            assert job.report_path(role).startswith(f"out/{job.name}/"), (job.name, role)
     tests = pipeline.job("tests")
-    assert tests.reports.junit == "out/tests/junit.xml"
-    assert tests.reports.cobertura == "out/tests/coverage.xml"
-    assert tests.coverage_regex is not None
-    assert pipeline.job("pylint").reports.codequality == "out/pylint/codequality.json"
+    assert tests.reports.junit and tests.reports.cobertura and tests.coverage_regex
+    assert pipeline.job("pylint").reports.codequality
+    assert pipeline.job("mypy").reports.codequality
+
+
+def test_reports_must_name_declared_files() -> None:
+    """A GitLab report or exposed link naming an undeclared file is refused when defined."""
+    with pytest.raises(ValueError, match="job x reports undeclared files: junit"):
+        Job(name="x", stage="test", description="x", reports=Reports(junit="junit"))
+    with pytest.raises(ValueError, match="undeclared files: html"):
+        Job(name="x", stage="test", description="x", files={"text": "x.txt"}, exposed=("x", "html"))
+
+
+def test_only_wheel_install_insists_on_a_fresh_venv(settings: Settings) -> None:
+    """The fresh-venv rule is a fact of the definition, not a name check elsewhere."""
+    fresh = [job.name for job in define(settings).jobs if job.fresh_venv]
+    assert fresh == ["wheel-install"]
 
 
 def test_command_is_the_same_everywhere(settings: Settings) -> None:
@@ -104,3 +121,62 @@ def test_coverage_regex_reads_the_total_line(settings: Settings) -> None:
     match = re.search(pattern[1:-1], line)
     assert match is not None and match.group(1) == "47.2"
     assert re.search(pattern[1:-1], "src/pkg/mod.py   10   0   100.0%") is None
+
+
+@pytest.mark.parametrize(
+    ("python", "shards", "copies"),
+    [
+        ((), 2, ["tests 1/2", "tests 2/2"]),
+        (("3.11", "3.12"), 1, ["tests-3.11", "tests-3.12"]),
+        (
+            ("3.11", "3.12"),
+            2,
+            ["tests-3.11 1/2", "tests-3.11 2/2", "tests-3.12 1/2", "tests-3.12 2/2"],
+        ),
+    ],
+    ids=["shards", "matrix", "matrix-and-shards"],
+)
+def test_fanned_out_tests_expand_into_copies_a_coverage_job_needs(
+    settings: Settings, python: tuple[str, ...], shards: int, copies: list[str]
+) -> None:
+    """Each copy runs its own nox session (nox's naming) with GitLab's shard variables; the
+    coverage job needs every copy and alone carries the coverage regex and Cobertura report."""
+    pipeline = define(replace(settings, python=python, test_shards=shards))
+    assert pipeline.job("coverage").needs == ("tests",)
+    assert "coverage" in pipeline.job("publish").needs
+    assert pipeline.job("tests").coverage_regex is None
+    assert pipeline.job("tests").reports.cobertura is None
+    assert pipeline.job("tests").report_path("junit") == "reports/tests/*/junit.xml"
+    assert dict(pipeline.job("coverage").upstream_files) == {
+        "junit": "reports/tests/*/junit.xml",
+        "coverage-data": "reports/tests/*/.coverage",
+    }
+    assert [job.name for job in pipeline.jobs if job.coverage_regex] == ["coverage"]
+    expanded = pipeline.expand()
+    tests = [job for job in expanded.jobs if job.template == "tests"]
+    assert [job.name for job in tests] == copies
+    assert expanded.job("coverage").needs == tuple(copies)
+    for job in tests:
+        assert job.command()[-1] == (f"tests-{job.instance.python}" if python else "tests")
+        shard = job.instance.shard
+        expected = {"CI_NODE_INDEX": str(shard), "CI_NODE_TOTAL": str(shards)} if shard else {}
+        assert job.environment() == expected
+
+
+def test_one_python_and_one_shard_keep_the_plain_pipeline(settings: Settings) -> None:
+    """No fan-out: no coverage job, tests reports as before, expand() changes nothing."""
+    pipeline = define(replace(settings, python=("3.12",)))
+    assert pipeline.names == PIPELINE_JOBS
+    assert pipeline.expand() == pipeline
+    assert pipeline.job("tests").coverage_regex
+    assert {job.pythons for job in pipeline.jobs if job.uses_venv} == {("3.12",)}
+
+
+def test_the_matrix_covers_tests_and_wheel_install_only(settings: Settings) -> None:
+    """Checks, build and coverage run on check-python; tests and wheel-install on each version."""
+    pipeline = define(replace(settings, python=("3.11", "3.12"), check_python="3.12"))
+    matrix = {job.name for job in pipeline.jobs if job.matrix}
+    assert matrix == {"tests", "wheel-install"}
+    for job in pipeline.jobs:
+        if job.uses_venv and not job.matrix:
+            assert job.pythons == ("3.12",), job.name

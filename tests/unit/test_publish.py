@@ -17,22 +17,27 @@ from packaging.version import Version
 
 from noxline.config import Settings, load_settings, replace
 from noxline.dist import Dist, verified_dist, write_sums
-from noxline.errors import PublishError, VersionError
+from noxline.ci import CIContext
+from noxline.errors import PublishError
 from noxline.jobs.publish import (
     JobIO,
     Report,
+    check_protected,
     check_version,
     publish_dist,
     reason,
     versions_of,
 )
 from noxline.versioning import ReleaseKind, VersionDecision
-from tests.helpers import free_port
+from tests.helpers import free_port, git
+from tests.unit._dists import sdist_bytes, wheel_bytes
 from tests.unit._index_server import FakeIndex, serve
 from tests.unit._projects import write_project
 
 WHEEL = "tiny_lib-1.2.3-py3-none-any.whl"
 SDIST = "tiny_lib-1.2.3.tar.gz"
+WHEEL_BYTES = wheel_bytes("tiny-lib", "1.2.3")
+SDIST_BYTES = sdist_bytes("tiny-lib", "1.2.3")
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
 REHEARSAL = VersionDecision(
     "1.2.3", ReleaseKind.REHEARSAL, "tag 1.2.3-dryrun", "1.2.3-dryrun", None
@@ -67,8 +72,12 @@ class Log:
 
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
-    """Settings of the tiny-lib project."""
-    return load_settings(write_project(tmp_path / "tiny"))
+    """Settings of the tiny-lib project, committed to git (a local release needs a clean tree)."""
+    project = write_project(tmp_path / "tiny")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "tiny")
+    return load_settings(project)
 
 
 @pytest.fixture(name="dist")
@@ -76,8 +85,8 @@ def dist_fixture(settings: Settings) -> Dist:
     """A checked dist/ of tiny-lib 1.2.3 (contents are stand-ins: only names and hashes count)."""
     folder = settings.project_dir / "dist"
     folder.mkdir()
-    (folder / WHEEL).write_bytes(b"wheel bytes")
-    (folder / SDIST).write_bytes(b"sdist bytes")
+    (folder / WHEEL).write_bytes(WHEEL_BYTES)
+    (folder / SDIST).write_bytes(SDIST_BYTES)
     write_sums(folder)
     return verified_dist(folder, settings.name)
 
@@ -155,7 +164,7 @@ def test_dry_run_reads_the_index_and_warns(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """A rehearsal sees an identical wheel and a different sdist already there, and warns."""
-    index.list_files("tiny-lib", {WHEEL: b"wheel bytes", SDIST: b"other sdist"})
+    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES, SDIST: b"other sdist"})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     publish_dist(settings, REHEARSAL, dist, report, log.io)
     assert actions(report) == {WHEEL: "would-skip-identical", SDIST: "would-fail-different"}
@@ -174,10 +183,12 @@ def test_dry_run_survives_an_unreachable_index(settings: Settings, dist: Dist) -
 
 
 def replace_version(dist: Dist, settings: Settings, version: str) -> Dist:
-    """The same stand-in files renamed to ``version``, re-checked."""
+    """The stand-in files rebuilt as ``version``, re-checked."""
     folder = dist.wheel.path.parent
     for item in dist.files:
-        item.path.rename(folder / item.path.name.replace(str(dist.version), version))
+        item.path.unlink()
+    (folder / WHEEL.replace("1.2.3", version)).write_bytes(wheel_bytes("tiny-lib", version))
+    (folder / SDIST.replace("1.2.3", version)).write_bytes(sdist_bytes("tiny-lib", version))
     write_sums(folder)
     return verified_dist(folder, settings.name)
 
@@ -203,24 +214,51 @@ def test_release_without_credentials_fails_before_reading(
     assert not index.seen
 
 
-def test_unprotected_gitlab_tag_is_refused(
-    settings: Settings, dist: Dist, index: FakeIndex
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [
+        ({"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, True),
+        ({"GITLAB_CI": "true"}, True),
+        ({"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "true"}, False),
+        (
+            {
+                "GITLAB_CI": "true",
+                "CI_COMMIT_REF_PROTECTED": "false",
+                "NOXLINE_ALLOW_UNPROTECTED_TAGS": "true",
+            },
+            False,
+        ),
+        ({"GITLAB_CI": "false", "CI_COMMIT_REF_PROTECTED": "false", "CI_PIPELINE_ID": "1"}, False),
+        ({}, False),
+    ],
+    ids=[
+        "unprotected",
+        "protection-unknown",
+        "protected",
+        "allowed-by-ci-variable",
+        "gitlab-ci-local-unchecked",
+        "outside-ci-unchecked",
+    ],
+)
+def test_protected_tag_gate(
+    settings: Settings, dist: Dist, index: FakeIndex, extra: dict[str, str], refused: bool
 ) -> None:
-    """In GitLab an unprotected release tag stops publish before the index is contacted."""
-    env = index_env(index, GITLAB_CI="true", CI_COMMIT_REF_PROTECTED="false")
-    with pytest.raises(VersionError, match="is not protected"):
+    """In real GitLab an unprotected release tag stops publish before the index is contacted;
+    only the CI/CD variable (never the tree) lets it through, to the upload."""
+    env = index_env(index, **extra)
+    expected = "is not protected" if refused else "cannot run twine"
+    with pytest.raises(PublishError, match=expected) as caught:
         publish_dist(settings, RELEASE, dist, Report(project=settings.name), Log(env=env).io)
-    assert not index.seen
+    assert bool(index.seen) is not refused
+    if refused:
+        assert "NOXLINE_ALLOW_UNPROTECTED_TAGS=true" in str(caught.value)
 
 
-def test_unprotected_tag_allowed_by_setting(
-    settings: Settings, dist: Dist, index: FakeIndex
-) -> None:
-    """allow-unprotected-tags lets the release through the gate (to the upload)."""
-    env = index_env(index, GITLAB_CI="true", CI_COMMIT_REF_PROTECTED="false")
-    allowed = replace(settings, allow_unprotected_tags=True)
-    with pytest.raises(PublishError, match="cannot run twine"):
-        publish_dist(allowed, RELEASE, dist, Report(project=settings.name), Log(env=env).io)
+@pytest.mark.parametrize("kind", [ReleaseKind.REHEARSAL, ReleaseKind.DEV])
+def test_protected_tag_gate_ignores_non_releases(kind: ReleaseKind) -> None:
+    """Rehearsals and dev builds never upload, so protection is not asked of them."""
+    context = CIContext.from_env({"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"})
+    check_protected(VersionDecision("1.2.3", kind, "tag 1.2.3", "1.2.3", False), context)
 
 
 def test_prerelease_uploads_only_when_allowed(
@@ -250,7 +288,7 @@ def test_release_already_on_the_index_uploads_nothing(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """Both files there with the same sha256: skipped, success, twine never run."""
-    index.list_files("tiny-lib", {WHEEL: b"wheel bytes", SDIST: b"sdist bytes"})
+    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES, SDIST: SDIST_BYTES})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     publish_dist(settings, RELEASE, dist, report, log.io)
     assert report.outcome == "already-published"
@@ -265,7 +303,7 @@ def test_release_uploads_only_what_is_missing(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """The wheel is there, the sdist is not: only the sdist goes to twine."""
-    index.list_files("tiny-lib", {WHEEL: b"wheel bytes"})
+    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     with pytest.raises(PublishError, match="cannot run twine"):
         publish_dist(settings, RELEASE, dist, report, log.io)

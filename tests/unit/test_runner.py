@@ -21,7 +21,7 @@ import pytest
 
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import NoxlineError
-from noxline.pipeline import CHECKS, Job, Pipeline, define
+from noxline.pipeline import BLOCKABLE, Job, Pipeline, define
 from noxline.runner import (
     EXIT_INTERRUPTED,
     Display,
@@ -306,7 +306,7 @@ def settings_fixture(tmp_path: Path) -> Settings:
 
 
 def test_naming_a_job_pulls_in_what_it_needs(settings: Settings) -> None:
-    """`noxline run tests` runs version, build and tests, in pipeline order; none → all nine."""
+    """`noxline run tests` runs version, build and tests, in pipeline order; none → all."""
     pipeline = define(settings)
     assert [j.name for j in select_jobs(pipeline, ["tests"])] == ["version", "build", "tests"]
     assert [j.name for j in select_jobs(pipeline, ["black", "build"])] == [
@@ -317,8 +317,15 @@ def test_naming_a_job_pulls_in_what_it_needs(settings: Settings) -> None:
     assert select_jobs(pipeline) == pipeline.jobs
     publish = [j.name for j in select_jobs(pipeline, ["publish"])]
     assert publish == ["version", "build", "wheel-install", "tests", "publish"]
-    blocking = define(replace(settings, blocking=CHECKS))
-    assert len(select_jobs(blocking, ["publish"])) == 9  # blocking checks gate publish
+    blocking = define(replace(settings, blocking=BLOCKABLE))
+    # Blocking checks and the audit gate publish.
+    assert [j.name for j in select_jobs(blocking, ["publish"])] == [
+        *publish[:-1],
+        *BLOCKABLE,
+        "publish",
+    ]
+    release = [j.name for j in select_jobs(pipeline, ["release"])]
+    assert release == ["version", "build", "wheel-install", "tests", "sbom", "publish", "release"]
 
 
 def test_an_unknown_job_name_is_refused_with_the_choices(settings: Settings) -> None:
@@ -328,12 +335,12 @@ def test_an_unknown_job_name_is_refused_with_the_choices(settings: Settings) -> 
 
 
 def test_the_real_pipeline_runs_in_dependency_order(settings: Settings) -> None:
-    """The real nine jobs through the fake: publish last, build before tests; black failing is a
-    warning only."""
+    """The real jobs through the fake: publish then release last, build before tests; black
+    failing is a warning only."""
     pipeline: Pipeline = define(settings)
     fake = FakeRun({"black": 1})
     outcome = fake.run(pipeline.jobs, parallel=2)
-    assert fake.started[-1] == "publish"
+    assert fake.started[-2:] == ["publish", "release"]
     assert fake.index("passed", "build") < fake.index("start", "tests")
     assert statuses(outcome)["black"] is Status.ALLOWED_TO_FAIL
     assert outcome.exit_code == 0

@@ -10,7 +10,7 @@ import pytest
 from noxline.config import load_settings
 from noxline.errors import VersionError
 from noxline.jobs.build import make_build_copy, tree_files
-from noxline.jobs.version import decided_version, dotenv_path, override_env, stamp
+from noxline.jobs.version import decided_version, override_env, stamp
 from tests.helpers import git
 
 
@@ -122,15 +122,15 @@ def test_the_decided_version_comes_from_gitlab_or_the_report(
     root = _project(
         tmp_path, '[project]\nname = "demo"\nversion = "1"\n', {"src/demo/__init__.py": _INIT}
     )
-    settings = load_settings(root)
+    dotenv = root / "reports" / "version" / "version.env"
     monkeypatch.delenv("NOXLINE_VERSION", raising=False)
     with pytest.raises(VersionError, match=r"no version decided yet .* run `nox -s version`"):
-        decided_version(settings)
-    dotenv_path(settings).parent.mkdir(parents=True)
-    dotenv_path(settings).write_text("NOXLINE_VERSION=1.2.0-rc.1\n", encoding="utf-8")
-    assert decided_version(settings) == "1.2.0rc1"
+        decided_version(dotenv)
+    dotenv.parent.mkdir(parents=True)
+    dotenv.write_text("NOXLINE_VERSION=1.2.0-rc.1\n", encoding="utf-8")
+    assert decided_version(dotenv) == "1.2.0rc1"
     monkeypatch.setenv("NOXLINE_VERSION", "3.0")
-    assert decided_version(settings) == "3.0"
+    assert decided_version(dotenv) == "3.0"
 
 
 @pytest.mark.parametrize(

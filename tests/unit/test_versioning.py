@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 from noxline.errors import VersionError
 from noxline.versioning import (
     DEFAULT_RELEASE_PATTERN,
+    PATTERN_TIMEOUT,
     ReleaseKind,
     VersionDecision,
-    check_release_protected,
     decide_version,
+    tracked_changes,
 )
 
 R, RH, PRE, DEV = (
@@ -110,14 +112,62 @@ class Case:  # pylint: disable=too-many-instance-attributes
     base: str = "0.1.0"
     pattern: str = DEFAULT_RELEASE_PATTERN
     extra: dict[str, str] = field(default_factory=dict)
+    prefix: str = ""
 
 
 TAGGED = ["c", "t:1.2.3"]
 CASES = {
     # --- tag pipelines: the tag name decides -----------------------------------------------
     "ci-release-tag": Case(TAGGED, tag_pipeline("1.2.3"), "1.2.3", R, "tag 1.2.3", "1.2.3", True),
-    "ci-release-tag-normalised": Case(
-        ["c", "t:01.02.3"], tag_pipeline("01.02.3"), "1.2.3", R, "tag 01.02.3", "01.02.3", True
+    "ci-leading-zeros-not-a-release": Case(
+        ["c", "t:1.2.3", "c", "t:01.02.3"],
+        tag_pipeline("01.02.3", CI_PIPELINE_ID="5"),
+        "1.2.4.dev5",
+        DEV,
+        "tag 01.02.3 (pipeline 5)",
+        None,
+        True,
+    ),
+    "ci-prefix-v": Case(
+        ["c", "t:v1.2.3"],
+        tag_pipeline("v1.2.3"),
+        "1.2.3",
+        R,
+        "tag v1.2.3",
+        "v1.2.3",
+        True,
+        prefix="v",
+    ),
+    "ci-prefix-v-two-components": Case(
+        ["c", "t:v0.16"],
+        tag_pipeline("v0.16"),
+        "0.16",
+        R,
+        "tag v0.16",
+        "v0.16",
+        True,
+        pattern=r"^[0-9]+\.[0-9]+$",
+        prefix="v",
+    ),
+    "ci-prefix-unprefixed-tag-is-dev": Case(
+        ["c", "t:v1.0.0", "c", "t:1.2.3"],
+        tag_pipeline("1.2.3", CI_PIPELINE_ID="4"),
+        "1.0.1.dev4",
+        DEV,
+        "tag 1.2.3 (pipeline 4)",
+        None,
+        True,
+        prefix="v",
+    ),
+    "ci-prefix-dryrun": Case(
+        ["c", "t:v1.2.3-dryrun"],
+        tag_pipeline("v1.2.3-dryrun"),
+        "1.2.3",
+        RH,
+        "tag v1.2.3-dryrun",
+        "v1.2.3-dryrun",
+        True,
+        prefix="v",
     ),
     "ci-release-tag-unprotected": Case(
         TAGGED,
@@ -379,7 +429,11 @@ def test_version_table(tmp_path: Path, case: Case) -> None:
     """Each row: a real repo plus a CI environment gives exactly this decision."""
     repo = make_repo(tmp_path / "repo", case.steps)
     decision = decide_version(
-        repo, base_version=case.base, release_pattern=case.pattern, env=case.env
+        repo,
+        base_version=case.base,
+        release_pattern=case.pattern,
+        env=case.env,
+        tag_prefix=case.prefix,
     )
     assert decision == VersionDecision(
         version=case.version,
@@ -543,48 +597,84 @@ def test_uploads_defaults_to_no_prereleases() -> None:
     assert decision.uploads() is False
 
 
-# --- protected tags -----------------------------------------------------------------------------
+# --- hostile and broken tags --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("kind", "env", "allow", "refused"),
+    ("tag", "match"),
     [
-        (R, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, False, True),
-        (R, {"GITLAB_CI": "true"}, False, True),
-        (PRE, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, False, True),
-        (R, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, True, False),
-        (R, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "true"}, False, False),
-        (RH, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, False, False),
-        (DEV, {"GITLAB_CI": "true", "CI_COMMIT_REF_PROTECTED": "false"}, False, False),
-        (R, {"GITLAB_CI": "false", "CI_COMMIT_REF_PROTECTED": "false"}, False, False),
-        (R, {}, False, False),
+        ("1.2.3\n", "whitespace"),
+        ("1.2.3 ", "whitespace"),
+        (" 1.2.3", "whitespace"),
+        ("1.2.3\t", "whitespace"),
+        ("1.2.3\x00", "whitespace"),
+        ("1.2.3~1", "whitespace"),
+        ("1.2." + "9" * 19, "more than 18 digits"),
+        ("9" * 5000 + ".0.0", "more than 18 digits"),
     ],
-    ids=[
-        "release-unprotected",
-        "release-protection-unknown",
-        "prerelease-unprotected",
-        "release-unprotected-allowed",
-        "release-protected",
-        "rehearsal-unchecked",
-        "dev-unchecked",
-        "gitlab-ci-local-unchecked",
-        "outside-ci-unchecked",
-    ],
+    ids=["newline", "trailing-space", "leading-space", "tab", "nul", "tilde", "20-digits", "huge"],
 )
-def test_check_release_protected(
-    kind: ReleaseKind, env: dict[str, str], allow: bool, refused: bool
-) -> None:
-    """Only real GitLab releases/pre-releases from unprotected tags are refused."""
-    decision = VersionDecision("1.2.3", kind, "tag 1.2.3", "1.2.3", False)
-    try:
-        check_release_protected(decision, env, allow_unprotected=allow)
-    except VersionError as exc:
-        message: str | None = str(exc)
-    else:
-        message = None
-    assert (message is not None) is refused
-    if message is not None:
-        assert "tag 1.2.3 is not protected" in message
-        assert "Settings > Repository > Protected tags" in message
-        assert "allow-unprotected-tags = true" in message
-        assert "[tool.noxline]" in message
+def test_hostile_ci_tag_is_a_clear_error(tmp_path: Path, tag: str, match: str) -> None:
+    """A tag variable no git tag can equal, or with absurd numbers, is refused in one line."""
+    with pytest.raises(VersionError, match=match) as caught:
+        decide_version(tmp_path, base_version="0.1.0", env=tag_pipeline(tag))
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "tag", ["01.2.3", "1.02.3", "1.2.03", "1.2.3rc01", "1.2.3-rc.01", "00.1.0"]
+)
+def test_leading_zeros_are_not_releases(tmp_path: Path, tag: str) -> None:
+    """Leading zeros are another spelling, not the release: a dev build that never uploads."""
+    repo = make_repo(tmp_path / "repo", ["c"])
+    decision = decide_version(repo, base_version="0.1.0", env=tag_pipeline(tag, CI_PIPELINE_ID="7"))
+    assert decision.kind is DEV and not decision.uploads(publish_prereleases=True)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tag"),
+    [(r"^(a|aa)+$", "a" * 80 + "!"), (r"^([a-z]|[a-z]{2})+$", "b" * 80 + "1")],
+)
+def test_catastrophic_release_pattern_cannot_hang(tmp_path: Path, pattern: str, tag: str) -> None:
+    """A backtracking pattern on a crafted tag ends within the time limit with a clear error."""
+    started = time.monotonic()
+    with pytest.raises(VersionError, match="took more than"):
+        decide_version(
+            tmp_path, base_version="0.1.0", release_pattern=pattern, env=tag_pipeline(tag)
+        )
+    assert time.monotonic() - started < PATTERN_TIMEOUT + 5  # generous: 2 shared cores
+
+
+@pytest.mark.parametrize("base", ["1" * 5000, "1.0." + "9" * 4400])
+def test_huge_base_version_is_a_clear_error(tmp_path: Path, base: str) -> None:
+    """A pyproject version too large for int() is a VersionError, not a ValueError traceback."""
+    with pytest.raises(VersionError, match="not a valid PEP 440"):
+        decide_version(tmp_path, base_version=base, env=tag_pipeline("1.2.3"))
+
+
+def test_huge_pipeline_id_is_a_clear_error(tmp_path: Path) -> None:
+    """A pipeline id beyond any real one is refused, quoted briefly."""
+    repo = make_repo(tmp_path / "repo", ["c"])
+    with pytest.raises(VersionError, match="at most 18") as caught:
+        decide_version(repo, base_version="0.1.0", env=gitlab(CI_PIPELINE_ID="9" * 5000))
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ({}, []),
+        ({"untracked.txt": "new"}, []),
+        ({"f": "changed"}, ["f"]),
+    ],
+    ids=["clean", "untracked-only", "tracked-changed"],
+)
+def test_tracked_changes(tmp_path: Path, edits: dict[str, str], expected: list[str]) -> None:
+    """Only tracked files that differ from HEAD count as changes."""
+    repo = make_repo(tmp_path / "repo", ["c"])
+    (repo / "f").write_text("original\n", encoding="utf-8")
+    git(repo, "add", "f")
+    git(repo, "commit", "-q", "-m", "f")
+    for name, text in edits.items():
+        (repo / name).write_text(text, encoding="utf-8")
+    assert tracked_changes(repo) == expected

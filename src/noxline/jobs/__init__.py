@@ -1,7 +1,9 @@
-"""What each pipeline job does: one module per job, each with a ``run(session, settings)`` function.
+"""What each pipeline job does: one module per job, each with a ``run(session, settings, job)``.
 
-:data:`JOBS` is the one registry from job name to its session body; the pipeline's facts
-(stage, needs, artifacts) live in :mod:`noxline.pipeline`, not here.
+A job's module is named after the job (``wheel-install`` is :mod:`noxline.jobs.wheel_install`), so
+:data:`BODIES`, the one registry from job name to session body, spells no job name; the
+pipeline's facts (stage, needs, artifacts, report files) live in :mod:`noxline.pipeline`, and
+each body receives its :class:`~noxline.pipeline.Job` to read them from there.
 """
 
 from __future__ import annotations
@@ -11,24 +13,56 @@ from collections.abc import Callable
 import nox
 
 from noxline.config import Settings
-from noxline.jobs import black, build, docstr, mypy, publish, pylint, tests, version, wheel_install
+from noxline.jobs import (
+    audit,
+    black,
+    build,
+    coverage,
+    docstr,
+    mypy,
+    publish,
+    pylint,
+    release,
+    sbom,
+    tests,
+    version,
+    wheel_install,
+)
+from noxline.pipeline import Job
 
-JobBody = Callable[[nox.Session, Settings], None]
+#: A job's session body: it writes where its :class:`~noxline.pipeline.Job` says.
+JobBody = Callable[[nox.Session, Settings, Job], None]
+#: The body of a session that is not a pipeline job.
+SessionBody = Callable[[nox.Session, Settings], None]
 
-JOBS: dict[str, JobBody] = {
-    "version": version.run,
-    "build": build.run,
-    "wheel-install": wheel_install.run,
-    "tests": tests.run,
-    "pylint": pylint.run,
-    "black": black.run,
-    "mypy": mypy.run,
-    "docstr": docstr.run,
-    "publish": publish.run,
+
+def job_name(body: JobBody) -> str:
+    """The job a body belongs to: its module's name, with dashes for underscores."""
+    return body.__module__.rpartition(".")[2].replace("_", "-")
+
+
+#: Job name -> session body; a unit test proves it pairs exactly with the pipeline's jobs.
+BODIES: dict[str, JobBody] = {
+    job_name(body): body
+    for body in (
+        version.run,
+        build.run,
+        wheel_install.run,
+        tests.run,
+        coverage.run,
+        pylint.run,
+        black.run,
+        mypy.run,
+        docstr.run,
+        audit.run,
+        sbom.run,
+        publish.run,
+        release.run,
+    )
 }
 
 #: Sessions that are not pipeline jobs: developer conveniences.
-EXTRA_SESSIONS: dict[str, tuple[str, JobBody]] = {
+EXTRA_SESSIONS: dict[str, tuple[str, SessionBody]] = {
     "format": (
         "Reformat the code with black (fixing what the black job reports)",
         black.format_code,

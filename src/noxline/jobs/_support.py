@@ -1,4 +1,4 @@
-"""What several jobs share: reports folders, tee-to-report runs, installing the built wheel."""
+"""What several jobs share: report paths, tee-to-report runs, installing the built wheel."""
 
 from __future__ import annotations
 
@@ -15,16 +15,25 @@ import nox.virtualenv
 from noxline.config import Settings
 from noxline.dist import Dist, verified_dist
 from noxline.errors import NoxlineError
+from noxline.pipeline import Job
 
 #: Marker in a venv naming the wheel (by sha256) installed there, so a reused venv is never stale.
 _WHEEL_MARKER = "noxline-wheel.sha256"
 
 
-def reports_dir(settings: Settings, job: str) -> Path:
-    """Create and return the absolute reports folder of ``job``."""
-    path = settings.project_dir / settings.reports_for(job)
+def report_folder(settings: Settings, job: Job) -> Path:
+    """Create and return the absolute reports folder the definition declares for ``job``."""
+    path = settings.project_dir / job.reports_folder
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def report_file(settings: Settings, job: Job, role: str) -> Path:
+    """Absolute path of the report file the definition declares for ``job`` under ``role``.
+
+    The reports folder is created; the file (or folder, for a name ending in ``/``) is not.
+    """
+    return report_folder(settings, job) / job.files[role]
 
 
 def run_to_report(
@@ -85,14 +94,35 @@ def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
         marker.write_text(dist.wheel.sha256, encoding="utf-8")
 
 
+def wheel_environment(session: nox.Session, dist: Dist) -> Path:
+    """A fresh venv holding only the built wheel and what it installs; returns its Python.
+
+    The audit and the SBOM describe exactly what a user of the wheel gets, so their tools live in
+    the session's venv and look at this one, which has no pip, no tools and no test dependencies.
+    """
+    folder = Path(session.create_tmp()) / "wheel-env"
+    shutil.rmtree(folder, ignore_errors=True)
+    session.run("python", "-m", "venv", "--without-pip", str(folder), silent=True)
+    python = folder / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    if uses_uv(session):
+        install: tuple[str, ...] = ("uv", "pip", "install", "--python", str(python))
+    else:
+        install = ("python", "-m", "pip", "--python", str(python), "install")
+    session.run(*install, str(dist.wheel.path), external=True)
+    return python
+
+
 #: How each check writes its figure and its threshold: ``coverage 78.1 %``, ``pylint 6.2/10``.
 _FORMATS = {"coverage": "{:g} %", "docstr": "{:g} %", "pylint": "{:.1f}/10"}
-#: The file each check leaves its figure in, for ``noxline init --ratchet`` and for people.
-FIGURE_NAME = "figure.json"
 
 
-def judge(
-    session: nox.Session, settings: Settings, check: str, figure: float, threshold: float | None
+def judge(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    session: nox.Session,
+    settings: Settings,
+    job: Job,
+    check: str,
+    figure: float,
+    threshold: float | None,
 ) -> None:
     """End a check with its figure: a log line, or a failure naming figure and threshold.
 
@@ -101,9 +131,7 @@ def judge(
     """
     shown = _FORMATS[check].format(figure)
     record = {"check": check, "figure": figure, "threshold": threshold}
-    (reports_dir(settings, check) / FIGURE_NAME).write_text(
-        json.dumps(record) + "\n", encoding="utf-8"
-    )
+    report_file(settings, job, "figure").write_text(json.dumps(record) + "\n", encoding="utf-8")
     key = f"{check}-fail-under"
     if threshold is None:
         session.log(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import nox
 
 from noxline.config import Settings
-from noxline.jobs._support import reports_dir, run_to_report
+from noxline.jobs._support import report_file, run_to_report
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("black>=24",)
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: ``black --check --diff``; fails when a file would be reformatted."""
     session.install(*REQUIREMENTS)
-    report = reports_dir(settings, "black") / "black.txt"
+    report = report_file(settings, job, "diff")
     run_to_report(session, report, "black", "--check", "--diff", *settings.lint_paths)
 
 

@@ -18,8 +18,16 @@ import nox
 from noxline.config import Settings
 from noxline.dist import write_sums
 from noxline.errors import NoxlineError
-from noxline.jobs._support import built_dist, reports_dir, run_to_report, uses_uv, uv_executable
+from noxline.jobs._support import (
+    built_dist,
+    report_file,
+    report_folder,
+    run_to_report,
+    uses_uv,
+    uv_executable,
+)
 from noxline.jobs.version import decided_version, stamp
+from noxline.pipeline import Job
 
 #: Where the build copy lives, inside the project (nox's own folder, which init has git ignore).
 COPY_DIR = Path(".nox", "noxline-build-copy")
@@ -124,10 +132,10 @@ def _git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: clean dist/, build a stamped copy of the tree, check, checksum."""
     session.install(*REQUIREMENTS)
-    version = decided_version(settings)
+    version = decided_version(settings.project_dir / job.upstream_files["version"])
     dist_dir = settings.project_dir / settings.dist_dir
     shutil.rmtree(dist_dir, ignore_errors=True)
     copy, version_env = make_build_copy(settings, version)
@@ -144,10 +152,11 @@ def run(session: nox.Session, settings: Settings) -> None:
         env=build_env(session, settings) | version_env,
     )
     files = sorted(str(path) for path in dist_dir.iterdir())
-    reports = reports_dir(settings, "build")
-    run_to_report(session, reports / "twine-check.txt", "twine", "check", "--strict", *files)
+    twine_check = report_file(settings, job, "twine-check")
+    run_to_report(session, twine_check, "twine", "check", "--strict", *files)
     wheels = [name for name in files if name.endswith(".whl")]
-    run_to_report(session, reports / "check-wheel-contents.txt", "check-wheel-contents", *wheels)
+    wheel_contents = report_file(settings, job, "wheel-contents")
+    run_to_report(session, wheel_contents, "check-wheel-contents", *wheels)
     sums = write_sums(dist_dir)
     dist = built_dist(settings)
     if str(dist.version) != version:
@@ -156,7 +165,7 @@ def run(session: nox.Session, settings: Settings) -> None:
             f"hand the version to this backend ({settings.version_source.tool or 'static'}); "
             "set a static version in [project] or report the backend to noxline"
         )
-    shutil.copy(sums, reports / sums.name)
+    shutil.copy(sums, report_folder(settings, job) / sums.name)
     session.log(
         f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {version}); "
         f"checksums in {sums}"

@@ -9,7 +9,8 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import judge, reports_dir, run_to_report
+from noxline.jobs._support import judge, report_file, run_to_report
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("docstr-coverage>=2.3",)
 
@@ -22,10 +23,10 @@ def total(report: str) -> float | None:
     return float(found[-1]) if found else None
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: docstr-coverage over the source folder; noxline judges the total."""
     session.install(*REQUIREMENTS)
-    report = reports_dir(settings, "docstr") / "docstr.txt"
+    report = report_file(settings, job, "text")
     run_to_report(
         session,
         report,
@@ -41,4 +42,4 @@ def run(session: nox.Session, settings: Settings) -> None:
         raise NoxlineError(
             f"docstr-coverage gave no total (see {report}): check source-dir in [tool.noxline]"
         )
-    judge(session, settings, "docstr", figure, settings.docstr_fail_under)
+    judge(session, settings, job, "docstr", figure, settings.docstr_fail_under)

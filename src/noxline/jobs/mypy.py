@@ -5,7 +5,8 @@ from __future__ import annotations
 import nox
 
 from noxline.config import Settings
-from noxline.jobs._support import reports_dir, run_to_report
+from noxline.jobs._support import report_file, run_to_report
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("mypy>=1.8", "lxml>=5", "mypy-gitlab-code-quality>=1.1")
 
@@ -17,21 +18,21 @@ _TO_CODE_QUALITY = (
 )
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: mypy over the lint paths with the project's own mypy config."""
     session.install(*REQUIREMENTS, *settings.runtime_requirements, *settings.test_requirements)
-    reports = reports_dir(settings, "mypy")
-    text = reports / "mypy.txt"
+    text = report_file(settings, job, "text")
     try:
         run_to_report(
             session,
             text,
             "mypy",
             "--html-report",
-            str(reports / "html"),
+            str(report_file(settings, job, "html")),
             "--show-error-codes",
             *settings.lint_paths,
             *session.posargs,
         )
     finally:
-        session.run("python", "-c", _TO_CODE_QUALITY, str(text), str(reports / "codequality.json"))
+        codequality = report_file(settings, job, "codequality")
+        session.run("python", "-c", _TO_CODE_QUALITY, str(text), str(codequality))

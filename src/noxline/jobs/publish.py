@@ -7,7 +7,13 @@ else does all the same checks, looks at the index read-only, and logs what it wo
 Publishing is idempotent: the index's simple page is read first; a file already there with the same
 sha256 is skipped, a different file under the same name fails the job before anything is uploaded,
 and only missing files are uploaded, so a re-run completes a publish that failed half-way.
-Every run writes ``reports/publish/publish.json`` (never with credentials in it).
+Every run writes its record (``reports/publish/publish.json``), never with credentials in it; it is
+rewritten after each step, so an interrupted or killed publish still says how far it got.
+
+Nothing is assumed: each file's metadata (wheel METADATA, sdist PKG-INFO) must name this project and
+version, its sha256 is checked again right before its upload, a release outside CI needs a clean
+tree, every network step and twine run is bounded by ``index-timeout`` and the whole publish by
+``publish-timeout``, and after the upload the index must list every file with its sha256.
 
 :func:`run` is the nox side (install twine, ``twine check``); :func:`publish_dist` does the rest and
 only needs the callables of :class:`JobIO`, so it runs without nox too.
@@ -15,21 +21,28 @@ only needs the callables of :class:`JobIO`, so it runs without nox too.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Callable, Iterable, Mapping
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import nox
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from noxline.ci import ALLOW_UNPROTECTED_VARIABLE, CIContext
 from noxline.config import Settings
-from noxline.dist import Dist, DistFile, parse_filename
+from noxline import net
+from noxline.dist import Dist, DistFile, parse_filename, read_file_metadata, sha256_of
 from noxline.errors import NoxlineError, PublishError
 from noxline.index import (
     Repository,
@@ -39,12 +52,13 @@ from noxline.index import (
     resolve_repository,
     upload,
 )
-from noxline.jobs._support import built_dist, reports_dir
+from noxline.jobs._support import built_dist, report_file
 from noxline.jobs.version import compute
-from noxline.versioning import ReleaseKind, VersionDecision, check_release_protected
+from noxline.pipeline import Job
+from noxline.trusted_publishing import with_trusted_publishing
+from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes
 
 REQUIREMENTS = ("twine>=6",)
-REPORT_NAME = "publish.json"
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class JobIO:
     env: Mapping[str, str]
     #: The twine executable that uploads.
     twine: str = "twine"
+    #: Seconds between reads of the index while waiting for it to list the uploaded files.
+    poll_interval: float = 2.0
 
 
 @dataclass
@@ -71,6 +87,10 @@ class Report:  # pylint: disable=too-many-instance-attributes
     files: list[dict[str, str]] = field(default_factory=list)
     outcome: str = "failed"
     error: str = ""
+    #: Where the report is saved after each step (None: only when written explicitly).
+    path: Path | None = field(default=None, repr=False)
+    #: Secrets masked out of everything written (never written themselves).
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def record_decision(self, decision: VersionDecision) -> None:
         """Keep the version decision."""
@@ -83,21 +103,48 @@ class Report:  # pylint: disable=too-many-instance-attributes
         }
 
     def file(self, name: str, sha256: str, action: str) -> None:
-        """Record what happened (or would happen) to one file."""
+        """Record what happened (or would happen) to one file, and save."""
         self.files.append({"filename": name, "sha256": sha256, "action": action})
+        self.save()
+
+    def as_data(self) -> dict[str, Any]:
+        """The report as JSON-ready data, every text masked."""
+        data = {
+            "project": self.project,
+            "decision": self.decision,
+            "mode": self.mode,
+            "reason": self.reason,
+            "repository": self.repository,
+            "files": self.files,
+            "outcome": self.outcome,
+            "error": self.error,
+        }
+        masked: dict[str, Any] = _masked(data, self.secrets)
+        return masked
+
+    def save(self) -> None:
+        """Write the report to its path, if it has one."""
+        if self.path is not None:
+            self.write(self.path)
 
     def write(self, path: Path) -> None:
-        """Write the report as JSON."""
-        path.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n", encoding="utf-8")
+        """Write the report as JSON, atomically (a reader never sees half a report)."""
+        text = json.dumps(self.as_data(), indent=2) + "\n"
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as stream:
+            stream.write(text)
+        os.replace(stream.name, path)
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: check dist/ against this ref's version, then upload (release) or dry-run."""
-    reports = reports_dir(settings, "publish")
-    (reports / REPORT_NAME).unlink(missing_ok=True)
+    record = report_file(settings, job, "record")
+    record.unlink(missing_ok=True)
     session.install(*REQUIREMENTS)
-    report = Report(project=settings.name)
+    report = Report(project=settings.name, path=record, outcome="running")
     try:
+        report.save()
         decision = compute(settings)
         report.record_decision(decision)
         dist = built_dist(settings)
@@ -109,13 +156,39 @@ def run(session: nox.Session, settings: Settings) -> None:
         env = {**os.environ, "PATH": session.bin + os.pathsep + os.environ.get("PATH", "")}
         twine = shutil.which("twine", path=session.bin) or str(Path(session.bin) / "twine")
         io = JobIO(log=session.log, warn=session.warn, env=env, twine=twine)
-        publish_dist(settings, decision, dist, report, io)
+        with _terminate_as_interrupt():
+            publish_dist(settings, decision, dist, report, io)
     except NoxlineError as error:
         report.outcome, report.error = "failed", str(error)
         raise
+    except BaseException as error:  # Ctrl-C, a cancelled job, a bug: the record says so
+        report.outcome = "interrupted"
+        report.error = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise
     finally:
-        if report.outcome != "skipped":  # --install-only decides nothing
-            report.write(reports / REPORT_NAME)
+        if report.outcome == "skipped":  # --install-only decides nothing
+            record.unlink(missing_ok=True)
+        else:
+            report.save()
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (a cancelled GitLab job) into KeyboardInterrupt, so the record is written."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        """Raise in the main thread, where publish runs."""
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> None:
@@ -127,17 +200,43 @@ def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> 
         )
 
 
+def check_protected(decision: VersionDecision, context: CIContext) -> None:
+    """Refuse to publish a release from an unprotected tag in real GitLab CI.
+
+    Anyone with Developer access can push an unprotected tag, so an unprotected release tag would
+    let them publish. Only uploads in real GitLab are checked (gitlab-ci-local and local runs have
+    no protection to check). The way round it is the CI/CD variable
+    ``NOXLINE_ALLOW_UNPROTECTED_TAGS=true``, never a setting in the tree: the person pushing the
+    tag controls the tree, but only a Maintainer can set CI/CD variables.
+    """
+    if decision.kind not in (ReleaseKind.RELEASE, ReleaseKind.PRERELEASE):
+        return
+    if not context.real_gitlab or context.protected is True or context.allow_unprotected_tags:
+        return
+    tag = decision.tag if decision.tag is not None else decision.version
+    raise PublishError(
+        f"refusing to publish {decision.version}: tag {tag} is not protected, so anyone who "
+        "can push tags could publish. Protect tags matching the release pattern in GitLab "
+        "(Settings > Repository > Protected tags), or have a Maintainer set the CI/CD variable "
+        f"{ALLOW_UNPROTECTED_VARIABLE}=true to publish from unprotected tags anyway."
+    )
+
+
 def publish_dist(
     settings: Settings, decision: VersionDecision, dist: Dist, report: Report, io: JobIO
 ) -> None:
     """Upload ``dist`` when ``decision`` is a release that may upload; a dry run otherwise."""
+    clock = _Clock(settings.publish_timeout, settings.index_timeout)
     uploads = decision.uploads(publish_prereleases=settings.publish_prereleases)
     report.mode = "upload" if uploads else "dry-run"
     report.reason = reason(decision, settings)
+    report.save()
+    check_metadata(settings, dist)
     repository = resolve_repository(
         io.env, repository_url=settings.repository_url, index_url=settings.index_url
     )
     if repository is not None:
+        report.secrets = repository.secrets
         report.repository = {
             "upload_url": repository.upload_url,
             "simple_url": repository.simple_url,
@@ -145,9 +244,51 @@ def publish_dist(
         }
     io.log(f"{settings.name} {decision.version}: {report.reason}")
     if uploads:
-        _release(settings, decision, dist, repository, report, io)
+        _release(settings, (decision, dist), repository, report, io, clock)
     else:
-        _dry_run(settings, dist, repository, report, io)
+        _dry_run(settings, dist, repository, report, io, clock)
+
+
+def check_metadata(settings: Settings, dist: Dist) -> None:
+    """Refuse files whose metadata names another project or version than their file name.
+
+    Installers trust the metadata, not the file name: a wheel named 1.2.3 that says 1.2.4 inside
+    would publish something else than the release.
+    """
+    wanted = canonicalize_name(settings.name)
+    for item in dist.files:
+        name, version = read_file_metadata(item)
+        if name != wanted or version != dist.version:
+            raise PublishError(
+                f"{item.path.name} says it is {name} {version} in its metadata, not {wanted} "
+                f"{dist.version} as its name says: nothing was uploaded; rebuild with "
+                "`nox -s version build` and check the build backend's version source"
+            )
+
+
+class _Clock:
+    """The publish deadline, and the deadline of each network step within it."""
+
+    def __init__(self, total: float, step: float) -> None:
+        """Start the clock: ``total`` seconds for the whole publish, ``step`` for each read."""
+        self.ends = time.monotonic() + total
+        self.total = total
+        self.step = step
+
+    def remaining(self) -> float:
+        """Seconds left; PublishError when none are."""
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise PublishError(
+                f"publish did not finish within publish-timeout ({self.total:g} s): the index is "
+                "too slow or hangs; check it, then re-run publish (it skips what is there) or "
+                "raise publish-timeout in [tool.noxline]"
+            )
+        return left
+
+    def limits(self) -> net.Limits:
+        """Limits for one index read: its own deadline, cut to what is left of publish's."""
+        return net.Limits(deadline=min(self.step, self.remaining()))
 
 
 def reason(decision: VersionDecision, settings: Settings) -> str:
@@ -171,18 +312,28 @@ def reason(decision: VersionDecision, settings: Settings) -> str:
 
 def _release(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     settings: Settings,
-    decision: VersionDecision,
-    dist: Dist,
+    release: tuple[VersionDecision, Dist],
     repository: Repository | None,
     report: Report,
     io: JobIO,
+    clock: _Clock,
 ) -> None:
-    """Upload what the index lacks, after the gate, the credentials and the index were checked."""
-    check_release_protected(decision, io.env, allow_unprotected=settings.allow_unprotected_tags)
+    """Upload what the index lacks, after the gate, the tree, the credentials and the index."""
+    decision, dist = release
+    context = CIContext.from_env(io.env)
+    check_protected(decision, context)
+    check_version(settings, decision, dist)
+    if not context.in_ci:
+        check_clean_tree(settings)
     if repository is None:
         raise no_repository_error(decision.version)
+    # Trusted publishing (#11): the job's OIDC id token buys a short-lived upload token when
+    # oidc-audience is set and GitLab gave one; otherwise the credentials above stay.
+    repository = with_trusted_publishing(
+        repository, io.env, audience=settings.oidc_audience, log=io.log
+    )
     repository.require_credentials()
-    existing = read_project_files(repository, settings.name)
+    existing = read_project_files(repository, settings.name, limits=clock.limits())
     conflicts = [
         f"{item.path.name} (index sha256 {listed}, dist/ sha256 {item.sha256})"
         for item, listed in _differing(dist, existing)
@@ -200,16 +351,50 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
             io.log(f"{name} is already published, identical (sha256 {item.sha256}): skipped")
             report.file(name, item.sha256, "already-published")
             continue
+        _recheck(item)
         io.log(f"uploading {name} (sha256 {item.sha256}) to {repository.upload_url}")
-        upload(io.twine, repository, item.path, base_env=io.env, echo=_echo(repository))
+        upload(
+            io.twine,
+            repository,
+            item.path,
+            base_env=io.env,
+            echo=_echo(repository),
+            timeout=min(settings.upload_timeout, clock.remaining()),
+        )
         report.file(name, item.sha256, "uploaded")
         uploaded += 1
-    report.outcome = "uploaded" if uploaded else "already-published"
     io.log(
-        f"published {settings.name} {decision.version} to {repository.upload_url}: uploaded "
-        f"{uploaded}, already published {len(dist.files) - uploaded}"
+        f"uploaded {uploaded} file(s) of {settings.name} {decision.version} to "
+        f"{repository.upload_url}, already published {len(dist.files) - uploaded}; checking the "
+        "index lists them"
     )
-    _verify(repository, settings, dist, io)
+    _verify(repository, settings, dist, io, clock)
+    report.outcome = "uploaded" if uploaded else "already-published"
+
+
+def check_clean_tree(settings: Settings) -> None:
+    """Outside CI, refuse a release whose tracked files differ from the tagged commit."""
+    changed = tracked_changes(settings.project_dir)
+    if changed:
+        shown = ", ".join(changed[:5]) + (
+            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        )
+        raise PublishError(
+            f"the working tree has uncommitted changes to tracked files ({shown}), so the build "
+            "is not exactly the tagged commit: commit or stash them (git stash), rebuild, and "
+            "publish again; nothing was uploaded"
+        )
+
+
+def _recheck(item: DistFile) -> None:
+    """Hash the file again right before it goes out: it must still be what build made."""
+    actual = sha256_of(item.path)
+    if actual != item.sha256:
+        raise PublishError(
+            f"{item.path.name} changed after it was checked (sha256 now {actual}, "
+            f"SHA256SUMS says {item.sha256}): something writes to dist/ during publish; "
+            "nothing more was uploaded; rebuild with `nox -s build`"
+        )
 
 
 def _differing(dist: Dist, listed: dict[str, str]) -> list[tuple[DistFile, str]]:
@@ -221,31 +406,45 @@ def _differing(dist: Dist, listed: dict[str, str]) -> list[tuple[DistFile, str]]
     ]
 
 
-def _verify(repository: Repository, settings: Settings, dist: Dist, io: JobIO) -> None:
-    """Read the index again: each file must be listed with the built sha256.
+def _verify(
+    repository: Repository, settings: Settings, dist: Dist, io: JobIO, clock: _Clock
+) -> None:
+    """Read the index until it lists every file with the built sha256, within ``index-timeout``.
 
-    A file not listed yet only warns (an index may serve a cached page for a while); a file listed
-    with another sha256 fails, because then the index does not serve what was built.
+    A file listed with another sha256 fails at once; a file still not listed when the time is up
+    fails naming it: an upload the index does not show is not a publish.
     """
-    listed = read_project_files(repository, settings.name)
-    wrong = [f"{item.path.name} (index sha256 {sha})" for item, sha in _differing(dist, listed)]
-    if wrong:
-        raise PublishError(
-            f"after the upload {repository.project_url(settings.name)} lists {'; '.join(wrong)}, "
-            f"not the files in {settings.dist_dir}/: check the index before releasing again"
-        )
-    unlisted = [item.path.name for item in dist.files if item.path.name not in listed]
-    if unlisted:
-        io.warn(
-            f"{repository.project_url(settings.name)} does not list {', '.join(unlisted)} yet "
-            "(a cached page?): a re-run of publish checks again"
-        )
-    else:
-        io.log(f"the index lists every file with the sha256 in {settings.dist_dir}/SHA256SUMS")
+    waited_until = time.monotonic() + min(settings.index_timeout, clock.remaining())
+    while True:
+        listed = read_project_files(repository, settings.name, limits=clock.limits())
+        wrong = [f"{item.path.name} (index sha256 {sha})" for item, sha in _differing(dist, listed)]
+        if wrong:
+            raise PublishError(
+                f"after the upload {repository.project_url(settings.name)} lists "
+                f"{'; '.join(wrong)}, not the files in {settings.dist_dir}/: check the index "
+                "before releasing again"
+            )
+        unlisted = [item.path.name for item in dist.files if item.path.name not in listed]
+        if not unlisted:
+            io.log(f"the index lists every file with the sha256 in {settings.dist_dir}/SHA256SUMS")
+            return
+        if time.monotonic() + io.poll_interval > waited_until:
+            raise PublishError(
+                f"{repository.project_url(settings.name)} still does not list "
+                f"{', '.join(unlisted)} {settings.index_timeout:g} s after the upload, so the "
+                "release cannot be confirmed: check the index (did it accept the upload?) and "
+                "re-run publish, which uploads only what is missing"
+            )
+        time.sleep(io.poll_interval)
 
 
-def _dry_run(
-    settings: Settings, dist: Dist, repository: Repository | None, report: Report, io: JobIO
+def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    settings: Settings,
+    dist: Dist,
+    repository: Repository | None,
+    report: Report,
+    io: JobIO,
+    clock: _Clock,
 ) -> None:
     """Do everything but the upload: look at the index read-only and say what would happen."""
     report.outcome = "dry-run"
@@ -254,7 +453,7 @@ def _dry_run(
         existing: dict[str, str] = {}
     else:
         where = f"{repository.upload_url} (configured by {repository.configured_by})"
-        existing = _peek(repository, settings.name, io)
+        existing = _peek(repository, settings.name, io, clock)
     for item in dist.files:
         name = item.path.name
         on_index = existing.get(name)
@@ -276,10 +475,10 @@ def _dry_run(
     io.log(f"dry run: nothing was uploaded ({report.reason})")
 
 
-def _peek(repository: Repository, project: str, io: JobIO) -> dict[str, str]:
+def _peek(repository: Repository, project: str, io: JobIO, clock: _Clock) -> dict[str, str]:
     """Read the index for a dry run; an unreachable index is a warning, not a failure."""
     try:
-        return read_project_files(repository, project)
+        return read_project_files(repository, project, limits=clock.limits())
     except PublishError as error:
         io.warn(f"dry run: could not look at the index ({error}); continuing")
         return {}
@@ -294,6 +493,17 @@ def versions_of(filenames: Iterable[str]) -> set[Version]:
         except ValueError:  # InvalidWheelFilename, InvalidSdistFilename and InvalidVersion
             continue
     return versions
+
+
+def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` with every string in it masked (dicts and lists walked)."""
+    if isinstance(value, str):
+        return mask(value, secrets)
+    if isinstance(value, dict):
+        return {key: _masked(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, secrets) for item in value]
+    return value
 
 
 def _echo(repository: Repository) -> Callable[[str], None]:

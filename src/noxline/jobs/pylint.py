@@ -9,7 +9,8 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import judge, reports_dir
+from noxline.jobs._support import judge, report_file
+from noxline.pipeline import Job
 
 REQUIREMENTS = ("pylint>=3", "pylint-gitlab>=2")
 
@@ -22,18 +23,17 @@ def score(report: str) -> float | None:
     return float(found[-1]) if found else None
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: pylint over the lint paths, every report written in one pass, then the
     score judged by noxline (pylint itself never fails the job: its exit code mixes message
     kinds with the score)."""
     session.install(*REQUIREMENTS, *settings.runtime_requirements, *settings.test_requirements)
-    reports = reports_dir(settings, "pylint")
-    text = reports / "pylint.txt"
+    text = report_file(settings, job, "text")
     formats = ",".join(
         (
             f"text:{text}",
-            f"pylint_gitlab.GitlabCodeClimateReporter:{reports / 'codequality.json'}",
-            f"pylint_gitlab.GitlabPagesHtmlReporter:{reports / 'pylint.html'}",
+            f"pylint_gitlab.GitlabCodeClimateReporter:{report_file(settings, job, 'codequality')}",
+            f"pylint_gitlab.GitlabPagesHtmlReporter:{report_file(settings, job, 'html')}",
             "colorized",
         )
     )
@@ -46,12 +46,12 @@ def run(session: nox.Session, settings: Settings) -> None:
         *settings.lint_paths,
         *session.posargs,
     )
-    if ran is None:  # --install-only runs nothing
+    if ran is None or not text.is_file():  # --install-only runs nothing
         return
-    figure = score(text.read_text(encoding="utf-8")) if text.is_file() else None
+    figure = score(text.read_text(encoding="utf-8"))
     if figure is None:
         raise NoxlineError(
             f"pylint gave no score (see {text}): check that lint-paths in [tool.noxline] name "
             "Python files"
         )
-    judge(session, settings, "pylint", figure, settings.pylint_fail_under)
+    judge(session, settings, job, "pylint", figure, settings.pylint_fail_under)

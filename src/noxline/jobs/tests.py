@@ -16,13 +16,15 @@ import tomlkit
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import built_dist, install_wheel, judge, reports_dir
+from noxline.jobs import _shards
+from noxline.jobs._support import built_dist, install_wheel, judge, report_file
+from noxline.pipeline import Job
 
 COVERAGE = "coverage[toml]>=7.4"
 RUNNER_REQUIREMENTS = {"unittest": ("unittest-xml-reporting>=3.2",), "pytest": ("pytest>=7",)}
 
 
-def coverage_config(settings: Settings, reports: Path) -> Path:
+def coverage_config(settings: Settings, job: Job) -> Path:
     """Write a coverage config: the project's own ``[tool.coverage]`` plus what this job needs."""
     data = tomllib.loads((settings.project_dir / "pyproject.toml").read_text(encoding="utf-8"))
     config: dict[str, Any] = data.get("tool", {}).get("coverage", {})
@@ -33,7 +35,7 @@ def coverage_config(settings: Settings, reports: Path) -> Path:
         branch=True,
         parallel=True,
         source_pkgs=[settings.package],
-        data_file=str(reports / ".coverage"),
+        data_file=str(report_file(settings, job, "coverage-data")),
         relative_files=True,
     )
     source = settings.source_dir.as_posix()
@@ -41,11 +43,15 @@ def coverage_config(settings: Settings, reports: Path) -> Path:
     report = dict(config.get("report", {}))
     report.pop("fail_under", None)  # enforced once, by `coverage report`, not by html/xml too
     report.update(skip_empty=True)
-    html = {"directory": str(reports / "html"), "skip_covered": True, "skip_empty": True}
-    xml = {"output": str(reports / "coverage.xml")}
+    html = {
+        "directory": str(report_file(settings, job, "coverage-html")),
+        "skip_covered": True,
+        "skip_empty": True,
+    }
+    xml = {"output": str(report_file(settings, job, "coverage-xml"))}
     merged = {"tool": {"coverage": config | {"run": run_table, "paths": paths, "report": report}}}
     merged["tool"]["coverage"].update(html=html, xml=xml)
-    target = reports / "coverage.toml"
+    target = report_file(settings, job, "coverage-config")
     target.write_text(tomlkit.dumps(merged), encoding="utf-8")
     return target
 
@@ -58,10 +64,10 @@ def installed_tests(settings: Settings) -> str | None:
     return ".".join((settings.package, *tests.relative_to(source).parts))
 
 
-def test_command(settings: Settings, reports: Path) -> tuple[str, ...]:
-    """The test runner's command line, writing JUnit XML into the reports folder."""
+def test_command(settings: Settings, job: Job) -> tuple[str, ...]:
+    """The test runner's command line, writing JUnit XML where the definition says."""
     tests = str(settings.project_dir / settings.tests_dir)
-    junit = str(reports / "junit.xml")
+    junit = str(report_file(settings, job, "junit"))
     dotted = installed_tests(settings)
     if settings.test_runner == "pytest":
         if dotted is not None:
@@ -80,7 +86,7 @@ def test_command(settings: Settings, reports: Path) -> tuple[str, ...]:
         # the standard library's own `test` package would shadow. Otherwise the project root is
         # the top: it is already on sys.path after site-packages (the .pth below), so discover
         # does not put it first and the wheel still wins over the source package.
-        top = str(folder)
+        top = tests
     return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", tests, "-t", top)
 
 
@@ -98,7 +104,7 @@ def _project_root_last(session: nox.Session, settings: Settings) -> None:
         pth.write_text(str(settings.project_dir) + "\n", encoding="utf-8")
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: install wheel and test tools, run the tests, write the coverage reports."""
     if not (settings.project_dir / settings.tests_dir).is_dir():
         raise NoxlineError(
@@ -113,10 +119,18 @@ def run(session: nox.Session, settings: Settings) -> None:
     )
     install_wheel(session, dist, *requirements)
     _project_root_last(session, settings)
-    reports = reports_dir(settings, "tests")
-    for old in reports.glob(".coverage*"):
+    if job.instance.shard or job.instance.python:
+        # One of several copies (Pythons, shards): a fresh folder of its own, no report of its
+        # own; the coverage job combines every copy's data and enforces the threshold once.
+        _shards.fresh_copy_folder(settings, job)
+    data_file = report_file(settings, job, "coverage-data")
+    for old in data_file.parent.glob(data_file.name + "*"):
         old.unlink()
-    rcfile = f"--rcfile={coverage_config(settings, reports)}"
+    rcfile = f"--rcfile={coverage_config(settings, job)}"
+    command = _shards.selection(session, settings, job, test_command(settings, job))
+    if command is None:  # a shard without test files (more shards than files)
+        _shards.empty_junit(report_file(settings, job, "junit"), job.instance)
+        return
     # PYTHONSAFEPATH keeps `-m` from putting the working directory (the source tree) on sys.path.
     env = {"PYTHONSAFEPATH": "1"}
     try:
@@ -124,15 +138,28 @@ def run(session: nox.Session, settings: Settings) -> None:
             "coverage",
             "run",
             rcfile,
-            *test_command(settings, reports),
+            *command,
             *settings.test_args,
             *session.posargs,
             env=env,
         )
     finally:
-        session.run("coverage", "combine", "--keep", rcfile, success_codes=[0, 1])
-        session.run("coverage", "html", rcfile, success_codes=[0, 1])
-        session.run("coverage", "xml", rcfile, success_codes=[0, 1])
+        if not settings.fans_out:
+            write_reports(session, rcfile)
+    if not settings.fans_out:
+        enforce_threshold(session, settings, job, rcfile)
+
+
+def write_reports(session: nox.Session, rcfile: str, *data: str) -> None:
+    """Combine coverage data (the config's own, or the ``data`` paths) into HTML and Cobertura."""
+    session.run("coverage", "combine", "--keep", rcfile, *data, success_codes=[0, 1])
+    session.run("coverage", "html", rcfile, success_codes=[0, 1])
+    session.run("coverage", "xml", rcfile, success_codes=[0, 1])
+
+
+def enforce_threshold(session: nox.Session, settings: Settings, job: Job, rcfile: str) -> None:
+    """Print the ``TOTAL … NN%`` line GitLab's coverage regex reads; then judge the figure: under
+    a threshold fails, without one it is reported."""
     # Exit code 2 is coverage's own threshold failure: noxline says below what to change instead.
     session.run("coverage", "report", rcfile, "--precision=1", success_codes=[0, 2])
     total = session.run(
@@ -145,4 +172,4 @@ def run(session: nox.Session, settings: Settings) -> None:
         success_codes=[0, 2],
     )
     if isinstance(total, str):  # None under --install-only, which measures nothing
-        judge(session, settings, "coverage", float(total), settings.coverage_fail_under)
+        judge(session, settings, job, "coverage", float(total), settings.coverage_fail_under)

@@ -23,13 +23,13 @@ from packaging.version import InvalidVersion, Version
 
 from noxline.config import Settings
 from noxline.errors import ConfigError, VersionError
-from noxline.jobs._support import reports_dir
+from noxline.jobs._support import report_file
+from noxline.pipeline import Job
 from noxline.project import VERSION_ASSIGNMENT
 from noxline.versioning import VersionDecision, decide_version
 
 #: The variable (and dotenv key) that carries the version from the version job to later jobs.
 VERSION_VARIABLE = "NOXLINE_VERSION"
-DOTENV_NAME = "version.env"
 
 
 @dataclass(frozen=True)
@@ -50,21 +50,16 @@ def compute(settings: Settings) -> VersionDecision:
     )
 
 
-def dotenv_path(settings: Settings) -> Path:
-    """Where the version job leaves its dotenv report."""
-    return settings.project_dir / settings.reports_for("version") / DOTENV_NAME
-
-
-def decided_version(settings: Settings) -> str:
-    """The version the version job decided: GitLab's dotenv variable, else its report file."""
+def decided_version(dotenv: Path) -> str:
+    """The version the version job decided: GitLab's dotenv variable, else its ``dotenv`` file."""
     text = os.environ.get(VERSION_VARIABLE, "")
     if not text:
         try:
-            lines = dotenv_path(settings).read_text(encoding="utf-8").splitlines()
+            lines = dotenv.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             raise VersionError(
-                f"no version decided yet ({dotenv_path(settings)} is missing): run "
-                "`nox -s version` first (`nox -s build` runs it for you)"
+                f"no version decided yet ({dotenv} is missing): run `nox -s version` first "
+                "(`nox -s build` runs it for you)"
             ) from None
         values = dict(line.split("=", 1) for line in lines if "=" in line)
         text = values.get(VERSION_VARIABLE, "")
@@ -89,7 +84,7 @@ def stamp(tree: Path, settings: Settings, version: str) -> Stamp:
             written.append(_write_pyproject_version(tree, version))
     else:
         written.extend(_write_version_files(tree, settings, version))
-    if settings.version_file.name and (tree / settings.source_dir).is_dir():
+    if (tree / settings.source_dir).is_dir():  # a single module has no folder to carry it
         version_file = tree / settings.version_file
         _replace_text(version_file, version + "\n")
         written.append(version_file)
@@ -180,10 +175,10 @@ def _replace_text(path: Path, text: str) -> None:
     os.replace(stream.name, path)
 
 
-def run(session: nox.Session, settings: Settings) -> None:
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: decide the version and leave it as a dotenv report for the later jobs."""
     decision = compute(settings)
-    report = reports_dir(settings, "version") / DOTENV_NAME
+    report = report_file(settings, job, "dotenv")
     _replace_text(report, f"{VERSION_VARIABLE}={decision.version}\n")
     session.log(
         f"version {decision.version} ({decision.kind.value}, from {decision.source}); "

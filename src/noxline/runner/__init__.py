@@ -46,7 +46,7 @@ from typing import TextIO
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.pipeline import Job, define
+from noxline.pipeline import Job, Pipeline, define
 from noxline.runner.display import Display, failure_tails, is_live_terminal, summary
 from noxline.runner.processes import ProcessLauncher, interrupts, job_argv, log_path
 from noxline.runner.scheduler import (
@@ -107,7 +107,8 @@ def run(
             f"no noxfile.py in {settings.project_dir}: run `noxline init`, or write a noxfile.py "
             "with `import noxline` and `noxline.register()`"
         )
-    selected = select_jobs(define(settings), jobs or ())
+    # Fanned-out jobs run as GitLab runs them: one process per Python and shard.
+    selected = select_jobs(define(settings).expand(), _copy_names(define(settings), jobs or ()))
     Scheduler(selected, parallel)  # refuses a bad -j before anything starts
     parallel = min(parallel, len(selected))
     live = is_live_terminal(out, environ)
@@ -123,6 +124,17 @@ def run(
     if outcome.interrupted and caught and caught[0] != signal.SIGINT:
         return 128 + caught[0]  # stopped by SIGTERM: say so as shells do
     return outcome.exit_code
+
+
+def _copy_names(pipeline: Pipeline, names: Sequence[str]) -> list[str]:
+    """Names given on the command line, a fanned-out job's name standing for all its copies."""
+    result: list[str] = []
+    for name in names:
+        try:
+            result.extend(copy.name for copy in pipeline.job(name).copies())
+        except KeyError:
+            result.append(name)  # a copy's own name, or unknown: select_jobs says which
+    return result
 
 
 def _execute(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.pipeline import Job
 from noxline.runner.processes import log_path
@@ -31,7 +32,7 @@ _COLORS = {
 
 def is_live_terminal(stream: TextIO, env: Mapping[str, str]) -> bool:
     """True when progress may be redrawn in place: a terminal, and not a CI job log."""
-    if env.get("CI") or env.get("GITLAB_CI") or env.get("TERM") == "dumb":
+    if CIContext.from_env(env).is_log or env.get("TERM") == "dumb":
         return False
     return stream.isatty()
 
@@ -189,7 +190,7 @@ def _summary_row(settings: Settings, result: JobResult) -> tuple[str, str, str, 
         where = f"({result.reason})" if result.reason else "-"
     else:
         where = str(log_path(settings, result.job).relative_to(settings.project_dir))
-        exposed = result.job.exposed
+        exposed = result.job.exposed_report()
         ended = result.status in (Status.PASSED, Status.FAILED, Status.ALLOWED_TO_FAIL)
         if exposed and ended and (settings.project_dir / exposed[1]).exists():
             where += f"  {exposed[0]}: {exposed[1]}"

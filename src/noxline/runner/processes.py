@@ -29,8 +29,11 @@ TERMINATE_TIMEOUT = 5.0
 
 
 def log_path(settings: Settings, job: Job) -> Path:
-    """Absolute path of a job's log file."""
-    return settings.project_dir / settings.reports_for(job.name) / LOG_NAME
+    """Absolute path of a job's log file; copies of a job (Pythons, shards) log side by side."""
+    if job.template:
+        name = f"{Path(LOG_NAME).stem}-{job.instance.label}{Path(LOG_NAME).suffix}"
+        return settings.project_dir / job.reports_folder / name
+    return settings.project_dir / job.reports_folder / LOG_NAME
 
 
 def job_argv(job: Job) -> list[str]:
@@ -38,7 +41,12 @@ def job_argv(job: Job) -> list[str]:
     program, *args = job.command()
     if program != "nox":  # pragma: no cover - Job.command always runs nox
         raise NoxlineError(f"job {job.name} does not run nox: {job.command()}")
-    return [sys.executable, "-m", "nox", *args, "--reuse-venv=yes"]
+    argv = [sys.executable, "-m", "nox", *args, "--reuse-venv=yes"]
+    if job.instance.shard:
+        # Shards of one session run at the same time: each needs a venv of its own, as each
+        # GitLab job has, instead of two installs racing in one folder.
+        argv += ["--envdir", str(Path(".nox") / f"shard-{job.instance.shard}of{job.shards}")]
+    return argv
 
 
 class ProcessLauncher:
@@ -73,11 +81,13 @@ class ProcessLauncher:
         log.parent.mkdir(parents=True, exist_ok=True)
         stream = log.open("wb")  # pylint: disable=consider-using-with  # _run closes it
         argv = job_argv(job)
-        stream.write(f"$ {shlex.join(argv)}\n".encode())
+        variables = job.environment()
+        shown = "".join(f"{key}={value} " for key, value in variables.items())
+        stream.write(f"$ {shown}{shlex.join(argv)}\n".encode())
         stream.flush()
-        return self._executor.submit(self._run, job, argv, stream)
+        return self._executor.submit(self._run, job, argv, stream, {**self.env, **variables})
 
-    def _run(self, job: Job, argv: list[str], stream: BinaryIO) -> int:
+    def _run(self, job: Job, argv: list[str], stream: BinaryIO, env: dict[str, str]) -> int:
         """Worker: run the job's process to its end, its output going to ``stream``."""
         with stream, self._lock:
             if self._stopping:
@@ -87,7 +97,7 @@ class ProcessLauncher:
                 proc = subprocess.Popen(  # pylint: disable=consider-using-with
                     argv,
                     cwd=self.settings.project_dir,
-                    env=self.env,
+                    env=env,
                     stdin=subprocess.DEVNULL,
                     stdout=stream,
                     stderr=subprocess.STDOUT,

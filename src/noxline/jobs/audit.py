@@ -1,0 +1,248 @@
+"""The ``audit`` job: known vulnerabilities in what the built wheel installs, by ``pip-audit``.
+
+The wheel goes into a fresh venv of its own (no pip, no tools), and ``pip-audit`` (>= 2.10, run from
+the session's venv) audits exactly that venv's packages against an OSV-compatible service: OSV's
+own or the ``audit-osv-url`` a company mirrors it at. Its JSON is then read here: advisories listed
+in ``accepted-advisories`` are reported but pass until their expiry date, after which they fail
+the job again. Reports: ``audit.txt`` (also in the job log), pip-audit's ``pip-audit.json`` and a
+GitLab Code Quality ``codequality.json``, so findings show in merge requests on every tier.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nox
+from packaging.utils import canonicalize_name
+
+from noxline.config import AcceptedAdvisory, Settings
+from noxline.errors import NoxlineError
+from noxline.jobs._support import built_dist, report_file, wheel_environment
+from noxline.pipeline import Job
+
+REQUIREMENTS = ("pip-audit>=2.10",)
+#: pip-audit's default service, named in messages when no mirror is set.
+OSV_DEFAULT = "https://api.osv.dev/v1/query"
+#: Seconds pip-audit waits for each answer of the vulnerability service.
+SERVICE_TIMEOUT = 30
+#: What pip-audit's log holds when the service could not be reached or answered an error.
+_UNREACHABLE = re.compile(r"ConnectionError|Could not connect|Max retries|timed out|ServiceError")
+
+
+class AuditError(NoxlineError):
+    """The audit found open vulnerabilities, or could not ask the vulnerability service."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One advisory against one installed package, and whether the project accepted it."""
+
+    package: str
+    version: str
+    id: str
+    aliases: tuple[str, ...]
+    fix_versions: tuple[str, ...]
+    description: str
+    accepted: AcceptedAdvisory | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The advisory's id and its aliases."""
+        return (self.id, *self.aliases)
+
+    def is_open(self, today: datetime.date) -> bool:
+        """True when the finding fails the audit: not accepted, or accepted but expired."""
+        return self.accepted is None or self.accepted.expired(today)
+
+    def line(self, today: datetime.date) -> str:
+        """The finding in one line of the text report."""
+        also = f" ({', '.join(self.aliases)})" if self.aliases else ""
+        fix = f"fixed in {', '.join(self.fix_versions)}" if self.fix_versions else "no fix yet"
+        text = f"{self.package} {self.version}: {self.id}{also}, {fix}: {self.description}"
+        if self.accepted is None:
+            return text
+        state = "EXPIRED" if self.accepted.expired(today) else "accepted"
+        return f"{text} [{state} until {self.accepted.expires}: {self.accepted.reason}]"
+
+
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
+    """Session body: audit the wheel's own environment, write the reports, fail on open findings."""
+    dist = built_dist(settings)
+    for role in ("json", "text", "codequality", "log"):
+        report_file(settings, job, role).unlink(missing_ok=True)
+    session.install(*REQUIREMENTS)
+    python = wheel_environment(session, dist)
+    site = session.run(
+        str(python),
+        "-c",
+        "import sysconfig; print(sysconfig.get_path('purelib'))",
+        silent=True,
+        external=True,
+    )
+    if not isinstance(site, str):  # --install-only: nothing to audit
+        return
+    output = report_file(settings, job, "json")
+    with report_file(settings, job, "log").open("w", encoding="utf-8") as stream:
+        # Every exit code is read below: 1 means "found something" as well as "crashed".
+        session.run(
+            *pip_audit_command(settings, Path(site.strip()), output, Path(session.create_tmp())),
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            success_codes=range(256),
+        )
+    judge(settings, job, read_report(settings, job))
+
+
+def pip_audit_command(settings: Settings, site: Path, output: Path, tmp: Path) -> list[str]:
+    """pip-audit over the packages in ``site`` only, JSON into the reports folder."""
+    command = [
+        "pip-audit",
+        "--path",
+        str(site),
+        "--vulnerability-service",
+        "osv",
+        "--format",
+        "json",
+        "--output",
+        str(output),
+        "--desc",
+        "on",
+        "--aliases",
+        "on",
+        "--progress-spinner",
+        "off",
+        "--timeout",
+        str(SERVICE_TIMEOUT),
+        # pip-audit's cache stays inside nox's folder, never in the home directory.
+        "--cache-dir",
+        str(tmp / "pip-audit-cache"),
+    ]
+    if settings.audit_osv_url:
+        command += ["--osv-url", settings.audit_osv_url]
+    return command
+
+
+def judge(settings: Settings, job: Job, result: dict[str, Any]) -> None:
+    """Write the text and Code Quality reports of ``result``; fail on open findings."""
+    today = datetime.date.today()
+    findings = evaluate(result, settings.accepted_advisories)
+    pyproject = (settings.project_dir / "pyproject.toml").read_text(encoding="utf-8")
+    text = text_report(findings, settings.accepted_advisories, result, today)
+    report_file(settings, job, "text").write_text(text, encoding="utf-8")
+    report_file(settings, job, "codequality").write_text(
+        json.dumps(code_quality(findings, pyproject, today), indent=2) + "\n", encoding="utf-8"
+    )
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    failing = [finding for finding in findings if finding.is_open(today)]
+    if failing:
+        listed = "; ".join(f"{f.package} {f.version} {f.id}" for f in failing)
+        raise AuditError(
+            f"{len(failing)} known vulnerabilities in what the wheel installs ({listed}): upgrade "
+            "them, or accept each in [tool.noxline] accepted-advisories with a reason and an "
+            f"expiry date (see {job.report_path('text')})"
+        )
+
+
+def read_report(settings: Settings, job: Job) -> dict[str, Any]:
+    """pip-audit's JSON report; when it wrote none, one line saying why (from its log)."""
+    log = report_file(settings, job, "log")
+    try:
+        data = json.loads(report_file(settings, job, "json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("dependencies"), list):
+        return data
+    said = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    shown = job.report_path("log")
+    if _UNREACHABLE.search(said):
+        service = settings.audit_osv_url or OSV_DEFAULT
+        raise AuditError(
+            f"cannot reach the vulnerability service at {service} (details in {shown}): check "
+            "the network, or set audit-osv-url in [tool.noxline] to a reachable OSV mirror"
+        )
+    raise AuditError(f"pip-audit wrote no report: see {shown} for what it said")
+
+
+def evaluate(result: dict[str, Any], accepted: tuple[AcceptedAdvisory, ...]) -> list[Finding]:
+    """Every advisory of pip-audit's ``result``, matched with the project's accepted advisories."""
+    findings = []
+    for dependency in result.get("dependencies", []):
+        for vuln in dependency.get("vulns", []):
+            aliases = tuple(str(alias) for alias in vuln.get("aliases", []))
+            ids = {str(vuln.get("id", "")), *aliases}
+            findings.append(
+                Finding(
+                    package=str(dependency.get("name", "")),
+                    version=str(dependency.get("version", "")),
+                    id=str(vuln.get("id", "")),
+                    aliases=aliases,
+                    fix_versions=tuple(str(v) for v in vuln.get("fix_versions", [])),
+                    description=" ".join(str(vuln.get("description") or "").split()),
+                    accepted=next((entry for entry in accepted if entry.id in ids), None),
+                )
+            )
+    return findings
+
+
+def text_report(
+    findings: list[Finding],
+    accepted: tuple[AcceptedAdvisory, ...],
+    result: dict[str, Any],
+    today: datetime.date,
+) -> str:
+    """The human report: each finding, acceptances that match nothing, and a summary line."""
+    audited = result.get("dependencies", [])
+    lines = [finding.line(today) for finding in findings]
+    matched = {finding.accepted for finding in findings if finding.accepted is not None}
+    for entry in accepted:
+        if entry not in matched:
+            lines.append(
+                f"note: accepted advisory {entry.id} matches nothing installed any more: remove "
+                "it from [tool.noxline] accepted-advisories"
+            )
+    failing = sum(finding.is_open(today) for finding in findings)
+    lines.append(
+        f"audited {len(audited)} installed packages: {len(findings)} known vulnerabilities, "
+        f"{len(findings) - failing} accepted, {failing} open"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def code_quality(findings: list[Finding], pyproject: str, today: datetime.date) -> list[Any]:
+    """GitLab Code Quality issues, pointing at the line of pyproject.toml naming the package."""
+    issues = []
+    for finding in findings:
+        identity = f"{canonicalize_name(finding.package)}:{finding.version}:{finding.id}"
+        fingerprint = hashlib.sha256(f"pip-audit:{identity}".encode()).hexdigest()
+        issues.append(
+            {
+                "description": finding.line(today),
+                "check_name": "pip-audit",
+                "fingerprint": fingerprint,
+                "severity": "critical" if finding.is_open(today) else "info",
+                "location": {
+                    "path": "pyproject.toml",
+                    "lines": {"begin": _line_naming(pyproject, finding.package)},
+                },
+            }
+        )
+    return issues
+
+
+def _line_naming(text: str, package: str) -> int:
+    """The first line of ``text`` that names ``package`` as a requirement; 1 for an indirect one."""
+    wanted = canonicalize_name(package)
+    for number, line in enumerate(text.splitlines(), start=1):
+        for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", line):
+            if canonicalize_name(word) == wanted:
+                return number
+    return 1

@@ -1,0 +1,567 @@
+"""Bounded HTTP: the one client every noxline network call goes through.
+
+Index reads, GitLab API calls and token exchanges all use :func:`request`, which promises:
+
+* ``http``/``https`` only; anything else (``file://``, ``ftp://``, ...) is refused before a socket
+  is opened;
+* a **total** deadline per request, retries and redirects included: a watchdog closes the socket
+  when it passes, so a server that drips one byte a second cannot stretch it;
+* a size cap on the body (``Content-Length`` checked first, the bytes counted while reading);
+* redirects followed only within the request's origin (scheme, host, port), at most
+  :data:`MAX_REDIRECTS`; a redirect elsewhere is refused (:class:`RedirectError`), so credentials
+  never travel across origins;
+* :class:`Credentials` name the one origin they belong to and are attached only to requests for
+  it; with credentials, plain ``http`` is refused except to a loopback host;
+* transient failures (connection refused or reset, HTTP 429/500/502/503/504) retried a bounded
+  number of times with exponential backoff, always within the deadline; a request that may not be
+  safe to repeat (POST) is retried only when the connection was refused (nothing was sent);
+* every failure a :class:`NetError` (a :class:`~noxline.errors.NoxlineError`) with a one-line,
+  masked message.
+
+Why not urllib3, httpx or requests: their timeouts bound each socket operation, not the request,
+so a dripping server keeps them waiting forever; a total deadline needs the watchdog below, and
+``http.client`` (standard library) is what it can wrap without patching another library's internals.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import ipaddress
+import json
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+from noxline.errors import NoxlineError
+
+#: Seconds one request may take in all, retries and redirects included.
+DEFAULT_DEADLINE = 30.0
+#: Largest body read, in bytes (an index page of a project with thousands of files fits).
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+#: Retries after the first attempt of a transient failure.
+DEFAULT_RETRIES = 3
+#: Seconds before the first retry; doubled each time.
+DEFAULT_BACKOFF = 0.5
+#: Redirects followed (within the origin) before giving up.
+MAX_REDIRECTS = 5
+#: What a secret is replaced with in anything printed or written.
+MASK = "****"
+
+_TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_READ_CHUNK = 64 * 1024
+# Anything from a scheme-like word up to the last "@" of the same token is user-info, however
+# malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host").
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
+# Query parameters that carry secrets in common APIs (private_token=, access_token=, ...).
+_SECRET_QUERY = re.compile(
+    r"(?P<key>[?&;][^=&\s]*(?:token|password|passwd|secret|key|auth|signature)[^=&\s]*=)"
+    r"[^&\s#'\"]*",
+    re.IGNORECASE,
+)
+
+
+class NetError(NoxlineError):
+    """A network request failed; the message names the (masked) URL, the cause and a fix."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        """Keep the masked URL and the HTTP status (None when no answer came)."""
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class HTTPStatusError(NetError):
+    """The server answered with an error status (after any retries)."""
+
+
+class RedirectError(NetError):
+    """The server redirected to another origin (or too often); the redirect was not followed."""
+
+    def __init__(self, message: str, *, url: str, status: int, location: str) -> None:
+        """Keep where the redirect pointed (masked)."""
+        super().__init__(message, url=url, status=status)
+        self.location = location
+
+
+class DeadlineError(NetError):
+    """The request did not complete within its deadline."""
+
+
+class TooLargeError(NetError):
+    """The body was larger than the size cap."""
+
+
+@dataclass(frozen=True, order=True)
+class Origin:
+    """Scheme, host and port of a URL: the unit credentials and redirects are confined to."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def of(cls, url: str) -> Origin:
+        """The origin of an ``http(s)`` URL; :class:`NetError` for anything else."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+            host = (parts.hostname or "").lower()
+        except ValueError:
+            host, port, parts = "", None, urlsplit("")
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not host or port == 0:
+            raise NetError(
+                f"{mask(url)!r} is not an http(s) URL with a host: noxline only talks http and "
+                "https (no file://, no relative URLs); fix the URL",
+                url=mask(url),
+            )
+        return cls(scheme, host, port or (443 if scheme == "https" else 80))
+
+    @property
+    def is_loopback(self) -> bool:
+        """True for localhost and loopback addresses (where plain http cannot be sniffed)."""
+        return is_loopback(self.host)
+
+    def __str__(self) -> str:
+        """``scheme://host:port``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """One header that authenticates, and the one origin it may ever be sent to."""
+
+    origin: Origin
+    header: str
+    #: The header's value; never shown (excluded from repr, masked in every message).
+    value: str = field(repr=False)
+    #: Every form of the secret that could show up in output.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def basic(cls, url: str, username: str, password: str) -> Credentials:
+        """HTTP basic auth for the origin of ``url``."""
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        return cls(Origin.of(url), "Authorization", f"Basic {token}", (password, token))
+
+    @classmethod
+    def bearer(cls, url: str, token: str) -> Credentials:
+        """A bearer token for the origin of ``url``."""
+        return cls(Origin.of(url), "Authorization", f"Bearer {token}", (token,))
+
+    @classmethod
+    def token_header(cls, url: str, header: str, token: str) -> Credentials:
+        """A token in a header of its own (GitLab's ``JOB-TOKEN``, ``PRIVATE-TOKEN``)."""
+        return cls(Origin.of(url), header, token, (token,))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long, how much and how often one request may try."""
+
+    deadline: float = DEFAULT_DEADLINE
+    max_bytes: int = DEFAULT_MAX_BYTES
+    retries: int = DEFAULT_RETRIES
+    backoff: float = DEFAULT_BACKOFF
+
+
+@dataclass(frozen=True)
+class Response:
+    """A complete 2xx answer."""
+
+    #: The URL that answered (after same-origin redirects).
+    url: str
+    status: int
+    #: Header names in lower case.
+    headers: Mapping[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str:
+        """A header's value, empty when absent."""
+        return self.headers.get(name.lower(), "")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; :class:`NetError` when it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError) as error:
+            raise NetError(
+                f"{mask(self.url)} did not answer JSON ({type(error).__name__}): check that the "
+                "URL points at the API it should",
+                url=mask(self.url),
+                status=self.status,
+            ) from None
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def mask(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with each secret (also URL-encoded), any URL's user-info and secret-looking query
+    values replaced by :data:`MASK`. Apply it to anything before it is printed or written."""
+    text = _USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", text)
+    text = _SECRET_QUERY.sub(lambda match: f"{match['key']}{MASK}", text)
+    forms = {
+        form
+        for secret in secrets
+        if secret
+        for form in (secret, quote(secret, safe=""), quote(secret))
+    }
+    # Longest first, so a secret that contains another is masked whole.
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    return text
+
+
+def check_url(url: str, *, what: str, with_credentials: bool = False) -> Origin:
+    """Refuse ``url`` unless it is ``http(s)`` with a host and no user-info.
+
+    ``what`` names the setting in the message. With ``with_credentials``, plain ``http`` is
+    refused unless the host is a loopback one: credentials would cross the network readable.
+    """
+    try:
+        origin = Origin.of(url)
+    except NetError:
+        raise NetError(
+            f"{what} = {mask(url)!r} is not an http(s) URL with a host: set it to a URL such as "
+            "https://host/path/",
+            url=mask(url),
+        ) from None
+    if "@" in urlsplit(url).netloc:
+        raise NetError(
+            f"{what} carries credentials inside the URL: remove them from the URL and pass them "
+            "in their variables instead (URLs get logged, variables do not)",
+            url=mask(url),
+        )
+    if with_credentials and origin.scheme == "http" and not origin.is_loopback:
+        raise NetError(
+            f"{what} = {mask(url)} is plain http to another machine, so the credentials would "
+            "cross the network unencrypted: use https",
+            url=mask(url),
+        )
+    return origin
+
+
+def request(  # pylint: disable=too-many-arguments
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    credentials: Credentials | None = None,
+    limits: Limits = Limits(),
+    idempotent: bool | None = None,
+) -> Response:
+    """Send one request within ``limits``; return the 2xx answer or raise a :class:`NetError`.
+
+    ``credentials`` are attached only when the URL (and each redirect) is of their origin.
+    ``idempotent`` (default: by method) says whether a failure after sending may be retried.
+    """
+    method = method.upper()
+    safe_to_repeat = method in _IDEMPOTENT if idempotent is None else idempotent
+    secrets = credentials.secrets if credentials else ()
+    shown = mask(url, secrets)
+    deadline_at = time.monotonic() + limits.deadline
+    _check_target(url, credentials, shown)
+    attempt = 0
+    while True:
+        try:
+            return _follow(method, url, headers or {}, body, credentials, limits, deadline_at)
+        except _Transient as failure:
+            attempt += 1
+            retry = attempt <= limits.retries and (safe_to_repeat or failure.nothing_sent)
+            pause = min(failure.retry_after or limits.backoff * 2 ** (attempt - 1), 60.0)
+            if not retry or time.monotonic() + pause >= deadline_at:
+                raise failure.error(attempt) from None
+            time.sleep(pause)
+
+
+def get(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    credentials: Credentials | None = None,
+    limits: Limits = Limits(),
+) -> Response:
+    """``GET url`` (see :func:`request`)."""
+    return request("GET", url, headers=headers, credentials=credentials, limits=limits)
+
+
+# --- one attempt --------------------------------------------------------------------------------
+
+
+class _Transient(Exception):
+    """A failure worth retrying; :meth:`error` is what to raise when no retry is left."""
+
+    def __init__(
+        self, make: Any, *, nothing_sent: bool = False, retry_after: float | None = None
+    ) -> None:
+        """``make(attempts)`` builds the final NetError."""
+        super().__init__()
+        self.error = make
+        self.nothing_sent = nothing_sent
+        self.retry_after = retry_after
+
+
+def _check_target(url: str, credentials: Credentials | None, shown: str) -> None:
+    """Refuse a non-http(s) URL, and plain http with credentials to another machine."""
+    origin = Origin.of(url)
+    if (
+        credentials is not None
+        and credentials.origin == origin
+        and origin.scheme == "http"
+        and not origin.is_loopback
+    ):
+        raise NetError(
+            f"refusing to send credentials to {shown} over plain http (readable on the way): "
+            "use the https URL of that server",
+            url=shown,
+        )
+
+
+def _follow(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    credentials: Credentials | None,
+    limits: Limits,
+    deadline_at: float,
+) -> Response:
+    """One attempt: send, follow same-origin redirects, read the body."""
+    secrets = credentials.secrets if credentials else ()
+    start = url
+    for _ in range(MAX_REDIRECTS + 1):
+        sent = dict(headers)
+        if credentials is not None and credentials.origin == Origin.of(url):
+            sent[credentials.header] = credentials.value
+        status, reply_headers, reply = _exchange(method, url, sent, body, limits, deadline_at)
+        shown = mask(url, secrets)
+        if status in (301, 302, 303, 307, 308):
+            location = reply_headers.get("location", "")
+            target = urljoin(url, location)
+            if not location or _origin_or_none(target) != Origin.of(url):
+                where = mask(target, secrets) if location else "nowhere"
+                raise RedirectError(
+                    f"{shown} redirected (HTTP {status}) to {where}, another origin: noxline "
+                    "follows redirects only within one scheme, host and port, so credentials "
+                    "stay with their server; use the final URL directly",
+                    url=shown,
+                    status=status,
+                    location=where,
+                )
+            if status == 303 or (status in (301, 302) and method == "POST"):
+                method, body = "GET", None
+            url = target
+            continue
+        if status in _TRANSIENT_STATUSES:
+            raise _Transient(
+                lambda attempts, status=status, shown=shown: HTTPStatusError(
+                    f"{shown} answered HTTP {status} ({_tries(attempts)}): the server is failing "
+                    "or overloaded; try again later or check its health",
+                    url=shown,
+                    status=status,
+                ),
+                retry_after=_retry_after(reply_headers),
+            )
+        if status >= 300:
+            raise HTTPStatusError(
+                f"{shown} answered HTTP {status}: {_status_fix(status)}", url=shown, status=status
+            )
+        return Response(url, status, reply_headers, reply)
+    raise RedirectError(
+        f"{mask(start, secrets)} redirected more than {MAX_REDIRECTS} times: use the final URL "
+        "directly",
+        url=mask(start, secrets),
+        status=0,
+        location=mask(url, secrets),
+    )
+
+
+def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    limits: Limits,
+    deadline_at: float,
+) -> tuple[int, dict[str, str], bytes]:
+    """Send one request and read its answer, all before ``deadline_at`` (or DeadlineError)."""
+    origin = Origin.of(url)
+    shown = mask(url)
+    remaining = deadline_at - time.monotonic()
+    if remaining <= 0:
+        raise _deadline(shown, limits)
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection: http.client.HTTPConnection
+    if origin.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            origin.host, origin.port, timeout=remaining, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(origin.host, origin.port, timeout=remaining)
+    expired = threading.Event()
+
+    def abort() -> None:
+        """Deadline passed: close the socket under whatever read or write is blocking on it."""
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(remaining, abort)
+    watchdog.daemon = True
+    watchdog.start()
+    nothing_sent = True
+    try:
+        connection.connect()
+        nothing_sent = False
+        connection.request(
+            method,
+            target,
+            body=body,
+            headers={"User-Agent": "noxline", "Accept-Encoding": "identity", **headers},
+        )
+        response = connection.getresponse()
+        reply_headers = {name.lower(): value for name, value in response.getheaders()}
+        if response.status in (301, 302, 303, 307, 308) or response.status >= 400:
+            reply = b""  # an error page is not worth reading
+        else:
+            reply = _read_capped(response, limits, shown)
+        # The watchdog's shutdown can look like a clean end of the answer: a cut answer is none.
+        if expired.is_set():
+            raise _deadline(shown, limits)
+        return response.status, reply_headers, reply
+    except (OSError, http.client.HTTPException) as error:
+        if expired.is_set() or isinstance(error, TimeoutError):
+            raise _deadline(shown, limits) from None
+        raise _connection_failure(error, shown, nothing_sent) from None
+    finally:
+        watchdog.cancel()
+        connection.close()
+
+
+def _read_capped(response: http.client.HTTPResponse, limits: Limits, shown: str) -> bytes:
+    """The body, refused when it announces or turns out larger than the cap."""
+    declared = response.getheader("Content-Length", "")
+    if declared.isdigit() and int(declared) > limits.max_bytes:
+        raise _too_large(shown, limits)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(_READ_CHUNK):
+        size += len(chunk)
+        if size > limits.max_bytes:
+            raise _too_large(shown, limits)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _connection_failure(error: BaseException, shown: str, nothing_sent: bool) -> _Transient:
+    """Connection-level failures are transient; name the cause without any secret."""
+    if isinstance(error, ssl.SSLError):
+        cause = f"TLS failed: {error.reason or type(error).__name__}"
+    elif isinstance(error, socket.gaierror):
+        cause = "the host name does not resolve"
+    elif isinstance(error, ConnectionRefusedError):
+        cause = "connection refused"
+    elif isinstance(error, (ConnectionResetError, http.client.RemoteDisconnected)):
+        cause = "the server closed the connection"
+    else:
+        cause = type(error).__name__
+    refused = nothing_sent or isinstance(error, ConnectionRefusedError)
+    return _Transient(
+        lambda attempts: NetError(
+            f"cannot reach {shown} ({cause}, {_tries(attempts)}): check the URL and that the "
+            "server is up",
+            url=shown,
+        ),
+        nothing_sent=refused,
+    )
+
+
+def _deadline(shown: str, limits: Limits) -> DeadlineError:
+    """The error for a request past its deadline."""
+    return DeadlineError(
+        f"{shown} did not answer completely within {limits.deadline:g} s: the server hangs or is "
+        "too slow; check its health (the deadline is configurable)",
+        url=shown,
+    )
+
+
+def _too_large(shown: str, limits: Limits) -> TooLargeError:
+    """The error for a body over the cap."""
+    return TooLargeError(
+        f"{shown} answered more than {limits.max_bytes} bytes, the cap for one answer: check "
+        "that the URL points at the right service",
+        url=shown,
+    )
+
+
+def _origin_or_none(url: str) -> Origin | None:
+    """The origin of ``url``, None when it is not http(s)."""
+    try:
+        return Origin.of(url)
+    except NetError:
+        return None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """A numeric ``Retry-After`` in seconds, None otherwise."""
+    value = headers.get("retry-after", "").strip()
+    return float(value) if value.isdigit() else None
+
+
+def _tries(attempts: int) -> str:
+    """'1 attempt' or 'N attempts'."""
+    return "1 attempt" if attempts == 1 else f"{attempts} attempts"
+
+
+def _status_fix(status: int) -> str:
+    """What to check for an HTTP error status."""
+    if status in (401, 403):
+        return "the credentials are missing, wrong or lack the rights for this"
+    if status in (404, 410):
+        return "there is nothing at this URL; check it"
+    return "see the server's documentation for this status"
+
+
+__all__ = [
+    "Credentials",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_BYTES",
+    "DeadlineError",
+    "HTTPStatusError",
+    "Limits",
+    "MASK",
+    "NetError",
+    "Origin",
+    "RedirectError",
+    "Response",
+    "TooLargeError",
+    "check_url",
+    "get",
+    "is_loopback",
+    "mask",
+    "request",
+]

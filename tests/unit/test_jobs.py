@@ -1,0 +1,124 @@
+"""Job bodies: one per job of the definition, each writing where its Job declares."""
+
+from __future__ import annotations
+
+import dataclasses
+import pkgutil
+import tomllib
+from pathlib import Path
+from typing import Any, cast
+
+import nox
+import pytest
+
+from noxline import gitlab, jobs
+from noxline.config import Settings, load_settings
+from noxline.jobs import BODIES, EXTRA_SESSIONS
+from noxline.jobs import tests as tests_job
+from noxline.pipeline import Job, define
+from tests.unit._projects import write_project
+
+
+@pytest.fixture(name="settings")
+def settings_fixture(tmp_path: Path) -> Settings:
+    """Settings of a fresh tiny project."""
+    return load_settings(write_project(tmp_path))
+
+
+class RecordingSession:
+    """Stands in for ``nox.Session`` where nothing may run: records each command it is given."""
+
+    def __init__(self) -> None:
+        """No commands yet, no posargs."""
+        self.commands: list[tuple[str, ...]] = []
+        self.posargs: list[str] = []
+
+    def install(self, *args: str, **_options: Any) -> None:
+        """Record an install."""
+        self.commands.append(("install", *args))
+
+    def run(self, *args: str, **_options: Any) -> str:
+        """Record a command; answer an empty output."""
+        self.commands.append(args)
+        return ""
+
+
+def renamed(job: Job) -> Job:
+    """``job`` with every declared report file renamed, and only that changed."""
+    files = {
+        role: ("renamed-" + name.rstrip("/") + "/") if name.endswith("/") else "renamed-" + name
+        for role, name in job.files.items()
+    }
+    return dataclasses.replace(job, files=files)
+
+
+def test_every_job_has_exactly_one_body(settings: Settings) -> None:
+    """The registry pairs one-to-one with the definition's jobs; no job module lacks a job.
+
+    Sharded tests bring the coverage job, so that definition holds every job there is.
+    """
+    names = define(dataclasses.replace(settings, test_shards=2)).names
+    assert sorted(BODIES) == sorted(names)
+    modules = {
+        info.name.replace("_", "-")
+        for info in pkgutil.iter_modules(jobs.__path__)
+        if not info.name.startswith("_")
+    }
+    extra_modules = {body.__module__.rpartition(".")[2] for _, body in EXTRA_SESSIONS.values()}
+    assert modules == set(names) | extra_modules
+    for name, body in BODIES.items():
+        assert jobs.job_name(body) == name
+
+
+@pytest.mark.parametrize("name", ["black", "docstr", "mypy", "pylint"])
+def test_a_renamed_report_file_moves_the_body_and_gitlab_together(
+    settings: Settings, name: str
+) -> None:
+    """Renaming files in the definition alone: the body writes there and GitLab collects there."""
+    job = renamed(define(settings).job(name))
+    session = RecordingSession()
+    BODIES[name](cast(nox.Session, session), settings, job)
+    words = " ".join(" ".join(command) for command in session.commands)
+    # The figure is written from a real run's output, which a recording session has none of.
+    for role in (role for role in job.files if role != "figure"):
+        path = settings.project_dir / job.report_path(role)
+        assert path.exists() or str(path) in words, (role, words)
+    original = define(settings).job(name)
+    for old in original.files.values():
+        assert f"/{old.rstrip('/')}" not in words, old
+    artifacts = gitlab.artifacts(job)
+    collected = [*artifacts["paths"], *_report_paths(artifacts.get("reports", {}))]
+    declared = {job.report_path(role) for role in job.files}
+    for path in collected:
+        inside = path.startswith(job.reports_folder + "/") and path != job.reports_folder + "/"
+        assert not inside or path in declared, path
+
+
+def _report_paths(reports: dict[str, Any]) -> list[str]:
+    """The file paths in GitLab's ``artifacts:reports``."""
+    return [value["path"] if isinstance(value, dict) else value for value in reports.values()]
+
+
+def test_a_renamed_tests_report_moves_junit_coverage_and_gitlab(settings: Settings) -> None:
+    """The tests job's JUnit, Cobertura and HTML follow the definition; so does GitLab."""
+    job = renamed(define(settings).job("tests"))
+    command = tests_job.test_command(settings, job)
+    junit = settings.project_dir / job.report_path("junit")
+    assert f"--junitxml={junit}" in command
+    config = tomllib.loads(tests_job.coverage_config(settings, job).read_text(encoding="utf-8"))
+    coverage = config["tool"]["coverage"]
+    assert coverage["xml"]["output"] == str(settings.project_dir / job.report_path("coverage-xml"))
+    html = settings.project_dir / job.report_path("coverage-html")
+    assert Path(coverage["html"]["directory"]) == html
+    assert coverage["run"]["data_file"] == str(
+        settings.project_dir / job.report_path("coverage-data")
+    )
+    artifacts = gitlab.artifacts(job)
+    assert artifacts["reports"] == {
+        "junit": "reports/tests/renamed-junit.xml",
+        "coverage_report": {
+            "coverage_format": "cobertura",
+            "path": "reports/tests/renamed-coverage.xml",
+        },
+    }
+    assert artifacts["paths"][0] == "reports/tests/renamed-html/"

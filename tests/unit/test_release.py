@@ -1,0 +1,298 @@
+"""The release job's parts: notes from changelogs and git, and the GitLab releases API (a fake).
+
+The fake GitLab (tests/fakes.py) is a real HTTP server on 127.0.0.1 that keeps releases like
+GitLab does and refuses requests without the job token, so the tests assert the requests sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from noxline.config import Settings, load_settings, replace
+from noxline.dist import sha256_of, write_sums
+from noxline.errors import NoxlineError
+from noxline.jobs.release import (
+    GitLabProject,
+    Link,
+    Plan,
+    ReleaseError,
+    apply_release,
+    dry_run_reason,
+    make_plan,
+)
+from noxline.release_notes import changelog_section, release_notes
+from noxline.versioning import ReleaseKind, VersionDecision
+from tests.fakes import FakeGitLab, FakeOIDCIndex, running
+from tests.helpers import free_port, git
+from tests.unit._projects import write_project
+
+RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
+SBOM = "reports/sbom/sbom.cdx.json"
+DEV = VersionDecision("1.2.4.dev7", ReleaseKind.DEV, "branch main (pipeline 7)", None, None)
+
+KEEP_A_CHANGELOG = """\
+# Changelog
+
+## [Unreleased]
+- something cooking
+
+## [1.2.3] - 2026-11-30
+### Added
+- `mean()` of an empty list raises a clear error
+
+```
+## [9.9.9] not a heading: inside a fence
+```
+
+## [1.2.2] - 2026-10-01
+- first
+"""
+
+TOWNCRIER = """\
+# tiny-lib 1.2.30 (2026-12-01)
+
+- not this one
+
+# tiny-lib 1.2.3 (2026-11-30)
+
+## Features
+
+- towncrier's fragment
+
+# tiny-lib 1.2.2 (2026-10-01)
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "versions", "expected"),
+    [
+        (
+            KEEP_A_CHANGELOG,
+            ("1.2.3",),
+            "### Added\n- `mean()` of an empty list raises a clear error\n\n```\n"
+            "## [9.9.9] not a heading: inside a fence\n```",
+        ),
+        (TOWNCRIER, ("1.2.3",), "## Features\n\n- towncrier's fragment"),
+        ("## v1.2.3\n- with a v\n## v1.2.2\n", ("1.2.3",), "- with a v"),
+        (KEEP_A_CHANGELOG, ("1.2.4",), None),
+        ("## [1.2.3]\n\n## [1.2.2]\n- x\n", ("1.2.3",), None),  # an empty section is no notes
+        (KEEP_A_CHANGELOG, ("1.2.3-final", "1.2.2"), "- first"),
+    ],
+)
+def test_the_changelog_section_of_a_version(
+    text: str, versions: tuple[str, ...], expected: str | None
+) -> None:
+    """Keep a Changelog and towncrier headings; 1.2.30 is not 1.2.3; fences are not headings."""
+    assert changelog_section(text, versions) == expected
+
+
+@pytest.fixture(name="project")
+def project_fixture(tmp_path: Path) -> Path:
+    """tiny-lib in git: release 1.2.2, two commits, release 1.2.3."""
+    root = write_project(tmp_path / "tiny", git=True)
+    git(root, "tag", "1.2.2")
+    for subject in ("Fix the mean of one value", "Add median"):
+        (root / "notes.txt").write_text(subject, encoding="utf-8")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", subject)
+    git(root, "tag", "1.2.3")
+    return root
+
+
+def notes_of(project: Path, changelog: str = "") -> tuple[str, str]:
+    """The release notes of 1.2.3 and where they came from."""
+    notes = release_notes(
+        project,
+        changelog=changelog,
+        version="1.2.3",
+        tag="1.2.3",
+        ref="1.2.3",
+        release_pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$",
+    )
+    return notes.text, notes.source
+
+
+def test_notes_come_from_the_changelog_when_it_has_the_version(project: Path) -> None:
+    """CHANGELOG.md with a 1.2.3 section: that section, named as the source."""
+    (project / "CHANGELOG.md").write_text(KEEP_A_CHANGELOG, encoding="utf-8")
+    text, source = notes_of(project)
+    assert text.startswith("### Added\n- `mean()` of an empty list")
+    assert source == "the 1.2.3 section of CHANGELOG.md"
+
+
+@pytest.mark.parametrize("changelog", [None, "## [1.0.0]\n- old\n"])
+def test_notes_fall_back_to_commit_subjects_since_the_previous_release(
+    project: Path, changelog: str | None
+) -> None:
+    """No changelog, or none for 1.2.3: the subjects of the commits since tag 1.2.2."""
+    if changelog is not None:
+        (project / "HISTORY.md").write_text(changelog, encoding="utf-8")
+    text, source = notes_of(project)
+    assert text == "Changes since 1.2.2:\n\n- Add median\n- Fix the mean of one value"
+    assert source.startswith("commit subjects since 1.2.2")
+
+
+def test_a_configured_changelog_that_is_missing_is_an_error(project: Path) -> None:
+    """changelog = 'NEWS.rst' that does not exist: one line naming the key."""
+    with pytest.raises(NoxlineError, match=r"changelog = 'NEWS.rst' does not exist"):
+        notes_of(project, "NEWS.rst")
+
+
+@pytest.fixture(name="gitlab")
+def gitlab_fixture() -> Iterator[FakeGitLab]:
+    """A fake GitLab releases API, stopped after the test."""
+    with running(FakeGitLab()) as fake:
+        assert isinstance(fake, FakeGitLab)
+        yield fake
+
+
+def project_of(gitlab: FakeGitLab, token: str | None = None) -> GitLabProject:
+    """The fake's project as the job would see it."""
+    return GitLabProject(gitlab.api_url, gitlab.project_id, token or gitlab.job_token)
+
+
+PLAN = Plan(
+    tag="1.2.3",
+    name="tiny-lib 1.2.3",
+    description="- Add median",
+    links=(
+        Link("tiny_lib-1.2.3-py3-none-any.whl", "https://index.example/files/w.whl"),
+        Link("SBOM (CycloneDX): sbom.cdx.json", "https://gitlab.example/sbom", "other"),
+    ),
+)
+
+
+def test_a_release_is_created_once_and_a_second_run_changes_nothing(gitlab: FakeGitLab) -> None:
+    """First run POSTs tag, notes and links with the job token; the second only reads."""
+    lines: list[str] = []
+    assert apply_release(project_of(gitlab), PLAN, lines.append) == "created"
+    (create,) = gitlab.calls("POST")
+    assert create.path == "/api/v4/projects/42/releases"
+    assert create.headers["job-token"] == gitlab.job_token
+    assert create.body == {
+        "tag_name": "1.2.3",
+        "name": "tiny-lib 1.2.3",
+        "description": "- Add median",
+        "assets": {
+            "links": [
+                {
+                    "name": "tiny_lib-1.2.3-py3-none-any.whl",
+                    "url": "https://index.example/files/w.whl",
+                    "link_type": "package",
+                },
+                {
+                    "name": "SBOM (CycloneDX): sbom.cdx.json",
+                    "url": "https://gitlab.example/sbom",
+                    "link_type": "other",
+                },
+            ]
+        },
+    }
+    before = len(gitlab.requests)
+    assert apply_release(project_of(gitlab), PLAN, lines.append) == "unchanged"
+    assert [r.method for r in gitlab.requests[before:]] == ["GET"]
+    assert len(gitlab.releases) == 1 and len(gitlab.releases["1.2.3"]["assets"]["links"]) == 2
+
+
+def test_a_rerun_with_other_notes_and_a_new_link_updates_in_place(gitlab: FakeGitLab) -> None:
+    """Changed notes → PUT the release; a moved link → PUT it; a new link → POST it; no dupes."""
+    apply_release(project_of(gitlab), PLAN, lambda line: None)
+    moved = Link(PLAN.links[0].name, "https://index.example/files/moved.whl")
+    added = Link("tiny_lib-1.2.3.tar.gz", "https://index.example/files/s.tar.gz")
+    changed = Plan(PLAN.tag, PLAN.name, "- Add median\n- Fix mean", (moved, PLAN.links[1], added))
+    before = len(gitlab.requests)
+    assert apply_release(project_of(gitlab), changed, lambda line: None) == "updated"
+    sent = [(r.method, r.path.rsplit("/releases", 1)[1]) for r in gitlab.requests[before:]]
+    assert sent == [
+        ("GET", "/1.2.3"),
+        ("PUT", "/1.2.3"),
+        ("PUT", "/1.2.3/assets/links/1"),
+        ("POST", "/1.2.3/assets/links"),
+    ]
+    release = gitlab.releases["1.2.3"]
+    assert release["description"] == "- Add median\n- Fix mean"
+    assert sorted(link["url"] for link in release["assets"]["links"]) == sorted(
+        link.url for link in changed.links
+    )
+
+
+def test_a_refused_job_token_is_one_line_without_the_token(gitlab: FakeGitLab) -> None:
+    """A wrong token: 401, one line naming the permission, the token nowhere in it."""
+    with pytest.raises(
+        ReleaseError, match=r"refused the job token \(GET /releases/1.2.3: HTTP 401"
+    ):
+        apply_release(project_of(gitlab, "wrong-token-value"), PLAN, lambda line: None)
+    assert not gitlab.releases
+
+
+def test_an_unreachable_gitlab_is_one_line() -> None:
+    """Nothing listens on the API port: one line naming the GitLab API."""
+    project = GitLabProject(f"http://127.0.0.1:{free_port()}/api/v4", "42", "t")
+    with pytest.raises(NoxlineError, match="cannot reach the GitLab API at http://127"):
+        apply_release(project, PLAN, lambda line: None)
+
+
+@pytest.fixture(name="settings")
+def settings_fixture(project: Path) -> Settings:
+    """tiny-lib at tag 1.2.3 with a dist/ of 1.2.3."""
+    settings = load_settings(project)
+    dist = project / "dist"
+    dist.mkdir()
+    (dist / "tiny_lib-1.2.3-py3-none-any.whl").write_bytes(b"wheel bytes")
+    (dist / "tiny_lib-1.2.3.tar.gz").write_bytes(b"sdist bytes")
+    write_sums(dist)
+    return settings
+
+
+def test_the_plan_links_the_files_the_index_lists_and_the_sbom(settings: Settings) -> None:
+    """Files as the index serves them; the SBOM as the sbom job's artifact of the tag."""
+    with running(FakeOIDCIndex()) as index:
+        assert isinstance(index, FakeOIDCIndex)
+        dist = settings.project_dir / "dist"
+        index.files["tiny-lib"] = {p.name: sha256_of(p) for p in dist.glob("tiny_lib-*")}
+        env = {
+            "TWINE_REPOSITORY_URL": f"{index.url}/",
+            "CI_PROJECT_URL": "https://gitlab.example/group/tiny-lib",
+        }
+        plan = make_plan(
+            settings, RELEASE, env, sbom=SBOM, files_on_index=True, log=lambda line: None
+        )
+    assert plan.name == "tiny-lib 1.2.3" and plan.tag == "1.2.3"
+    assert plan.description == "Changes since 1.2.2:\n\n- Add median\n- Fix the mean of one value"
+    assert [(link.name, link.url, link.link_type) for link in plan.links] == [
+        (
+            "tiny_lib-1.2.3-py3-none-any.whl",
+            f"{index.url}/files/tiny_lib-1.2.3-py3-none-any.whl",
+            "package",
+        ),
+        ("tiny_lib-1.2.3.tar.gz", f"{index.url}/files/tiny_lib-1.2.3.tar.gz", "package"),
+        (
+            "SBOM (CycloneDX): sbom.cdx.json",
+            "https://gitlab.example/group/tiny-lib/-/jobs/artifacts/1.2.3/raw/"
+            "reports/sbom/sbom.cdx.json?job=sbom",
+            "other",
+        ),
+    ]
+
+
+def test_a_release_whose_files_are_not_on_the_index_fails(settings: Settings) -> None:
+    """The release links published files: missing ones mean publish did not upload them."""
+    with running(FakeOIDCIndex()) as index:
+        env = {"TWINE_REPOSITORY_URL": f"{index.url}/"}
+        with pytest.raises(ReleaseError, match=r"does not list tiny_lib-1.2.3-py3-none-any.whl"):
+            make_plan(settings, RELEASE, env, sbom=SBOM, files_on_index=True, log=lambda line: None)
+
+
+def test_a_dry_run_says_why_and_reads_nothing(settings: Settings) -> None:
+    """Outside a release tag or GitLab: no index read; the reason names what is missing."""
+    plan = make_plan(
+        replace(settings), DEV, {}, sbom=SBOM, files_on_index=False, log=lambda line: None
+    )
+    assert not plan.links  # no index configured, no project URL: nothing to link yet
+    assert dry_run_reason(DEV, None) == "1.2.4.dev7 is not a release (branch main (pipeline 7))"
+    assert dry_run_reason(RELEASE, None) == (
+        "not in a GitLab job: CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN are needed"
+    )

@@ -1,0 +1,183 @@
+"""Tokenless publishing: the id token exchange against a fake index on 127.0.0.1, and its hook.
+
+The fake (tests/fakes.py) answers like PyPI: ``/_/oidc/audience`` names the audience, and
+``/_/oidc/mint-token`` refuses an id token for another audience or an expired one with PyPI's error
+shape; it also serves a PEP 691 simple index, so publish's read shows which credentials it used.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from noxline.config import Settings, load_settings, replace
+from noxline.dist import Dist, sha256_of, verified_dist, write_sums
+from noxline.errors import PublishError
+from noxline.index import Repository
+from noxline.jobs.publish import JobIO, Report, publish_dist
+from noxline.trusted_publishing import (
+    ID_TOKEN_VARIABLE,
+    check_claims,
+    exchange_base,
+    mint_token,
+    with_trusted_publishing,
+)
+from noxline.versioning import ReleaseKind, VersionDecision
+from tests.fakes import FakeOIDCIndex, id_token, running
+from tests.helpers import free_port, git
+from tests.unit._dists import sdist_bytes, wheel_bytes
+from tests.unit._projects import write_project
+
+RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
+
+
+@pytest.fixture(name="index")
+def index_fixture() -> Iterator[FakeOIDCIndex]:
+    """A fake trusted-publishing index, stopped after the test."""
+    with running(FakeOIDCIndex()) as fake:
+        assert isinstance(fake, FakeOIDCIndex)
+        yield fake
+
+
+@pytest.mark.parametrize(
+    ("upload_url", "base"),
+    [
+        ("https://upload.pypi.org/legacy/", "https://pypi.org"),
+        ("https://test.pypi.org/legacy/", "https://test.pypi.org"),
+        ("https://pypi.example.com:8443/upload/", "https://pypi.example.com:8443"),
+    ],
+)
+def test_the_exchange_happens_at_the_index(upload_url: str, base: str) -> None:
+    """PyPI's exchange lives on its main host; any other index answers at its own origin."""
+    assert exchange_base(upload_url) == base
+
+
+def test_a_valid_id_token_buys_an_upload_token(index: FakeOIDCIndex) -> None:
+    """GET audience, then POST the id token; the answer's token comes back."""
+    token = id_token("testindex")
+    assert mint_token(f"{index.url}/legacy/", token) == index.minted
+    assert [(r.method, r.path) for r in index.requests] == [
+        ("GET", "/_/oidc/audience"),
+        ("POST", "/_/oidc/mint-token"),
+    ]
+    assert index.requests[1].body == {"token": token}
+
+
+@pytest.mark.parametrize(
+    ("token", "words"),
+    [
+        (id_token("pypi"), r"audience 'pypi' but the index expects 'testindex'.*oidc-audience"),
+        (id_token("testindex", expires_in=-60), r"expired at .*retry the publish job"),
+        ("not-a-jwt", f"{ID_TOKEN_VARIABLE} does not hold a JSON web token"),
+    ],
+)
+def test_a_wrong_or_expired_token_is_refused_before_it_is_sent(
+    index: FakeOIDCIndex, token: str, words: str
+) -> None:
+    """Wrong audience, expired, garbage: one line with the fix; the token never leaves."""
+    with pytest.raises(PublishError, match=words) as caught:
+        mint_token(f"{index.url}/legacy/", token)
+    assert token not in str(caught.value)
+    assert not index.calls("POST")
+
+
+@pytest.mark.parametrize(
+    ("claims_audience", "expires_in", "refusal"),
+    [
+        ("pypi", 300, "invalid audience in JWT"),
+        ("testindex", -60, "token has expired"),
+    ],
+)
+def test_the_index_refusal_is_one_clear_line(
+    index: FakeOIDCIndex, claims_audience: str, expires_in: float, refusal: str
+) -> None:
+    """When the local check cannot tell (the index changed its mind), the index's words show."""
+    token = id_token(claims_audience, expires_in)
+    index.audience = "testindex"
+    now = datetime.datetime.fromtimestamp(0, datetime.timezone.utc)  # every token still valid
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("noxline.trusted_publishing.check_claims", lambda *args: None)
+        with pytest.raises(PublishError, match=rf"HTTP 422: {refusal}\).*trusted publisher"):
+            mint_token(f"{index.url}/legacy/", token, now=now)
+    assert index.calls("POST")
+
+
+def test_check_claims_accepts_a_list_of_audiences() -> None:
+    """GitLab may put several audiences in ``aud``; one matching is enough."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    check_claims({"aud": ["a", "testindex"], "exp": now.timestamp() + 60}, "testindex", now)
+    with pytest.raises(PublishError, match="audience"):
+        check_claims({"aud": ["a"], "exp": now.timestamp() + 60}, "testindex", now)
+
+
+def test_an_index_without_the_exchange_says_what_to_set(index: FakeOIDCIndex) -> None:
+    """404 on /_/oidc/audience: trusted publishing is not offered; name the fix."""
+    index.answer = lambda request: (404, {"message": "not found"})  # type: ignore[method-assign]
+    with pytest.raises(PublishError, match="does not offer trusted publishing.*TWINE_USERNAME"):
+        mint_token(f"{index.url}/", id_token("testindex"))
+
+
+def test_an_unreachable_index_is_one_line_without_the_token() -> None:
+    """Nothing listens: one line naming where, never the token."""
+    token = id_token("testindex")
+    with pytest.raises(PublishError, match=r"cannot reach the index's OIDC API at http://127") as e:
+        mint_token(f"http://127.0.0.1:{free_port()}/", token)
+    assert token not in str(e.value)
+
+
+def test_without_audience_or_id_token_the_other_credentials_stay() -> None:
+    """Off (no audience) or outside a job with id_tokens: the repository is unchanged."""
+    repository = Repository("https://x.example/", "https://x.example/simple/", "T", "u", "p")
+    lines: list[str] = []
+    env = {ID_TOKEN_VARIABLE: id_token("testindex")}
+    assert with_trusted_publishing(repository, env, audience="", log=lines.append) is repository
+    assert with_trusted_publishing(repository, {}, audience="x", log=lines.append) is repository
+    assert lines == [
+        f"trusted publishing: no id token in {ID_TOKEN_VARIABLE} (not a GitLab job with "
+        "id_tokens): using the other credential sources"
+    ]
+
+
+@pytest.fixture(name="settings")
+def settings_fixture(tmp_path: Path) -> Settings:
+    """tiny-lib with trusted publishing on, committed (a local release needs a clean tree)."""
+    project = write_project(tmp_path / "tiny")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "tiny")
+    return replace(load_settings(project), oidc_audience="testindex")
+
+
+@pytest.fixture(name="dist")
+def dist_fixture(settings: Settings) -> Dist:
+    """A checked dist/ of tiny-lib 1.2.3."""
+    folder = settings.project_dir / "dist"
+    folder.mkdir()
+    (folder / "tiny_lib-1.2.3-py3-none-any.whl").write_bytes(wheel_bytes("tiny-lib", "1.2.3"))
+    (folder / "tiny_lib-1.2.3.tar.gz").write_bytes(sdist_bytes("tiny-lib", "1.2.3"))
+    write_sums(folder)
+    return verified_dist(folder, settings.name)
+
+
+def test_publish_reads_and_uploads_as_token_with_the_minted_token(
+    settings: Settings, dist: Dist, index: FakeOIDCIndex
+) -> None:
+    """No TWINE_USERNAME/PASSWORD: publish exchanges the id token and uses __token__ + minted."""
+    index.files["tiny-lib"] = {f.path.name: sha256_of(f.path) for f in dist.files}
+    token = id_token("testindex")
+    lines: list[str] = []
+    env = {"TWINE_REPOSITORY_URL": f"{index.url}/", ID_TOKEN_VARIABLE: token}
+    io = JobIO(log=lines.append, warn=lines.append, env=env, twine="/nonexistent/twine")
+    report = Report(project=settings.name)
+    publish_dist(settings, RELEASE, dist, report, io)
+    assert report.outcome == "already-published"
+    reads = [r for r in index.requests if r.path.startswith("/simple/")]
+    expected = "Basic " + base64.b64encode(f"__token__:{index.minted}".encode()).decode()
+    assert reads and all(r.headers.get("authorization") == expected for r in reads)
+    assert any("exchanged the job's id token" in line for line in lines)
+    logged = "\n".join(lines)
+    assert token not in logged and index.minted not in logged
