@@ -13,7 +13,7 @@ from pathlib import Path
 
 from noxline.about import __version__
 from noxline.config import load_settings
-from noxline.errors import NoxlineError
+from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_traceback
 
 
 def _version(args: argparse.Namespace) -> int:
@@ -123,9 +123,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except NoxlineError as error:
-        print(f"noxline: error: {error}", file=sys.stderr)
+        print(f"noxline: error: {one_line(str(error))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("noxline: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # pylint: disable=broad-exception-caught
+        # Anything else is a bug: one line and where the traceback is, never the traceback itself.
+        if wants_traceback():
+            raise
+        print(
+            f"noxline: error: {describe_unexpected(error, _traceback_file(args))}", file=sys.stderr
+        )
+        return UNEXPECTED_EXIT
     return code
+
+
+#: Exit status of an unexpected error (EX_SOFTWARE): distinct from bad input (2).
+UNEXPECTED_EXIT = 70
+
+
+def _traceback_file(args: argparse.Namespace) -> Path | None:
+    """Where the CLI keeps the traceback of an unexpected error: the project's reports folder."""
+    try:
+        return load_settings(args.project_dir).report_root / "noxline-traceback.txt"
+    except Exception:  # pylint: disable=broad-exception-caught
+        return None  # the settings themselves are broken: no folder to write to
 
 
 if __name__ == "__main__":  # pragma: no cover

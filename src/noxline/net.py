@@ -29,17 +29,17 @@ import base64
 import http.client
 import ipaddress
 import json
-import re
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from noxline.errors import NoxlineError
+from noxline.masking import MASK, env_secrets, mask
 
 #: Seconds one request may take in all, retries and redirects included.
 DEFAULT_DEADLINE = 30.0
@@ -51,21 +51,12 @@ DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5
 #: Redirects followed (within the origin) before giving up.
 MAX_REDIRECTS = 5
-#: What a secret is replaced with in anything printed or written.
-MASK = "****"
 
 _TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READ_CHUNK = 64 * 1024
-# Anything from a scheme-like word up to the last "@" of the same token is user-info, however
-# malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host").
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
-# Query parameters that carry secrets in common APIs (private_token=, access_token=, ...).
-_SECRET_QUERY = re.compile(
-    r"(?P<key>[?&;][^=&\s]*(?:token|password|passwd|secret|key|auth|signature)[^=&\s]*=)"
-    r"[^&\s#'\"]*",
-    re.IGNORECASE,
-)
+#: How much of an error answer is kept (for :attr:`HTTPStatusError.body`).
+_ERROR_BODY_BYTES = 64 * 1024
 
 
 class NetError(NoxlineError):
@@ -80,6 +71,13 @@ class NetError(NoxlineError):
 
 class HTTPStatusError(NetError):
     """The server answered with an error status (after any retries)."""
+
+    def __init__(
+        self, message: str, *, url: str = "", status: int | None = None, body: bytes = b""
+    ) -> None:
+        """Keep the answer's body too: APIs say there why they refused (GitLab, OIDC)."""
+        super().__init__(message, url=url, status=status)
+        self.body = body
 
 
 class RedirectError(NetError):
@@ -211,23 +209,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def mask(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each secret (also URL-encoded), any URL's user-info and secret-looking query
-    values replaced by :data:`MASK`. Apply it to anything before it is printed or written."""
-    text = _USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", text)
-    text = _SECRET_QUERY.sub(lambda match: f"{match['key']}{MASK}", text)
-    forms = {
-        form
-        for secret in secrets
-        if secret
-        for form in (secret, quote(secret, safe=""), quote(secret))
-    }
-    # Longest first, so a secret that contains another is masked whole.
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, MASK)
-    return text
 
 
 def check_url(url: str, *, what: str, with_credentials: bool = False) -> Origin:
@@ -383,7 +364,10 @@ def _follow(  # pylint: disable=too-many-arguments,too-many-positional-arguments
             )
         if status >= 300:
             raise HTTPStatusError(
-                f"{shown} answered HTTP {status}: {_status_fix(status)}", url=shown, status=status
+                f"{shown} answered HTTP {status}: {_status_fix(status)}",
+                url=shown,
+                status=status,
+                body=reply,
             )
         return Response(url, status, reply_headers, reply)
     raise RedirectError(
@@ -445,8 +429,12 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
         )
         response = connection.getresponse()
         reply_headers = {name.lower(): value for name, value in response.getheaders()}
-        if response.status in (301, 302, 303, 307, 308) or response.status >= 400:
-            reply = b""  # an error page is not worth reading
+        if response.status in (301, 302, 303, 307, 308):
+            reply = b""  # a redirect's page is not worth reading
+        elif response.status >= 400:
+            # The start of an error answer only, never refused for its size: APIs say there why
+            # they refused (GitLab's message, an OIDC exchange's errors); HTTPStatusError.body.
+            reply = response.read(_ERROR_BODY_BYTES)
         else:
             reply = _read_capped(response, limits, shown)
         # The watchdog's shutdown can look like a clean end of the answer: a cut answer is none.
@@ -560,6 +548,7 @@ __all__ = [
     "Response",
     "TooLargeError",
     "check_url",
+    "env_secrets",
     "get",
     "is_loopback",
     "mask",

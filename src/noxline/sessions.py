@@ -16,7 +16,7 @@ from pathlib import Path
 import nox
 
 from noxline.config import Settings, load_settings
-from noxline.errors import NoxlineError
+from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_traceback
 from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
 from noxline.pipeline import Job, define
 from noxline.sharding import Instance, shard_from_env
@@ -35,7 +35,7 @@ def register(settings: Settings | None = None) -> Settings:
             settings = load_settings(Path.cwd())
         except NoxlineError as error:
             # Bad settings stop nox before any session, with one line instead of a traceback.
-            raise SystemExit(f"noxline: error: {error}") from None
+            raise SystemExit(f"noxline: error: {one_line(str(error))}") from None
     for job in define(settings).jobs:
         _register_job(job, BODIES[job.name], settings)
     for name, (description, body) in EXTRA_SESSIONS.items():
@@ -88,6 +88,15 @@ def reuses_venv(session: nox.Session) -> bool:
     return bool(getattr(session.virtualenv, "reuse_existing", False))
 
 
+def _traceback_file(session: nox.Session) -> Path:
+    """Where a session keeps the traceback of an unexpected error: inside the project."""
+    try:
+        root = load_settings(Path.cwd()).report_root
+    except NoxlineError:
+        root = Path.cwd() / "reports"
+    return root / "tracebacks" / f"{session.name}.txt"
+
+
 def _session_body(
     body: JobBody | SessionBody, call: Callable[[nox.Session], None], description: str
 ) -> Callable[[nox.Session], None]:
@@ -108,7 +117,11 @@ def _session_body(
         try:
             call(session)
         except NoxlineError as error:
-            session.error(str(error))
+            session.error(one_line(str(error)))
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            if type(error).__module__.split(".", 1)[0] == "nox" or wants_traceback():
+                raise  # nox's own control flow (a failed command, session.error), or asked for
+            session.error(describe_unexpected(error, _traceback_file(session)))
 
     session_function.__doc__ = description
     return session_function

@@ -151,6 +151,20 @@ def with_trusted_publishing(
     )
 
 
+def describe_exchange(repository: Repository, env: Mapping[str, str]) -> str:
+    """What a release would do about trusted publishing here, in words (for dry runs)."""
+    where = exchange_base(repository.upload_url)
+    if env.get(ID_TOKEN_VARIABLE):
+        return (
+            f"a release would exchange the job's id token ({ID_TOKEN_VARIABLE}) at {where} "
+            "for a short-lived upload token"
+        )
+    return (
+        f"no id token in {ID_TOKEN_VARIABLE} (not a GitLab job with id_tokens): a release here "
+        "would use the other credential sources"
+    )
+
+
 def _refusal(data: Any) -> str:
     """The index's reasons for a refusal, in one line (PyPI answers a list of errors)."""
     if isinstance(data, dict):
@@ -177,6 +191,7 @@ __all__ = [
     "ID_TOKEN_VARIABLE",
     "TOKEN_USER",
     "check_claims",
+    "describe_exchange",
     "exchange_base",
     "mint_token",
     "unverified_claims",

@@ -112,9 +112,16 @@ def make_job_python(root: Path) -> Path:
     return root / "bin"
 
 
-def prepare_project(tmp_path: Path, *, tag: str | None = None) -> Path:
-    """minilib in a git repo with its generated .gitlab-ci.yml committed and an origin remote."""
+def prepare_project(tmp_path: Path, *, tag: str | None = None, settings: str = "") -> Path:
+    """minilib in a git repo with its generated .gitlab-ci.yml committed and an origin remote.
+
+    ``settings`` are lines appended to minilib's ``[tool.noxline]`` table (its last table).
+    """
     project = make_project(tmp_path, tag=None)
+    if settings:
+        with (project / "pyproject.toml").open("a", encoding="utf-8") as stream:
+            stream.write(settings)
+        git(project, "commit", "-q", "-am", "Settings of this test")
     assert noxline_main(["-C", str(project), "gitlab-ci"]) == 0
     git(project, "add", ".gitlab-ci.yml")
     git(project, "commit", "-q", "-m", "Add the generated pipeline")

@@ -37,6 +37,7 @@ from tests.e2e.gitlab import (
     run_pipeline,
     upload_to,
 )
+from tests.fakes import FakeGitLab, FakeOSV, running
 from tests.helpers import FIXTURES, PIPELINE_JOBS, REPO_ROOT, PackageIndex, pypiserver
 
 PYPI = "https://pypi.org/simple"
@@ -124,11 +125,19 @@ class Lab:
     job_bin: Path
     wheel: Path
     setup_run: PipelineRun
+    #: The vulnerability service the audit jobs ask, and the GitLab the release job talks to.
+    osv: FakeOSV
+    gitlab: FakeGitLab
 
     @property
     def index_variables(self) -> dict[str, str]:
         """CI/CD variables naming the team's index first and PyPI for everything else."""
         return {"PIP_INDEX_URL": self.index.simple_url, "PIP_EXTRA_INDEX_URL": PYPI}
+
+    @property
+    def settings(self) -> str:
+        """minilib's [tool.noxline] lines for these pipelines: the audit asks the fake OSV."""
+        return f'audit-osv-url = "{self.osv.url}/v1/query"\n'
 
 
 @pytest.fixture(name="lab", scope="module")
@@ -141,7 +150,12 @@ def lab_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     executable = gitlab_ci_local()
     root = tmp_path_factory.mktemp("gitlab-ci-local")
     wheel = build_noxline_wheel(root / "wheels")
-    with pypiserver(root / "index") as index:
+    with (
+        pypiserver(root / "index") as index,
+        running(FakeOSV()) as osv,
+        running(FakeGitLab()) as fake_gitlab,
+    ):
+        assert isinstance(osv, FakeOSV) and isinstance(fake_gitlab, FakeGitLab)
         upload_to(index, wheel)
         job_bin = make_job_python(root / "job-python")
         project = prepare_project(root / "setup")
@@ -150,13 +164,13 @@ def lab_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             executable, project, job_bin=job_bin, variables=variables, jobs=("version",)
         )
         print(f"\nset-up job (version) took {setup_run.seconds:.0f} s")
-        yield Lab(executable, index, job_bin, wheel, setup_run)
+        yield Lab(executable, index, job_bin, wheel, setup_run, osv, fake_gitlab)
 
 
 @pytest.fixture(name="branch", scope="module")
 def branch_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """A branch pipeline (main) of minilib, every job."""
-    project = prepare_project(tmp_path_factory.mktemp("branch"))
+    project = prepare_project(tmp_path_factory.mktemp("branch"), settings=lab.settings)
     run = run_pipeline(lab.executable, project, job_bin=lab.job_bin, variables=lab.index_variables)
     print(f"\nbranch pipeline took {run.seconds:.0f} s")
     return run
@@ -164,8 +178,9 @@ def branch_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Pipeli
 
 @pytest.fixture(name="tag", scope="module")
 def tag_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    """A tag pipeline for the release 1.2.3, with upload credentials as CI/CD variables."""
-    project = prepare_project(tmp_path_factory.mktemp("tag"), tag=RELEASE)
+    """A tag pipeline for the release 1.2.3, with upload credentials as CI/CD variables and the
+    fake GitLab's API, project and job token in place of GitLab's own."""
+    project = prepare_project(tmp_path_factory.mktemp("tag"), tag=RELEASE, settings=lab.settings)
     variables = {
         **lab.index_variables,
         "CI_COMMIT_TAG": RELEASE,
@@ -174,6 +189,9 @@ def tag_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineR
         "TWINE_REPOSITORY_URL": lab.index.url,
         "TWINE_USERNAME": lab.index.username,
         "TWINE_PASSWORD": lab.index.password,
+        "CI_API_V4_URL": lab.gitlab.api_url,
+        "CI_PROJECT_ID": lab.gitlab.project_id,
+        "CI_JOB_TOKEN": lab.gitlab.job_token,
     }
     run = run_pipeline(lab.executable, project, job_bin=lab.job_bin, variables=variables)
     print(f"\ntag pipeline took {run.seconds:.0f} s")
@@ -212,10 +230,13 @@ def test_setup_installs_noxline_from_the_team_index(lab: Lab) -> None:
     assert f"Version: {__version__}" in shown
 
 
-def test_branch_pipeline_is_green(branch: PipelineRun) -> None:
-    """Every job of the branch pipeline passes, the allowed-to-fail checks included."""
+def test_branch_pipeline_is_green(branch: PipelineRun, lab: Lab) -> None:
+    """Every job of the branch pipeline passes, the allowed-to-fail checks included; release
+    is not in it (release tags only), so the fake GitLab hears nothing."""
     assert branch.returncode == 0, branch.output
-    assert branch.statuses() == {job: "PASS" for job in PIPELINE_JOBS}, branch.output
+    expected = {job: "PASS" for job in PIPELINE_JOBS if job != "release"}
+    assert branch.statuses() == expected, branch.output
+    assert not [r for r in lab.gitlab.requests if r.method != "GET"]
 
 
 def test_each_job_ran_exactly_its_command(branch: PipelineRun) -> None:
@@ -223,6 +244,8 @@ def test_each_job_ran_exactly_its_command(branch: PipelineRun) -> None:
     settings = load_settings(branch.project)
     setup = setup_lines(branch.project)
     for job in define(settings).jobs:
+        if job.only_tags_matching:
+            continue  # not in a branch pipeline
         assert branch.commands(job.name) == [*setup, shlex.join(job.command())], job.name
         assert shlex.split(branch.commands(job.name)[-1]) == list(job.command())
 
@@ -273,8 +296,10 @@ def test_gitlab_reads_coverage_and_keeps_the_reports(branch: PipelineRun) -> Non
         reports["build"] / "SHA256SUMS",
     ):
         assert path.is_file(), path
-    for job in ("pylint", "mypy"):
+    for job in ("pylint", "mypy", "audit"):
         assert json.loads((reports[job] / "codequality.json").read_text()) == [], job
+    sbom = json.loads((reports["sbom"] / "sbom.cdx.json").read_text())
+    assert [c["name"] for c in sbom["components"]] == ["minilib"]
 
 
 def test_tag_pipeline_uploads_what_build_checksummed(tag: PipelineRun, lab: Lab) -> None:
@@ -300,13 +325,27 @@ def test_tag_pipeline_uploads_what_build_checksummed(tag: PipelineRun, lab: Lab)
     }
 
 
+def test_tag_pipeline_creates_the_release(tag: PipelineRun, lab: Lab) -> None:
+    """The release job ran after publish and created one release linking the uploaded files."""
+    assert tag.statuses().get("release") == "PASS", tag.output
+    release = lab.gitlab.releases[RELEASE]
+    assert release["name"] == f"minilib {RELEASE}"
+    links = {link["name"]: link["url"] for link in release["assets"]["links"]}
+    for name in (f"minilib-{RELEASE}-py3-none-any.whl", f"minilib-{RELEASE}.tar.gz"):
+        assert links[name].startswith(lab.index.url), links
+    assert any(name.startswith("SBOM") for name in links)
+    record = tag.artifacts("release") / "reports" / "release" / "release.json"
+    assert json.loads(record.read_text())["outcome"] == "created"
+
+
 def test_tag_pipeline_never_shows_the_password(tag: PipelineRun, lab: Lab) -> None:
-    """The upload password is in no job log, no artifact and not in gitlab-ci-local's output."""
-    password = lab.index.password
-    assert password not in tag.output
-    for log in (tag.state / "output").glob("*.log"):
-        assert password not in log.read_text(encoding="utf-8"), log.name
-    for job in PIPELINE_JOBS:
-        for path in tag.artifacts(job).rglob("*"):
-            if path.is_file():
-                assert password.encode() not in path.read_bytes(), path
+    """The upload password and the job token are in no job log, no artifact and not in
+    gitlab-ci-local's output."""
+    for secret in (lab.index.password, lab.gitlab.job_token):
+        assert secret not in tag.output
+        for log in (tag.state / "output").glob("*.log"):
+            assert secret not in log.read_text(encoding="utf-8"), log.name
+        for job in PIPELINE_JOBS:
+            for path in tag.artifacts(job).rglob("*"):
+                if path.is_file():
+                    assert secret.encode() not in path.read_bytes(), path

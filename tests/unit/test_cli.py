@@ -112,3 +112,34 @@ def test_not_a_git_checkout_is_explained(
     assert main(["-C", str(project), "version"]) == 2
     assert "git" in capsys.readouterr().err
     assert os.environ.get("CI_COMMIT_TAG") is None
+
+
+@pytest.mark.parametrize("traceback_wanted", [False, True])
+def test_unexpected_errors_are_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    traceback_wanted: bool,
+) -> None:
+    """A bug in a command: one masked line naming the traceback file, exit 70; the traceback
+    itself only with NOXLINE_TRACEBACK=1."""
+    project = write_project(tmp_path)
+    monkeypatch.setenv("TWINE_PASSWORD", "pw-in-a-bug")
+
+    def broken(args: object) -> int:
+        """A command with a bug."""
+        raise RuntimeError("failed with pw-in-a-bug\nsecond line")
+
+    monkeypatch.setattr("noxline.cli._version", broken)
+    if traceback_wanted:
+        monkeypatch.setenv("NOXLINE_TRACEBACK", "1")
+        with pytest.raises(RuntimeError):
+            main(["-C", str(project), "version"])
+        return
+    monkeypatch.delenv("NOXLINE_TRACEBACK", raising=False)
+    assert main(["-C", str(project), "version"]) == 70
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error and "pw-in-a-bug" not in error
+    written = project / "reports" / "noxline-traceback.txt"
+    assert str(written) in error and "RuntimeError" in written.read_text(encoding="utf-8")
+    assert "pw-in-a-bug" not in written.read_text(encoding="utf-8")

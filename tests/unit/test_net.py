@@ -219,3 +219,22 @@ def test_bad_json_is_one_clear_error(server: Server) -> None:
     server.routes["/j"] = answer(b"[" * 100_000)
     with pytest.raises(net.NetError, match="did not answer JSON"):
         net.get(server.url + "/j", limits=net.Limits(deadline=2)).json()
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (b'{"message": "403 Forbidden"}', b'{"message": "403 Forbidden"}'),
+        # Larger than the size cap: the error is still the status, with the start of the body.
+        (b"x" * 70_000, b"x" * 65_536),
+    ],
+)
+def test_an_error_answer_keeps_the_start_of_its_body(
+    server: Server, body: bytes, kept: bytes
+) -> None:
+    """APIs explain a refusal in the body: HTTPStatusError carries it, never past 64 KiB."""
+    server.routes["/refused"] = answer(body, 422)
+    with pytest.raises(net.HTTPStatusError) as caught:
+        net.get(server.url + "/refused", limits=FAST)
+    assert caught.value.status == 422
+    assert caught.value.body == kept

@@ -231,7 +231,7 @@ def test_a_refused_job_token_is_one_line_without_the_token(gitlab: FakeGitLab) -
 def test_an_unreachable_gitlab_is_one_line() -> None:
     """Nothing listens on the API port: one line naming the GitLab API."""
     project = GitLabProject(f"http://127.0.0.1:{free_port()}/api/v4", "42", "t")
-    with pytest.raises(NoxlineError, match="cannot reach the GitLab API at http://127"):
+    with pytest.raises(NoxlineError, match="the GitLab API: cannot reach http://127"):
         apply_release(project, PLAN, lambda line: None)
 
 

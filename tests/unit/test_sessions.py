@@ -12,7 +12,8 @@ from nox import registry as nox_registry
 
 from noxline.config import load_settings, replace
 from noxline.pipeline import define
-from noxline.sessions import VENV_BACKEND, register
+from noxline.errors import NoxlineError
+from noxline.sessions import VENV_BACKEND, _session_body, register
 from tests.unit._projects import write_project
 
 
@@ -72,3 +73,69 @@ def test_bad_settings_exit_with_one_line(
         "fix that key in pyproject.toml"
     )
     assert not registry
+
+
+class _StandInSession:
+    """Just what the session wrapper touches: a name, a venv, and error() as nox's raises."""
+
+    name = "publish"
+    virtualenv = None
+    env: dict[str, str] = {}
+
+    def error(self, message: str) -> None:
+        """nox ends the session with the message: raise it for the test to see."""
+        raise SessionEnded(message)
+
+
+class SessionEnded(Exception):
+    """What the stand-in session's error() raises."""
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (NoxlineError("bad input: fix it"), r"^bad input: fix it$"),
+        (ValueError("x" * 10), r"^unexpected error \(ValueError: x+\).*NOXLINE_TRACEBACK=1"),
+        (KeyError("https://u:hunter2@h/"), r"unexpected error \(KeyError: .*\*\*\*\*@h"),
+    ],
+    ids=["noxline-error", "bug", "bug-with-credentials"],
+)
+def test_session_failures_are_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    raised: Exception,
+    expected: str,
+) -> None:
+    """Any exception from a body ends the session with one masked line; a bug's traceback goes
+    to a file inside the project, named in the line."""
+    monkeypatch.chdir(write_project(tmp_path))
+    monkeypatch.delenv("NOXLINE_TRACEBACK", raising=False)
+
+    def body(session: nox.Session) -> None:
+        """Fail."""
+        raise raised
+
+    wrapped = _session_body(body, body, "fails")  # type: ignore[arg-type]
+    with pytest.raises(SessionEnded, match=expected) as ended:
+        wrapped(_StandInSession())  # type: ignore[arg-type]
+    message = str(ended.value)
+    assert "\n" not in message and "hunter2" not in message and "Traceback" not in message
+    written = tmp_path / "reports" / "tracebacks" / "publish.txt"
+    if isinstance(raised, NoxlineError):
+        assert not written.exists()
+    else:
+        assert str(written) in message and "Traceback" in written.read_text(encoding="utf-8")
+        assert "hunter2" not in written.read_text(encoding="utf-8")
+
+
+def test_traceback_on_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NOXLINE_TRACEBACK=1 lets the exception through (nox then prints the traceback)."""
+    monkeypatch.chdir(write_project(tmp_path))
+    monkeypatch.setenv("NOXLINE_TRACEBACK", "1")
+
+    def body(session: nox.Session) -> None:
+        """Fail."""
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError):
+        _session_body(body, body, "fails")(_StandInSession())  # type: ignore[arg-type]

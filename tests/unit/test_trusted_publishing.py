@@ -22,6 +22,7 @@ from noxline.jobs.publish import JobIO, Report, publish_dist
 from noxline.trusted_publishing import (
     ID_TOKEN_VARIABLE,
     check_claims,
+    describe_exchange,
     exchange_base,
     mint_token,
     with_trusted_publishing,
@@ -33,6 +34,7 @@ from tests.unit._dists import sdist_bytes, wheel_bytes
 from tests.unit._projects import write_project
 
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
+DEV = VersionDecision("1.2.3", ReleaseKind.DEV, "branch main", None, None)
 
 
 @pytest.fixture(name="index")
@@ -124,7 +126,7 @@ def test_an_index_without_the_exchange_says_what_to_set(index: FakeOIDCIndex) ->
 def test_an_unreachable_index_is_one_line_without_the_token() -> None:
     """Nothing listens: one line naming where, never the token."""
     token = id_token("testindex")
-    with pytest.raises(PublishError, match=r"cannot reach the index's OIDC API at http://127") as e:
+    with pytest.raises(PublishError, match=r"the index's OIDC API: cannot reach http://127") as e:
         mint_token(f"http://127.0.0.1:{free_port()}/", token)
     assert token not in str(e.value)
 
@@ -181,3 +183,30 @@ def test_publish_reads_and_uploads_as_token_with_the_minted_token(
     assert any("exchanged the job's id token" in line for line in lines)
     logged = "\n".join(lines)
     assert token not in logged and index.minted not in logged
+
+
+def test_a_dry_run_exchanges_nothing_and_says_what_a_release_would_do(
+    settings: Settings, dist: Dist, index: FakeOIDCIndex
+) -> None:
+    """A development build with an id token: no request to the exchange, one line about it."""
+    token = id_token("testindex")
+    lines: list[str] = []
+    env = {"TWINE_REPOSITORY_URL": f"{index.url}/", ID_TOKEN_VARIABLE: token}
+    io = JobIO(log=lines.append, warn=lines.append, env=env, twine="/nonexistent/twine")
+    publish_dist(settings, DEV, dist, Report(project=settings.name), io)
+    assert not [r for r in index.requests if r.path.startswith("/_/oidc/")]
+    said = [line for line in lines if "id token" in line]
+    assert said == [
+        f"dry run: a release would exchange the job's id token ({ID_TOKEN_VARIABLE}) at "
+        f"{index.url} for a short-lived upload token"
+    ]
+    assert token not in "\n".join(lines)
+
+
+def test_a_dry_run_without_an_id_token_names_the_fallback() -> None:
+    """Outside a job with id_tokens the words say the other credentials would be used."""
+    repository = Repository("https://upload.pypi.org/legacy/", "https://pypi.org/simple/", "T")
+    assert describe_exchange(repository, {}) == (
+        f"no id token in {ID_TOKEN_VARIABLE} (not a GitLab job with id_tokens): a release here "
+        "would use the other credential sources"
+    )

@@ -55,7 +55,7 @@ from noxline.index import (
 from noxline.jobs._support import built_dist, report_file
 from noxline.jobs.version import compute
 from noxline.pipeline import Job
-from noxline.trusted_publishing import with_trusted_publishing
+from noxline.trusted_publishing import describe_exchange, with_trusted_publishing
 from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes
 
 REQUIREMENTS = ("twine>=6",)
@@ -472,6 +472,8 @@ def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-argument
         report.file(name, item.sha256, action)
     if dist.version in versions_of(existing):
         io.warn(f"dry run: version {dist.version} of {settings.name} is already on the index")
+    if repository is not None and settings.oidc_audience:  # trusted publishing (#11)
+        io.log(f"dry run: {describe_exchange(repository, io.env)}")
     io.log(f"dry run: nothing was uploaded ({report.reason})")
 
 

@@ -97,7 +97,7 @@ class GitLabProject:
             method,
             url,
             service="the GitLab API",
-            headers={"JOB-TOKEN": self.job_token},
+            token_header=("JOB-TOKEN", self.job_token),
             payload=payload,
         )
         if answer.status in (401, 403):

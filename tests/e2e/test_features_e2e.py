@@ -1,0 +1,239 @@
+"""End-to-end tests of audit, sbom and release: real nox runs of the minilib fixture.
+
+pip-audit asks a fake OSV service, the release job talks to a fake GitLab releases API (both real
+HTTP servers on 127.0.0.1, tests/fakes.py) and publish uploads to a real pypiserver. minilib gains
+one runtime dependency here (idna 3.6), so the audit and the SBOM have something to find; the fake
+OSV knows one advisory against it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+
+from tests.fakes import FakeGitLab, FakeOSV, osv_advisory, running
+from tests.helpers import PackageIndex, clean_env, free_port, git, make_project, run_nox
+
+DEPENDENCY = ("idna", "3.6")
+ADVISORY = "GHSA-jjg7-2v4v-x38h"
+ALIAS = "CVE-2024-3651"
+RELEASE = "1.2.3"
+CHANGELOG = f"""\
+# Changelog
+
+## [Unreleased]
+
+## [{RELEASE}] - 2026-12-01
+### Added
+- `mean()` of one value
+
+## [1.2.2] - 2026-11-01
+- older
+"""
+
+
+@pytest.fixture(name="osv", scope="module")
+def osv_fixture() -> Iterator[FakeOSV]:
+    """A fake OSV service with one advisory against idna 3.6."""
+    fake = FakeOSV(advisories={DEPENDENCY: [osv_advisory(ADVISORY, "idna", "3.7", ALIAS)]})
+    with running(fake):
+        yield fake
+
+
+def with_dependency(project: Path, osv: FakeOSV, extra: str = "") -> Path:
+    """minilib depending on idna 3.6, auditing against ``osv``, ``extra`` [tool.noxline] lines."""
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8").replace(
+        "dependencies = []", f'dependencies = ["{DEPENDENCY[0]}=={DEPENDENCY[1]}"]'
+    )
+    text += f'audit-osv-url = "{osv.url}/v1/query"\n{extra}'
+    pyproject.write_text(text, encoding="utf-8")
+    git(project, "commit", "-q", "-am", "Depend on idna, audit against the fake OSV")
+    return project
+
+
+@pytest.fixture(name="built", scope="module")
+def built_fixture(tmp_path_factory: pytest.TempPathFactory, osv: FakeOSV) -> Path:
+    """minilib with its dependency, built once (version, build) for the audit and SBOM tests."""
+    project = with_dependency(make_project(tmp_path_factory.mktemp("features")), osv)
+    run_nox(project, "-s", "build")
+    return project
+
+
+def audit(project: Path, acceptance: str) -> subprocess.CompletedProcess[str]:
+    """Run the audit alone with ``acceptance`` as the accepted-advisories key (or none)."""
+    pyproject = project / "pyproject.toml"
+    base = pyproject.read_text(encoding="utf-8").split("accepted-advisories", 1)[0]
+    pyproject.write_text(base + acceptance, encoding="utf-8")
+    return run_nox(project, "--no-dependencies", "-s", "audit", check=False)
+
+
+def accepted(expires: datetime.date) -> str:
+    """An accepted-advisories key accepting the alias until ``expires``."""
+    return (
+        f'accepted-advisories = [{{id = "{ALIAS}", reason = "we never encode untrusted names", '
+        f"expires = {expires.isoformat()}}}]\n"
+    )
+
+
+TODAY = datetime.date.today()
+
+
+@pytest.mark.parametrize(
+    ("acceptance", "passes", "severity", "words"),
+    [
+        ("", False, "critical", "1 known vulnerabilities in what the wheel installs"),
+        (accepted(TODAY + datetime.timedelta(days=30)), True, "info", "1 accepted, 0 open"),
+        (accepted(TODAY - datetime.timedelta(days=1)), False, "critical", "EXPIRED until"),
+    ],
+    ids=["open", "accepted", "expired"],
+)
+def test_audit_reports_the_advisory_in_every_format(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
+    built: Path, osv: FakeOSV, acceptance: str, passes: bool, severity: str, words: str
+) -> None:
+    """The advisory shows in text, JSON and Code Quality; only an unexpired acceptance passes."""
+    before = len(osv.requests)
+    result = audit(built, acceptance)
+    said = result.stdout + result.stderr
+    assert (result.returncode == 0) is passes, said
+    assert words in said
+    assert "Traceback" not in said
+    reports = built / "reports" / "audit"
+    text = (reports / "audit.txt").read_text(encoding="utf-8")
+    # pip-audit names the advisory by its CVE alias first when it has one.
+    assert text.startswith(f"idna 3.6: {ALIAS} ({ADVISORY}), fixed in 3.7: ")
+    raw = json.loads((reports / "pip-audit.json").read_text(encoding="utf-8"))
+    audited = {d["name"]: d for d in raw["dependencies"]}
+    assert [{v["id"], *v["aliases"]} for v in audited["idna"]["vulns"]] == [{ADVISORY, ALIAS}]
+    (issue,) = json.loads((reports / "codequality.json").read_text(encoding="utf-8"))
+    assert issue["severity"] == severity and ADVISORY in issue["description"]
+    lines = (built / "pyproject.toml").read_text(encoding="utf-8").splitlines()
+    assert "idna==3.6" in lines[issue["location"]["lines"]["begin"] - 1]
+    # pip-audit asked the fake about exactly the wheel's environment: minilib and idna.
+    asked = {(r.body["package"]["name"], r.body["version"]) for r in osv.requests[before:]}
+    assert DEPENDENCY in asked and {name for name, _ in asked} == {"idna", "minilib"}
+
+
+def test_an_unreachable_vulnerability_service_is_one_line(built: Path, osv: FakeOSV) -> None:
+    """No service at the URL: the job fails with one line, pip-audit's traceback in its log."""
+    pyproject = built / "pyproject.toml"
+    before = pyproject.read_text(encoding="utf-8")
+    nowhere = f"http://127.0.0.1:{free_port()}/v1/query"
+    pyproject.write_text(before.replace(f"{osv.url}/v1/query", nowhere), encoding="utf-8")
+    try:
+        result = run_nox(built, "--no-dependencies", "-s", "audit", check=False)
+    finally:
+        pyproject.write_text(before, encoding="utf-8")
+    said = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"cannot reach the vulnerability service at {nowhere}" in said
+    assert "Traceback" not in said
+    log = (built / "reports" / "audit" / "pip-audit.log").read_text(encoding="utf-8")
+    assert "ConnectionError" in log
+
+
+def test_sbom_is_schema_valid_and_lists_the_runtime_dependencies(built: Path) -> None:
+    """CycloneDX 1.6 JSON, valid against the schema, with the wheel and idna at their versions."""
+    run_nox(built, "--no-dependencies", "-s", "sbom")
+    text = (built / "reports" / "sbom" / "sbom.cdx.json").read_text(encoding="utf-8")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    sbom = json.loads(text)
+    version = (built / "src" / "minilib" / "VERSION").read_text(encoding="utf-8").strip()
+    assert {(c["name"], c["version"]) for c in sbom["components"]} == {
+        DEPENDENCY,
+        ("minilib", version),
+    }
+    idna = next(c for c in sbom["components"] if c["name"] == "idna")
+    assert idna["purl"] == "pkg:pypi/idna@3.6"
+    assert {"ref": "minilib==" + version, "dependsOn": ["idna==3.6"]} in sbom["dependencies"]
+
+
+def noxline_run(project: Path, env: dict[str, str], *jobs: str) -> subprocess.CompletedProcess[str]:
+    """``noxline run`` in ``project`` as a user would start it."""
+    return subprocess.run(
+        [sys.executable, "-m", "noxline.cli", "run", *jobs],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's content."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_noxline_run_at_a_release_tag_publishes_and_releases_once(  # pylint: disable=too-many-locals
+    tmp_path: Path, osv: FakeOSV, package_index: PackageIndex
+) -> None:
+    """At tag 1.2.3: audit report, valid SBOM, upload, one GitLab release with the changelog's
+    notes and links that download the published files; a second run changes nothing."""
+    project = make_project(tmp_path)
+    (project / "CHANGELOG.md").write_text(CHANGELOG, encoding="utf-8")
+    git(project, "add", "CHANGELOG.md")
+    accept = accepted(TODAY + datetime.timedelta(days=30))
+    with_dependency(project, osv, accept)
+    # A local release is made from a clean tree: the release commit carries its version already.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text("utf-8").replace('version = "0.1.0"', f'version = "{RELEASE}"'), "utf-8"
+    )
+    (project / "src" / "minilib" / "VERSION").write_text(f"{RELEASE}\n", encoding="utf-8")
+    git(project, "commit", "-q", "-am", f"Release {RELEASE}")
+    git(project, "tag", RELEASE)
+    with running(FakeGitLab()) as gitlab:
+        assert isinstance(gitlab, FakeGitLab)
+        env = clean_env(
+            TWINE_REPOSITORY_URL=package_index.url,
+            TWINE_USERNAME=package_index.username,
+            TWINE_PASSWORD=package_index.password,
+            CI_API_V4_URL=gitlab.api_url,
+            CI_PROJECT_ID=gitlab.project_id,
+            CI_JOB_TOKEN=gitlab.job_token,
+            CI_PROJECT_URL="https://gitlab.example/group/minilib",
+        )
+        first = noxline_run(project, env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        reports = project / "reports"
+        assert "1 accepted, 0 open" in (reports / "audit" / "audit.txt").read_text("utf-8")
+        sbom = (reports / "sbom" / "sbom.cdx.json").read_text(encoding="utf-8")
+        assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(sbom) is None
+        assert read_json(reports / "release" / "release.json")["outcome"] == "created"
+        assert list(gitlab.releases) == [RELEASE]
+        release = gitlab.releases[RELEASE]
+        assert release["tag_name"] == RELEASE and release["name"] == f"minilib {RELEASE}"
+        assert release["description"] == "### Added\n- `mean()` of one value"
+        links = {link["name"]: link["url"] for link in release["assets"]["links"]}
+        for name in (f"minilib-{RELEASE}-py3-none-any.whl", f"minilib-{RELEASE}.tar.gz"):
+            with urllib.request.urlopen(links[name], timeout=10) as response:
+                served = hashlib.sha256(response.read()).hexdigest()
+            on_disk = hashlib.sha256((package_index.packages / name).read_bytes()).hexdigest()
+            assert served == on_disk, name
+        assert links["SBOM (CycloneDX): sbom.cdx.json"] == (
+            "https://gitlab.example/group/minilib/-/jobs/artifacts/1.2.3/raw/"
+            "reports/sbom/sbom.cdx.json?job=sbom"
+        )
+        assert all(r.headers.get("job-token") == gitlab.job_token for r in gitlab.requests)
+        writes = len([r for r in gitlab.requests if r.method != "GET"])
+
+        second = noxline_run(project, env, "release")
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert read_json(reports / "release" / "release.json")["outcome"] == "unchanged"
+        assert len([r for r in gitlab.requests if r.method != "GET"]) == writes
+        assert len(gitlab.releases) == 1
+        assert read_json(reports / "publish" / "publish.json")["outcome"] == "already-published"
+        logs = "".join(path.read_text("utf-8") for path in reports.glob("*/job.log"))
+        assert gitlab.job_token not in logs + first.stdout + second.stdout
