@@ -29,15 +29,20 @@ from noxline.jobs.publish import (
     versions_of,
 )
 from noxline.versioning import ReleaseKind, VersionDecision
-from tests.helpers import free_port, git
-from tests.unit._dists import sdist_bytes, wheel_bytes
+from tests.helpers import free_port
+from tests.unit._dists import (
+    TINY_SDIST,
+    TINY_SDIST_BYTES,
+    TINY_WHEEL,
+    TINY_WHEEL_BYTES,
+    committed_tiny_project,
+    sdist_bytes,
+    tiny_dist,
+    wheel_bytes,
+)
 from tests.unit._index_server import FakeIndex, serve
-from tests.unit._projects import write_project
 
-WHEEL = "tiny_lib-1.2.3-py3-none-any.whl"
-SDIST = "tiny_lib-1.2.3.tar.gz"
-WHEEL_BYTES = wheel_bytes("tiny-lib", "1.2.3")
-SDIST_BYTES = sdist_bytes("tiny-lib", "1.2.3")
+WHEEL, SDIST, WHEEL_BYTES, SDIST_BYTES = TINY_WHEEL, TINY_SDIST, TINY_WHEEL_BYTES, TINY_SDIST_BYTES
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
 REHEARSAL = VersionDecision(
     "1.2.3", ReleaseKind.REHEARSAL, "tag 1.2.3-dryrun", "1.2.3-dryrun", None
@@ -73,22 +78,14 @@ class Log:
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
     """Settings of the tiny-lib project, committed to git (a local release needs a clean tree)."""
-    project = write_project(tmp_path / "tiny")
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "tiny")
+    project = committed_tiny_project(tmp_path / "tiny")
     return load_settings(project)
 
 
 @pytest.fixture(name="dist")
 def dist_fixture(settings: Settings) -> Dist:
     """A checked dist/ of tiny-lib 1.2.3 (contents are stand-ins: only names and hashes count)."""
-    folder = settings.project_dir / "dist"
-    folder.mkdir()
-    (folder / WHEEL).write_bytes(WHEEL_BYTES)
-    (folder / SDIST).write_bytes(SDIST_BYTES)
-    write_sums(folder)
-    return verified_dist(folder, settings.name)
+    return tiny_dist(settings)
 
 
 @pytest.fixture(name="index")
