@@ -133,7 +133,7 @@ class Job:  # pylint: disable=too-many-instance-attributes
         return replace(self, reports_folder=folder, per_copy_reports=False, instance=instance)
 
     def exposed_report(self) -> tuple[str, str] | None:
-        """The browsable report as (label, POSIX path relative to the project), if it has one."""
+        """The browsable report as (label, POSIX path relative to the project), or None."""
         if self.exposed is None:
             return None
         label, role = self.exposed

@@ -54,6 +54,9 @@ from tests.helpers import FIXTURES, PIPELINE_JOBS, REPO_ROOT, PackageIndex, git,
 PYPI = "https://pypi.org/simple"
 RELEASE = "1.2.3"
 
+#: One worker runs this module: its pipelines share one set-up job, one index and one Python.
+pytestmark = pytest.mark.xdist_group("gitlab-ci-local")
+
 
 # --- GitLab's JSON schema (check-jsonschema's built-in copy) -------------------------------------
 

@@ -29,7 +29,7 @@ from packaging.version import Version
 
 from tests.helpers import clean_env, git, run_nox
 
-pytestmark = [pytest.mark.e2e, pytest.mark.network]
+pytestmark = pytest.mark.network
 
 FIRST_JOBS = ("version", "build", "wheel-install", "tests")
 

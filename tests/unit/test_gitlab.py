@@ -20,10 +20,10 @@ from noxline.cli import main
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import ConfigError, NoxlineError
 from noxline.pipeline import CHECKS, define
+from tests.helpers import FIXTURES, REPO_ROOT
 from tests.unit._projects import write_project
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MINILIB = REPO_ROOT / "tests" / "fixtures" / "minilib"
+MINILIB = FIXTURES / "minilib"
 
 
 @pytest.fixture(name="settings")
