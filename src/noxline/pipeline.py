@@ -36,7 +36,7 @@ COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
 
 @dataclass(frozen=True)
 class Reports:
-    """Machine-readable reports GitLab shows in merge requests; each names a key of ``Job.files``."""
+    """Machine-readable reports GitLab shows in merge requests, each a key of ``Job.files``."""
 
     junit: str | None = None
     cobertura: str | None = None
@@ -127,7 +127,7 @@ class Job:  # pylint: disable=too-many-instance-attributes
         return replace(self, reports_folder=folder, per_copy_reports=False, instance=instance)
 
     def exposed_report(self) -> tuple[str, str] | None:
-        """The browsable report as (label, POSIX path relative to the project), if the job has one."""
+        """The browsable report as (label, POSIX path relative to the project), if it has one."""
         if self.exposed is None:
             return None
         label, role = self.exposed

@@ -344,3 +344,27 @@ def test_report_is_json_without_secrets(settings: Settings, dist: Dist, tmp_path
     assert data["outcome"] == "dry-run" and data["mode"] == "dry-run"
     assert data["repository"]["configured_by"] == "TWINE_REPOSITORY_URL"
     assert [item["filename"] for item in data["files"]] == [WHEEL, SDIST]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://uploader:pw-9f3a%40index.example.com/",
+        "https://index.example.com/legacy/?password=pw-9f3a",
+        "https://index.example.com/legacy/#token=pw-9f3a",
+        "https:/uploader:pw-9f3a@index.example.com/",
+    ],
+)
+def test_malformed_upload_url_never_shows_its_secret(
+    settings: Settings, dist: Dist, tmp_path: Path, url: str
+) -> None:
+    """A URL that carries a secret in any shape is refused; neither the log, the error nor
+    publish.json repeats it."""
+    log = Log(env={"TWINE_REPOSITORY_URL": url, "TWINE_USERNAME": "uploader"})
+    report = Report(project=settings.name)
+    with pytest.raises(PublishError) as raised:
+        publish_dist(settings, RELEASE, dist, report, log.io)
+    report.outcome, report.error = "failed", str(raised.value)
+    report.write(tmp_path / "publish.json")
+    assert "pw-9f3a" not in log.text + str(raised.value)
+    assert "pw-9f3a" not in (tmp_path / "publish.json").read_text(encoding="utf-8")

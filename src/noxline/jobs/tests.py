@@ -99,7 +99,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     )
     install_wheel(session, dist, *requirements)
     _project_root_last(session, settings)
-    if job.instance.shard or job.instance.python:
+    if settings.fans_out:
         # One of several copies (Pythons, shards): a fresh folder of its own, no report of its
         # own; the coverage job combines every copy's data and enforces the threshold once.
         _shards.fresh_copy_folder(settings, job)
