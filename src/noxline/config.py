@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from noxline.errors import ConfigError, VersionError
-from noxline.project import find_package, read_metadata, read_pyproject
+from noxline.project import VersionSource, read_pyproject, resolve
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
@@ -81,12 +81,15 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     test_requirements: tuple[str, ...] = ()
     #: Paths that pylint, black and mypy check; defaults to the source and tests dirs.
     lint_paths: tuple[str, ...] = ()
-    coverage_fail_under: float = 80.0
-    docstr_fail_under: float = 80.0
-    pylint_fail_under: float = 8.0
+    #: Thresholds: None (the default, unless the project declares its own) measures and reports.
+    coverage_fail_under: float | None = None
+    docstr_fail_under: float | None = None
+    pylint_fail_under: float | None = None
     #: Checks (pylint, black, mypy, docstr) that fail the pipeline instead of warning.
     blocking: tuple[str, ...] = ()
     release_pattern: str = DEFAULT_RELEASE_PATTERN
+    #: What release tags start with (``v`` for ``v1.2.3``); stripped before the pattern applies.
+    tag_prefix: str = ""
     publish_prereleases: bool = False
     #: OSV-compatible vulnerability service the audit asks (a company mirror); empty means OSV's.
     audit_osv_url: str = ""
@@ -113,6 +116,10 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     noxline_requirement: str = ""
     #: Tools the GitLab set-up installs beside noxline.
     setup_requirements: tuple[str, ...] = ("nox>=2026.10.20", "uv>=0.9")
+    #: How the build backend reads the version (detected, never set in [tool.noxline]).
+    version_source: VersionSource = VersionSource()
+    #: The project's ``requires-python`` (detected).
+    requires_python: str = ""
 
     @property
     def report_root(self) -> Path:
@@ -136,7 +143,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
 
 #: Fields that are computed, never read from [tool.noxline].
-_NOT_KEYS = frozenset({"project_dir"})
+_NOT_KEYS = frozenset({"project_dir", "version_source", "requires_python"})
 #: Keys that may no longer be set in the tree, and why.
 _RETIRED_KEYS = {
     "allow-unprotected-tags": (
@@ -159,27 +166,37 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError("[tool.noxline] must be a table")
     given = _validate(table)
-    meta = read_metadata(data)
-    if "package" in given and "source_dir" in given:
-        package, source_dir = str(given["package"]), Path(given["source_dir"])
-    else:
-        package, source_dir = find_package(
-            root, str(given.get("package", meta.name)), meta.declared_packages
-        )
-    source_dir = Path(given.get("source_dir", source_dir))
-    tests_dir = Path(given.get("tests_dir", "tests"))
+    facts = resolve(
+        root,
+        data,
+        package=given.get("package"),
+        source_dir=given.get("source_dir"),
+        tests_dir=given.get("tests_dir"),
+    )
+    source_dir = facts.source_dir
+    tests_dir = facts.tests_dir or Path("tests")
     defaults: dict[str, Any] = {
         "project_dir": root,
-        "name": meta.name,
-        "base_version": meta.version,
-        "package": package,
+        "name": facts.metadata.name,
+        "base_version": facts.base_version,
+        "package": facts.package,
         "source_dir": source_dir,
-        "version_file": source_dir / "VERSION",
-        "runtime_requirements": meta.runtime_requirements,
-        "test_requirements": meta.test_requirements,
-        "test_runner": "pytest" if meta.mentions_pytest else "unittest",
-        "lint_paths": (str(source_dir), str(tests_dir)),
+        # A single-module distribution has no package folder: its VERSION file is never written.
+        "version_file": (source_dir / "VERSION" if source_dir.suffix != ".py" else Path("VERSION")),
+        "runtime_requirements": facts.metadata.runtime_requirements,
+        "test_requirements": facts.metadata.test_requirements,
+        "tests_dir": tests_dir,
+        "test_runner": facts.test_runner,
+        "lint_paths": tuple(
+            dict.fromkeys(str(p) for p in (source_dir, tests_dir) if str(p) != ".")
+        ),
+        "tag_prefix": facts.tag_prefix,
+        "version_source": facts.version_source,
+        "requires_python": facts.requires_python,
+        **{key.replace("-", "_"): value for key, value in facts.thresholds.items()},
     }
+    if facts.release_pattern is not None:
+        defaults["release_pattern"] = facts.release_pattern
     settings = Settings(**(defaults | given))
     _check(settings)
     return settings
@@ -206,6 +223,9 @@ def _validate(table: dict[str, Any]) -> dict[str, Any]:
 def _convert(key: str, value: Any, hint: Any) -> Any:
     """Check one value against its field's type; return it in the field's type."""
     origin = typing.get_origin(hint)
+    if isinstance(hint, types.UnionType):  # an optional value: None is never written in TOML
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not types.NoneType]
+        return _convert(key, value, hint)
     if hint is bool or hint is str:
         ok = isinstance(value, hint)
     elif hint is int:
@@ -291,7 +311,7 @@ def _check(settings: Settings) -> None:
         ("publish_timeout", 1, 86400),
     ):
         number = getattr(settings, key)
-        if not low <= number <= high:
+        if number is not None and not low <= number <= high:
             raise ConfigError(
                 f"[tool.noxline] {key.replace('_', '-')} = {number} "
                 f"must be between {low} and {high}"
@@ -312,7 +332,10 @@ def _confine(settings: Settings) -> None:
     noxline's output: not pyproject.toml, .git, the sources, the tests, each other.
     """
     root = settings.project_dir.resolve()
-    resolved = {key: _inside(root, getattr(settings, key), key) for key in _PATH_KEYS}
+    resolved = {
+        key: _inside(root, getattr(settings, key), key, root_ok=key == "tests_dir")
+        for key in _PATH_KEYS
+    }
     for item in settings.lint_paths:
         _inside(root, Path(item), "lint_paths")
     protected = {
@@ -336,9 +359,12 @@ def _confine(settings: Settings) -> None:
         )
 
 
-def _inside(root: Path, path: Path, key: str) -> Path:
-    """``root / path`` resolved, refused unless it lies strictly inside ``root`` (not .git)."""
+def _inside(root: Path, path: Path, key: str, *, root_ok: bool = False) -> Path:
+    """``root / path`` resolved, refused unless it lies strictly inside ``root`` (not .git);
+    ``root_ok`` also allows the project folder itself (test modules at the project's root)."""
     target = (root / path).resolve()
+    if root_ok and target == root and not path.is_absolute():
+        return target
     if path.is_absolute() or target == root or root not in target.parents:
         where = "is the project folder itself" if target == root else "leaves the project"
         raise ConfigError(

@@ -447,6 +447,7 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
     watchdog.daemon = True
     watchdog.start()
     nothing_sent = True
+    response: http.client.HTTPResponse | None = None
     try:
         connection.connect()
         nothing_sent = False
@@ -476,6 +477,8 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
         raise _connection_failure(error, shown, nothing_sent) from None
     finally:
         watchdog.cancel()
+        if response is not None:  # it owns the socket once the server said it will close
+            response.close()
         connection.close()
 
 
