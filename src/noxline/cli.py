@@ -62,7 +62,7 @@ def _init(args: argparse.Namespace) -> int:
     """Adopt noxline in an existing project."""
     from noxline import adopt
 
-    return adopt.init(Path(args.project_dir), force=args.force)
+    return adopt.init(Path(args.project_dir), force=args.force, ratchet=args.ratchet)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         "init", help="adopt noxline: noxfile, [tool.noxline], .gitlab-ci.yml"
     )
     init.add_argument("--force", action="store_true", help="overwrite files that differ")
+    init.add_argument(
+        "--ratchet",
+        action="store_true",
+        help="measure coverage, pylint and docstrings once and write the figures as thresholds",
+    )
     init.set_defaults(handler=_init)
 
     gitlab = commands.add_parser("gitlab-ci", help="generate .gitlab-ci.yml from the pipeline")

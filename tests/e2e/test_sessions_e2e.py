@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,13 @@ def test_version_build_makes_verifiable_reproducible_dist(tmp_path: Path) -> Non
     shutil.rmtree(dist)
     run_nox(project, "-R", "--no-dependencies", "-s", "build")
     assert (dist / "SHA256SUMS").read_text(encoding="utf-8") == first
-    assert (project / "src/minilib/VERSION").read_text(encoding="utf-8") == "1.2.3\n"
-    assert 'version = "1.2.3"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+    # The version travels as a dotenv report; the tree is left exactly as it was.
+    version_env = project / "reports/version/version.env"
+    assert version_env.read_text(encoding="utf-8") == "NOXLINE_VERSION=1.2.3\n"
+    outputs = (":!reports", ":!dist", ":!.nox")  # minilib has no .gitignore for them
+    assert git(project, "status", "--porcelain", "--untracked-files=all", "--", *outputs) == ""
+    with zipfile.ZipFile(dist / "minilib-1.2.3-py3-none-any.whl") as wheel:
+        assert wheel.read("minilib/VERSION").decode() == "1.2.3\n"  # the wheel still carries it
 
 
 @pytest.mark.xdist_group(MINILIB_RUNS)

@@ -83,7 +83,8 @@ def test_stages_needs_and_artifacts_come_from_the_definition(settings: Settings)
             assert path in entry["artifacts"]["paths"]
     for check in (*CHECKS, "version"):
         assert data[check]["needs"] == []
-    assert data["version"]["artifacts"]["paths"][:2] == ["pyproject.toml", "src/tiny_lib/VERSION"]
+    assert data["version"]["artifacts"]["paths"] == ["reports/version/"]
+    assert data["version"]["artifacts"]["reports"] == {"dotenv": "reports/version/version.env"}
     assert data["build"]["artifacts"]["paths"][0] == "dist/"
     assert data["build"]["needs"] == ["version"]
     assert data["tests"]["needs"] == data["wheel-install"]["needs"] == ["build"]
