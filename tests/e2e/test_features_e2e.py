@@ -25,6 +25,9 @@ from cyclonedx.validation.json import JsonStrictValidator
 from tests.fakes import FakeGitLab, FakeOSV, osv_advisory, running
 from tests.helpers import PackageIndex, clean_env, free_port, git, make_project, run_nox
 
+#: One worker runs this module: its audit and SBOM tests share one build.
+pytestmark = pytest.mark.xdist_group("features")
+
 DEPENDENCY = ("idna", "3.6")
 ADVISORY = "GHSA-jjg7-2v4v-x38h"
 ALIAS = "CVE-2024-3651"

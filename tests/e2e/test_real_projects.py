@@ -29,7 +29,8 @@ from packaging.version import Version
 
 from tests.helpers import clean_env, git, run_nox
 
-pytestmark = pytest.mark.network
+#: One worker adopts the corpus (its own thread pool runs the projects side by side).
+pytestmark = [pytest.mark.network, pytest.mark.xdist_group("real-projects")]
 
 FIRST_JOBS = ("version", "build", "wheel-install", "tests")
 

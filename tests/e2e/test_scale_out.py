@@ -17,6 +17,9 @@ from tests.e2e._fanout import (
     run_module,
 )
 
+#: One worker runs this module: its tests all read one module fixture, the fanned-out runs.
+pytestmark = pytest.mark.xdist_group("scale-out")
+
 MATRIX = f"python = {list(PYTHONS)!r}".replace("'", '"')
 
 
