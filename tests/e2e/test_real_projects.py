@@ -29,7 +29,8 @@ from packaging.version import Version
 
 from tests.helpers import clean_env, git, run_nox
 
-pytestmark = pytest.mark.network
+# One worker runs the whole corpus (its module fixture adopts every project at once, in threads).
+pytestmark = [pytest.mark.network, pytest.mark.xdist_group("real-sdists")]
 
 FIRST_JOBS = ("version", "build", "wheel-install", "tests")
 
