@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.version import InvalidVersion, Version
+
 from noxline.errors import ConfigError, VersionError
 from noxline.project import VersionSource, read_pyproject, resolve
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
@@ -320,6 +322,11 @@ def _check(settings: Settings) -> None:
 
 #: Path settings, checked to stay inside the project.
 _PATH_KEYS = ("source_dir", "tests_dir", "dist_dir", "reports_dir", "version_file")
+#: Path settings that may be empty (then a default applies), checked when set: files noxline
+#: reads and hands on (the changelog becomes public release notes), so never one outside.
+_OPTIONAL_PATH_KEYS = ("changelog", "test_durations")
+#: Most bytes of an existing version-file read to check it holds a version.
+_VERSION_FILE_PEEK = 256
 #: Folders noxline owns: build empties dist-dir, every job writes under reports-dir.
 _OWNED_KEYS = ("dist_dir", "reports_dir")
 
@@ -338,6 +345,9 @@ def _confine(settings: Settings) -> None:
     }
     for item in settings.lint_paths:
         _inside(root, Path(item), "lint_paths")
+    for key in _OPTIONAL_PATH_KEYS:
+        if getattr(settings, key):
+            _inside(root, Path(getattr(settings, key)), key)
     protected = {
         "pyproject.toml": root / "pyproject.toml",
         ".git": root / ".git",
@@ -357,12 +367,64 @@ def _confine(settings: Settings) -> None:
             "[tool.noxline] version-file = 'pyproject.toml' would overwrite the project file: "
             "set it to a plain text file such as 'src/<package>/VERSION'"
         )
+    for key in _OWNED_KEYS:
+        if resolved[key].exists() and not resolved[key].is_dir():
+            raise ConfigError(
+                f"[tool.noxline] {_key(key)} = {str(getattr(settings, key))!r} is a file, not a "
+                "folder: set it to a folder of its own, such as "
+                f"{_key(key).split('-', 1)[0]!r}"
+            )
+    _check_version_file(resolved["version_file"], settings.version_file)
+
+
+def _check_version_file(target: Path, setting: Path) -> None:
+    """Refuse a version-file that exists and is anything but a text file holding a version.
+
+    The version job overwrites it: pointed at a module, a README or a script, it would destroy
+    them. An empty file or one holding a version (what the job wrote last time) is fine.
+    """
+    if not target.exists():
+        return
+    held = ""
+    if target.is_file():
+        with target.open("rb") as stream:
+            head = stream.read(_VERSION_FILE_PEEK + 1)
+        held = head.decode("utf-8", errors="replace").strip()
+        if len(head) <= _VERSION_FILE_PEEK and (not held or _is_version(held)):
+            return
+    what = "a folder" if target.is_dir() else f"{held[:40]!r}..., not a version"
+    raise ConfigError(
+        f"[tool.noxline] version-file = {str(setting)!r} holds {what}, and the version job "
+        "overwrites it: point version-file at a plain text file that holds only the version, "
+        "such as 'src/<package>/VERSION'"
+    )
+
+
+def _is_version(text: str) -> bool:
+    """True when ``text`` is one PEP 440 version (what the version job writes)."""
+    try:
+        Version(text)
+    except (InvalidVersion, ValueError):
+        return False
+    return True
 
 
 def _inside(root: Path, path: Path, key: str, *, root_ok: bool = False) -> Path:
     """``root / path`` resolved, refused unless it lies strictly inside ``root`` (not .git);
     ``root_ok`` also allows the project folder itself (test modules at the project's root)."""
-    target = (root / path).resolve()
+    if any(ord(char) < 32 or ord(char) == 127 for char in str(path)):
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} holds control characters (a NUL byte, "
+            "a newline, ...): no path setting needs them; fix the key in pyproject.toml"
+        )
+    try:
+        target = (root / path).resolve()
+        target.exists()  # OSError for a name the file system cannot hold
+    except (OSError, RuntimeError) as error:  # a symlink loop, a name too long
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} cannot be resolved "
+            f"({type(error).__name__}): fix the path or the links it goes through"
+        ) from None
     if root_ok and target == root and not path.is_absolute():
         return target
     if path.is_absolute() or target == root or root not in target.parents:

@@ -305,3 +305,52 @@ def test_symlink_escapes_are_refused(tmp_path: Path, key: str) -> None:
     (project / "escape").symlink_to(outside)
     with pytest.raises(ConfigError, match=f"{key} = 'escape' leaves the project"):
         load_settings(project)
+
+
+# --- attacks that once got through (found by trying other inputs of the same classes) -----------
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('dist-dir = "a\\u0000b"', r"dist-dir = 'a\\x00b' holds control characters"),
+        ('version-file = "V\\nERSION"', "version-file = 'V\\\\nERSION' holds control characters"),
+        ('reports-dir = "\\u0000"', "reports-dir = .* holds control characters"),
+        (f'dist-dir = "{"x" * 5000}"', "dist-dir = .* cannot be resolved"),
+        ('changelog = "/etc/passwd"', "changelog = '/etc/passwd' leaves the project"),
+        ('changelog = "../../../etc/hostname"', "changelog = .* leaves the project"),
+        ('test-durations = "/etc/passwd"', "test-durations = '/etc/passwd' leaves the project"),
+        ('changelog = ".git/config"', "changelog = '.git/config' points into .git"),
+        ('dist-dir = "README.md"', "dist-dir = 'README.md' is a file, not a folder"),
+        ('reports-dir = "flatcalc/__init__.py"', "reports-dir = .* is a file, not a folder"),
+        ('version-file = "flatcalc"', "version-file = 'flatcalc' holds a folder"),
+        ('version-file = "./README.md"', "version-file = 'README.md' holds .*not a version"),
+        ('version-file = "flatcalc/__init__.py"', "holds .*not a version"),
+    ],
+)
+def test_more_path_settings_are_confined(tmp_path: Path, table: str, message: str) -> None:
+    """NUL bytes, names too long, read-only paths (changelog, test-durations) and files that are
+    no folder or hold no version: each refused at settings load, naming the key, on one line."""
+    project = copy_shape(tmp_path, "flat_setuptools", f"[tool.noxline]\n{table}\n")
+    (project / ".git").mkdir(exist_ok=True)
+    (project / "README.md").write_text("# flatcalc\n\nDocs that must survive.\n", "utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(project)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("held", ["", "1.2.3\n", "0.1.dev4\n", "2!1.0rc1"])
+def test_a_version_file_holding_a_version_is_accepted(tmp_path: Path, held: str) -> None:
+    """The file the version job wrote last time (or an empty one) is its to overwrite."""
+    project = copy_shape(tmp_path, "flat_setuptools", '[tool.noxline]\nversion-file = "VERSION"\n')
+    (project / "VERSION").write_text(held, "utf-8")
+    assert load_settings(project).version_file == Path("VERSION")
+
+
+def test_a_version_file_symlinked_to_a_source_file_is_refused(tmp_path: Path) -> None:
+    """Another spelling of a file that is no version file: a link to it is refused too."""
+    project = copy_shape(tmp_path, "flat_setuptools", '[tool.noxline]\nversion-file = "V"\n')
+    (project / "README.md").write_text("# flatcalc\n", "utf-8")
+    (project / "V").symlink_to(project / "README.md")
+    with pytest.raises(ConfigError, match="not a version"):
+        load_settings(project)

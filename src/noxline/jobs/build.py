@@ -16,7 +16,7 @@ from pathlib import Path
 import nox
 
 from noxline.config import Settings
-from noxline.dist import write_sums
+from noxline.dist import SUMS_NAME, write_sums
 from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     built_dist,
@@ -38,6 +38,8 @@ _GIT_LOCATION = frozenset(
 )
 
 REQUIREMENTS = ("build>=1.2", "twine>=6", "check-wheel-contents>=0.6")
+#: What builds leave in dist-dir: wheels and sdists (the old .zip sdists too).
+_BUILD_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 def source_date_epoch(settings: Settings) -> str:
@@ -71,6 +73,44 @@ def build_env(session: nox.Session, settings: Settings) -> dict[str, str]:
     if uv:
         env["UV"] = uv
     return env
+
+
+def empty_dist_dir(dist_dir: Path, settings: Settings) -> None:
+    """Remove the previous build's files from ``dist_dir``, and nothing else.
+
+    Only what a build leaves there (wheels, sdists, SHA256SUMS) is deleted; anything else
+    (a docs folder someone pointed dist-dir at, a .venv, notes) stops the build with a message,
+    untouched: noxline never deletes what it did not make.
+    """
+    if not dist_dir.exists() and not dist_dir.is_symlink():
+        return
+    if dist_dir.is_symlink() or not dist_dir.is_dir():
+        raise NoxlineError(
+            f"dist-dir {settings.dist_dir} is not a plain folder (a file or a symbolic link): "
+            "remove it, or set dist-dir in [tool.noxline] to a folder of its own"
+        )
+    entries = sorted(dist_dir.iterdir())
+    foreign = [
+        entry.name
+        for entry in entries
+        if entry.is_symlink() or not entry.is_file() or not _is_build_output(entry.name)
+    ]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise NoxlineError(
+            f"dist-dir {settings.dist_dir} holds {shown}, which no build made; noxline empties "
+            "that folder before each build and deletes only its own files: move them, or set "
+            "dist-dir in [tool.noxline] to a folder of its own (nothing was deleted)"
+        )
+    for entry in entries:
+        entry.unlink()
+
+
+def _is_build_output(name: str) -> bool:
+    """True for the files a build writes into dist-dir."""
+    return name == SUMS_NAME or name.endswith(_BUILD_SUFFIXES)
 
 
 def tree_files(settings: Settings) -> list[Path]:
@@ -137,7 +177,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     session.install(*REQUIREMENTS)
     version = decided_version(settings.project_dir / job.upstream_files["version"])
     dist_dir = settings.project_dir / settings.dist_dir
-    shutil.rmtree(dist_dir, ignore_errors=True)
+    empty_dist_dir(dist_dir, settings)
     copy, version_env = make_build_copy(settings, version)
     # build's own installer for the isolated build env: uv when the session has it, else pip.
     installer = ("--installer", "uv") if uses_uv(session) else ()

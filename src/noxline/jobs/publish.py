@@ -368,13 +368,12 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
         )
         report.file(name, item.sha256, "uploaded")
         uploaded += 1
-    io.log(
-        f"uploaded {uploaded} file(s) of {settings.name} {decision.version} to "
-        f"{repository.upload_url}, already published {len(dist.files) - uploaded}; checking the "
-        "index lists them"
-    )
     _verify(repository, settings, dist, io, clock)
     report.outcome = "uploaded" if uploaded else "already-published"
+    io.log(
+        f"published {settings.name} {decision.version} to {repository.upload_url}: uploaded "
+        f"{uploaded}, already published {len(dist.files) - uploaded}"
+    )
 
 
 def check_clean_tree(settings: Settings) -> None:
