@@ -59,6 +59,8 @@ _PIPELINE_ID_RE = re.compile(r"[0-9]+")
 _NOT_IN_TAGS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _LONG_NUMBER = re.compile(r"[0-9]{%d,}" % (MAX_DIGITS + 1))
 _LEADING_ZERO = re.compile(r"(?<![0-9])0[0-9]")
+#: Seconds one read-only git command may take (a huge or broken repository, a hung filesystem).
+GIT_TIMEOUT = 120.0
 _SHALLOW_FIX = (
     "Fetch the full history and the tags: in .gitlab-ci.yml set `GIT_DEPTH: 0` under "
     "`variables:` (and `GIT_FETCH_EXTRA_FLAGS: --tags` if your runner does not fetch tags); "
@@ -162,14 +164,28 @@ def tracked_changes(project_dir: Path) -> list[str]:
 
 
 def compile_release_pattern(release_pattern: str) -> regex.Pattern[str]:
-    """The release pattern compiled with the ``regex`` package, or a message naming the error."""
+    """The release pattern compiled with the ``regex`` package, or a message naming the error.
+
+    A pattern that matches the empty string matches inside every tag ("release", "deploy-test"),
+    so every tag would be a release candidate: refused.
+    """
     try:
-        return regex.compile(release_pattern)
+        pattern = regex.compile(release_pattern)
+        empty_matches = pattern.search("", timeout=PATTERN_TIMEOUT) is not None
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         raise VersionError(
             f"release pattern {release_pattern!r} is not a valid regular expression ({exc}); "
             f"fix release-pattern in [tool.noxline] or use the default {DEFAULT_RELEASE_PATTERN!r}."
         ) from None
+    except TimeoutError:
+        empty_matches = True
+    if empty_matches:
+        raise VersionError(
+            f"release pattern {release_pattern!r} matches the empty string, so it matches every "
+            "tag: anchor it and require a version, such as the default "
+            f"{DEFAULT_RELEASE_PATTERN!r}, in release-pattern in [tool.noxline]."
+        )
+    return pattern
 
 
 # --- input validation -------------------------------------------------------------------------
@@ -426,7 +442,15 @@ class _Git:
         """Run a read-only git command in the project; refuse clearly when git is missing."""
         command = ["git", "-C", str(self.project_dir), *args]
         try:
-            return subprocess.run(command, capture_output=True, text=True, check=False)
+            return subprocess.run(
+                command, capture_output=True, text=True, check=False, timeout=GIT_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            raise VersionError(
+                f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in "
+                f"{self.project_dir}: check the repository (a hung file system, a huge history) "
+                "and try again"
+            ) from None
         except FileNotFoundError as exc:
             raise VersionError(
                 "git was not found on PATH, so the version cannot be derived from tags; "
