@@ -73,9 +73,16 @@ def _run(args: argparse.Namespace) -> int:
     return runner.run(settings, jobs=args.jobs, parallel=args.jobs_limit or os.cpu_count() or 1)
 
 
+#: What ``noxline --help`` says first: plain prose, since argparse prints it as it is.
+DESCRIPTION = (
+    "One pipeline definition for a Python library: its nox sessions locally, its GitLab CI "
+    "generated. Commands: version, init, gitlab-ci, run."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``noxline``."""
-    parser = argparse.ArgumentParser(prog="noxline", description=__doc__)
+    parser = argparse.ArgumentParser(prog="noxline", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"noxline {__version__}")
     parser.add_argument(
         "-C", dest="project_dir", default=".", help="the project folder (default: the current one)"

@@ -459,14 +459,7 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
         )
         response = connection.getresponse()
         reply_headers = {name.lower(): value for name, value in response.getheaders()}
-        if response.status in (301, 302, 303, 307, 308):
-            reply = b""  # a redirect's page is not worth reading
-        elif response.status >= 400:
-            # The start of an error answer only, never refused for its size: APIs say there why
-            # they refused (GitLab's message, an OIDC exchange's errors); HTTPStatusError.body.
-            reply = response.read(_ERROR_BODY_BYTES)
-        else:
-            reply = _read_capped(response, limits, shown)
+        reply = _reply_body(response, limits, shown)
         # The watchdog's shutdown can look like a clean end of the answer: a cut answer is none.
         if expired.is_set():
             raise _deadline(shown, limits)
@@ -480,6 +473,17 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
         if response is not None:  # it owns the socket once the server said it will close
             response.close()
         connection.close()
+
+
+def _reply_body(response: http.client.HTTPResponse, limits: Limits, shown: str) -> bytes:
+    """What is worth reading of an answer: nothing of a redirect, the start of an error."""
+    if response.status in (301, 302, 303, 307, 308):
+        return b""  # a redirect's page is not worth reading
+    if response.status >= 400:
+        # The start of an error answer only, never refused for its size: APIs say there why
+        # they refused (GitLab's message, an OIDC exchange's errors); HTTPStatusError.body.
+        return response.read(_ERROR_BODY_BYTES)
+    return _read_capped(response, limits, shown)
 
 
 def _read_capped(response: http.client.HTTPResponse, limits: Limits, shown: str) -> bytes:

@@ -683,6 +683,23 @@ def test_tracked_changes(tmp_path: Path, edits: dict[str, str], expected: list[s
     assert tracked_changes(repo) == expected
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    ["a{1000000000}", "((a{255}){255}){255}", "a{" + "9" * 5000 + "}", "x" * 501],
+    ids=["huge-count", "nested-counts", "count-too-long-for-int", "too-long"],
+)
+def test_release_pattern_that_would_compile_for_minutes_is_refused(
+    tmp_path: Path, pattern: str
+) -> None:
+    """regex unrolls counted repeats at compile time: absurd counts are refused at once."""
+    started = time.monotonic()
+    with pytest.raises(VersionError, match="simplify release-pattern"):
+        decide_version(
+            tmp_path, base_version="0.1.0", release_pattern=pattern, env=tag_pipeline("1.2.3")
+        )
+    assert time.monotonic() - started < 2
+
+
 # --- attacks that once got through (found by trying other inputs of the same classes) -----------
 
 
