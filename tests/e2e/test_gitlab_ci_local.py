@@ -54,6 +54,9 @@ from tests.helpers import FIXTURES, PIPELINE_JOBS, REPO_ROOT, PackageIndex, git,
 PYPI = "https://pypi.org/simple"
 RELEASE = "1.2.3"
 
+#: One worker runs this module: its pipelines share one set-up job, one index and one Python.
+pytestmark = pytest.mark.xdist_group("gitlab-ci-local")
+
 
 # --- GitLab's JSON schema (check-jsonschema's built-in copy) -------------------------------------
 
@@ -270,7 +273,9 @@ def test_dist_is_handed_from_build_to_the_jobs_that_need_it(branch: PipelineRun)
     built = branch.artifacts("build") / "dist"
     sums = read_sums(built)
     (wheel,) = [name for name in sums if name.endswith(".whl")]
-    version = (branch.artifacts("version") / "src" / "minilib" / "VERSION").read_text().strip()
+    dotenv = (branch.artifacts("version") / "reports" / "version" / "version.env").read_text()
+    assert dotenv.startswith("NOXLINE_VERSION=")
+    version = dotenv.strip().removeprefix("NOXLINE_VERSION=")
     assert wheel == f"minilib-{version}-py3-none-any.whl"
     assert ".dev" in version  # a branch builds a development version
     for job in ("wheel-install", "tests", "publish"):

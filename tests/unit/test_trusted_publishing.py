@@ -75,6 +75,8 @@ def test_a_valid_id_token_buys_an_upload_token(index: FakeOIDCIndex) -> None:
         (id_token("testindex", expires_in=-60), r"expired at .*retry the publish job"),
         ("not-a-jwt", f"{ID_TOKEN_VARIABLE} does not hold a JSON web token"),
     ],
+    # Fixed ids: the tokens hold the time, and pytest-xdist workers must collect the same ids.
+    ids=["wrong-audience", "expired", "not-a-jwt"],
 )
 def test_a_wrong_or_expired_token_is_refused_before_it_is_sent(
     index: FakeOIDCIndex, token: str, words: str

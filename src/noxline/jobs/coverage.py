@@ -104,4 +104,4 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     rcfile = f"--rcfile={coverage_config(settings, job)}"
     data = [str(path) for copies in found.values() for _, _, files in copies for path in files]
     write_reports(session, rcfile, *data)
-    enforce_threshold(session, settings, rcfile)
+    enforce_threshold(session, settings, job, rcfile)
