@@ -66,6 +66,8 @@ MAX_PATTERN_LENGTH = 500
 MAX_PATTERN_REPEATS = 100_000
 # The numbers inside counted repeats: "{3}", "{1,4}", "{2,}", "{,5}".
 _REPEAT_COUNT = re.compile(r"\{\s*([0-9]*)\s*(?:,\s*([0-9]*)\s*)?\}")
+#: Seconds one read-only git command may take (a huge or broken repository, a hung filesystem).
+GIT_TIMEOUT = 120.0
 _SHALLOW_FIX = (
     "Fetch the full history and the tags: in .gitlab-ci.yml set `GIT_DEPTH: 0` under "
     "`variables:` (and `GIT_FETCH_EXTRA_FLAGS: --tags` if your runner does not fetch tags); "
@@ -173,6 +175,9 @@ def compile_release_pattern(release_pattern: str) -> regex.Pattern[str]:
 
     Matching runs under a time limit, but compiling cannot: ``regex`` unrolls counted repeats, so
     ``a{1000000000}`` would take minutes. Patterns are kept short and their counts small.
+
+    A pattern that matches the empty string matches inside every tag ("release", "deploy-test"),
+    so every tag would be a release candidate: refused.
     """
     counts = [
         max(int(number[:10] or 1), 1)  # ten digits are already far over the limit
@@ -187,12 +192,22 @@ def compile_release_pattern(release_pattern: str) -> regex.Pattern[str]:
             f"[tool.noxline], such as the default {DEFAULT_RELEASE_PATTERN!r}."
         )
     try:
-        return regex.compile(release_pattern)
+        pattern = regex.compile(release_pattern)
+        empty_matches = pattern.search("", timeout=PATTERN_TIMEOUT) is not None
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         raise VersionError(
             f"release pattern {release_pattern!r} is not a valid regular expression ({exc}); "
             f"fix release-pattern in [tool.noxline] or use the default {DEFAULT_RELEASE_PATTERN!r}."
         ) from None
+    except TimeoutError:
+        empty_matches = True
+    if empty_matches:
+        raise VersionError(
+            f"release pattern {release_pattern!r} matches the empty string, so it matches every "
+            "tag: anchor it and require a version, such as the default "
+            f"{DEFAULT_RELEASE_PATTERN!r}, in release-pattern in [tool.noxline]."
+        )
+    return pattern
 
 
 # --- input validation -------------------------------------------------------------------------
@@ -449,7 +464,15 @@ class _Git:
         """Run a read-only git command in the project; refuse clearly when git is missing."""
         command = ["git", "-C", str(self.project_dir), *args]
         try:
-            return subprocess.run(command, capture_output=True, text=True, check=False)
+            return subprocess.run(
+                command, capture_output=True, text=True, check=False, timeout=GIT_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            raise VersionError(
+                f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in "
+                f"{self.project_dir}: check the repository (a hung file system, a huge history) "
+                "and try again"
+            ) from None
         except FileNotFoundError as exc:
             raise VersionError(
                 "git was not found on PATH, so the version cannot be derived from tags; "
