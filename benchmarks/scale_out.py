@@ -212,7 +212,7 @@ def install_noxline(workdir: Path) -> Path:
     """Untimed: a byte-compiled venv with noxline built from this checkout, nox and uv."""
     venv = workdir / "noxline-venv"
     env = base_env(UV_COMPILE_BYTECODE="1")
-    run_setup(["uv", "venv", "-q", "--python", base_python(), str(venv)], workdir, env)
+    run_setup(["uv", "venv", "-q", "--clear", "--python", base_python(), str(venv)], workdir, env)
     fresh = ["--reinstall-package", "noxline", "--refresh-package", "noxline"]
     run_setup(
         ["uv", "pip", "install", "-q", "--python", str(venv / "bin/python"), *fresh, str(REPO)],
