@@ -135,7 +135,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
     @property
     def release_tag_pattern(self) -> str:
-        """``release-pattern`` for whole tag names (``tag-prefix`` in front), as GitLab sees them."""
+        """``release-pattern`` for whole tags (``tag-prefix`` in front), as GitLab sees them."""
         return whole_tag_pattern(self.release_pattern, self.tag_prefix)
 
     @property
