@@ -175,6 +175,7 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
     htpasswd.set_password("uploader", password)
     htpasswd.save()
     port = free_port()
+    log = (root / "pypiserver.log").open("w")  # pylint: disable=consider-using-with
     server = subprocess.Popen(  # pylint: disable=consider-using-with
         [
             shutil.which("pypi-server") or "pypi-server",
@@ -190,7 +191,7 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
             str(packages),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=(root / "pypiserver.log").open("w"),
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -209,3 +210,4 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()

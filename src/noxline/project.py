@@ -61,6 +61,17 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path} is not UTF-8 text, which TOML requires: re-save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests tables or arrays too deeply to read: flatten it") from None
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read {path} ({error.strerror or type(error).__name__}): make it a "
+            "readable file"
+        ) from None
 
 
 def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
