@@ -229,7 +229,7 @@ def test_noxline_run_at_a_release_tag_publishes_and_releases_once(  # pylint: di
         assert all(r.headers.get("job-token") == gitlab.job_token for r in gitlab.requests)
         writes = len([r for r in gitlab.requests if r.method != "GET"])
 
-        second = noxline_run(project, env, "release")
+        second = noxline_run(project, env)
         assert second.returncode == 0, second.stdout + second.stderr
         assert read_json(reports / "release" / "release.json")["outcome"] == "unchanged"
         assert len([r for r in gitlab.requests if r.method != "GET"]) == writes
