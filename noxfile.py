@@ -1,7 +1,14 @@
 """noxline's own pipeline, run by noxline from this source tree (dogfooding)."""
 
 # /// script
-# dependencies = ["nox>=2026.10.20", "packaging>=24", "tomlkit>=0.12", "PyYAML>=6", "regex>=2024.4"]
+# dependencies = [
+#     "nox>=2026.10.20",
+#     "packaging>=24",
+#     "tomlkit>=0.12",
+#     "PyYAML>=6",
+#     "dependency-groups>=1.3",
+#     "regex>=2024.4",
+# ]
 # ///
 
 import sys

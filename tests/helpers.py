@@ -84,6 +84,22 @@ def copy_shape(tmp_path: Path, name: str, extra_toml: str = "") -> Path:
     return project
 
 
+#: The xdist group of the tests that read :func:`minilib_run` or :func:`broken_minilib_run`.
+MINILIB_RUNS = "minilib-runs"
+
+
+@dataclass(frozen=True)
+class NoxlineRun:
+    """A finished ``noxline run`` of a project: where it ran and what it printed."""
+
+    project: Path
+    result: subprocess.CompletedProcess[str]
+
+    def report(self, path: str) -> str:
+        """The text of a file under the project's reports/ folder."""
+        return (self.project / "reports" / path).read_text(encoding="utf-8")
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """The test process environment without CI/twine variables, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}

@@ -1,9 +1,11 @@
 """``noxline init``: adopt noxline in an existing project.
 
-Three files come out of it: a four-line ``noxfile.py``, a ``[tool.noxline]`` table added to the
-project's own ``pyproject.toml`` (format-preserving, through tomlkit) and the generated
-``.gitlab-ci.yml``. The table lists what noxline detected as comments and sets only the choices that
-differ from what noxline would derive by itself, so it documents the project without pinning it.
+Four files come out of it: a four-line ``noxfile.py``, a ``[tool.noxline]`` table added to the
+project's own ``pyproject.toml`` (format-preserving, through tomlkit), the generated
+``.gitlab-ci.yml`` and ``.gitignore`` entries for noxline's own outputs. The table lists what the
+project-facts resolver (:mod:`noxline.project`, the same one ``register()`` uses) detected, as
+comments: it documents the project without pinning it. ``--ratchet`` runs the checks once and
+writes their figures as floors.
 
 Everything is planned before anything is written: when an existing file differs from what init
 writes, its unified diff is shown and nothing at all is written, unless ``--force`` is given. A
@@ -13,7 +15,9 @@ second run finds every file as planned and reports each one unchanged.
 from __future__ import annotations
 
 import difflib
-import re
+import json
+import math
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -22,11 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
 from noxline import gitlab
 from noxline.config import Settings, settings_from
+from noxline.pipeline import define
 from noxline.errors import ConfigError
 from noxline.project import read_pyproject
 
@@ -44,12 +50,16 @@ SHOWN: tuple[tuple[str, str], ...] = (
     ("test_requirements", "detected"),
     ("version_file", "detected"),
     ("lint_paths", "detected"),
-    ("coverage_fail_under", "default"),
-    ("pylint_fail_under", "default"),
-    ("docstr_fail_under", "default"),
     ("blocking", "default: pylint, black, mypy and docstr only warn"),
-    ("release_pattern", "default: tags like 1.2.3 publish"),
+    ("release_pattern", "detected from the tags, else the default: tags like 1.2.3 publish"),
+    ("tag_prefix", "detected from the tags"),
 )
+
+#: Thresholds: unset, the figure is measured and reported; the project's own declared one applies.
+THRESHOLDS = ("coverage_fail_under", "pylint_fail_under", "docstr_fail_under")
+
+#: Every wait is bounded: the ratchet's one nox run (it installs the tools on a cold cache).
+RATCHET_TIMEOUT = 1800
 
 _HEADER = (
     "Written by `noxline init`. Commented lines show what noxline detected or uses by default;",
@@ -58,8 +68,6 @@ _HEADER = (
 
 #: Where the seed pipeline kept its version script, which the version job replaces.
 _OLD_VERSION_SCRIPT = Path("scripts/update_version.py")
-
-_IMPORTS_PYTEST = re.compile(r"^\s*(import pytest|from pytest import)\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -96,15 +104,6 @@ class Planned:
 
 
 @dataclass(frozen=True)
-class Choice:
-    """A setting init makes because noxline would not derive it by itself, and the reason."""
-
-    key: str
-    value: Any
-    reason: str
-
-
-@dataclass(frozen=True)
 class Plan:
     """What init would do: the files, the settings they give, and notes for the user."""
 
@@ -113,7 +112,7 @@ class Plan:
     notes: tuple[str, ...]
 
 
-def init(project_dir: Path, *, force: bool) -> int:
+def init(project_dir: Path, *, force: bool, ratchet: bool = False) -> int:
     """Write noxfile.py, ``[tool.noxline]`` and .gitlab-ci.yml into ``project_dir``; return the exit
     code.
 
@@ -148,6 +147,8 @@ def init(project_dir: Path, *, force: bool) -> int:
     )
     for note in result.notes:
         print(f"  note: {note}")
+    if ratchet:
+        return ratchet_thresholds(root)
     if any(item.changed for item in result.files):
         print(
             "next: run `nox` to try the pipeline, commit the files above, and set "
@@ -169,29 +170,29 @@ def plan(root: Path, *, force: bool = False) -> Plan:
         _planned(root / "noxfile.py", NOXFILE),
         Planned(pyproject, old_text, new_text, what=what, replaces=False),
         _planned(root / ".gitlab-ci.yml", gitlab.render(settings)),
+        _gitignore(root, settings),
     )
     return Plan(files, settings, tuple(_notes(root, settings, data)))
 
 
-def detect_choices(root: Path, data: dict[str, Any], derived: Settings) -> list[Choice]:
-    """Settings the project implies but noxline would not derive by itself (``derived``)."""
-    choices: list[Choice] = []
-    tool = data.get("tool", {})
-    tests_dir = derived.tests_dir
-    if not (root / tests_dir).is_dir():
-        found = _tests_folder(root, tool)
-        if found is not None:
-            tests_dir = found
-            choices.append(Choice("tests-dir", found.as_posix(), "the folder holding the tests"))
-    if derived.test_runner == "unittest" and _uses_pytest(root, root / tests_dir):
-        choices.append(Choice("test-runner", "pytest", "the tests use pytest"))
-    fail_under = tool.get("coverage", {}).get("report", {}).get("fail_under")
-    if isinstance(fail_under, (int, float)) and not isinstance(fail_under, bool):
-        if float(fail_under) != derived.coverage_fail_under:
-            # The tests job's threshold replaces coverage's own, so carry the project's over.
-            reason = "from [tool.coverage.report] fail_under"
-            choices.append(Choice("coverage-fail-under", fail_under, reason))
-    return choices
+def ignored_outputs(settings: Settings) -> tuple[str, ...]:
+    """noxline's own outputs, as .gitignore entries: nox's folder, dist-dir and reports-dir."""
+    return (".nox/", f"{settings.dist_dir.as_posix()}/", f"{settings.reports_dir.as_posix()}/")
+
+
+def _gitignore(root: Path, settings: Settings) -> Planned:
+    """.gitignore with noxline's outputs added (created when missing), so runs leave no trace."""
+    path = root / ".gitignore"
+    old = path.read_text(encoding="utf-8") if path.is_file() else None
+    present = {line.strip().strip("/") for line in (old or "").splitlines()}
+    missing = [entry for entry in ignored_outputs(settings) if entry.strip("/") not in present]
+    if not missing:
+        return Planned(path, old, old or "", replaces=False)
+    text = old or ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += "# noxline's outputs (noxline init)\n" + "".join(f"{entry}\n" for entry in missing)
+    return Planned(path, old, text, what=f"ignores {', '.join(missing)}", replaces=False)
 
 
 def _planned(path: Path, new: str) -> Planned:
@@ -210,20 +211,13 @@ def _with_table(root: Path, text: str, *, force: bool) -> tuple[str, str]:
         # The project's own settings are never rewritten without --force.
         return text, "[tool.noxline] kept (--force rewrites it)"
     given: dict[str, Any] = dict(existing or {})
-    derived = settings_from(root, _replace_table(data, given))
-    active = {c.key: c for c in detect_choices(root, data, derived) if c.key not in given}
-    settings = settings_from(
-        root, _replace_table(data, given | {k: c.value for k, c in active.items()})
-    )
-    new_text = _write_table(root, text, settings, active, replace=existing is not None)
-    chosen = ", ".join(f"{key} = {_toml(c.value)}" for key, c in active.items())
+    settings = settings_from(root, _replace_table(data, given))
+    new_text = _write_table(root, text, settings, replace=existing is not None)
     what = ("rewrote" if existing is not None else "added") + " [tool.noxline]"
-    return new_text, what + (f" (set {chosen})" if chosen else "")
+    return new_text, what
 
 
-def _write_table(
-    root: Path, text: str, settings: Settings, active: dict[str, Choice], *, replace: bool
-) -> str:
+def _write_table(root: Path, text: str, settings: Settings, *, replace: bool) -> str:
     """``text`` with a new ``[tool.noxline]`` at its end (replacing the old one), via tomlkit."""
     # A file without a final newline gets one, so the table starts on a line of its own.
     document = tomlkit.parse(text if text.endswith("\n") else text + "\n")
@@ -236,7 +230,7 @@ def _write_table(
     if not text.endswith("\n\n"):
         document.add(tomlkit.nl())  # an empty line before the table
     super_table = tomlkit.table(is_super_table=True)
-    super_table.add("noxline", _table(settings, kept, active))
+    super_table.add("noxline", _table(settings, kept))
     try:
         document.append("tool", super_table)
     except TOMLKitError as error:
@@ -252,22 +246,28 @@ def _replace_table(data: dict[str, Any], table: dict[str, Any]) -> dict[str, Any
     return data | {"tool": data.get("tool", {}) | {"noxline": table}}
 
 
-def _table(settings: Settings, kept: dict[str, Any], active: dict[str, Choice]) -> Table:
-    """The ``[tool.noxline]`` table: header, detected settings as comments, then the active keys."""
+def _table(settings: Settings, kept: dict[str, Any]) -> Table:
+    """The ``[tool.noxline]`` table: header, detected settings as comments, then the kept keys."""
     table = tomlkit.table()
     for line in _HEADER:
         table.add(tomlkit.comment(line))
     for field, label in SHOWN:
         key = field.replace("_", "-")
-        if key not in kept and key not in active:
+        if key not in kept:
             table.add(tomlkit.comment(f"{key} = {_toml(getattr(settings, field))}  # {label}"))
+    for field in THRESHOLDS:
+        key = field.replace("_", "-")
+        value = getattr(settings, field)
+        if key in kept:
+            continue
+        if value is None:
+            example = 8.0 if field == "pylint_fail_under" else 80.0
+            label = "none: measured and reported, never failing (init --ratchet sets floors)"
+            table.add(tomlkit.comment(f"{key} = {_toml(example)}  # {label}"))
+        else:
+            table.add(tomlkit.comment(f"{key} = {_toml(value)}  # the project's own threshold"))
     for key, value in kept.items():
         table.add(key, value)
-    for key, choice in active.items():
-        item = tomlkit.item(choice.value)
-        item.comment(choice.reason)
-        item.trivia.comment_ws = "  "
-        table.add(key, item)
     return table
 
 
@@ -280,45 +280,48 @@ def _toml(value: Any) -> str:
     return str(tomlkit.item(value).as_string())
 
 
-def _tests_folder(root: Path, tool: dict[str, Any]) -> Path | None:
-    """The tests folder when it is not ``tests/``: pytest's first testpaths entry, or ``test/``."""
-    testpaths = tool.get("pytest", {}).get("ini_options", {}).get("testpaths", [])
-    candidates = [testpaths] if isinstance(testpaths, str) else list(testpaths)
-    for candidate in [*candidates, "test"]:
-        if isinstance(candidate, str) and (root / candidate).is_dir():
-            return Path(candidate)
-    return None
-
-
-def _uses_pytest(root: Path, tests: Path) -> bool:
-    """True when pytest configuration, a conftest.py, or a test module importing pytest is there."""
-    if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
-        return True
-    if not tests.is_dir():
-        return False
-    for path in tests.rglob("*.py"):
-        if path.name == "conftest.py":
-            return True
-        if _IMPORTS_PYTEST.search(path.read_text(encoding="utf-8", errors="replace")):
-            return True
-    return False
-
-
 def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str]:
-    """Things the user should know after adoption."""
+    """Things the user should know before the first run: what will go wrong, and the fix."""
     project, poetry = data.get("project", {}), data.get("tool", {}).get("poetry", {})
-    if "readme" not in project and "readme" not in project.get("dynamic", []):
-        if "readme" not in poetry:
+    readme = project.get("readme", poetry.get("readme"))
+    if readme is None and "readme" not in project.get("dynamic", []):
+        yield (
+            "pyproject.toml names no readme, and the build job's `twine check --strict` "
+            "refuses a package without a description: add README.md and set "
+            'readme = "README.md" in [project] (or [tool.poetry])'
+        )
+    elif isinstance(readme, (str, dict)):
+        name = readme if isinstance(readme, str) else str(readme.get("file", ""))
+        path = root / name
+        if name and path.is_file() and not path.read_text(encoding="utf-8").strip():
             yield (
-                "pyproject.toml names no readme, and the build job's `twine check --strict` "
-                "refuses a package without a description: add README.md and set "
-                'readme = "README.md" in [project] (or [tool.poetry])'
+                f"{name} is empty, and the build job's `twine check --strict` refuses an empty "
+                f"description: write a few lines into {name}"
             )
     if not (root / settings.tests_dir).is_dir():
         yield (
-            f"no tests folder {settings.tests_dir.as_posix()}/: the tests job fails until you add "
-            "tests there or set tests-dir in [tool.noxline]"
+            "no tests found (no tests/, test/ or testing/ folder, none in the package): the "
+            "tests job fails until you add tests or set tests-dir in [tool.noxline]"
         )
+    if settings.requires_python:
+        running = ".".join(map(str, sys.version_info[:3]))
+        pythons = tuple(settings.python) or (running,)
+        try:
+            specifiers = SpecifierSet(settings.requires_python)
+        except InvalidSpecifier:
+            specifiers = SpecifierSet()  # the build backend reports a malformed one itself
+        # "3.11" in [tool.noxline] stands for its newest patch release.
+        excluded = [
+            python
+            for python in pythons
+            if not specifiers.contains(python if python.count(".") > 1 else f"{python}.999")
+        ]
+        if excluded:
+            yield (
+                f"requires-python {settings.requires_python!r} excludes Python "
+                f"{', '.join(excluded)}, which the sessions would use: set python in "
+                "[tool.noxline] to versions it allows"
+            )
     if (root / _OLD_VERSION_SCRIPT).is_file():
         yield (
             f"{_OLD_VERSION_SCRIPT.as_posix()} is no longer used (the version job replaces it): "
@@ -326,4 +329,43 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
         )
 
 
-__all__ = ["NOXFILE", "Choice", "Plan", "Planned", "detect_choices", "init", "plan"]
+def ratchet_thresholds(root: Path) -> int:
+    """Run the measured checks once and write their figures into ``[tool.noxline]`` as floors."""
+    print("ratchet: measuring with `nox -s tests pylint docstr` (pylint and docstr may warn)")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "nox", "-s", "tests", "pylint", "docstr"],
+            cwd=root,
+            check=False,
+            timeout=RATCHET_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ConfigError(
+            f"could not measure the project ({error}): run `nox -s tests pylint docstr` by hand "
+            "and set the thresholds in [tool.noxline]"
+        ) from None
+    settings = settings_from(root, read_pyproject(root))
+    floors: dict[str, float] = {}
+    # tests records coverage; with a matrix or shards the coverage job does.
+    for job in define(settings).jobs:
+        record = root / job.report_path("figure") if "figure" in job.files else None
+        if record is not None and not job.per_copy_reports and record.is_file():
+            measured = json.loads(record.read_text(encoding="utf-8"))
+            # A floor the same code always meets: rounded down to one decimal.
+            floors[f"{measured['check']}-fail-under"] = math.floor(measured["figure"] * 10) / 10
+    if not floors:
+        raise ConfigError(
+            f"the checks measured nothing (nox exited {done.returncode}; see its log above): fix "
+            "the failing session and run `noxline init --ratchet` again"
+        )
+    pyproject = root / "pyproject.toml"
+    document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
+    table = document["tool"]["noxline"]  # init wrote it just before
+    for key, value in floors.items():
+        table[key] = value
+    pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
+    print("ratchet: wrote " + ", ".join(f"{k} = {v:g}" for k, v in floors.items()))
+    return 0
+
+
+__all__ = ["NOXFILE", "Plan", "Planned", "ignored_outputs", "init", "plan", "ratchet_thresholds"]

@@ -62,7 +62,7 @@ def _init(args: argparse.Namespace) -> int:
     """Adopt noxline in an existing project."""
     from noxline import adopt
 
-    return adopt.init(Path(args.project_dir), force=args.force)
+    return adopt.init(Path(args.project_dir), force=args.force, ratchet=args.ratchet)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -73,9 +73,16 @@ def _run(args: argparse.Namespace) -> int:
     return runner.run(settings, jobs=args.jobs, parallel=args.jobs_limit or os.cpu_count() or 1)
 
 
+#: What ``noxline --help`` says first: plain prose, since argparse prints it as it is.
+DESCRIPTION = (
+    "One pipeline definition for a Python library: its nox sessions locally, its GitLab CI "
+    "generated. Commands: version, init, gitlab-ci, run."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``noxline``."""
-    parser = argparse.ArgumentParser(prog="noxline", description=__doc__)
+    parser = argparse.ArgumentParser(prog="noxline", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"noxline {__version__}")
     parser.add_argument(
         "-C", dest="project_dir", default=".", help="the project folder (default: the current one)"
@@ -93,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         "init", help="adopt noxline: noxfile, [tool.noxline], .gitlab-ci.yml"
     )
     init.add_argument("--force", action="store_true", help="overwrite files that differ")
+    init.add_argument(
+        "--ratchet",
+        action="store_true",
+        help="measure coverage, pylint and docstrings once and write the figures as thresholds",
+    )
     init.set_defaults(handler=_init)
 
     gitlab = commands.add_parser("gitlab-ci", help="generate .gitlab-ci.yml from the pipeline")

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.version import InvalidVersion, Version
+
 from noxline.errors import ConfigError, VersionError
-from noxline.project import find_package, read_metadata, read_pyproject
+from noxline.project import VersionSource, read_pyproject, resolve
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
@@ -81,12 +83,15 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     test_requirements: tuple[str, ...] = ()
     #: Paths that pylint, black and mypy check; defaults to the source and tests dirs.
     lint_paths: tuple[str, ...] = ()
-    coverage_fail_under: float = 80.0
-    docstr_fail_under: float = 80.0
-    pylint_fail_under: float = 8.0
+    #: Thresholds: None (the default, unless the project declares its own) measures and reports.
+    coverage_fail_under: float | None = None
+    docstr_fail_under: float | None = None
+    pylint_fail_under: float | None = None
     #: Checks (pylint, black, mypy, docstr) that fail the pipeline instead of warning.
     blocking: tuple[str, ...] = ()
     release_pattern: str = DEFAULT_RELEASE_PATTERN
+    #: What release tags start with (``v`` for ``v1.2.3``); stripped before the pattern applies.
+    tag_prefix: str = ""
     publish_prereleases: bool = False
     #: OSV-compatible vulnerability service the audit asks (a company mirror); empty means OSV's.
     audit_osv_url: str = ""
@@ -113,6 +118,10 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     noxline_requirement: str = ""
     #: Tools the GitLab set-up installs beside noxline.
     setup_requirements: tuple[str, ...] = ("nox>=2026.10.20", "uv>=0.9")
+    #: How the build backend reads the version (detected, never set in [tool.noxline]).
+    version_source: VersionSource = VersionSource()
+    #: The project's ``requires-python`` (detected).
+    requires_python: str = ""
 
     @property
     def report_root(self) -> Path:
@@ -136,7 +145,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
 
 #: Fields that are computed, never read from [tool.noxline].
-_NOT_KEYS = frozenset({"project_dir"})
+_NOT_KEYS = frozenset({"project_dir", "version_source", "requires_python"})
 #: Keys that may no longer be set in the tree, and why.
 _RETIRED_KEYS = {
     "allow-unprotected-tags": (
@@ -159,27 +168,37 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError("[tool.noxline] must be a table")
     given = _validate(table)
-    meta = read_metadata(data)
-    if "package" in given and "source_dir" in given:
-        package, source_dir = str(given["package"]), Path(given["source_dir"])
-    else:
-        package, source_dir = find_package(
-            root, str(given.get("package", meta.name)), meta.declared_packages
-        )
-    source_dir = Path(given.get("source_dir", source_dir))
-    tests_dir = Path(given.get("tests_dir", "tests"))
+    facts = resolve(
+        root,
+        data,
+        package=given.get("package"),
+        source_dir=given.get("source_dir"),
+        tests_dir=given.get("tests_dir"),
+    )
+    source_dir = facts.source_dir
+    tests_dir = facts.tests_dir or Path("tests")
     defaults: dict[str, Any] = {
         "project_dir": root,
-        "name": meta.name,
-        "base_version": meta.version,
-        "package": package,
+        "name": facts.metadata.name,
+        "base_version": facts.base_version,
+        "package": facts.package,
         "source_dir": source_dir,
-        "version_file": source_dir / "VERSION",
-        "runtime_requirements": meta.runtime_requirements,
-        "test_requirements": meta.test_requirements,
-        "test_runner": "pytest" if meta.mentions_pytest else "unittest",
-        "lint_paths": (str(source_dir), str(tests_dir)),
+        # A single-module distribution has no package folder: its VERSION file is never written.
+        "version_file": (source_dir / "VERSION" if source_dir.suffix != ".py" else Path("VERSION")),
+        "runtime_requirements": facts.metadata.runtime_requirements,
+        "test_requirements": facts.metadata.test_requirements,
+        "tests_dir": tests_dir,
+        "test_runner": facts.test_runner,
+        "lint_paths": tuple(
+            dict.fromkeys(str(p) for p in (source_dir, tests_dir) if str(p) != ".")
+        ),
+        "tag_prefix": facts.tag_prefix,
+        "version_source": facts.version_source,
+        "requires_python": facts.requires_python,
+        **{key.replace("-", "_"): value for key, value in facts.thresholds.items()},
     }
+    if facts.release_pattern is not None:
+        defaults["release_pattern"] = facts.release_pattern
     settings = Settings(**(defaults | given))
     _check(settings)
     return settings
@@ -206,6 +225,9 @@ def _validate(table: dict[str, Any]) -> dict[str, Any]:
 def _convert(key: str, value: Any, hint: Any) -> Any:
     """Check one value against its field's type; return it in the field's type."""
     origin = typing.get_origin(hint)
+    if isinstance(hint, types.UnionType):  # an optional value: None is never written in TOML
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not types.NoneType]
+        return _convert(key, value, hint)
     if hint is bool or hint is str:
         ok = isinstance(value, hint)
     elif hint is int:
@@ -291,7 +313,7 @@ def _check(settings: Settings) -> None:
         ("publish_timeout", 1, 86400),
     ):
         number = getattr(settings, key)
-        if not low <= number <= high:
+        if number is not None and not low <= number <= high:
             raise ConfigError(
                 f"[tool.noxline] {key.replace('_', '-')} = {number} "
                 f"must be between {low} and {high}"
@@ -300,6 +322,11 @@ def _check(settings: Settings) -> None:
 
 #: Path settings, checked to stay inside the project.
 _PATH_KEYS = ("source_dir", "tests_dir", "dist_dir", "reports_dir", "version_file")
+#: Path settings that may be empty (then a default applies), checked when set: files noxline
+#: reads and hands on (the changelog becomes public release notes), so never one outside.
+_OPTIONAL_PATH_KEYS = ("changelog", "test_durations")
+#: Most bytes of an existing version-file read to check it holds a version.
+_VERSION_FILE_PEEK = 256
 #: Folders noxline owns: build empties dist-dir, every job writes under reports-dir.
 _OWNED_KEYS = ("dist_dir", "reports_dir")
 
@@ -312,9 +339,15 @@ def _confine(settings: Settings) -> None:
     noxline's output: not pyproject.toml, .git, the sources, the tests, each other.
     """
     root = settings.project_dir.resolve()
-    resolved = {key: _inside(root, getattr(settings, key), key) for key in _PATH_KEYS}
+    resolved = {
+        key: _inside(root, getattr(settings, key), key, root_ok=key == "tests_dir")
+        for key in _PATH_KEYS
+    }
     for item in settings.lint_paths:
         _inside(root, Path(item), "lint_paths")
+    for key in _OPTIONAL_PATH_KEYS:
+        if getattr(settings, key):
+            _inside(root, Path(getattr(settings, key)), key)
     protected = {
         "pyproject.toml": root / "pyproject.toml",
         ".git": root / ".git",
@@ -334,11 +367,66 @@ def _confine(settings: Settings) -> None:
             "[tool.noxline] version-file = 'pyproject.toml' would overwrite the project file: "
             "set it to a plain text file such as 'src/<package>/VERSION'"
         )
+    for key in _OWNED_KEYS:
+        if resolved[key].exists() and not resolved[key].is_dir():
+            raise ConfigError(
+                f"[tool.noxline] {_key(key)} = {str(getattr(settings, key))!r} is a file, not a "
+                "folder: set it to a folder of its own, such as "
+                f"{_key(key).split('-', 1)[0]!r}"
+            )
+    _check_version_file(resolved["version_file"], settings.version_file)
 
 
-def _inside(root: Path, path: Path, key: str) -> Path:
-    """``root / path`` resolved, refused unless it lies strictly inside ``root`` (not .git)."""
-    target = (root / path).resolve()
+def _check_version_file(target: Path, setting: Path) -> None:
+    """Refuse a version-file that exists and is anything but a text file holding a version.
+
+    The version job overwrites it: pointed at a module, a README or a script, it would destroy
+    them. An empty file or one holding a version (what the job wrote last time) is fine.
+    """
+    if not target.exists():
+        return
+    held = ""
+    if target.is_file():
+        with target.open("rb") as stream:
+            head = stream.read(_VERSION_FILE_PEEK + 1)
+        held = head.decode("utf-8", errors="replace").strip()
+        if len(head) <= _VERSION_FILE_PEEK and (not held or _is_version(held)):
+            return
+    what = "a folder" if target.is_dir() else f"{held[:40]!r}..., not a version"
+    raise ConfigError(
+        f"[tool.noxline] version-file = {str(setting)!r} holds {what}, and the version job "
+        "overwrites it: point version-file at a plain text file that holds only the version, "
+        "such as 'src/<package>/VERSION'"
+    )
+
+
+def _is_version(text: str) -> bool:
+    """True when ``text`` is one PEP 440 version (what the version job writes)."""
+    try:
+        Version(text)
+    except (InvalidVersion, ValueError):
+        return False
+    return True
+
+
+def _inside(root: Path, path: Path, key: str, *, root_ok: bool = False) -> Path:
+    """``root / path`` resolved, refused unless it lies strictly inside ``root`` (not .git);
+    ``root_ok`` also allows the project folder itself (test modules at the project's root)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in str(path)):
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} holds control characters (a NUL byte, "
+            "a newline, ...): no path setting needs them; fix the key in pyproject.toml"
+        )
+    try:
+        target = (root / path).resolve()
+        target.exists()  # OSError for a name the file system cannot hold
+    except (OSError, RuntimeError) as error:  # a symlink loop, a name too long
+        raise ConfigError(
+            f"[tool.noxline] {_key(key)} = {str(path)!r} cannot be resolved "
+            f"({type(error).__name__}): fix the path or the links it goes through"
+        ) from None
+    if root_ok and target == root and not path.is_absolute():
+        return target
     if path.is_absolute() or target == root or root not in target.parents:
         where = "is the project folder itself" if target == root else "leaves the project"
         raise ConfigError(

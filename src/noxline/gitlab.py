@@ -251,6 +251,8 @@ def artifacts(job: Job) -> dict[str, Any]:
         reports["codequality"] = job.report_path(job.reports.codequality)
     if job.reports.cyclonedx:
         reports["cyclonedx"] = [job.report_path(job.reports.cyclonedx)]
+    if job.reports.dotenv:
+        reports["dotenv"] = job.report_path(job.reports.dotenv)
     if reports:
         result["reports"] = reports
     return result

@@ -27,6 +27,7 @@ import hashlib
 import json
 import re
 import subprocess
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import Message
@@ -234,15 +235,20 @@ def read_project_files(
 
     Files listed without a sha256 are downloaded and hashed, so the answer is always comparable.
     A name listed twice with different hashes is refused: which one the index serves is unknown.
+    ``limits.deadline`` bounds the whole read, the page and every download together: a page
+    listing thousands of files without hashes cannot stretch it.
     """
     limits = limits or net.Limits(deadline=TIMEOUT)
+    ends = time.monotonic() + limits.deadline
     page = repository.project_url(project)
     response = _get(repository, page, limits)
     if response is None:
         return {}
     result: dict[str, str] = {}
     for item in parse_simple_page(response.body, response.header("Content-Type"), response.url):
-        sha256 = item.sha256 or _download_sha256(repository, item.url, limits)
+        sha256 = item.sha256 or _download_sha256(
+            repository, item.url, _remaining(limits, ends, page)
+        )
         if result.setdefault(item.filename, sha256) != sha256:
             raise PublishError(
                 f"{mask(response.url)} lists {item.filename} twice with different sha256 "
@@ -415,10 +421,12 @@ def _charset(content_type: str) -> str:
     message["Content-Type"] = content_type or "text/html"
     charset = message.get_content_charset() or "utf-8"
     try:
-        codecs.lookup(charset)
+        # Only text encodings: "zlib", "base64" or "rot13" are codecs too, but bytes.decode()
+        # refuses them (a hostile page must not turn into a traceback).
+        text_encoding = codecs.lookup(charset)._is_text_encoding  # pylint: disable=protected-access
     except LookupError:
         return "utf-8"
-    return charset
+    return charset if text_encoding else "utf-8"
 
 
 def _parse_json(body: bytes, page_url: str) -> list[IndexFile]:
@@ -457,10 +465,11 @@ def _parse_json(body: bytes, page_url: str) -> list[IndexFile]:
 
 def _index_file(href: str, filename: str, page_url: str, hashes: Mapping[str, Any]) -> IndexFile:
     """One listed file: absolute http(s) URL without fragment, file name, sha256 (or None)."""
-    url, fragment = urldefrag(urljoin(page_url, href))
     try:
+        url, fragment = urldefrag(urljoin(page_url, href))
         net.Origin.of(url)
-    except net.NetError:
+    except (ValueError, net.NetError):  # ValueError: no URL at all ("http://[::1", ...)
+        url = href
         raise PublishError(
             f"{mask(page_url)} lists {mask(url)[:200]!r}, which is not an http(s) link: noxline "
             "never reads anything else (file://, ...) for an index; fix the index"
@@ -505,6 +514,18 @@ def _read_failure(repository: Repository, error: net.NetError) -> PublishError:
         f"reading the package index failed: {message} (the index is configured by "
         f"{repository.configured_by})"
     )
+
+
+def _remaining(limits: net.Limits, ends: float, page: str) -> net.Limits:
+    """``limits`` with the deadline cut to what is left before ``ends`` (PublishError: none)."""
+    left = ends - time.monotonic()
+    if left <= 0:
+        raise PublishError(
+            f"reading {mask(page)} and hashing the files it lists without a sha256 took more "
+            f"than {limits.deadline:g} s: the index is too slow or lists too many files "
+            "without hashes; have it serve sha256 hashes, or raise index-timeout"
+        )
+    return net.Limits(left, limits.max_bytes, limits.retries, limits.backoff)
 
 
 def _download_sha256(repository: Repository, url: str, limits: net.Limits) -> str:

@@ -15,9 +15,15 @@ MASK = "****"
 # Anything from a scheme-like word up to the last "@" of the same token is user-info, however
 # malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host").
 _USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
-# Query parameters that carry secrets in common APIs (private_token=, access_token=, ...).
+# "scheme://user:secret" whose "@" went missing or was escaped ("https://u:p%40host/"): what
+# follows the first colon of the authority is no port (ports are digits), so it may be a password.
+_USERINFO_NO_AT = re.compile(
+    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@?#'\"<>\[]*:)"
+    r"(?![0-9]*(?:[/?#\s'\"<>]|$))[^/?#\s'\"<>]+"
+)
+# Query (or fragment) parameters that carry secrets in common APIs (private_token=, ...).
 _SECRET_QUERY = re.compile(
-    r"(?P<key>[?&;][^=&\s]*(?:token|password|passwd|secret|key|auth|signature)[^=&\s]*=)"
+    r"(?P<key>[?&;#][^=&\s]*(?:token|password|passwd|secret|key|auth|signature)[^=&\s]*=)"
     r"[^&\s#'\"]*",
     re.IGNORECASE,
 )
@@ -31,6 +37,7 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with each secret (also URL-encoded), any URL's user-info and secret-looking query
     values replaced by :data:`MASK`. Apply it to anything before it is printed or written."""
     text = _USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", text)
+    text = _USERINFO_NO_AT.sub(lambda match: f"{match['head']}{MASK}", text)
     text = _SECRET_QUERY.sub(lambda match: f"{match['key']}{MASK}", text)
     forms = {
         form

@@ -29,6 +29,7 @@ import base64
 import http.client
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import threading
@@ -36,7 +37,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from noxline.errors import NoxlineError
 from noxline.masking import MASK, env_secrets, mask
@@ -55,6 +56,13 @@ MAX_REDIRECTS = 5
 _TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READ_CHUNK = 64 * 1024
+# Whitespace and control characters: urllib silently drops some ("https://h\n.evil/" reads as
+# "https://h.evil/") and twine's URL parser may not, so such a URL means two things: refused.
+_NOT_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\s]")
+# A number as HTTP headers write it: ASCII digits only (str.isdigit() also takes "²").
+_HEADER_NUMBER = re.compile(r"[0-9]{1,18}")
+# Characters a request target keeps as they are (RFC 3986 reserved and unreserved, and "%").
+_URL_SAFE = "/%?=&;:@!$'()*+,-._~[]"
 #: How much of an error answer is kept (for :attr:`HTTPStatusError.body`).
 _ERROR_BODY_BYTES = 64 * 1024
 
@@ -107,7 +115,11 @@ class Origin:
 
     @classmethod
     def of(cls, url: str) -> Origin:
-        """The origin of an ``http(s)`` URL; :class:`NetError` for anything else."""
+        """The origin of an ``http(s)`` URL; :class:`NetError` for anything else.
+
+        A URL with whitespace or control characters anywhere is refused too: parsers disagree on
+        what it means, so the origin checked here might not be the one a request goes to.
+        """
         try:
             parts = urlsplit(url)
             port = parts.port
@@ -115,7 +127,12 @@ class Origin:
         except ValueError:
             host, port, parts = "", None, urlsplit("")
         scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not host or port == 0:
+        if (
+            scheme not in ("http", "https")
+            or not host
+            or port == 0
+            or _NOT_IN_URLS.search(url) is not None
+        ):
             raise NetError(
                 f"{mask(url)!r} is not an http(s) URL with a host: noxline only talks http and "
                 "https (no file://, no relative URLs); fix the URL",
@@ -225,7 +242,9 @@ def check_url(url: str, *, what: str, with_credentials: bool = False) -> Origin:
             "https://host/path/",
             url=mask(url),
         ) from None
-    if "@" in urlsplit(url).netloc:
+    # User-info in any shape, or a secret-looking query or fragment value: whatever mask() would
+    # hide is a credential in the URL, and URLs get logged.
+    if "@" in urlsplit(url).netloc or mask(url) != url:
         raise NetError(
             f"{what} carries credentials inside the URL: remove them from the URL and pass them "
             "in their variables instead (URLs get logged, variables do not)",
@@ -337,9 +356,9 @@ def _follow(  # pylint: disable=too-many-arguments,too-many-positional-arguments
         shown = mask(url, secrets)
         if status in (301, 302, 303, 307, 308):
             location = reply_headers.get("location", "")
-            target = urljoin(url, location)
+            target = _joined(url, location)
             if not location or _origin_or_none(target) != Origin.of(url):
-                where = mask(target, secrets) if location else "nowhere"
+                where = mask(target or repr(location[:200]), secrets) if location else "nowhere"
                 raise RedirectError(
                     f"{shown} redirected (HTTP {status}) to {where}, another origin: noxline "
                     "follows redirects only within one scheme, host and port, so credentials "
@@ -394,7 +413,17 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
     if remaining <= 0:
         raise _deadline(shown, limits)
     parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        # Non-ASCII (an index may link "é.tar.gz") percent-encoded: the request line is ASCII.
+        target = quote(
+            (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_URL_SAFE
+        )
+    except UnicodeEncodeError:  # a lone surrogate: no URL can carry it
+        raise NetError(
+            f"{shown!r} holds characters no URL can carry: fix the URL (or the index that "
+            "lists it)",
+            url=shown,
+        ) from None
     connection: http.client.HTTPConnection
     if origin.scheme == "https":
         connection = http.client.HTTPSConnection(
@@ -418,6 +447,7 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
     watchdog.daemon = True
     watchdog.start()
     nothing_sent = True
+    response: http.client.HTTPResponse | None = None
     try:
         connection.connect()
         nothing_sent = False
@@ -429,14 +459,7 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
         )
         response = connection.getresponse()
         reply_headers = {name.lower(): value for name, value in response.getheaders()}
-        if response.status in (301, 302, 303, 307, 308):
-            reply = b""  # a redirect's page is not worth reading
-        elif response.status >= 400:
-            # The start of an error answer only, never refused for its size: APIs say there why
-            # they refused (GitLab's message, an OIDC exchange's errors); HTTPStatusError.body.
-            reply = response.read(_ERROR_BODY_BYTES)
-        else:
-            reply = _read_capped(response, limits, shown)
+        reply = _reply_body(response, limits, shown)
         # The watchdog's shutdown can look like a clean end of the answer: a cut answer is none.
         if expired.is_set():
             raise _deadline(shown, limits)
@@ -447,13 +470,26 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
         raise _connection_failure(error, shown, nothing_sent) from None
     finally:
         watchdog.cancel()
+        if response is not None:  # it owns the socket once the server said it will close
+            response.close()
         connection.close()
+
+
+def _reply_body(response: http.client.HTTPResponse, limits: Limits, shown: str) -> bytes:
+    """What is worth reading of an answer: nothing of a redirect, the start of an error."""
+    if response.status in (301, 302, 303, 307, 308):
+        return b""  # a redirect's page is not worth reading
+    if response.status >= 400:
+        # The start of an error answer only, never refused for its size: APIs say there why
+        # they refused (GitLab's message, an OIDC exchange's errors); HTTPStatusError.body.
+        return response.read(_ERROR_BODY_BYTES)
+    return _read_capped(response, limits, shown)
 
 
 def _read_capped(response: http.client.HTTPResponse, limits: Limits, shown: str) -> bytes:
     """The body, refused when it announces or turns out larger than the cap."""
     declared = response.getheader("Content-Length", "")
-    if declared.isdigit() and int(declared) > limits.max_bytes:
+    if _HEADER_NUMBER.fullmatch(declared.strip()) and int(declared) > limits.max_bytes:
         raise _too_large(shown, limits)
     chunks: list[bytes] = []
     size = 0
@@ -506,6 +542,14 @@ def _too_large(shown: str, limits: Limits) -> TooLargeError:
     )
 
 
+def _joined(base: str, reference: str) -> str:
+    """``reference`` resolved against ``base``; empty when it is no URL at all ("http://[::1")."""
+    try:
+        return urljoin(base, reference)
+    except ValueError:
+        return ""
+
+
 def _origin_or_none(url: str) -> Origin | None:
     """The origin of ``url``, None when it is not http(s)."""
     try:
@@ -517,7 +561,7 @@ def _origin_or_none(url: str) -> Origin | None:
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     """A numeric ``Retry-After`` in seconds, None otherwise."""
     value = headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() else None
+    return float(value) if _HEADER_NUMBER.fullmatch(value) else None
 
 
 def _tries(attempts: int) -> str:

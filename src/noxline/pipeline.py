@@ -27,6 +27,10 @@ CHECKS = ("pylint", "black", "mypy", "docstr")
 #: Every job ``blocking`` may name: the checks, and the audit of the built wheel's dependencies.
 BLOCKABLE = (*CHECKS, "audit")
 
+#: Where a measured check (coverage, pylint, docstr) leaves its figure: ``init --ratchet`` reads it.
+FIGURE_FILE = "figure.json"
+#: The version job's dotenv report: GitLab hands its variables on, the build reads the file.
+VERSION_ENV = "version.env"
 #: The SBOM's file name: the sbom job writes it, the release job links it.
 SBOM_FILE = "sbom.cdx.json"
 
@@ -36,17 +40,19 @@ COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
 
 @dataclass(frozen=True)
 class Reports:
-    """Machine-readable reports GitLab shows in merge requests; each names a key of ``Job.files``."""
+    """Machine-readable reports GitLab shows in merge requests, each a key of ``Job.files``."""
 
     junit: str | None = None
     cobertura: str | None = None
     codequality: str | None = None
     #: A CycloneDX SBOM (JSON), GitLab's dependency list.
     cyclonedx: str | None = None
+    #: A dotenv file whose variables GitLab passes to the jobs that need this one.
+    dotenv: str | None = None
 
     def roles(self) -> tuple[str, ...]:
         """The file roles these reports name."""
-        named = (self.junit, self.cobertura, self.codequality, self.cyclonedx)
+        named = (self.junit, self.cobertura, self.codequality, self.cyclonedx, self.dotenv)
         return tuple(role for role in named if role)
 
 
@@ -127,7 +133,7 @@ class Job:  # pylint: disable=too-many-instance-attributes
         return replace(self, reports_folder=folder, per_copy_reports=False, instance=instance)
 
     def exposed_report(self) -> tuple[str, str] | None:
-        """The browsable report as (label, POSIX path relative to the project), if the job has one."""
+        """The browsable report as (label, POSIX path relative to the project), or None."""
         if self.exposed is None:
             return None
         label, role = self.exposed
@@ -227,6 +233,7 @@ def define(settings: Settings) -> Pipeline:
         "coverage-html": "html/",
         "coverage-data": ".coverage",
         "coverage-config": "coverage.toml",
+        "figure": FIGURE_FILE,
     }
     tests_files = {"junit": "junit.xml", **coverage_files}
     coverage_jobs: tuple[Job, ...] = ()
@@ -254,8 +261,9 @@ def define(settings: Settings) -> Pipeline:
         Job(
             name="version",
             stage="pre-package",
-            description="Compute the PEP 440 version; write it to pyproject.toml and VERSION",
-            artifacts=("pyproject.toml", settings.version_file.as_posix()),
+            description="Decide the PEP 440 version; hand it on as a dotenv report",
+            files={"dotenv": VERSION_ENV},
+            reports=Reports(dotenv="dotenv"),
             uses_venv=False,
             needs_git_history=True,
         ),
@@ -265,6 +273,8 @@ def define(settings: Settings) -> Pipeline:
             description="Build sdist and wheel reproducibly, check them, write dist/SHA256SUMS",
             needs=("version",),
             artifacts=(f"{dist}/",),
+            # The version job's dotenv report: the version this build stamps into its copy.
+            upstream_files={"version": f"{folder('version')}/{VERSION_ENV}"},
             files={
                 "twine-check": "twine-check.txt",
                 "wheel-contents": "check-wheel-contents.txt",
@@ -305,11 +315,12 @@ def define(settings: Settings) -> Pipeline:
         Job(
             name="pylint",
             stage="test",
-            description="Pylint with a score threshold; text, HTML and Code Quality reports",
+            description="Pylint score (a threshold when one is set); text, HTML, Code Quality",
             files={
                 "text": "pylint.txt",
                 "codequality": "codequality.json",
                 "html": "pylint.html",
+                "figure": FIGURE_FILE,
             },
             reports=Reports(codequality="codequality"),
             exposed=("pylint report", "html"),
@@ -335,8 +346,8 @@ def define(settings: Settings) -> Pipeline:
         Job(
             name="docstr",
             stage="test",
-            description="Docstring coverage with a threshold",
-            files={"text": "docstr.txt"},
+            description="Docstring coverage (a threshold when one is set)",
+            files={"text": "docstr.txt", "figure": FIGURE_FILE},
             exposed=("docstring coverage", "text"),
             allow_failure="docstr" not in settings.blocking,
         ),

@@ -7,12 +7,14 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dependency_groups import resolve as resolve_group
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -22,6 +24,9 @@ from noxline.errors import ConfigError
 
 #: Dependency groups, Poetry groups and extras holding a project's test tools, in search order.
 TEST_GROUP_NAMES = ("test", "tests", "testing", "dev")
+
+#: Test runners: a group or extra naming one holds the project's test tools.
+TEST_RUNNERS = frozenset({"pytest", "nose2", "unittest-xml-reporting"})
 
 #: Top-level folders that hold no importable package of the project, skipped when guessing one.
 NOT_PACKAGES = frozenset(
@@ -34,6 +39,7 @@ class ProjectMetadata:
     """The facts of a project's ``pyproject.toml`` that noxline's defaults are derived from."""
 
     name: str
+    #: The static version; empty when ``[project] dynamic`` names the version.
     version: str
     runtime_requirements: tuple[str, ...]
     test_requirements: tuple[str, ...]
@@ -68,17 +74,11 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
             "pyproject.toml names no project: add a [project] table with name and version "
             "(or Poetry's [tool.poetry] name and version)"
         )
-    if "version" in project.get("dynamic", []):
+    dynamic = "version" in project.get("dynamic", []) and not uses_poetry
+    if "version" not in table and not dynamic:
         raise ConfigError(
-            "[project] declares a dynamic version, which noxline cannot write (its version job "
-            'sets the version of each build): set version = "0.1.0" in [project], remove "version" '
-            "from dynamic and drop the build backend's own version source (such as "
-            "[tool.hatch.version] or setuptools-scm)"
-        )
-    if "version" not in table:
-        raise ConfigError(
-            f'{where} has no version: set version = "0.1.0" in {where} (noxline\'s version job '
-            "rewrites it for each build)"
+            f'{where} has no version: set version = "0.1.0" in {where}, or declare "version" in '
+            "[project] dynamic with the build backend's own version source"
         )
     if uses_poetry:
         runtime = _poetry_requirements(poetry.get("dependencies", {}), runtime=True)
@@ -88,7 +88,7 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
     text = repr(data.get("tool", {}).get("pytest", "")) + " ".join(tests)
     return ProjectMetadata(
         name=str(table["name"]),
-        version=str(table["version"]),
+        version=str(table.get("version", "")),
         runtime_requirements=runtime,
         test_requirements=tests,
         uses_poetry_metadata=uses_poetry,
@@ -120,12 +120,26 @@ def find_package(project_dir: Path, name: str, declared: Sequence[Path] = ()) ->
         )
     if len(found) == 1:
         return found[0].name, found[0]
+    module = _single_module(project_dir, wanted, declared)
+    if module is not None:
+        return module.stem, module
     seen = f" (found {', '.join(sorted(p.as_posix() for p in found))})" if found else ""
     raise ConfigError(
         f"cannot find the import package of project {name!r} (looked for "
-        f"src/{wanted}/__init__.py and {wanted}/__init__.py){seen}: set package and source-dir in "
-        "[tool.noxline]"
+        f"src/{wanted}/__init__.py, {wanted}/__init__.py and {wanted}.py){seen}: set package and "
+        "source-dir in [tool.noxline]"
     )
+
+
+def _single_module(project_dir: Path, wanted: str, declared: Sequence[Path]) -> Path | None:
+    """A single-module distribution's module (``tabulate.py``), at the root or under ``src/``."""
+    names = [wanted, *(p.name for p in declared)]
+    for root in (Path("src"), Path()):
+        for module in names:
+            candidate = root / f"{module}.py"
+            if (project_dir / candidate).is_file():
+                return candidate
+    return None
 
 
 def _unique(paths: Iterator[Path]) -> list[Path]:
@@ -167,33 +181,44 @@ def _plain(name: str) -> bool:
 def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
     """Collect the test tools from PEP 735 groups, Poetry groups or a test extra (first found)."""
     groups = data.get("dependency-groups", {})
+    by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in groups}
     poetry = data.get("tool", {}).get("poetry", {})
     extras = data.get("project", {}).get("optional-dependencies", {})
+    extras_by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in extras}
     for name in TEST_GROUP_NAMES:
-        if name in groups:
-            return _resolve_group(groups, name, ())
+        if name in by_name:
+            return _resolve_group(groups, str(by_name[name]))
         poetry_group = poetry.get("group", {}).get(name, {}).get("dependencies")
         if poetry_group is not None:
             return _poetry_requirements(poetry_group)
     if "dev-dependencies" in poetry:
         return _poetry_requirements(poetry["dev-dependencies"])
     for name in TEST_GROUP_NAMES:
-        if name in extras:
-            return tuple(extras[name])
+        if name in extras_by_name:
+            return tuple(extras[extras_by_name[name]])
+    # Otherwise the first group or extra that names a test runner holds the test tools.
+    candidates = [_resolve_group(groups, str(name)) for name in groups]
+    candidates += [tuple(str(r) for r in extra) for extra in extras.values()]
+    for requirements in candidates:
+        if any(_requirement_name(r) in TEST_RUNNERS for r in requirements):
+            return requirements
     return ()
 
 
-def _resolve_group(groups: dict[str, Any], name: str, seen: tuple[str, ...]) -> tuple[str, ...]:
-    """Expand a PEP 735 group, following ``{include-group = ...}`` entries."""
-    if name in seen:
-        raise ConfigError(f"[dependency-groups] {name!r} includes itself")
-    result: list[str] = []
-    for item in groups.get(name, []):
-        if isinstance(item, dict):
-            result.extend(_resolve_group(groups, str(item["include-group"]), (*seen, name)))
-        else:
-            result.append(str(item))
-    return tuple(result)
+def _requirement_name(requirement: str) -> str:
+    """The normalised project name of a PEP 508 requirement string."""
+    return canonicalize_name(re.split(r"[<>=!~\[;@ ]", requirement.strip())[0])
+
+
+def _resolve_group(groups: dict[str, Any], name: str) -> tuple[str, ...]:
+    """Expand a PEP 735 group with the ``dependency-groups`` package (names normalised)."""
+    try:
+        return tuple(resolve_group(groups, name))
+    except (ValueError, LookupError, TypeError) as error:
+        raise ConfigError(
+            f"[dependency-groups] {name!r} cannot be resolved ({error}): fix the group's "
+            "include-group entries"
+        ) from None
 
 
 def _poetry_requirements(table: dict[str, Any], *, runtime: bool = False) -> tuple[str, ...]:
@@ -289,3 +314,308 @@ def _one_constraint(part: str) -> str:
     if part[0].isdigit():
         return f"=={part}"
     return part
+
+
+# --- the project-facts resolver ---------------------------------------------------------------
+
+#: Folders that hold a project's tests, in the order they are looked for (after pytest's testpaths).
+TEST_FOLDERS = ("tests", "test", "testing")
+
+#: Release tags of two components (``0.16``) or three (``1.2.3``).
+TWO_OR_THREE_COMPONENTS = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
+
+_IMPORTS_PYTEST = re.compile(r"^\s*(import pytest|from pytest import|from _pytest)\b", re.MULTILINE)
+_TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
+_VERSION_TAG = re.compile(r"^(v?)([0-9]+(?:\.[0-9]+)+)$")
+#: A literal version assignment, as Hatch's regex source and flit read it.
+VERSION_ASSIGNMENT = re.compile(
+    r"""^(?P<head>(?:__version__|VERSION)\s*(?::\s*str\s*)?=\s*)(?P<quote>['"])"""
+    r"""v?(?P<version>[^'"]+)(?P=quote)""",
+    re.MULTILINE,
+)
+#: ``from .about import __version__`` (not ``... import __version__ as something_else``).
+_VERSION_IMPORT = re.compile(
+    r"^from\s+\.([\w.]+)\s+import\s+\(?[^\n]*?\b__version__\b(?!\s+as\b)", re.MULTILINE
+)
+#: Build requirements that take a version from git tags, and the tool each belongs to.
+_VCS_REQUIREMENTS = {
+    "setuptools-scm": "setuptools-scm",
+    "hatch-vcs": "hatch-vcs",
+    "poetry-dynamic-versioning": "poetry-dynamic-versioning",
+}
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    """Where the build backend reads the version, so the build can be handed noxline's version.
+
+    ``kind`` is ``static`` (pyproject.toml), ``vcs`` (the backend asks git: ``tool`` names it) or
+    ``file`` (``paths`` hold it; ``attribute`` is the assignment's name, empty for a whole file).
+    """
+
+    kind: str = "static"
+    tool: str = ""
+    paths: tuple[Path, ...] = ()
+    attribute: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectFacts:  # pylint: disable=too-many-instance-attributes
+    """Everything noxline infers about a project: the one source of its defaults and of init."""
+
+    metadata: ProjectMetadata
+    package: str
+    source_dir: Path
+    tests_dir: Path | None
+    test_runner: str
+    version_source: VersionSource
+    #: The version noxline counts from: the static or file version, else "0".
+    base_version: str
+    #: Thresholds the project declares itself (coverage, docstr, pylint), by settings key.
+    thresholds: dict[str, float]
+    tag_prefix: str
+    release_pattern: str | None
+    requires_python: str
+
+
+def resolve(
+    root: Path,
+    data: dict[str, Any],
+    *,
+    package: str | None = None,
+    source_dir: Path | None = None,
+    tests_dir: Path | None = None,
+) -> ProjectFacts:
+    """Infer the facts of the project in ``root`` (parsed pyproject ``data``); given ones win."""
+    meta = read_metadata(data)
+    if package is None or source_dir is None:
+        found_package, found_source = find_package(
+            root, package or meta.name, meta.declared_packages
+        )
+        package, source_dir = package or found_package, source_dir or found_source
+    tool = data.get("tool", {})
+    if tests_dir is None:
+        tests_dir = find_tests(root, tool, source_dir)
+    source = version_source(root, data, meta, package, source_dir)
+    prefix, pattern = tag_convention(root)
+    return ProjectFacts(
+        metadata=meta,
+        package=package,
+        source_dir=source_dir,
+        tests_dir=tests_dir,
+        test_runner=("pytest" if uses_pytest(root, tests_dir, meta, data) else "unittest"),
+        version_source=source,
+        base_version=meta.version or _file_version(root, source) or "0",
+        thresholds=declared_thresholds(root, tool),
+        tag_prefix=prefix,
+        release_pattern=pattern,
+        requires_python=str(data.get("project", {}).get("requires-python", "")),
+    )
+
+
+def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | None:
+    """The folder holding the tests: pytest's testpaths, ``tests``/``test``/``testing``, a tests
+    folder inside the package, or the project root when test modules sit there (conftest users).
+    """
+    testpaths = tool.get("pytest", {}).get("ini_options", {}).get("testpaths", [])
+    configured = [testpaths] if isinstance(testpaths, str) else list(testpaths)
+    source = source_dir.as_posix()
+    candidates = [
+        *(str(path).strip("/") for path in configured if isinstance(path, str)),
+        *TEST_FOLDERS,
+        *(f"{source}/{name}" for name in TEST_FOLDERS),
+    ]
+    for candidate in candidates:
+        folder = root / candidate
+        # The source folder itself (testpaths = ["src", "tests"]) holds doctests at most.
+        if candidate in (source, "src", ".", "") or not folder.is_dir():
+            continue
+        # A folder named for tests counts with any module (unittest finds `testextensions.py`).
+        if any(folder.rglob("*.py")):
+            return Path(candidate)
+    if any(_TEST_FILE.match(path.name) for path in root.glob("*.py")):
+        return Path(".")
+    return None
+
+
+def uses_pytest(  # pylint: disable=too-many-return-statements
+    root: Path, tests: Path | None, meta: ProjectMetadata, data: dict[str, Any]
+) -> bool:
+    """True when pytest configuration, a conftest.py, a test importing pytest, or the test
+    requirements name pytest; unittest otherwise."""
+    if "pytest" in data.get("tool", {}) or meta.mentions_pytest:
+        return True
+    if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
+        return True
+    for config, section in (("setup.cfg", "[tool:pytest]"), ("tox.ini", "[pytest]")):
+        path = root / config
+        if path.is_file() and section in path.read_text(encoding="utf-8", errors="replace"):
+            return True
+    if tests is None or not (root / tests).is_dir():
+        return False
+    for path in (root / tests).rglob("*.py"):
+        if path.name == "conftest.py":
+            return True
+        if _IMPORTS_PYTEST.search(path.read_text(encoding="utf-8", errors="replace")):
+            return True
+    return False
+
+
+def version_source(  # pylint: disable=too-many-return-statements
+    root: Path, data: dict[str, Any], meta: ProjectMetadata, package: str, source_dir: Path
+) -> VersionSource:
+    """How the project's build backend gets its version (see :class:`VersionSource`)."""
+    tool = data.get("tool", {})
+    requirement_names = {
+        _requirement_name(r)
+        for r in data.get("build-system", {}).get("requires", [])
+        if isinstance(r, str)
+    }
+    pdv = tool.get("poetry-dynamic-versioning", {})
+    if meta.uses_poetry_metadata:
+        if pdv.get("enable") or "poetry-dynamic-versioning" in requirement_names:
+            return VersionSource("vcs", "poetry-dynamic-versioning")
+        return VersionSource()
+    if meta.version:
+        return VersionSource()
+    hatch = tool.get("hatch", {}).get("version", {})
+    pdm = tool.get("pdm", {}).get("version", {})
+    dynamic = tool.get("setuptools", {}).get("dynamic", {}).get("version", {})
+    if hatch.get("source") == "vcs" or "hatch-vcs" in requirement_names:
+        return VersionSource("vcs", "hatch-vcs")
+    if pdm.get("source") == "scm":
+        return VersionSource("vcs", "pdm-backend")
+    if isinstance(hatch.get("path"), str):
+        return VersionSource("file", "hatchling", (Path(hatch["path"]),), "__version__")
+    if pdm.get("source") == "file" and isinstance(pdm.get("path"), str):
+        return VersionSource("file", "pdm-backend", (Path(pdm["path"]),), "__version__")
+    if isinstance(dynamic, dict) and "file" in dynamic:
+        files = dynamic["file"]
+        paths = tuple(Path(str(f)) for f in ([files] if isinstance(files, str) else files))
+        return VersionSource("file", "setuptools", paths[:1])
+    if isinstance(dynamic, dict) and isinstance(dynamic.get("attr"), str):
+        module, _, attribute = dynamic["attr"].rpartition(".")
+        return VersionSource(
+            "file", "setuptools", _module_files(root, module, tool), attribute or "__version__"
+        )
+    if "setuptools-scm" in requirement_names or "setuptools_scm" in tool:
+        return VersionSource("vcs", "setuptools-scm")
+    if "flit-core" in requirement_names or "flit" in requirement_names:
+        module = str(tool.get("flit", {}).get("module", {}).get("name", package))
+        return VersionSource(
+            "file", "flit", _module_files(root, module, tool, source_dir), "__version__"
+        )
+    raise ConfigError(
+        "[project] declares a dynamic version but noxline does not know how this build backend "
+        "reads it (it knows setuptools-scm, hatch-vcs, pdm's scm and file sources, Hatch's "
+        "version.path, setuptools' attr: and file:, flit and poetry-dynamic-versioning): set a "
+        'static version = "0.1.0" in [project] and remove "version" from dynamic'
+    )
+
+
+def _module_files(
+    root: Path, module: str, tool: dict[str, Any], source_dir: Path | None = None
+) -> tuple[Path, ...]:
+    """The source files of a dotted module that hold its version assignment.
+
+    A package's ``__init__.py`` comes first; when it only imports the version (``from .about
+    import __version__``), the package's other modules that assign one literally follow.
+    """
+    parts = module.split(".")
+    package_dir = tool.get("setuptools", {}).get("package-dir", {}).get("", "")
+    bases = [Path(str(package_dir))] if package_dir else []
+    bases += [Path("src"), Path()]
+    if source_dir is not None:
+        bases.insert(0, source_dir.parent)
+    for base in bases:
+        folder = base.joinpath(*parts)
+        init = root / folder / "__init__.py"
+        if init.is_file():
+            text = init.read_text(encoding="utf-8", errors="replace")
+            imported = _VERSION_IMPORT.search(text)
+            if VERSION_ASSIGNMENT.search(text) or imported is None:
+                return (folder / "__init__.py",)
+            # `from .about import __version__`: the version lives in that module.
+            return (
+                folder / "__init__.py",
+                folder.joinpath(*imported[1].split(".")).with_suffix(".py"),
+            )
+        single = base.joinpath(*parts[:-1], parts[-1] + ".py")
+        if (root / single).is_file():
+            return (single,)
+    raise ConfigError(
+        f"cannot find module {module!r}, which holds the project's version: set a static "
+        'version = "0.1.0" in [project] and remove "version" from dynamic'
+    )
+
+
+def _file_version(root: Path, source: VersionSource) -> str:
+    """The version a file source holds now (empty when none can be read)."""
+    for path in source.paths:
+        try:
+            text = (root / path).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if not source.attribute:
+            return text.strip()
+        match = VERSION_ASSIGNMENT.search(text)
+        if match:
+            try:
+                return str(Version(match["version"]))
+            except InvalidVersion:
+                return ""
+    return ""
+
+
+def declared_thresholds(root: Path, tool: dict[str, Any]) -> dict[str, float]:
+    """Thresholds the project declares to its own tools, by noxline settings key.
+
+    ``[tool.coverage.report] fail_under``, interrogate's ``fail-under`` (docstring coverage) and
+    pylint's ``fail-under`` (in pyproject.toml or a pylintrc).
+    """
+    found: dict[str, Any] = {
+        "coverage-fail-under": tool.get("coverage", {}).get("report", {}).get("fail_under"),
+        "docstr-fail-under": tool.get("interrogate", {}).get("fail-under"),
+    }
+    pylint = tool.get("pylint", {})
+    for section in ("main", "MAIN", "master", "MASTER"):
+        if "fail-under" in pylint.get(section, {}):
+            found["pylint-fail-under"] = pylint[section]["fail-under"]
+    for name in ("pylintrc", ".pylintrc"):
+        path = root / name
+        if "pylint-fail-under" not in found and path.is_file():
+            match = re.search(
+                r"^fail[-_]under\s*=\s*([0-9.]+)", path.read_text(encoding="utf-8"), re.MULTILINE
+            )
+            if match:
+                found["pylint-fail-under"] = match[1]
+    result: dict[str, float] = {}
+    for key, value in found.items():
+        try:
+            if value is not None and not isinstance(value, bool):
+                result[key] = float(value)
+        except ValueError:
+            continue
+    return result
+
+
+def tag_convention(root: Path) -> tuple[str, str | None]:
+    """The project's release tags: their prefix (``v`` or none) and, when they have two
+    components (``0.16``), a release pattern that takes them; None keeps the default pattern."""
+    try:
+        listed = subprocess.run(
+            ["git", "tag", "--list"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        ).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return "", None
+    matches = [m for m in map(_VERSION_TAG.match, listed) if m]
+    prefixed = [m for m in matches if m[1]]
+    prefix = "v" if matches and len(prefixed) * 2 > len(matches) else ""
+    mine = [m[2] for m in matches if m[1] == prefix]
+    two = any(version.count(".") == 1 for version in mine)
+    return prefix, (TWO_OR_THREE_COMPONENTS if two else None)

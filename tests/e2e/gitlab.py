@@ -1,8 +1,8 @@
 """Running a generated .gitlab-ci.yml for real with gitlab-ci-local (shell executor, isolation).
 
 gitlab-ci-local is found through the ``GITLAB_CI_LOCAL`` environment variable (the path of its
-executable), or ``node_modules/.bin/gitlab-ci-local`` under the repository. Its folder goes first on
-``PATH``, because npm's ``node@22`` package puts the Node 22 it needs beside it.
+executable), or ``ci/.node/node_modules/.bin/gitlab-ci-local``, where ./ci/run-tests puts it. Its
+folder goes first on ``PATH``: npm's ``node@22`` package puts the Node 22 it needs beside it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from noxline.cli import main as noxline_main
 from tests.helpers import REPO_ROOT, PackageIndex, clean_env, git, make_project
 
 #: Where the tests look for gitlab-ci-local when GITLAB_CI_LOCAL is not set.
-DEFAULT_GITLAB_CI_LOCAL = REPO_ROOT / "node_modules" / ".bin" / "gitlab-ci-local"
+DEFAULT_GITLAB_CI_LOCAL = REPO_ROOT / "ci" / ".node" / "node_modules" / ".bin" / "gitlab-ci-local"
 
 #: gitlab-ci-local wants an origin remote; any URL does, nothing is fetched from it.
 ORIGIN = "https://gitlab.example.com/group/minilib.git"
@@ -44,8 +44,7 @@ def gitlab_ci_local() -> Path:
     fixes = {
         f"gitlab-ci-local is not at {executable}": (
             executable.is_file(),
-            f"`npm install --prefix {REPO_ROOT} gitlab-ci-local node@22` "
-            "or set GITLAB_CI_LOCAL to its path",
+            "`./ci/run-tests` installs it, or set GITLAB_CI_LOCAL to its path",
         ),
         "rsync is not installed": (shutil.which("rsync") is not None, "`apt-get install rsync`"),
     }

@@ -15,6 +15,8 @@ SHAPES = {
     "flat_setuptools": ("flatcalc-1.4.0.dev2", 3),  # flat layout, setuptools, pytest, test extra
     "hatch_groups": ("hatchdemo_lib-0.3.0.dev2", 1),  # hatchling, src, PEP 735 groups
     "poetry_legacy": ("poetrylegacy-2.0.1.dev2", 1),  # [tool.poetry], dev-dependencies, unittest
+    # Made today: src layout, hatchling, unittest in tests/ without __init__.py, a sibling helper.
+    "today_unittest": ("today-1.0.0.dev2", 2),
 }
 
 
@@ -25,7 +27,8 @@ def noxline_init(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_init_then_the_pipeline_is_green(tmp_path: Path, shape: str) -> None:
-    """init adopts the shape; version, build, wheel-install and tests then pass on the wheel."""
+    """init adopts the shape; version, build, wheel-install and tests then pass on the wheel,
+    and the tree stays clean."""
     stem, cases = SHAPES[shape]
     project = make_project(tmp_path, f"shapes/{shape}")
     adopted = noxline_init(project)
@@ -45,5 +48,7 @@ def test_init_then_the_pipeline_is_green(tmp_path: Path, shape: str) -> None:
     assert len(list(junit.iter("testcase"))) == cases
     assert not list(junit.iter("failure")) and not list(junit.iter("error"))
     assert (project / "reports" / "tests" / "coverage.xml").is_file()
+    # The tree is left as found: no tracked file rewritten, every output ignored.
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
     again = noxline_init(project)
-    assert again.returncode == 0 and again.stdout.count("  unchanged  ") == 3, again.stdout
+    assert again.returncode == 0 and again.stdout.count("  unchanged  ") == 4, again.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -25,10 +26,20 @@ import yaml
 
 from noxline import gitlab
 from noxline.about import __version__
+from noxline.cli import main
 from noxline.config import Settings, load_settings, replace
 from noxline.dist import read_sums
-from noxline.pipeline import CHECKS, define
+from noxline.pipeline import CHECKS, COVERAGE_REGEX, define
+from tests.e2e._fanout import (
+    PYTHONS,
+    case_ids,
+    cobertura_percent,
+    make_fanned_project,
+    pyenv_bin,
+    run_module,
+)
 from tests.e2e.gitlab import (
+    ORIGIN,
     PipelineRun,
     build_noxline_wheel,
     gitlab_ci_local,
@@ -38,10 +49,13 @@ from tests.e2e.gitlab import (
     upload_to,
 )
 from tests.fakes import FakeGitLab, FakeOSV, running
-from tests.helpers import FIXTURES, PIPELINE_JOBS, REPO_ROOT, PackageIndex, pypiserver
+from tests.helpers import FIXTURES, PIPELINE_JOBS, REPO_ROOT, PackageIndex, git, pypiserver
 
 PYPI = "https://pypi.org/simple"
 RELEASE = "1.2.3"
+
+#: One worker runs this module: its pipelines share one set-up job, one index and one Python.
+pytestmark = pytest.mark.xdist_group("gitlab-ci-local")
 
 
 # --- GitLab's JSON schema (check-jsonschema's built-in copy) -------------------------------------
@@ -81,10 +95,14 @@ def minilib_variants(root: Path) -> dict[str, Settings]:
         "own-image": replace(
             base, gitlab_image="registry.example.com/ci/noxline:3.11", noxline_requirement="."
         ),
+        "shards": replace(base, test_shards=3),
+        "matrix-shards": replace(base, python=("3.11", "3.12"), test_shards=2),
     }
 
 
-@pytest.mark.parametrize("variant", ["default", "blocking", "lock-file", "own-image"])
+@pytest.mark.parametrize(
+    "variant", ["default", "blocking", "lock-file", "own-image", "shards", "matrix-shards"]
+)
 def test_generated_yaml_validates_against_gitlab_schema(tmp_path: Path, variant: str) -> None:
     """Every shape of the generated file is valid GitLab CI YAML."""
     settings = minilib_variants(tmp_path)[variant]
@@ -255,7 +273,9 @@ def test_dist_is_handed_from_build_to_the_jobs_that_need_it(branch: PipelineRun)
     built = branch.artifacts("build") / "dist"
     sums = read_sums(built)
     (wheel,) = [name for name in sums if name.endswith(".whl")]
-    version = (branch.artifacts("version") / "src" / "minilib" / "VERSION").read_text().strip()
+    dotenv = (branch.artifacts("version") / "reports" / "version" / "version.env").read_text()
+    assert dotenv.startswith("NOXLINE_VERSION=")
+    version = dotenv.strip().removeprefix("NOXLINE_VERSION=")
     assert wheel == f"minilib-{version}-py3-none-any.whl"
     assert ".dev" in version  # a branch builds a development version
     for job in ("wheel-install", "tests", "publish"):
@@ -347,3 +367,83 @@ def test_tag_pipeline_never_shows_the_password(tag: PipelineRun, lab: Lab) -> No
             for path in tag.artifacts(job).rglob("*"):
                 if path.is_file():
                     assert secret.encode() not in path.read_bytes(), path
+
+
+# --- the Python matrix and test shards --------------------------------------------------------
+
+
+@pytest.fixture(name="fanned", scope="module")
+def fanned_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """minilib with `python = ["3.11", "3.12"]` and `test-shards = 2`: the coverage job and all it
+    needs (version, build, four test jobs), pyenv's 3.12 reachable as the image would provide it."""
+    settings = 'python = ["3.11", "3.12"]\ntest-shards = 2'
+    project = make_fanned_project(tmp_path_factory.mktemp("fanned"), settings)
+    assert main(["-C", str(project), "gitlab-ci"]) == 0
+    git(project, "add", ".gitlab-ci.yml")
+    git(project, "commit", "-q", "-m", "Add the generated pipeline")
+    git(project, "remote", "add", "origin", ORIGIN)
+    path = os.pathsep.join(
+        [
+            str(lab.job_bin),
+            str(lab.executable.parent),
+            str(pyenv_bin(PYTHONS[1])),
+            os.environ["PATH"],
+        ]
+    )
+    run = run_pipeline(
+        lab.executable,
+        project,
+        job_bin=lab.job_bin,
+        variables=lab.index_variables,
+        jobs=("coverage",),
+        extra_env={"PATH": path},
+    )
+    print(f"\nmatrix + shards pipeline took {run.seconds:.0f} s")
+    return run
+
+
+def coverage_figures(log: str) -> list[float]:
+    """The percentages GitLab's coverage regex (the definition's) reads from a job log."""
+    pattern = re.compile(COVERAGE_REGEX.strip("/"), re.MULTILINE)
+    return [float(figure) for figure in pattern.findall(log)]
+
+
+def test_matrix_and_shards_pipeline_is_green_with_one_coverage_figure(fanned: PipelineRun) -> None:
+    """Two versions times two shards run as four jobs; GitLab's regex finds a figure in the
+    coverage job's log only, and it equals a local unsharded `nox -s coverage` (±0.1 %)."""
+    assert fanned.returncode == 0, fanned.output
+    test_logs = sorted(fanned.state.glob("output/tests*.log"))
+    assert len(test_logs) == 4
+    for log in test_logs:
+        text = log.read_text(encoding="utf-8")
+        assert re.search(r"Session tests-3\.1[12] was successful", text), text
+        assert not coverage_figures(text)
+    (figure,) = coverage_figures(fanned.log("coverage"))
+    combined = fanned.artifacts("coverage") / "reports" / "coverage" / "coverage.xml"
+    assert abs(figure - cobertura_percent(combined)) <= 0.1
+    local = run_module(fanned.project, "nox", "-s", "coverage")
+    assert local.returncode == 0, local.stdout + local.stderr
+    unsharded = cobertura_percent(fanned.project / "reports" / "coverage" / "coverage.xml")
+    assert abs(figure - unsharded) <= 0.1 and figure < 100, (figure, unsharded)
+
+
+def test_shards_split_and_junit_counts_add_up(fanned: PipelineRun) -> None:
+    """Each test job ran part of the suite; per version the parts are disjoint and add up to the
+    merged report, which lists all seven tests once."""
+    for python in PYTHONS:
+        merged = case_ids(
+            fanned.artifacts("coverage") / "reports" / "coverage" / f"junit-{python}.xml"
+        )
+        assert len(merged) == len(set(merged)) == 7
+        parts = [
+            case_ids(report)
+            for report in fanned.state.glob(
+                f"artifacts/tests*/reports/tests/{python}-*of2/junit.xml"
+            )
+        ]
+        assert len(parts) == 2 and all(parts), parts
+        assert sorted(parts[0] + parts[1]) == merged
+    logs = "".join(
+        path.read_text(encoding="utf-8") for path in fanned.state.glob("output/tests*.log")
+    )
+    assert logs.count("shard 1 of 2:") == 2 and logs.count("shard 2 of 2:") == 2

@@ -11,7 +11,16 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.helpers import PIPELINE_JOBS, clean_env, make_project, run_noxline
+import pytest
+
+from tests.helpers import (
+    MINILIB_RUNS,
+    NoxlineRun,
+    PIPELINE_JOBS,
+    clean_env,
+    make_project,
+    run_noxline,
+)
 
 #: A test that never ends by itself: it leaves a marker file, then sleeps.
 HANGING_TEST = '''\
@@ -51,10 +60,10 @@ def summary_rows(stdout: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_the_whole_pipeline_passes_with_logs_and_a_summary(tmp_path: Path) -> None:
+@pytest.mark.xdist_group(MINILIB_RUNS)
+def test_the_whole_pipeline_passes_with_logs_and_a_summary(minilib_run: NoxlineRun) -> None:
     """All nine jobs pass, exit 0; the summary lists each with its log, and every log exists."""
-    project = make_project(tmp_path)
-    result = noxline_run(project)
+    project, result = minilib_run.project, minilib_run.result
     assert result.returncode == 0, result.stdout + result.stderr
     rows = summary_rows(result.stdout)
     assert tuple(rows) == PIPELINE_JOBS
@@ -74,17 +83,11 @@ def test_the_whole_pipeline_passes_with_logs_and_a_summary(tmp_path: Path) -> No
     assert "noxline: build started" in result.stdout and "\x1b[" not in result.stdout
 
 
-def test_a_failing_test_skips_publish_and_black_only_warns(tmp_path: Path) -> None:
+@pytest.mark.xdist_group(MINILIB_RUNS)
+def test_a_failing_test_skips_publish_and_black_only_warns(broken_minilib_run: NoxlineRun) -> None:
     """A broken test fails `tests` and skips publish (exit 1); badly formatted code makes black
     'allowed to fail' without stopping anything; the failed job's log tail is shown."""
-    project = make_project(tmp_path)
-    test_file = project / "tests/test_mean.py"
-    test_file.write_text(
-        test_file.read_text(encoding="utf-8").replace("6.0]), 3.0)", "6.0]), 4.0)"),
-        encoding="utf-8",
-    )
-    (project / "src/minilib/ugly.py").write_text('"""Ugly."""\nx = {  "a":1 }\n', "utf-8")
-    result = noxline_run(project)
+    project, result = broken_minilib_run.project, broken_minilib_run.result
     assert result.returncode == 1, result.stdout + result.stderr
     rows = summary_rows(result.stdout)
     assert rows["tests"][0] == "failed"

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
-from tests.helpers import PIPELINE_JOBS, git, make_project, run_nox
+import pytest
+
+from tests.helpers import MINILIB_RUNS, NoxlineRun, PIPELINE_JOBS, git, make_project, run_nox
 
 
-def test_nox_lists_the_nine_sessions_and_format(tmp_path: Path) -> None:
+def test_nox_lists_the_pipeline_sessions_and_format(tmp_path: Path) -> None:
     """`nox -l` in an adopting project shows the pipeline's sessions, in stage order."""
     listing = run_nox(make_project(tmp_path), "-l").stdout
     listed = [line.split()[1] for line in listing.splitlines() if line[:2] in ("* ", "- ")]
-    assert tuple(listed[:9]) == PIPELINE_JOBS
-    assert "format" in listed[9:]
+    assert tuple(listed[: len(PIPELINE_JOBS)]) == PIPELINE_JOBS
+    assert "format" in listed[len(PIPELINE_JOBS) :]
 
 
 def test_version_build_makes_verifiable_reproducible_dist(tmp_path: Path) -> None:
@@ -37,16 +41,21 @@ def test_version_build_makes_verifiable_reproducible_dist(tmp_path: Path) -> Non
     shutil.rmtree(dist)
     run_nox(project, "-R", "--no-dependencies", "-s", "build")
     assert (dist / "SHA256SUMS").read_text(encoding="utf-8") == first
-    assert (project / "src/minilib/VERSION").read_text(encoding="utf-8") == "1.2.3\n"
-    assert 'version = "1.2.3"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+    # The version travels as a dotenv report; the tree is left exactly as it was.
+    version_env = project / "reports/version/version.env"
+    assert version_env.read_text(encoding="utf-8") == "NOXLINE_VERSION=1.2.3\n"
+    outputs = (":!reports", ":!dist", ":!.nox")  # minilib has no .gitignore for them
+    assert git(project, "status", "--porcelain", "--untracked-files=all", "--", *outputs) == ""
+    with zipfile.ZipFile(dist / "minilib-1.2.3-py3-none-any.whl") as wheel:
+        assert wheel.read("minilib/VERSION").decode() == "1.2.3\n"  # the wheel still carries it
 
 
-def test_tests_session_reports_against_the_installed_wheel(tmp_path: Path) -> None:
+@pytest.mark.xdist_group(MINILIB_RUNS)
+def test_tests_session_reports_against_the_installed_wheel(minilib_run: NoxlineRun) -> None:
     """tests: JUnit, Cobertura mapped to src/, HTML, and a TOTAL line; the wheel is what ran."""
-    project = make_project(tmp_path)
-    result = run_nox(project, "-s", "tests")
-    reports = project / "reports" / "tests"
-    assert "TOTAL" in result.stdout and "100.0%" in result.stdout
+    reports = minilib_run.project / "reports" / "tests"
+    log = minilib_run.report("tests/job.log")
+    assert re.search(r"^TOTAL\s.*\s100\.0%$", log, re.MULTILINE), log
     junit = ET.parse(reports / "junit.xml").getroot()
     cases = [case.get("name") for case in junit.iter("testcase")]
     assert "test_installed_not_source" in cases
@@ -58,19 +67,17 @@ def test_tests_session_reports_against_the_installed_wheel(tmp_path: Path) -> No
     assert (reports / "html" / "index.html").is_file()
 
 
-def test_wheel_install_imports_the_wheel_not_the_tree(tmp_path: Path) -> None:
+@pytest.mark.xdist_group(MINILIB_RUNS)
+def test_wheel_install_imports_the_wheel_not_the_tree(minilib_run: NoxlineRun) -> None:
     """wheel-install imports the package from the venv's site-packages and runs pip check."""
-    project = make_project(tmp_path)
-    result = run_nox(project, "-s", "wheel-install")
-    assert "site-packages/minilib/__init__.py" in result.stdout
-    assert "minilib @ file://" in (project / "reports/wheel-install/installed.txt").read_text()
+    assert "site-packages/minilib/__init__.py" in minilib_run.report("wheel-install/job.log")
+    assert "minilib @ file://" in minilib_run.report("wheel-install/installed.txt")
 
 
-def test_checks_write_their_reports(tmp_path: Path) -> None:
+@pytest.mark.xdist_group(MINILIB_RUNS)
+def test_checks_write_their_reports(minilib_run: NoxlineRun) -> None:
     """pylint, black, mypy and docstr pass on the fixture and leave their reports."""
-    project = make_project(tmp_path)
-    run_nox(project, "-s", "pylint", "black", "mypy", "docstr")
-    reports = project / "reports"
+    reports = minilib_run.project / "reports"
     assert "rated at" in (reports / "pylint/pylint.txt").read_text(encoding="utf-8")
     assert (reports / "pylint/codequality.json").read_text(encoding="utf-8").strip() == "[]"
     assert "<html" in (reports / "pylint/pylint.html").read_text(encoding="utf-8").lower()
@@ -80,16 +87,13 @@ def test_checks_write_their_reports(tmp_path: Path) -> None:
     assert "100.0%" in (reports / "docstr/docstr.txt").read_text(encoding="utf-8")
 
 
-def test_a_failing_check_keeps_its_report(tmp_path: Path) -> None:
+@pytest.mark.xdist_group(MINILIB_RUNS)
+def test_a_failing_check_keeps_its_report(broken_minilib_run: NoxlineRun) -> None:
     """black on a badly formatted file fails, and the diff is both in the log and the report."""
-    project = make_project(tmp_path)
-    source = project / "src/minilib/__init__.py"
-    source.write_text(source.read_text(encoding="utf-8") + "\nx   =  [1,2]\n", encoding="utf-8")
-    result = run_nox(project, "-s", "black", check=False)
-    assert result.returncode != 0
-    report = (project / "reports/black/black.txt").read_text(encoding="utf-8")
-    assert "+x = [1, 2]" in report
-    assert "+x = [1, 2]" in result.stdout
+    log = broken_minilib_run.report("black/job.log")
+    assert "Session black failed" in log
+    assert "+x = [1, 2]" in broken_minilib_run.report("black/black.txt")
+    assert "+x = [1, 2]" in log
 
 
 def test_missing_tests_dir_is_one_clear_message(tmp_path: Path) -> None:

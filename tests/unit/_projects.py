@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
+
+from tests.helpers import git as run_git
 
 PYPROJECT = """\
 [project]
@@ -20,15 +20,6 @@ requires = ["poetry-core>=2.0"]
 build-backend = "poetry.core.masonry.api"
 {extra}"""
 
-_GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "T",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "T",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
-
 
 def write_project(root: Path, extra: str = "", *, git: bool = False) -> Path:
     """Write a src-layout project ``tiny-lib`` (package ``tiny_lib``), ``extra`` TOML appended."""
@@ -39,7 +30,5 @@ def write_project(root: Path, extra: str = "", *, git: bool = False) -> Path:
     (root / "pyproject.toml").write_text(PYPROJECT.format(extra=extra), encoding="utf-8")
     if git:
         for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "one"]):
-            subprocess.run(
-                ["git", *args], cwd=root, env=os.environ | _GIT_ENV, check=True, capture_output=True
-            )
+            run_git(root, *args)
     return root

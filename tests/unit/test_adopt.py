@@ -97,41 +97,59 @@ def test_detected_settings_are_comments_and_nothing_is_active(tmp_path: Path) ->
     assert '# source-dir = "src/hatchdemo"  # detected\n' in table
     assert '# test-runner = "pytest"  # detected\n' in table
     assert '# test-requirements = ["pytest>=7", "ruff>=0.4"]  # detected\n' in table
-    assert "# coverage-fail-under = 80.0  # default\n" in table
+    assert "# coverage-fail-under = 80.0  # none: measured and reported, never failing" in table
     assert tomllib.loads((project / "pyproject.toml").read_text())["tool"]["noxline"] == {}
     # Uncommenting a line gives valid TOML with that value.
     uncommented = table.replace('# package = "hatchdemo"', 'package = "hatchdemo"')
     assert tomllib.loads(uncommented)["tool"]["noxline"] == {"package": "hatchdemo"}
 
 
-def test_only_choices_noxline_would_not_make_are_active(
+def test_what_the_resolver_finds_is_shown_and_nothing_is_pinned(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Tests in test/ with a conftest.py and coverage's own threshold become active keys."""
+    """Tests in test/ with a conftest.py and coverage's own threshold: register() derives them
+    too (one resolver), so init shows them as comments and sets no key."""
     project = _shape(tmp_path, "test_folder")
     assert _init(project) == 0
-    active = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["noxline"]
-    assert active == {"tests-dir": "test", "test-runner": "pytest", "coverage-fail-under": 92.5}
+    assert tomllib.loads((project / "pyproject.toml").read_text())["tool"]["noxline"] == {}
     table = _table(project)
-    assert 'tests-dir = "test"  # the folder holding the tests\n' in table
-    assert "coverage-fail-under = 92.5  # from [tool.coverage.report] fail_under\n" in table
-    assert "# tests-dir" not in table and "# test-runner" not in table
-    assert '(set tests-dir = "test", test-runner = "pytest"' in capsys.readouterr().out
+    assert '# tests-dir = "test"  # detected\n' in table
+    assert '# test-runner = "pytest"  # detected\n' in table
+    assert "# coverage-fail-under = 92.5  # the project's own threshold\n" in table
+    assert "tests in test/ run by pytest" in capsys.readouterr().out
     settings = load_settings(project)
     assert settings.lint_paths == ("src/testfolder", "test")
+    assert settings.coverage_fail_under == 92.5
+
+
+def test_init_ignores_noxlines_outputs_keeping_the_projects_own_entries(tmp_path: Path) -> None:
+    """.gitignore gains .nox/, dist/ and reports/ (only those missing), created when absent."""
+    project = _shape(tmp_path, "flat_setuptools")
+    (project / ".gitignore").write_text("*.pyc\ndist\n", encoding="utf-8")
+    assert _init(project) == 0
+    assert (project / ".gitignore").read_text(encoding="utf-8") == (
+        "*.pyc\ndist\n# noxline's outputs (noxline init)\n.nox/\nreports/\n"
+    )
+    other = _shape(tmp_path / "b", "poetry_legacy")
+    assert _init(other) == 0
+    assert (other / ".gitignore").read_text(encoding="utf-8").splitlines()[1:] == [
+        ".nox/",
+        "dist/",
+        "reports/",
+    ]
 
 
 def test_a_second_run_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Idempotent: the same three files, each reported unchanged, exit 0."""
     project = _shape(tmp_path, "flat_setuptools")
     assert _init(project) == 0
-    files = ("noxfile.py", "pyproject.toml", ".gitlab-ci.yml")
+    files = ("noxfile.py", "pyproject.toml", ".gitlab-ci.yml", ".gitignore")
     first = {name: (project / name).read_bytes() for name in files}
     capsys.readouterr()
     assert _init(project) == 0
     out = capsys.readouterr().out
     assert {name: (project / name).read_bytes() for name in files} == first
-    assert out.count("  unchanged  ") == 3
+    assert out.count("  unchanged  ") == 4
     assert "next:" not in out
 
 
@@ -186,8 +204,6 @@ def test_an_existing_table_is_kept_and_force_keeps_its_keys(tmp_path: Path) -> N
     assert tomllib.loads((project / "pyproject.toml").read_text())["tool"]["noxline"] == {
         "tests-dir": "test",
         "blocking": ["mypy"],
-        "test-runner": "pytest",
-        "coverage-fail-under": 92.5,
     }
     assert table.count("[tool.noxline]") == 1
 
@@ -195,7 +211,6 @@ def test_an_existing_table_is_kept_and_force_keeps_its_keys(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("shape", "message"),
     [
-        ("dynamic_version", "noxline: error: [project] declares a dynamic version"),
         ("no_package", "noxline: error: cannot find the import package of project 'two-packages'"),
     ],
 )
@@ -214,18 +229,33 @@ def test_a_project_init_cannot_read_gets_one_message(
 def test_notes_name_what_the_pipeline_will_lack(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """No readme, no tests folder and the seed's version script are pointed out."""
+    """No readme, no tests, an excluding requires-python and the seed's script are pointed out."""
     project = _shape(tmp_path, "no_package")
-    with (project / "pyproject.toml").open("a", encoding="utf-8") as stream:
-        stream.write('\n[tool.noxline]\npackage = "alpha"\nsource-dir = "alpha"\n')
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    text = text.replace("[project]\n", '[project]\nrequires-python = "<3.0"\n', 1)
+    text += '\n[tool.noxline]\npackage = "alpha"\nsource-dir = "alpha"\n'
+    (project / "pyproject.toml").write_text(text, encoding="utf-8")
     (project / "scripts").mkdir()
     (project / "scripts" / "update_version.py").write_text("print('1.0')\n", encoding="utf-8")
     assert _init(project) == 0
     notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  note: ")]
-    assert len(notes) == 3
+    assert len(notes) == 4
     assert "names no readme" in notes[0] and 'set readme = "README.md"' in notes[0]
-    assert "no tests folder tests/" in notes[1] and "set tests-dir" in notes[1]
-    assert "scripts/update_version.py is no longer used" in notes[2]
+    assert "no tests found" in notes[1] and "set tests-dir" in notes[1]
+    assert "requires-python '<3.0' excludes Python 3." in notes[2]
+    assert "scripts/update_version.py is no longer used" in notes[3]
+
+
+def test_an_empty_readme_is_pointed_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """twine check --strict refuses an empty description: init says so before the first run."""
+    project = _shape(tmp_path, "hatch_groups")
+    (project / "README.md").write_text("\n", encoding="utf-8")
+    assert _init(project) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  note: ")]
+    assert notes == [
+        "  note: README.md is empty, and the build job's `twine check --strict` refuses an empty "
+        "description: write a few lines into README.md"
+    ]
 
 
 def test_a_project_without_pyproject_is_refused(

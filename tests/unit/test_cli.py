@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
 
 import pytest
@@ -110,8 +110,9 @@ def test_not_a_git_checkout_is_explained(
     _ci(monkeypatch, {})
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     assert main(["-C", str(project), "version"]) == 2
-    assert "git" in capsys.readouterr().err
-    assert os.environ.get("CI_COMMIT_TAG") is None
+    error = capsys.readouterr().err
+    assert error.startswith("noxline: error: ") and "git" in error
+    assert len(error.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("traceback_wanted", [False, True])
@@ -143,3 +144,16 @@ def test_unexpected_errors_are_one_line(
     written = project / "reports" / "noxline-traceback.txt"
     assert str(written) in error and "RuntimeError" in written.read_text(encoding="utf-8")
     assert "pw-in-a-bug" not in written.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["version"], ["init"], ["gitlab-ci"], ["run"]], ids=" ".join
+)
+def test_help_is_plain_prose(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`noxline [COMMAND] --help` shows no reST markup (double backticks, :role: references)."""
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--help"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: noxline")
+    assert not re.search(r"``|:(func|class|mod|meth|data|attr):", text), text

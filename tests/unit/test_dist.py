@@ -92,6 +92,11 @@ def test_read_sums_missing_file_says_run_build(tmp_path: Path) -> None:
         f"{'a' * 63}  {WHEEL}",  # short digest
         f"{'a' * 64}  ",  # no file name
         f"{'a' * 64}  ../{WHEEL}",  # a path, not a name in dist/
+        f"{'g' * 64}  {WHEEL}",  # not hex
+        f"{'A' * 64}  {WHEEL}",  # not the lower-case hex build writes
+        f"{'a' * 64}  ..",  # not a file name
+        f"{'a' * 64}  {WHEEL}\r",  # a control character in the name
+        f"{'a' * 64}  sub\\{WHEEL}",  # a Windows path
     ],
 )
 def test_read_sums_refuses_malformed_lines(tmp_path: Path, line: str) -> None:
@@ -191,3 +196,41 @@ def test_parse_filename_reads_kind_name_and_version() -> None:
     assert parse_filename("my_lib-1.2.3rc1.tar.gz") == ("sdist", "my-lib", Version("1.2.3rc1"))
     with pytest.raises(ValueError):
         parse_filename("SHA256SUMS")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe" + b"a" * 64 + b"  x.whl\n", "is not UTF-8 text"),
+        (
+            f"{'a' * 64}  {WHEEL}\n{'b' * 64}  {WHEEL}\n".encode(),
+            f"lists {WHEEL} twice with different sha256",
+        ),
+    ],
+    ids=["not-utf8", "conflicting-duplicate"],
+)
+def test_read_sums_refuses_ambiguous_or_broken_files(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    """Broken or ambiguous SHA256SUMS: one clear error, never a traceback or the last line wins."""
+    dist = make_dist(tmp_path, sums=False)
+    (dist / SUMS_NAME).write_bytes(content)
+    with pytest.raises(NoxlineError, match=message):
+        read_sums(dist)
+
+
+def test_read_sums_accepts_an_identical_duplicate(tmp_path: Path) -> None:
+    """The same line twice is not ambiguous."""
+    dist = make_dist(tmp_path, sums=False)
+    (dist / SUMS_NAME).write_text(f"{'a' * 64}  {WHEEL}\n" * 2, encoding="utf-8")
+    assert read_sums(dist) == {WHEEL: "a" * 64}
+
+
+def test_verified_dist_refuses_symbolic_links(tmp_path: Path) -> None:
+    """A dist file that is a link (to anything) is not what build wrote."""
+    dist = make_dist(tmp_path)
+    outside = tmp_path / "outside.whl"
+    (dist / WHEEL).rename(outside)
+    (dist / WHEEL).symlink_to(outside)
+    with pytest.raises(NoxlineError, match="symbolic links"):
+        verified_dist(dist, "minilib")

@@ -20,10 +20,10 @@ from noxline.cli import main
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import ConfigError, NoxlineError
 from noxline.pipeline import CHECKS, define
+from tests.helpers import FIXTURES, REPO_ROOT
 from tests.unit._projects import write_project
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MINILIB = REPO_ROOT / "tests" / "fixtures" / "minilib"
+MINILIB = FIXTURES / "minilib"
 
 
 @pytest.fixture(name="settings")
@@ -83,7 +83,8 @@ def test_stages_needs_and_artifacts_come_from_the_definition(settings: Settings)
             assert path in entry["artifacts"]["paths"]
     for check in (*CHECKS, "version"):
         assert data[check]["needs"] == []
-    assert data["version"]["artifacts"]["paths"][:2] == ["pyproject.toml", "src/tiny_lib/VERSION"]
+    assert data["version"]["artifacts"]["paths"] == ["reports/version/"]
+    assert data["version"]["artifacts"]["reports"] == {"dotenv": "reports/version/version.env"}
     assert data["build"]["artifacts"]["paths"][0] == "dist/"
     assert data["build"]["needs"] == ["version"]
     assert data["tests"]["needs"] == data["wheel-install"]["needs"] == ["build"]

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +31,8 @@ from noxline.index import (
     simple_url_for,
     upload,
 )
-from noxline.net import Origin
+from noxline.net import Limits, Origin
+from tests.unit._hostile_server import Handler, answer, running
 from tests.unit._index_server import JSON_TYPE, FakeIndex, serve
 
 SHA_A = "a" * 64
@@ -573,3 +575,54 @@ def test_list_files_helper_matches_the_reader(http_index: FakeIndex) -> None:
     assert read_project_files(http_index.repository(), "minilib") == {
         "a-1.0.tar.gz": hashlib.sha256(b"a").hexdigest()
     }
+
+
+# --- attacks that once got through (found by trying other inputs of the same classes) -----------
+
+
+@pytest.mark.parametrize("charset", ["zlib_codec", "rot13", "base64", "hex", "bz2_codec", "uu"])
+def test_a_charset_that_is_no_text_encoding_reads_as_utf8(charset: str) -> None:
+    """Python knows these codecs, but bytes.decode() refuses them: once a LookupError."""
+    page = f'<a href="/p/{HTTP_SDIST}#sha256={SHA_A}">{HTTP_SDIST}</a>'.encode()
+    files = parse_simple_page(page, f"text/html; charset={charset}", "http://h/s/")
+    assert [(item.filename, item.sha256) for item in files] == [(HTTP_SDIST, SHA_A)]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'<a href="http://[::1/x-1.0.tar.gz">x</a>', "text/html"),
+        (b'<a href="http://[zz]:80/x-1.0.tar.gz">x</a>', "text/html"),
+        (
+            b'{"meta": {"api-version": "1.0"}, "files": '
+            b'[{"url": "http://[zz/x", "filename": "x-1.0.tar.gz", "hashes": {}}]}',
+            JSON_TYPE,
+        ),
+    ],
+)
+def test_links_that_are_no_url_are_refused(body: bytes, content_type: str) -> None:
+    """A link that does not even parse is refused like a file:// one, never a ValueError."""
+    with pytest.raises(PublishError, match="not an http"):
+        parse_simple_page(body, content_type, "https://h/simple/x/")
+
+
+def test_hashing_unhashed_files_is_bounded_by_one_deadline() -> None:
+    """Thousands of hash-less links, each answered just in time, cannot stretch the read."""
+    with running() as server:
+        names = [f"minilib-1.0.{number}.tar.gz" for number in range(40)]
+        page = "".join(f'<a href="/files/{name}">{name}</a>' for name in names).encode()
+        server.routes["/simple/minilib/"] = answer(page, headers={"Content-Type": "text/html"})
+
+        def slow(handler: Handler) -> None:
+            """Answer each file after 0.2 s: every request is well within its own deadline."""
+            server.stopping.wait(0.2)
+            answer(b"sdist bytes")(handler)
+
+        for name in names:
+            server.routes[f"/files/{name}"] = slow
+        repository = Repository(server.url + "/", server.url + "/simple/", "TWINE_REPOSITORY_URL")
+        started = time.monotonic()
+        with pytest.raises(PublishError, match="took more than 1.5 s|did not answer completely"):
+            read_project_files(repository, "minilib", limits=Limits(deadline=1.5))
+        assert time.monotonic() - started < 2.5
+        assert len(server.seen) < len(names)

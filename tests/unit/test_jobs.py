@@ -14,6 +14,8 @@ import pytest
 from noxline import gitlab, jobs
 from noxline.config import Settings, load_settings
 from noxline.jobs import BODIES, EXTRA_SESSIONS
+from noxline.errors import NoxlineError
+from noxline.jobs import build as build_job
 from noxline.jobs import tests as tests_job
 from noxline.pipeline import Job, define
 from tests.unit._projects import write_project
@@ -79,7 +81,8 @@ def test_a_renamed_report_file_moves_the_body_and_gitlab_together(
     session = RecordingSession()
     BODIES[name](cast(nox.Session, session), settings, job)
     words = " ".join(" ".join(command) for command in session.commands)
-    for role in job.files:
+    # The figure is written from a real run's output, which a recording session has none of.
+    for role in (role for role in job.files if role != "figure"):
         path = settings.project_dir / job.report_path(role)
         assert path.exists() or str(path) in words, (role, words)
     original = define(settings).job(name)
@@ -121,3 +124,62 @@ def test_a_renamed_tests_report_moves_junit_coverage_and_gitlab(settings: Settin
         },
     }
     assert artifacts["paths"][0] == "reports/tests/renamed-html/"
+
+
+# --- build empties dist-dir of its own files only -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("contents", "refused"),
+    [
+        ({}, ""),
+        ({"demo-1.0.tar.gz": "f", "demo-1.0-py3-none-any.whl": "f", "SHA256SUMS": "f"}, ""),
+        ({"demo-0.9.zip": "f"}, ""),
+        ({"index.md": "f", "demo-1.0.tar.gz": "f"}, "holds index.md, which no build made"),
+        ({".venv": "d"}, "holds .venv"),
+        ({".gitignore": "f"}, "holds .gitignore"),
+        ({"demo-1.0.tar.gz": "d"}, "holds demo-1.0.tar.gz"),
+        ({"link.whl": "l"}, "holds link.whl"),
+        ({f"note{number}.txt": "f" for number in range(8)}, "and 3 more"),
+    ],
+)
+def test_build_empties_dist_dir_of_its_own_files_only(
+    settings: Settings, contents: dict[str, str], refused: str
+) -> None:
+    """dist-dir pointed at a folder with other things in it: nothing is deleted, build stops."""
+    dist_dir = settings.project_dir / settings.dist_dir
+    dist_dir.mkdir()
+    outside = settings.project_dir / "outside.txt"
+    outside.write_text("keep", "utf-8")
+    for name, kind in contents.items():
+        path = dist_dir / name
+        if kind == "d":
+            path.mkdir()
+        elif kind == "l":
+            path.symlink_to(outside)
+        else:
+            path.write_text("x", "utf-8")
+    if refused:
+        with pytest.raises(NoxlineError, match=refused):
+            build_job.empty_dist_dir(dist_dir, settings)
+        assert sorted(path.name for path in dist_dir.iterdir()) == sorted(contents)
+    else:
+        build_job.empty_dist_dir(dist_dir, settings)
+        assert not list(dist_dir.iterdir())
+    assert outside.read_text("utf-8") == "keep"
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink"])
+def test_build_refuses_a_dist_dir_that_is_no_plain_folder(settings: Settings, kind: str) -> None:
+    """A dist-dir that became a file or a link after the settings were read is not emptied."""
+    dist_dir = settings.project_dir / settings.dist_dir
+    target = settings.project_dir / "elsewhere"
+    target.mkdir()
+    (target / "precious.whl").write_text("x", "utf-8")
+    if kind == "file":
+        dist_dir.write_text("x", "utf-8")
+    else:
+        dist_dir.symlink_to(target)
+    with pytest.raises(NoxlineError, match="is not a plain folder"):
+        build_job.empty_dist_dir(dist_dir, settings)
+    assert (target / "precious.whl").exists() and dist_dir.exists()

@@ -14,6 +14,7 @@ import pytest
 from noxline import net
 from noxline.errors import NoxlineError
 from tests.unit._hostile_server import (
+    Handler,
     Route,
     Server,
     answer,
@@ -206,6 +207,9 @@ def test_check_url(url: str, with_credentials: bool, accepted: bool) -> None:
         ("https://h/x?private_token=abc123&y=1", (), "abc123"),
         ("token is s%2Fcr3t", ("s/cr3t",), "s%2Fcr3t"),
         ("Basic dTpw", ("dTpw",), "dTpw"),
+        ("https://user:pa55%40host/x", (), "pa55"),
+        ("cannot parse https://u:tok3n%40h:443/", (), "tok3n"),
+        ("https://h/#access_token=frag-secret", (), "frag-secret"),
     ],
 )
 def test_mask(text: str, secrets: tuple[str, ...], hidden: str) -> None:
@@ -219,6 +223,123 @@ def test_bad_json_is_one_clear_error(server: Server) -> None:
     server.routes["/j"] = answer(b"[" * 100_000)
     with pytest.raises(net.NetError, match="did not answer JSON"):
         net.get(server.url + "/j", limits=net.Limits(deadline=2)).json()
+
+
+# --- attacks that once got through (found by trying other inputs of the same classes) -----------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://h\n.evil.example/",  # urllib drops the newline: h.evil.example, not h
+        "https://host/\tsimple/",
+        "https:// host/",
+        "https://exa\x00mple.com/",
+        "https://host/\u2028x",
+        "https://host\r\nX-Injected: 1/",
+    ],
+)
+def test_urls_with_whitespace_or_control_characters_are_refused(url: str) -> None:
+    """Parsers disagree on such URLs, so the origin checked might not be the one reached."""
+    with pytest.raises(net.NetError, match="not an http"):
+        net.get(url, limits=FAST)
+    with pytest.raises(net.NetError):
+        net.check_url(url, what="k")
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("https://host/simple/?password=hunter22", "hunter22"),
+        ("https://host/simple/?x=1&private_token=glpat-abc", "glpat-abc"),
+        ("https://host/simple/#access_token=tok-frag", "tok-frag"),
+        ("https://user:pa55word%40host/", "pa55word"),
+        ("https://user%40x:pa55word@host/", "pa55word"),
+    ],
+)
+def test_credentials_anywhere_in_a_setting_url_are_refused_unshown(url: str, secret: str) -> None:
+    """A URL setting that carries credentials (user-info, query, fragment) is refused, masked."""
+    with pytest.raises(net.NetError) as raised:
+        net.check_url(url, what="k")
+    assert secret not in str(raised.value) and secret not in raised.value.url
+
+
+@pytest.mark.parametrize(
+    "location", ["http://[::1", "http://[zz]:80/", "//[", "http://host:99999/"]
+)
+def test_redirect_to_no_url_at_all_is_a_clear_error(server: Server, location: str) -> None:
+    """A Location that does not parse is a refused redirect, never a ValueError."""
+    server.routes["/r"] = redirect(location, 307)
+    with pytest.raises(net.RedirectError, match="another origin"):
+        net.get(server.url + "/r", limits=FAST)
+
+
+def _raw_answer(status: int, headers: list[tuple[str, str]], body: bytes = b"ok") -> Route:
+    """A route that writes exactly ``headers`` (no Content-Length of its own) and closes."""
+
+    def route(handler: Handler) -> None:
+        """Send the status, the headers as given, the body; then close."""
+        handler.send_response(status)
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.close_connection = True
+
+    return route
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "outcome"),
+    [
+        # "²" is a digit to str.isdigit() but not to int(): once a traceback.
+        ([("Content-Length", "\u00b2")], 200, b"ok"),
+        ([("Content-Length", "1\u00b3")], 200, b"ok"),
+        ([("Retry-After", "\u00b2")], 503, net.HTTPStatusError),
+        ([("Retry-After", "99999999999999999999999")], 503, net.HTTPStatusError),
+    ],
+)
+def test_hostile_header_numbers(
+    server: Server, headers: list[tuple[str, str]], status: int, outcome: bytes | type
+) -> None:
+    """Header numbers in odd digits are ignored, never a crash; the deadline still holds."""
+    server.routes["/h"] = _raw_answer(status, headers)
+    started = time.monotonic()
+    if isinstance(outcome, bytes):
+        assert net.get(server.url + "/h", limits=FAST).body == outcome
+    else:
+        with pytest.raises(outcome):
+            net.get(server.url + "/h", limits=FAST)
+    assert time.monotonic() - started < FAST.deadline + 1
+
+
+def test_non_ascii_paths_are_percent_encoded(server: Server) -> None:
+    """An index may link a file with a non-ASCII name: it is requested percent-encoded."""
+    server.routes["/caf%C3%A9-1.0.tar.gz"] = answer(b"x")
+    assert net.get(server.url + "/caf\u00e9-1.0.tar.gz", limits=FAST).body == b"x"
+
+
+def test_a_lone_surrogate_in_a_url_is_a_clear_error(server: Server) -> None:
+    """No URL can carry a lone surrogate (odd JSON can): a NetError, nothing sent."""
+    with pytest.raises(net.NetError, match="no URL can carry"):
+        net.get(server.url + "/x\ud800", limits=FAST)
+    assert not server.seen
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://host:8443/simple/",
+        "http://[::1]:8080/x",
+        "http://127.0.0.1:5000/",
+        "see https://h:443 and C:\\path:x",
+        "https://host/a:b/c",
+    ],
+)
+def test_mask_leaves_ports_and_paths_alone(text: str) -> None:
+    """Masking malformed user-info does not mangle ordinary URLs."""
+    assert net.mask(text) == text
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,11 @@ def test_needs_follow_the_artifacts(settings: Settings) -> None:
     for check in CHECKS:
         assert pipeline.job(check).needs == ()
         assert pipeline.job(check).allow_failure
-    assert pipeline.job("version").artifacts == ("pyproject.toml", "src/tiny_lib/VERSION")
+    # The version travels as a dotenv report: no tracked file is handed on (or edited).
+    assert pipeline.job("version").artifacts == ()
+    version = pipeline.job("version")
+    assert version.report_path(version.reports.dotenv or "") == "reports/version/version.env"
+    assert pipeline.job("build").upstream_files == {"version": "reports/version/version.env"}
     assert pipeline.job("build").artifacts == ("dist/",)
 
 

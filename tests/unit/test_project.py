@@ -10,7 +10,17 @@ import pytest
 from packaging.requirements import Requirement
 
 from noxline.errors import ConfigError
-from noxline.project import find_package, poetry_constraint, read_metadata
+from noxline.project import (
+    TWO_OR_THREE_COMPONENTS,
+    VersionSource,
+    declared_thresholds,
+    find_package,
+    poetry_constraint,
+    read_metadata,
+    resolve,
+    tag_convention,
+)
+from tests.helpers import git
 
 
 def _toml(text: str) -> dict[str, Any]:
@@ -78,7 +88,9 @@ def test_a_dependency_group_that_includes_itself_is_refused() -> None:
         '[project]\nname = "x"\nversion = "1"\n'
         '[dependency-groups]\ntest = [{include-group = "dev"}]\ndev = [{include-group = "test"}]\n'
     )
-    with pytest.raises(ConfigError, match="'test' includes itself"):
+    with pytest.raises(
+        ConfigError, match=r"\[dependency-groups\] 'test' cannot be resolved \(Cyclic"
+    ):
         read_metadata(data)
 
 
@@ -142,11 +154,6 @@ def test_a_test_extra_is_the_last_resort() -> None:
             '[build-system]\nrequires = ["x"]\n',
             r"names no project: add a \[project\] table with name",
         ),
-        (
-            '[project]\nname = "x"\ndynamic = ["version"]\n',
-            r'\[project\] declares a dynamic version.*set version = "0.1.0" in \[project\], remove '
-            r'"version" from dynamic',
-        ),
         ('[project]\nname = "x"\n', r'\[project\] has no version: set version = "0.1.0"'),
         (
             '[tool.poetry]\nname = "x"\n',
@@ -207,6 +214,210 @@ def test_an_ambiguous_package_lists_what_was_found(tmp_path: Path) -> None:
         find_package(tmp_path, "two-packages")
     assert str(caught.value) == (
         "cannot find the import package of project 'two-packages' (looked for "
-        "src/two_packages/__init__.py and two_packages/__init__.py) (found alpha, beta): set "
-        "package and source-dir in [tool.noxline]"
+        "src/two_packages/__init__.py, two_packages/__init__.py and two_packages.py) "
+        "(found alpha, beta): set package and source-dir in [tool.noxline]"
     )
+
+
+# --- the project-facts resolver ------------------------------------------------------------------
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path: text) under ``root``."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+_INIT = {"src/demo/__init__.py": '"""Demo."""\n__version__ = "1.4.0"\n'}
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "files", "expected", "base"),
+    [
+        ('[project]\nname = "demo"\nversion = "1.0"\n', _INIT, VersionSource(), "1.0"),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n'
+            '[build-system]\nrequires = ["setuptools>=64", "setuptools-scm>=8"]\n',
+            _INIT,
+            VersionSource("vcs", "setuptools-scm"),
+            "0",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n'
+            '[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n[tool.hatch.version]\n'
+            'source = "vcs"\n',
+            _INIT,
+            VersionSource("vcs", "hatch-vcs"),
+            "0",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n[tool.pdm.version]\nsource = "scm"\n',
+            _INIT,
+            VersionSource("vcs", "pdm-backend"),
+            "0",
+        ),
+        (
+            '[tool.poetry]\nname = "demo"\nversion = "0.0.0"\n[tool.poetry-dynamic-versioning]\n'
+            "enable = true\n",
+            _INIT,
+            VersionSource("vcs", "poetry-dynamic-versioning"),
+            "0.0.0",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n[tool.hatch.version]\n'
+            'path = "src/demo/__init__.py"\n',
+            _INIT,
+            VersionSource("file", "hatchling", (Path("src/demo/__init__.py"),), "__version__"),
+            "1.4.0",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n[tool.setuptools.dynamic]\n'
+            'version = {attr = "demo.__version__"}\n',
+            _INIT,
+            VersionSource("file", "setuptools", (Path("src/demo/__init__.py"),), "__version__"),
+            "1.4.0",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n[tool.setuptools.dynamic]\n'
+            'version = {file = "VERSION.txt"}\n',
+            {**_INIT, "VERSION.txt": "2.0.1\n"},
+            VersionSource("file", "setuptools", (Path("VERSION.txt"),)),
+            "2.0.1",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version", "description"]\n'
+            '[build-system]\nrequires = ["flit_core>=3.4"]\n',
+            {
+                "src/demo/__init__.py": '"""Demo."""\nfrom .about import __version__\n',
+                "src/demo/about.py": '__version__ = "3.1"\n',
+            },
+            VersionSource(
+                "file",
+                "flit",
+                (Path("src/demo/__init__.py"), Path("src/demo/about.py")),
+                "__version__",
+            ),
+            "3.1",
+        ),
+    ],
+    ids=[
+        "static",
+        "setuptools-scm",
+        "hatch-vcs",
+        "pdm-scm",
+        "poetry-dynamic-versioning",
+        "hatch-path",
+        "setuptools-attr",
+        "setuptools-file",
+        "flit-submodule",
+    ],
+)
+def test_the_version_source_is_the_backends_own(
+    tmp_path: Path, pyproject: str, files: dict[str, str], expected: VersionSource, base: str
+) -> None:
+    """Static, from git (each VCS plugin) or from a file: the resolver says which, and where."""
+    root = _write(tmp_path, {"pyproject.toml": pyproject, **files})
+    facts = resolve(root, _toml(pyproject))
+    assert facts.version_source == expected
+    assert facts.base_version == base
+
+
+def test_an_unknown_dynamic_version_names_the_fix(tmp_path: Path) -> None:
+    """A dynamic version no known backend provides: one message saying what to set."""
+    pyproject = '[project]\nname = "demo"\ndynamic = ["version"]\n'
+    root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT})
+    with pytest.raises(ConfigError, match=r'does not know how this build backend.*version = "0.1'):
+        resolve(root, _toml(pyproject))
+
+
+@pytest.mark.parametrize(
+    ("files", "tests_dir", "runner"),
+    [
+        ({"tests/test_a.py": "import unittest\n"}, Path("tests"), "unittest"),
+        ({"test/test_a.py": "import pytest\n"}, Path("test"), "pytest"),
+        ({"testing/test_a.py": "", "testing/conftest.py": ""}, Path("testing"), "pytest"),
+        (
+            {"src/demo/tests/__init__.py": "", "src/demo/tests/test_a.py": ""},
+            Path("src/demo/tests"),
+            "unittest",
+        ),
+        ({"test_demo.py": "", "conftest.py": ""}, Path("."), "pytest"),
+        ({"tests/a_test.py": "", "tox.ini": "[pytest]\n"}, Path("tests"), "pytest"),
+        ({"docs/index.md": ""}, None, "unittest"),
+    ],
+    ids=["tests", "test", "testing", "in-package", "root-conftest", "tox-ini", "none"],
+)
+def test_tests_are_found_where_the_project_keeps_them(
+    tmp_path: Path, files: dict[str, str], tests_dir: Path | None, runner: str
+) -> None:
+    """tests/, test/, testing/, inside the package, or modules at the root; pytest when any of
+    its configuration or imports are there."""
+    pyproject = '[project]\nname = "demo"\nversion = "1"\n'
+    root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT, **files})
+    facts = resolve(root, _toml(pyproject))
+    assert (facts.tests_dir, facts.test_runner) == (tests_dir, runner)
+
+
+def test_a_single_module_distribution_is_its_own_package(tmp_path: Path) -> None:
+    """tabulate.py at the root (or under src/) is the package: import name and source file."""
+    pyproject = '[project]\nname = "Single-Mod"\nversion = "1"\n'
+    root = _write(tmp_path, {"pyproject.toml": pyproject, "src/single_mod.py": '"""One."""\n'})
+    facts = resolve(root, _toml(pyproject))
+    assert (facts.package, facts.source_dir) == ("single_mod", Path("src/single_mod.py"))
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "pylintrc", "expected"),
+    [
+        ("", "", {}),
+        ("[tool.coverage.report]\nfail_under = 91\n", "", {"coverage-fail-under": 91.0}),
+        ("[tool.interrogate]\nfail-under = 60\n", "", {"docstr-fail-under": 60.0}),
+        ("[tool.pylint.main]\nfail-under = 9.2\n", "", {"pylint-fail-under": 9.2}),
+        ("", "[MAIN]\nfail-under=7.5\n", {"pylint-fail-under": 7.5}),
+    ],
+    ids=["none", "coverage", "interrogate", "pylint-pyproject", "pylintrc"],
+)
+def test_thresholds_are_the_projects_own(
+    tmp_path: Path, pyproject: str, pylintrc: str, expected: dict[str, float]
+) -> None:
+    """Only what the project declares to its own tools becomes a threshold."""
+    if pylintrc:
+        (tmp_path / ".pylintrc").write_text(pylintrc, encoding="utf-8")
+    assert declared_thresholds(tmp_path, _toml(pyproject).get("tool", {})) == expected
+
+
+@pytest.mark.parametrize(
+    ("tags", "prefix", "pattern"),
+    [
+        ((), "", None),
+        (("1.0.0", "1.1.0"), "", None),
+        (("v1.0.0", "v1.1.0", "0.9.0"), "v", None),
+        (("0.15", "0.16"), "", TWO_OR_THREE_COMPONENTS),
+        (("v3.9", "v3.10"), "v", TWO_OR_THREE_COMPONENTS),
+        (("release-1", "nightly"), "", None),
+    ],
+    ids=["no-tags", "plain", "v-prefix", "two-components", "v-two-components", "not-versions"],
+)
+def test_the_tag_convention_is_read_from_the_tags(
+    tmp_path: Path, tags: tuple[str, ...], prefix: str, pattern: str | None
+) -> None:
+    """v-prefixed and two-component release tags are recognised."""
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "one")
+    for tag in tags:
+        git(tmp_path, "tag", tag)
+    assert tag_convention(tmp_path) == (prefix, pattern)
+
+
+def test_dependency_group_names_are_normalised() -> None:
+    """A group named `Test` with an include resolves as PEP 735 says (dependency-groups)."""
+    meta = read_metadata(
+        _toml(
+            '[project]\nname = "x"\nversion = "1"\n[dependency-groups]\n'
+            'Test = ["pytest", {include-group = "Extra_Tools"}]\nextra-tools = ["hypothesis"]\n'
+        )
+    )
+    assert meta.test_requirements == ("pytest", "hypothesis")

@@ -8,6 +8,9 @@ Real uploads through nox to pypiserver are in tests/e2e/test_publish.py.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +22,8 @@ from noxline.config import Settings, load_settings, replace
 from noxline.dist import Dist, verified_dist, write_sums
 from noxline.ci import CIContext
 from noxline.errors import PublishError
-from noxline.jobs.publish import (
+from noxline.jobs.publish import (  # pylint: disable=protected-access
+    _terminate_as_interrupt,
     JobIO,
     Report,
     check_protected,
@@ -29,15 +33,20 @@ from noxline.jobs.publish import (
     versions_of,
 )
 from noxline.versioning import ReleaseKind, VersionDecision
-from tests.helpers import free_port, git
-from tests.unit._dists import sdist_bytes, wheel_bytes
+from tests.helpers import free_port
+from tests.unit._dists import (
+    TINY_SDIST,
+    TINY_SDIST_BYTES,
+    TINY_WHEEL,
+    TINY_WHEEL_BYTES,
+    committed_tiny_project,
+    sdist_bytes,
+    tiny_dist,
+    wheel_bytes,
+)
 from tests.unit._index_server import FakeIndex, serve
-from tests.unit._projects import write_project
 
-WHEEL = "tiny_lib-1.2.3-py3-none-any.whl"
-SDIST = "tiny_lib-1.2.3.tar.gz"
-WHEEL_BYTES = wheel_bytes("tiny-lib", "1.2.3")
-SDIST_BYTES = sdist_bytes("tiny-lib", "1.2.3")
+WHEEL, SDIST, WHEEL_BYTES, SDIST_BYTES = TINY_WHEEL, TINY_SDIST, TINY_WHEEL_BYTES, TINY_SDIST_BYTES
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
 REHEARSAL = VersionDecision(
     "1.2.3", ReleaseKind.REHEARSAL, "tag 1.2.3-dryrun", "1.2.3-dryrun", None
@@ -73,22 +82,14 @@ class Log:
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
     """Settings of the tiny-lib project, committed to git (a local release needs a clean tree)."""
-    project = write_project(tmp_path / "tiny")
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "tiny")
+    project = committed_tiny_project(tmp_path / "tiny")
     return load_settings(project)
 
 
 @pytest.fixture(name="dist")
 def dist_fixture(settings: Settings) -> Dist:
     """A checked dist/ of tiny-lib 1.2.3 (contents are stand-ins: only names and hashes count)."""
-    folder = settings.project_dir / "dist"
-    folder.mkdir()
-    (folder / WHEEL).write_bytes(WHEEL_BYTES)
-    (folder / SDIST).write_bytes(SDIST_BYTES)
-    write_sums(folder)
-    return verified_dist(folder, settings.name)
+    return tiny_dist(settings)
 
 
 @pytest.fixture(name="index")
@@ -347,3 +348,38 @@ def test_report_is_json_without_secrets(settings: Settings, dist: Dist, tmp_path
     assert data["outcome"] == "dry-run" and data["mode"] == "dry-run"
     assert data["repository"]["configured_by"] == "TWINE_REPOSITORY_URL"
     assert [item["filename"] for item in data["files"]] == [WHEEL, SDIST]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://uploader:pw-9f3a%40index.example.com/",
+        "https://index.example.com/legacy/?password=pw-9f3a",
+        "https://index.example.com/legacy/#token=pw-9f3a",
+        "https:/uploader:pw-9f3a@index.example.com/",
+    ],
+)
+def test_malformed_upload_url_never_shows_its_secret(
+    settings: Settings, dist: Dist, tmp_path: Path, url: str
+) -> None:
+    """A URL that carries a secret in any shape is refused; neither the log, the error nor
+    publish.json repeats it."""
+    log = Log(env={"TWINE_REPOSITORY_URL": url, "TWINE_USERNAME": "uploader"})
+    report = Report(project=settings.name)
+    with pytest.raises(PublishError) as raised:
+        publish_dist(settings, RELEASE, dist, report, log.io)
+    report.outcome, report.error = "failed", str(raised.value)
+    report.write(tmp_path / "publish.json")
+    assert "pw-9f3a" not in log.text + str(raised.value)
+    assert "pw-9f3a" not in (tmp_path / "publish.json").read_text(encoding="utf-8")
+
+
+def test_sigterm_becomes_an_interrupt_while_publishing() -> None:
+    """A cancelled GitLab job (SIGTERM) interrupts publish so its record is written; the handler
+    is restored afterwards."""
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with _terminate_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives long before this ends
+    assert signal.getsignal(signal.SIGTERM) == before

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from noxline.config import Settings, load_settings, replace
-from noxline.dist import Dist, sha256_of, verified_dist, write_sums
+from noxline.dist import Dist, sha256_of
 from noxline.errors import PublishError
 from noxline.index import Repository
 from noxline.jobs.publish import JobIO, Report, publish_dist
@@ -29,9 +29,8 @@ from noxline.trusted_publishing import (
 )
 from noxline.versioning import ReleaseKind, VersionDecision
 from tests.fakes import FakeOIDCIndex, id_token, running
-from tests.helpers import free_port, git
-from tests.unit._dists import sdist_bytes, wheel_bytes
-from tests.unit._projects import write_project
+from tests.helpers import free_port
+from tests.unit._dists import committed_tiny_project, tiny_dist
 
 RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
 DEV = VersionDecision("1.2.3", ReleaseKind.DEV, "branch main", None, None)
@@ -76,6 +75,8 @@ def test_a_valid_id_token_buys_an_upload_token(index: FakeOIDCIndex) -> None:
         (id_token("testindex", expires_in=-60), r"expired at .*retry the publish job"),
         ("not-a-jwt", f"{ID_TOKEN_VARIABLE} does not hold a JSON web token"),
     ],
+    # Fixed ids: the tokens hold the time, and pytest-xdist workers must collect the same ids.
+    ids=["wrong-audience", "expired", "not-a-jwt"],
 )
 def test_a_wrong_or_expired_token_is_refused_before_it_is_sent(
     index: FakeOIDCIndex, token: str, words: str
@@ -147,22 +148,14 @@ def test_without_audience_or_id_token_the_other_credentials_stay() -> None:
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
     """tiny-lib with trusted publishing on, committed (a local release needs a clean tree)."""
-    project = write_project(tmp_path / "tiny")
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "tiny")
+    project = committed_tiny_project(tmp_path / "tiny")
     return replace(load_settings(project), oidc_audience="testindex")
 
 
 @pytest.fixture(name="dist")
 def dist_fixture(settings: Settings) -> Dist:
     """A checked dist/ of tiny-lib 1.2.3."""
-    folder = settings.project_dir / "dist"
-    folder.mkdir()
-    (folder / "tiny_lib-1.2.3-py3-none-any.whl").write_bytes(wheel_bytes("tiny-lib", "1.2.3"))
-    (folder / "tiny_lib-1.2.3.tar.gz").write_bytes(sdist_bytes("tiny-lib", "1.2.3"))
-    write_sums(folder)
-    return verified_dist(folder, settings.name)
+    return tiny_dist(settings)
 
 
 def test_publish_reads_and_uploads_as_token_with_the_minted_token(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import nox.virtualenv
 
 from noxline.config import Settings
 from noxline.dist import Dist, verified_dist
+from noxline.errors import NoxlineError
 from noxline.pipeline import Job
 
 #: Marker in a venv naming the wheel (by sha256) installed there, so a reused venv is never stale.
@@ -108,3 +110,36 @@ def wheel_environment(session: nox.Session, dist: Dist) -> Path:
         install = ("python", "-m", "pip", "--python", str(python), "install")
     session.run(*install, str(dist.wheel.path), external=True)
     return python
+
+
+#: How each check writes its figure and its threshold: ``coverage 78.1 %``, ``pylint 6.2/10``.
+_FORMATS = {"coverage": "{:g} %", "docstr": "{:g} %", "pylint": "{:.1f}/10"}
+
+
+def judge(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    session: nox.Session,
+    settings: Settings,
+    job: Job,
+    check: str,
+    figure: float,
+    threshold: float | None,
+) -> None:
+    """End a check with its figure: a log line, or a failure naming figure and threshold.
+
+    Without a threshold (none in [tool.noxline], none declared by the project) the figure is
+    measured and reported only, so a project is green on its first run.
+    """
+    shown = _FORMATS[check].format(figure)
+    record = {"check": check, "figure": figure, "threshold": threshold}
+    report_file(settings, job, "figure").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    key = f"{check}-fail-under"
+    if threshold is None:
+        session.log(
+            f"{check} {shown}: measured, no threshold (set {key} in [tool.noxline], or run "
+            "`noxline init --ratchet` to keep this figure as a floor)"
+        )
+        return
+    limit = _FORMATS[check].format(threshold).removesuffix("/10")
+    if figure < threshold:
+        raise NoxlineError(f"{check} {shown} < {limit}: raise it, or lower {key} in [tool.noxline]")
+    session.log(f"{check} {shown} >= {limit}")

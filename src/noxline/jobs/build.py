@@ -1,14 +1,22 @@
-"""The ``build`` job: sdist and wheel, byte-reproducible, checked, with ``dist/SHA256SUMS``."""
+"""The ``build`` job: sdist and wheel, byte-reproducible, checked, with ``dist/SHA256SUMS``.
+
+The build runs on a copy of the tree (tracked files plus untracked ones git does not ignore) under
+``.nox/``, with the version job's version stamped into the copy: the project's own files are never
+touched, even when the build is killed half-way. The copy is a git repository of its own, so
+backends that list files with git (setuptools-scm) or look for ``.gitignore`` find the copy's.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import nox
 
 from noxline.config import Settings
-from noxline.dist import write_sums
+from noxline.dist import SUMS_NAME, write_sums
 from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     built_dist,
@@ -18,9 +26,20 @@ from noxline.jobs._support import (
     uses_uv,
     uv_executable,
 )
+from noxline.jobs.version import decided_version, stamp
 from noxline.pipeline import Job
 
+#: Where the build copy lives, inside the project (nox's own folder, which init has git ignore).
+COPY_DIR = Path(".nox", "noxline-build-copy")
+#: Every git call of the copy is bounded; a small tree takes well under a second.
+GIT_TIMEOUT = 120
+_GIT_LOCATION = frozenset(
+    {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR"}
+)
+
 REQUIREMENTS = ("build>=1.2", "twine>=6", "check-wheel-contents>=0.6")
+#: What builds leave in dist-dir: wheels and sdists (the old .zip sdists too).
+_BUILD_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 def source_date_epoch(settings: Settings) -> str:
@@ -56,11 +75,110 @@ def build_env(session: nox.Session, settings: Settings) -> dict[str, str]:
     return env
 
 
+def empty_dist_dir(dist_dir: Path, settings: Settings) -> None:
+    """Remove the previous build's files from ``dist_dir``, and nothing else.
+
+    Only what a build leaves there (wheels, sdists, SHA256SUMS) is deleted; anything else
+    (a docs folder someone pointed dist-dir at, a .venv, notes) stops the build with a message,
+    untouched: noxline never deletes what it did not make.
+    """
+    if not dist_dir.exists() and not dist_dir.is_symlink():
+        return
+    if dist_dir.is_symlink() or not dist_dir.is_dir():
+        raise NoxlineError(
+            f"dist-dir {settings.dist_dir} is not a plain folder (a file or a symbolic link): "
+            "remove it, or set dist-dir in [tool.noxline] to a folder of its own"
+        )
+    entries = sorted(dist_dir.iterdir())
+    foreign = [
+        entry.name
+        for entry in entries
+        if entry.is_symlink() or not entry.is_file() or not _is_build_output(entry.name)
+    ]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise NoxlineError(
+            f"dist-dir {settings.dist_dir} holds {shown}, which no build made; noxline empties "
+            "that folder before each build and deletes only its own files: move them, or set "
+            "dist-dir in [tool.noxline] to a folder of its own (nothing was deleted)"
+        )
+    for entry in entries:
+        entry.unlink()
+
+
+def _is_build_output(name: str) -> bool:
+    """True for the files a build writes into dist-dir."""
+    return name == SUMS_NAME or name.endswith(_BUILD_SUFFIXES)
+
+
+def tree_files(settings: Settings) -> list[Path]:
+    """The files a build copy holds: tracked, and untracked but not ignored (noxline's own outputs
+    excluded even when the project does not ignore them yet)."""
+    listed = _git(
+        settings.project_dir, "ls-files", "-z", "--cached", "--others", "--exclude-standard"
+    )
+    outputs = (Path(".nox"), settings.dist_dir, settings.reports_dir)
+    files = []
+    for name in dict.fromkeys(listed.split("\0")):
+        path = Path(name)
+        if not name or any(path.is_relative_to(folder) for folder in outputs):
+            continue
+        if (settings.project_dir / path).is_file():  # a deleted tracked file is not copied
+            files.append(path)
+    return files
+
+
+def make_build_copy(settings: Settings, version: str) -> tuple[Path, dict[str, str]]:
+    """Copy the tree under ``.nox/``, stamp ``version`` into it, and commit it to a git repository
+    of its own; return the copy and the variables the build needs."""
+    copy = settings.project_dir / COPY_DIR
+    shutil.rmtree(copy, ignore_errors=True)
+    for relative in tree_files(settings):
+        target = copy / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(settings.project_dir / relative, target, follow_symlinks=False)
+    stamped = stamp(copy, settings, version)
+    identity = ("-c", "user.name=noxline", "-c", "user.email=noxline@localhost")
+    _git(copy, "init", "-q")
+    _git(copy, "add", "-A")
+    _git(
+        copy, *identity, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", version
+    )
+    return copy, stamped.env
+
+
+def _git(cwd: Path, *args: str) -> str:
+    """Run one bounded git command in ``cwd``; a failure is one clear message."""
+    # A hook's GIT_DIR or GIT_WORK_TREE would point git at the project instead of the copy.
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION}
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=GIT_TIMEOUT,
+            env=env,
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        said = getattr(error, "stderr", "") or error
+        raise NoxlineError(
+            f"git {args[0]} failed in {cwd} ({str(said).strip()}): build from a git checkout "
+            "with git installed"
+        ) from None
+    return done.stdout
+
+
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
-    """Session body: clean dist/, build, check, checksum."""
+    """Session body: clean dist/, build a stamped copy of the tree, check, checksum."""
     session.install(*REQUIREMENTS)
+    version = decided_version(settings.project_dir / job.upstream_files["version"])
     dist_dir = settings.project_dir / settings.dist_dir
-    shutil.rmtree(dist_dir, ignore_errors=True)
+    empty_dist_dir(dist_dir, settings)
+    copy, version_env = make_build_copy(settings, version)
     # build's own installer for the isolated build env: uv when the session has it, else pip.
     installer = ("--installer", "uv") if uses_uv(session) else ()
     session.run(
@@ -70,8 +188,8 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         *installer,
         "--outdir",
         str(dist_dir),
-        str(settings.project_dir),
-        env=build_env(session, settings),
+        str(copy),
+        env=build_env(session, settings) | version_env,
     )
     files = sorted(str(path) for path in dist_dir.iterdir())
     twine_check = report_file(settings, job, "twine-check")
@@ -81,5 +199,14 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     run_to_report(session, wheel_contents, "check-wheel-contents", *wheels)
     sums = write_sums(dist_dir)
     dist = built_dist(settings)
+    if str(dist.version) != version:
+        raise NoxlineError(
+            f"the build backend made version {dist.version}, not {version}: noxline could not "
+            f"hand the version to this backend ({settings.version_source.tool or 'static'}); "
+            "set a static version in [project] or report the backend to noxline"
+        )
     shutil.copy(sums, report_folder(settings, job) / sums.name)
-    session.log(f"built {dist.wheel.path.name} and {dist.sdist.path.name}; checksums in {sums}")
+    session.log(
+        f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {version}); "
+        f"checksums in {sums}"
+    )

@@ -3,10 +3,10 @@
 It exists when the tests fan out (several Pythons or ``test-shards > 1``). Each copy of ``tests``
 leaves its JUnit report and coverage data in its own folder (named by
 :attr:`noxline.sharding.Instance.label`); the definition names both in this job's
-``upstream_files``. The data is combined with the tests job's own coverage config (the same path mapping from
-``site-packages`` back to the source folder) into the one Cobertura XML, the HTML report and the
-``TOTAL … NN%`` line; coverage-fail-under is enforced once; the JUnit reports are merged into one
-per Python, each listing every test once.
+``upstream_files``. The data is combined with the tests job's own coverage config (the same path
+mapping from ``site-packages`` back to the source folder) into the one Cobertura XML, the HTML
+report and the ``TOTAL … NN%`` line; coverage-fail-under is enforced once; the JUnit reports are
+merged into one per Python, each listing every test once.
 """
 
 from __future__ import annotations
@@ -104,4 +104,4 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     rcfile = f"--rcfile={coverage_config(settings, job)}"
     data = [str(path) for copies in found.values() for _, _, files in copies for path in files]
     write_reports(session, rcfile, *data)
-    enforce_threshold(session, settings, rcfile)
+    enforce_threshold(session, settings, job, rcfile)

@@ -54,6 +54,7 @@ from noxline.index import (
 )
 from noxline.jobs._support import built_dist, report_file
 from noxline.jobs.version import compute
+from noxline.masking import env_secrets
 from noxline.pipeline import Job
 from noxline.trusted_publishing import describe_exchange, with_trusted_publishing
 from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes
@@ -142,7 +143,11 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     record = report_file(settings, job, "record")
     record.unlink(missing_ok=True)
     session.install(*REQUIREMENTS)
-    report = Report(project=settings.name, path=record, outcome="running")
+    # Every secret-named variable is masked in the record, not only the upload credentials: an
+    # error raised before they are known (a malformed URL, say) may already quote one.
+    report = Report(
+        project=settings.name, path=record, outcome="running", secrets=env_secrets(os.environ)
+    )
     try:
         report.save()
         decision = compute(settings)
@@ -236,7 +241,7 @@ def publish_dist(
         io.env, repository_url=settings.repository_url, index_url=settings.index_url
     )
     if repository is not None:
-        report.secrets = repository.secrets
+        report.secrets = (*report.secrets, *repository.secrets)
         report.repository = {
             "upload_url": repository.upload_url,
             "simple_url": repository.simple_url,
@@ -363,13 +368,12 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
         )
         report.file(name, item.sha256, "uploaded")
         uploaded += 1
-    io.log(
-        f"uploaded {uploaded} file(s) of {settings.name} {decision.version} to "
-        f"{repository.upload_url}, already published {len(dist.files) - uploaded}; checking the "
-        "index lists them"
-    )
     _verify(repository, settings, dist, io, clock)
     report.outcome = "uploaded" if uploaded else "already-published"
+    io.log(
+        f"published {settings.name} {decision.version} to {repository.upload_url}: uploaded "
+        f"{uploaded}, already published {len(dist.files) - uploaded}"
+    )
 
 
 def check_clean_tree(settings: Settings) -> None:

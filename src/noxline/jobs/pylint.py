@@ -1,33 +1,57 @@
-"""The ``pylint`` job: a score threshold, with text, HTML and GitLab Code Quality reports."""
+"""The ``pylint`` job: the score, judged against a threshold when there is one; text, HTML and
+GitLab Code Quality reports."""
 
 from __future__ import annotations
+
+import re
 
 import nox
 
 from noxline.config import Settings
-from noxline.jobs._support import report_file
+from noxline.errors import NoxlineError
+from noxline.jobs._support import judge, report_file
 from noxline.pipeline import Job
 
 REQUIREMENTS = ("pylint>=3", "pylint-gitlab>=2")
 
+_SCORE = re.compile(r"rated at (-?[0-9.]+)/10")
+
+
+def score(report: str) -> float | None:
+    """The score in pylint's text report, or None when pylint gave none."""
+    found = _SCORE.findall(report)
+    return float(found[-1]) if found else None
+
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
-    """Session body: pylint over the lint paths, every report written in one pass."""
+    """Session body: pylint over the lint paths, every report written in one pass, then the
+    score judged by noxline (pylint itself never fails the job: its exit code mixes message
+    kinds with the score)."""
     session.install(*REQUIREMENTS, *settings.runtime_requirements, *settings.test_requirements)
+    text = report_file(settings, job, "text")
     formats = ",".join(
         (
-            f"text:{report_file(settings, job, 'text')}",
+            f"text:{text}",
             f"pylint_gitlab.GitlabCodeClimateReporter:{report_file(settings, job, 'codequality')}",
             f"pylint_gitlab.GitlabPagesHtmlReporter:{report_file(settings, job, 'html')}",
             "colorized",
         )
     )
-    session.run(
+    ran = session.run(
         "pylint",
         "--recursive=y",
         "--reports=y",
-        f"--fail-under={settings.pylint_fail_under}",
+        "--exit-zero",
         f"--output-format={formats}",
         *settings.lint_paths,
         *session.posargs,
     )
+    if ran is None or not text.is_file():  # --install-only runs nothing
+        return
+    figure = score(text.read_text(encoding="utf-8"))
+    if figure is None:
+        raise NoxlineError(
+            f"pylint gave no score (see {text}): check that lint-paths in [tool.noxline] name "
+            "Python files"
+        )
+    judge(session, settings, job, "pylint", figure, settings.pylint_fail_under)

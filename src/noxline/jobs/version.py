@@ -1,19 +1,43 @@
-"""The ``version`` job: compute the PEP 440 version and write it where the build reads it."""
+"""The ``version`` job: decide the PEP 440 version and hand it on, never editing a tracked file.
+
+The decision travels as a dotenv report, ``<reports-dir>/version/version.env`` holding
+``NOXLINE_VERSION=<version>``: GitLab passes it to later jobs as a variable, and locally the build
+reads the file. The build stamps the version into its own copy of the tree (:func:`stamp`), the way
+the project's build backend expects it: pyproject.toml for a static version, the backend's own
+override variable for versions from git, the version file for file-sourced versions.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nox
 import tomlkit
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from noxline.config import Settings
-from noxline.errors import ConfigError
+from noxline.errors import ConfigError, VersionError
+from noxline.jobs._support import report_file
 from noxline.pipeline import Job
+from noxline.project import VERSION_ASSIGNMENT
 from noxline.versioning import VersionDecision, decide_version
+
+#: The variable (and dotenv key) that carries the version from the version job to later jobs.
+VERSION_VARIABLE = "NOXLINE_VERSION"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What stamping a version did: the files written and the variables the build needs."""
+
+    written: tuple[Path, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def compute(settings: Settings) -> VersionDecision:
@@ -22,36 +46,126 @@ def compute(settings: Settings) -> VersionDecision:
         settings.project_dir,
         base_version=settings.base_version,
         release_pattern=settings.release_pattern,
+        tag_prefix=settings.tag_prefix,
     )
 
 
-def write_version(settings: Settings, version: str) -> list[Path]:
-    """Write ``version`` into pyproject.toml (format kept) and the VERSION file; return both."""
-    pyproject = settings.project_dir / "pyproject.toml"
+def decided_version(dotenv: Path) -> str:
+    """The version the version job decided: GitLab's dotenv variable, else its ``dotenv`` file."""
+    text = os.environ.get(VERSION_VARIABLE, "")
+    if not text:
+        try:
+            lines = dotenv.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise VersionError(
+                f"no version decided yet ({dotenv} is missing): run `nox -s version` first "
+                "(`nox -s build` runs it for you)"
+            ) from None
+        values = dict(line.split("=", 1) for line in lines if "=" in line)
+        text = values.get(VERSION_VARIABLE, "")
+    try:
+        return str(Version(text.strip()))
+    except InvalidVersion:
+        raise VersionError(
+            f"{VERSION_VARIABLE}={text!r} is not a PEP 440 version: run `nox -s version` again"
+        ) from None
+
+
+def stamp(tree: Path, settings: Settings, version: str) -> Stamp:
+    """Hand ``version`` to the build of ``tree`` (a build copy, or the project for ``--write``)."""
+    source = settings.version_source
+    written: list[Path] = []
+    env: dict[str, str] = {}
+    if source.kind == "static":
+        written.append(_write_pyproject_version(tree, version))
+    elif source.kind == "vcs":
+        env = override_env(settings.name, source.tool, version)
+        if source.tool == "poetry-dynamic-versioning":
+            written.append(_write_pyproject_version(tree, version))
+    else:
+        written.extend(_write_version_files(tree, settings, version))
+    if (tree / settings.source_dir).is_dir():  # a single module has no folder to carry it
+        version_file = tree / settings.version_file
+        _replace_text(version_file, version + "\n")
+        written.append(version_file)
+    return Stamp(tuple(dict.fromkeys(written)), env)
+
+
+def override_env(name: str, tool: str, version: str) -> dict[str, str]:
+    """The variables through which a VCS-versioned backend takes a version instead of git's."""
+    dist = re.sub(r"[^A-Z0-9]", "_", canonicalize_name(name).upper())
+    if tool == "pdm-backend":
+        return {"PDM_BUILD_SCM_VERSION": version}
+    if tool == "poetry-dynamic-versioning":
+        return {"POETRY_DYNAMIC_VERSIONING_BYPASS": version}
+    # setuptools-scm, and hatch-vcs, which uses it.
+    return {
+        f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{dist}": version,
+        "SETUPTOOLS_SCM_PRETEND_VERSION": version,
+    }
+
+
+def _write_pyproject_version(tree: Path, version: str) -> Path:
+    """Write ``version`` into the static version of ``tree/pyproject.toml`` (format kept)."""
+    pyproject = tree / "pyproject.toml"
     document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
     project = document.get("project")
+    poetry = document.get("tool", {}).get("poetry")
     if isinstance(project, dict) and "version" in project:
         project["version"] = version
-    else:
-        poetry = document.get("tool", {}).get("poetry")
-        if not isinstance(poetry, dict) or "version" not in poetry:
-            raise ConfigError(f"{pyproject} has no static version to write: set [project] version")
+    elif isinstance(poetry, dict) and "version" in poetry:
         poetry["version"] = version
+    else:
+        raise ConfigError(f"{pyproject} has no static version to write: set [project] version")
     _replace_text(pyproject, tomlkit.dumps(document))
-    version_file = settings.project_dir / settings.version_file
-    version_file.parent.mkdir(parents=True, exist_ok=True)
-    _replace_text(version_file, version + "\n")
-    return [pyproject, version_file]
+    return pyproject
+
+
+def _write_version_files(tree: Path, settings: Settings, version: str) -> list[Path]:
+    """Write ``version`` into the file(s) a file-sourced dynamic version is read from."""
+    source = settings.version_source
+    written = []
+    for relative in source.paths:
+        path = tree / relative
+        if not source.attribute:
+            _replace_text(path, version + "\n")
+            written.append(path)
+            continue
+        text = path.read_text(encoding="utf-8")
+        new, count = VERSION_ASSIGNMENT.subn(
+            lambda match: f"{match['head']}{match['quote']}{version}{match['quote']}", text, 1
+        )
+        if count == 0 and path.name == "__init__.py" and len(source.paths) == 1:
+            # The module computes its version (importlib.metadata, say): a literal replaces it.
+            new, count = re.subn(
+                rf"^{re.escape(source.attribute)}\s*(?::\s*str\s*)?=.*$",
+                f'{source.attribute} = "{version}"',
+                text,
+                count=1,
+                flags=re.MULTILINE,
+            )
+        if count:
+            _replace_text(path, new)
+            written.append(path)
+    if not written:
+        where = ", ".join(p.as_posix() for p in source.paths)
+        raise ConfigError(
+            f'found no `__version__ = "..."` line in {where} to write the version into: add one '
+            'there, or set a static version = "0.1.0" in [project]'
+        )
+    return written
+
+
+def write_version(settings: Settings, version: str) -> list[Path]:
+    """Write ``version`` into the project itself (``noxline version --write``); return the files."""
+    return list(stamp(settings.project_dir, settings, version).written)
 
 
 def _replace_text(path: Path, text: str) -> None:
-    """Write ``text`` atomically, and not at all when it is already there.
-
-    Other jobs (the checks, under ``noxline run``) read pyproject.toml while this job runs: they
-    must see the old file or the new one, never half of one.
-    """
+    """Write ``text`` atomically, and not at all when it is already there."""
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
+    path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
     ) as stream:
@@ -62,14 +176,11 @@ def _replace_text(path: Path, text: str) -> None:
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
-    """Session body: decide the version, write it, and say where it came from.
-
-    The version job writes no reports: its results are the files the definition hands on.
-    """
-    del job  # the same signature as every job body
+    """Session body: decide the version and leave it as a dotenv report for the later jobs."""
     decision = compute(settings)
-    written = write_version(settings, decision.version)
+    report = report_file(settings, job, "dotenv")
+    _replace_text(report, f"{VERSION_VARIABLE}={decision.version}\n")
     session.log(
-        f"version {decision.version} ({decision.kind.value}, from {decision.source}); wrote "
-        + ", ".join(str(path.relative_to(settings.project_dir)) for path in written)
+        f"version {decision.version} ({decision.kind.value}, from {decision.source}); "
+        f"handed on in {report.relative_to(settings.project_dir)}"
     )

@@ -47,7 +47,13 @@ from typing import TextIO
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.pipeline import Job, Pipeline, define
-from noxline.runner.display import Display, failure_tails, is_live_terminal, summary
+from noxline.runner.display import (
+    Display,
+    failure_tails,
+    is_live_terminal,
+    summary,
+    uses_color,
+)
 from noxline.runner.processes import ProcessLauncher, interrupts, job_argv, log_path
 from noxline.runner.scheduler import (
     EXIT_INTERRUPTED,
@@ -112,14 +118,17 @@ def run(
     Scheduler(selected, parallel)  # refuses a bad -j before anything starts
     parallel = min(parallel, len(selected))
     live = is_live_terminal(out, environ)
+    colored = live and uses_color(environ)
     out.write(f"noxline: running {len(selected)} jobs, up to {parallel} at a time\n")
     began = time.monotonic()
     with interrupts() as caught:
-        outcome = _execute(settings, selected, parallel, Display(settings, out, live), environ)
+        outcome = _execute(
+            settings, selected, parallel, Display(settings, out, live, colored=colored), environ
+        )
     wall_time = time.monotonic() - began
     write_record(settings, outcome, wall_time, parallel)
     out.write("\n" + failure_tails(settings, outcome))
-    out.write(summary(settings, outcome, wall_time, live))
+    out.write(summary(settings, outcome, wall_time, colored))
     out.flush()
     if outcome.interrupted and caught and caught[0] != signal.SIGINT:
         return 128 + caught[0]  # stopped by SIGTERM: say so as shells do
@@ -173,5 +182,6 @@ __all__ = [
     "schedule",
     "select_jobs",
     "summary",
+    "uses_color",
     "write_record",
 ]

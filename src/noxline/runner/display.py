@@ -37,6 +37,11 @@ def is_live_terminal(stream: TextIO, env: Mapping[str, str]) -> bool:
     return stream.isatty()
 
 
+def uses_color(env: Mapping[str, str]) -> bool:
+    """False when ``NO_COLOR`` is set to anything but the empty string (https://no-color.org)."""
+    return not env.get("NO_COLOR")
+
+
 def _duration(seconds: float | None) -> str:
     """Seconds as ``12.3s`` or ``2m05s``; ``-`` for a job that never ran."""
     if seconds is None:
@@ -64,11 +69,17 @@ def _last_line(path: Path, size: int = 4096) -> str:
 class Display:  # pylint: disable=too-many-instance-attributes
     """Progress of a run: a live line per running job on a terminal, else one line per event."""
 
-    def __init__(self, settings: Settings, stream: TextIO, live: bool) -> None:
-        """Show progress on ``stream``; ``live`` redraws the running jobs' lines in place."""
+    def __init__(
+        self, settings: Settings, stream: TextIO, live: bool, *, colored: bool = True
+    ) -> None:
+        """Show progress on ``stream``; ``live`` redraws the running jobs' lines in place.
+
+        ``colored`` (only on a live terminal) colours the statuses; ``NO_COLOR`` turns it off.
+        """
         self.settings = settings
         self.stream = stream
         self.live = live
+        self.colored = live and colored
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Job, float]] = {}
         self._board = 0
@@ -92,8 +103,8 @@ class Display:  # pylint: disable=too-many-instance-attributes
             self._clear()
 
     def color(self, text: str, code: str) -> str:
-        """``text`` in an ANSI colour on a live terminal, plain elsewhere."""
-        return f"\x1b[{code}m{text}\x1b[0m" if self.live else text
+        """``text`` in an ANSI colour on a live terminal that may show colours, plain elsewhere."""
+        return f"\x1b[{code}m{text}\x1b[0m" if self.colored else text
 
     def event(self, event: Event) -> None:
         """Show a job starting or ending."""
@@ -162,15 +173,20 @@ class Display:  # pylint: disable=too-many-instance-attributes
             self._board = 0
 
 
-def summary(settings: Settings, outcome: RunOutcome, wall_time: float, live: bool = False) -> str:
-    """The end-of-run table (job, status, duration, log and report) and the pipeline's verdict."""
+def summary(
+    settings: Settings, outcome: RunOutcome, wall_time: float, colored: bool = False
+) -> str:
+    """The end-of-run table (job, status, duration, log and report) and the pipeline's verdict.
+
+    ``colored`` colours the status cells (a live terminal without ``NO_COLOR``).
+    """
     rows = [("job", "status", "duration", "log / report")]
     rows += [_summary_row(settings, result) for result in outcome.results]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     lines = []
     for index, (name, status, duration, where) in enumerate(rows):
         shown = f"{status:<{widths[1]}}"
-        if live and index:  # colour the status cell only, after padding it
+        if colored and index:  # colour the status cell only, after padding it
             colour = _COLORS[outcome.results[index - 1].status]
             shown = f"\x1b[{colour}m{shown}\x1b[0m"
         lines.append(f"{name:<{widths[0]}}  {shown}  {duration:>{widths[2]}}  {where}".rstrip())
