@@ -135,7 +135,7 @@ def verified_dist(dist_dir: Path, project_name: str) -> Dist:
     for item in files:
         if item.name != wanted:
             raise NoxlineError(f"{item.path.name} is not a distribution of {project_name}")
-    if wheels[0].version != sdists[0].version:
+    if str(wheels[0].version) != str(sdists[0].version):  # 1.2.3.0 == 1.2.3 to PEP 440 only
         raise NoxlineError(
             f"wheel {wheels[0].path.name} and sdist {sdists[0].path.name} carry different versions"
         )

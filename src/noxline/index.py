@@ -43,6 +43,8 @@ from noxline.errors import PublishError
 from noxline.net import MASK, mask
 
 URL_VARIABLE = "TWINE_REPOSITORY_URL"
+#: ``configured_by`` of a target the tree's own settings named (not the environment).
+TREE_SETTING = "[tool.noxline] repository-url"
 USER_VARIABLE = "TWINE_USERNAME"
 PASSWORD_VARIABLE = "TWINE_PASSWORD"
 JOB_TOKEN_VARIABLE = "CI_JOB_TOKEN"
@@ -172,7 +174,7 @@ def resolve_repository(
     if env.get(URL_VARIABLE):
         url, configured_by = env[URL_VARIABLE], URL_VARIABLE
     elif repository_url:
-        url, configured_by = repository_url, "[tool.noxline] repository-url"
+        url, configured_by = repository_url, TREE_SETTING
     elif api and env.get("CI_PROJECT_ID"):
         url = f"{api.rstrip('/')}/projects/{quote(env['CI_PROJECT_ID'], safe='')}/packages/pypi"
         configured_by = "GitLab's package registry of this project (CI_API_V4_URL, CI_PROJECT_ID)"
@@ -542,6 +544,7 @@ def _download_sha256(repository: Repository, url: str, limits: net.Limits) -> st
 
 __all__ = [
     "GITLAB_USER",
+    "TREE_SETTING",
     "IndexFile",
     "MASK",
     "Repository",

@@ -157,3 +157,14 @@ def test_help_is_plain_prose(command: list[str], capsys: pytest.CaptureFixture[s
     text = capsys.readouterr().out
     assert text.startswith("usage: noxline")
     assert not re.search(r"``|:(func|class|mod|meth|data|attr):", text), text
+
+
+@pytest.mark.parametrize("output", ["../elsewhere.yml", "/tmp/noxline-ci.yml", "."])
+def test_gitlab_ci_writes_only_inside_the_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str
+) -> None:
+    """--output outside the project (or the project itself) is refused, nothing written."""
+    project = write_project(tmp_path / "p")
+    assert main(["-C", str(project), "gitlab-ci", "--output", output]) == 2
+    assert "is not a file inside the project" in capsys.readouterr().err
+    assert not (tmp_path / "elsewhere.yml").exists()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pkgutil
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, cast
@@ -16,7 +18,10 @@ from noxline.config import Settings, load_settings
 from noxline.jobs import BODIES, EXTRA_SESSIONS
 from noxline.errors import NoxlineError
 from noxline.jobs import build as build_job
+from noxline.jobs import docstr as docstr_job
+from noxline.jobs import pylint as pylint_job
 from noxline.jobs import tests as tests_job
+from noxline.jobs._support import judge
 from noxline.pipeline import Job, define
 from tests.unit._projects import write_project
 
@@ -124,6 +129,77 @@ def test_a_renamed_tests_report_moves_junit_coverage_and_gitlab(settings: Settin
         },
     }
     assert artifacts["paths"][0] == "reports/tests/renamed-html/"
+
+
+class LoggingSession(RecordingSession):
+    """A recording session that also keeps what the body logs."""
+
+    def __init__(self) -> None:
+        """No log lines yet."""
+        super().__init__()
+        self.logged: list[str] = []
+
+    def log(self, message: str) -> None:
+        """Keep a log line."""
+        self.logged.append(message)
+
+
+@pytest.mark.parametrize(
+    ("check", "figure", "threshold", "line", "failure"),
+    [
+        ("coverage", 78.1, None, "coverage 78.1 %: measured, no threshold", ""),
+        ("coverage", 78.1, 80.0, "", "coverage 78.1 % < 80 %: raise it, or lower"),
+        ("coverage", 91.25, 80.0, "coverage 91.25 % >= 80 %", ""),
+        ("pylint", 6.2, 8.0, "", "pylint 6.2/10 < 8.0: raise it, or lower pylint-fail-under"),
+        ("pylint", 9.5, None, "pylint 9.5/10: measured, no threshold", ""),
+        ("docstr", 61.5, 60.0, "docstr 61.5 % >= 60 %", ""),
+    ],
+)
+def test_a_check_ends_with_its_figure_and_says_why_it_failed(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    settings: Settings,
+    check: str,
+    figure: float,
+    threshold: float | None,
+    line: str,
+    failure: str,
+) -> None:
+    """Undeclared thresholds only report; a failure names figure and threshold; figure.json."""
+    job = define(settings).job("tests" if check == "coverage" else check)
+    session = LoggingSession()
+    if failure:
+        with pytest.raises(NoxlineError, match=re.escape(failure)):
+            judge(cast(nox.Session, session), settings, job, check, figure, threshold)
+    else:
+        judge(cast(nox.Session, session), settings, job, check, figure, threshold)
+        assert session.logged[-1].startswith(line)
+    record = settings.project_dir / job.report_path("figure")
+    assert json.loads(record.read_text(encoding="utf-8")) == {
+        "check": check,
+        "figure": figure,
+        "threshold": threshold,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("Your code has been rated at 6.20/10 (previous run: 5.00/10, +1.20)", 6.2),
+        ("Your code has been rated at -1.50/10", -1.5),
+        ("No files to lint", None),
+    ],
+)
+def test_the_pylint_score_is_read_from_its_report(text: str, score: float | None) -> None:
+    """The last `rated at` line of pylint's text report is the score."""
+    assert pylint_job.score(text) == score
+
+
+@pytest.mark.parametrize(
+    ("text", "total"),
+    [("File: a.py\n...\nTotal coverage: 61.5%  -  Grade: Not bad", 61.5), ("empty", None)],
+)
+def test_docstring_coverage_is_read_from_its_report(text: str, total: float | None) -> None:
+    """docstr-coverage's `Total coverage` line is the figure."""
+    assert docstr_job.total(text) == total
 
 
 # --- build empties dist-dir of its own files only -----------------------------------------------

@@ -21,6 +21,7 @@ only needs the callables of :class:`JobIO`, so it runs without nox too.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -45,6 +46,7 @@ from noxline import net
 from noxline.dist import Dist, DistFile, parse_filename, read_file_metadata, sha256_of
 from noxline.errors import NoxlineError, PublishError
 from noxline.index import (
+    TREE_SETTING,
     Repository,
     mask,
     no_repository_error,
@@ -197,8 +199,12 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> None:
-    """Refuse a dist/ built for another version than this ref's."""
-    if dist.version != Version(decision.version):
+    """Refuse a dist/ built for another version than this ref's.
+
+    Compared as normalised strings: PEP 440 calls 1.2.3.0 equal to 1.2.3, but files named
+    1.2.3.0 are not the release 1.2.3.
+    """
+    if str(dist.version) != str(Version(decision.version)):
         raise PublishError(
             f"{settings.dist_dir}/ holds {dist.version} but this ref's version is "
             f"{decision.version} ({decision.source}): run `nox -s version build` to build it"
@@ -263,7 +269,8 @@ def check_metadata(settings: Settings, dist: Dist) -> None:
     wanted = canonicalize_name(settings.name)
     for item in dist.files:
         name, version = read_file_metadata(item)
-        if name != wanted or version != dist.version:
+        # As strings: METADATA saying 1.2.3.0 in files named 1.2.3 is another version to installers.
+        if name != wanted or str(version) != str(dist.version):
             raise PublishError(
                 f"{item.path.name} says it is {name} {version} in its metadata, not {wanted} "
                 f"{dist.version} as its name says: nothing was uploaded; rebuild with "
@@ -358,15 +365,24 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
             continue
         _recheck(item)
         io.log(f"uploading {name} (sha256 {item.sha256}) to {repository.upload_url}")
-        upload(
-            io.twine,
-            repository,
-            item.path,
-            base_env=io.env,
-            echo=_echo(repository),
-            timeout=min(settings.upload_timeout, clock.remaining()),
-        )
-        report.file(name, item.sha256, "uploaded")
+        # Recorded before twine starts: an interruption now leaves "uploading", which says the
+        # index may or may not hold the file (re-running publish compares and completes).
+        report.file(name, item.sha256, "uploading")
+        try:
+            upload(
+                io.twine,
+                repository,
+                item.path,
+                base_env=io.env,
+                echo=_echo(repository),
+                timeout=min(settings.upload_timeout, clock.remaining()),
+            )
+        except PublishError:
+            report.files[-1]["action"] = "upload-failed"
+            report.save()
+            raise
+        report.files[-1]["action"] = "uploaded"
+        report.save()
         uploaded += 1
     _verify(repository, settings, dist, io, clock)
     report.outcome = "uploaded" if uploaded else "already-published"
@@ -457,7 +473,7 @@ def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-argument
         existing: dict[str, str] = {}
     else:
         where = f"{repository.upload_url} (configured by {repository.configured_by})"
-        existing = _peek(repository, settings.name, io, clock)
+        existing = _peek(_dry_run_reader(repository), settings.name, io, clock)
     for item in dist.files:
         name = item.path.name
         on_index = existing.get(name)
@@ -479,6 +495,18 @@ def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-argument
     if repository is not None and settings.oidc_audience:  # trusted publishing (#11)
         io.log(f"dry run: {describe_exchange(repository, io.env)}")
     io.log(f"dry run: nothing was uploaded ({report.reason})")
+
+
+def _dry_run_reader(repository: Repository) -> Repository:
+    """The repository a dry run reads as: anonymous when the tree named the index.
+
+    A dry run runs for any branch or merge request, whose tree may point repository-url at any
+    host; the credentials in the environment must not follow it there. Only an upload (a release
+    past the protected-tag gate) sends them to a URL the tree named.
+    """
+    if repository.configured_by == TREE_SETTING:
+        return dataclasses.replace(repository, username="", password="")
+    return repository
 
 
 def _peek(repository: Repository, project: str, io: JobIO, clock: _Clock) -> dict[str, str]:
