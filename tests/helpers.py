@@ -175,6 +175,10 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
     htpasswd.set_password("uploader", password)
     htpasswd.save()
     port = free_port()
+    # Closed when the server stops: an open handle left to the garbage collector is a warning.
+    log = (root / "pypiserver.log").open(
+        "w", encoding="utf-8"
+    )  # pylint: disable=consider-using-with
     server = subprocess.Popen(  # pylint: disable=consider-using-with
         [
             shutil.which("pypi-server") or "pypi-server",
@@ -190,7 +194,7 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
             str(packages),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=(root / "pypiserver.log").open("w"),
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -209,3 +213,4 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()
