@@ -149,7 +149,8 @@ def test_sbom_is_schema_valid_and_lists_the_runtime_dependencies(built: Path) ->
     text = (built / "reports" / "sbom" / "sbom.cdx.json").read_text(encoding="utf-8")
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     sbom = json.loads(text)
-    version = (built / "src" / "minilib" / "VERSION").read_text(encoding="utf-8").strip()
+    (wheel,) = (built / "dist").glob("minilib-*.whl")
+    version = wheel.name.split("-")[1]
     assert {(c["name"], c["version"]) for c in sbom["components"]} == {
         DEPENDENCY,
         ("minilib", version),
