@@ -168,3 +168,25 @@ def test_gitlab_ci_writes_only_inside_the_project(
     assert main(["-C", str(project), "gitlab-ci", "--output", output]) == 2
     assert "is not a file inside the project" in capsys.readouterr().err
     assert not (tmp_path / "elsewhere.yml").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe[project]\n", "is not UTF-8 text"),
+        (b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "too deeply"),
+        (None, "cannot read"),
+    ],
+    ids=["not-utf8", "deep", "a-folder"],
+)
+def test_unreadable_pyproject_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
+) -> None:
+    """A pyproject.toml that cannot be read at all is bad input (exit 2), not a bug."""
+    if content is None:
+        (tmp_path / "pyproject.toml").mkdir()
+    else:
+        (tmp_path / "pyproject.toml").write_bytes(content)
+    assert main(["-C", str(tmp_path), "version"]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
