@@ -16,11 +16,12 @@ import pytest
 from noxline import gitlab, jobs
 from noxline.config import Settings, load_settings
 from noxline.jobs import BODIES, EXTRA_SESSIONS
-from noxline.errors import NoxlineError
+from noxline.errors import NoxlineError, describe_unexpected
 from noxline.jobs import build as build_job
 from noxline.jobs import docstr as docstr_job
 from noxline.jobs import pylint as pylint_job
 from noxline.jobs import tests as tests_job
+from noxline.jobs._support import report_file
 from noxline.jobs._support import judge
 from noxline.pipeline import Job, define
 from tests.unit._projects import write_project
@@ -259,3 +260,53 @@ def test_build_refuses_a_dist_dir_that_is_no_plain_folder(settings: Settings, ki
     with pytest.raises(NoxlineError, match="is not a plain folder"):
         build_job.empty_dist_dir(dist_dir, settings)
     assert (target / "precious.whl").exists() and dist_dir.exists()
+
+
+# --- reports never go through a symbolic link out of the project --------------------------------
+
+
+def _build_job(settings: Settings) -> Job:
+    """The build job of ``settings``' pipeline."""
+    return next(job for job in define(settings).jobs if job.name == "build")
+
+
+@pytest.mark.parametrize("linked", ["reports", "reports/build"])
+def test_a_linked_reports_folder_is_refused(settings: Settings, linked: str) -> None:
+    """A committed link at the job's reports folder (or above it): refused, nothing written."""
+    outside = settings.project_dir.parent / f"{settings.project_dir.name}-outside"
+    outside.mkdir()
+    link = settings.project_dir / linked
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(NoxlineError, match=f"{linked} is a symbolic link"):
+        report_file(settings, _build_job(settings), "twine-check")
+    assert not list(outside.iterdir())
+
+
+def test_a_linked_report_file_is_replaced_not_written_through(settings: Settings) -> None:
+    """A link where a report goes is removed; the file it pointed at is untouched."""
+    precious = settings.project_dir.parent / f"{settings.project_dir.name}-precious.txt"
+    precious.write_text("keep", "utf-8")
+    job = _build_job(settings)
+    folder = settings.project_dir / job.reports_folder
+    folder.mkdir(parents=True)
+    (folder / job.files["twine-check"]).symlink_to(precious)
+    path = report_file(settings, job, "twine-check")
+    path.write_text("report", "utf-8")
+    assert not path.is_symlink() and precious.read_text("utf-8") == "keep"
+
+
+@pytest.mark.parametrize("linked", ["file", "folder"])
+def test_a_traceback_is_never_written_through_a_link(tmp_path: Path, linked: str) -> None:
+    """The traceback file of an unexpected error is not written where a committed link points."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    reports = tmp_path / "project" / "reports"
+    reports.mkdir(parents=True)
+    if linked == "file":
+        (reports / "noxline-traceback.txt").symlink_to(outside / "victim.txt")
+    else:
+        reports.rmdir()
+        reports.symlink_to(outside, target_is_directory=True)
+    message = describe_unexpected(ValueError("boom"), reports / "noxline-traceback.txt")
+    assert "traceback is in" not in message and not list(outside.iterdir())
