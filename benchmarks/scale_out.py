@@ -138,14 +138,21 @@ def shards_benchmark(python: Path, workdir: Path, env: Mapping[str, str]) -> dic
         argv = [str(python), "-m", "noxline.cli", "run", select, "-j", "2"]
         log = project.parent / "run.log"
         measure(f"{name}: warm-up run", argv, project, env, log)
+        load = os.getloadavg()[0]
         timed = measure(f"{name}: timed run", argv, project, env, log)
         stage, parts = tests_stage(project)
-        results[name] = {"stage": stage, "parts": parts, "run_wall": timed.wall}
+        results[name] = {
+            "stage": stage,
+            "parts": parts,
+            "run_wall": timed.wall,
+            "run_cpu": timed.cpu,
+            "load": load,
+        }
         print(f"  {name}: tests stage {stage:.1f} s ({', '.join(parts)})", flush=True)
     return results
 
 
-def ci_shaped_benchmark(python: Path, workdir: Path) -> dict[str, dict[str, float]]:
+def ci_shaped_benchmark(python: Path, workdir: Path) -> dict[str, dict[str, tuple[float, float]]]:
     """(b): pvout's jobs one by one, each in a fresh .nox, cold cache / warm / warm + compiling."""
     source = REPO / "examples" / "pvout"
     project = workdir / "ci-shaped" / "pvout"
@@ -154,7 +161,7 @@ def ci_shaped_benchmark(python: Path, workdir: Path) -> dict[str, dict[str, floa
     run_setup(["git", "init", "-q", "-b", "main"], project, base_env())
     git_commit(project, "pvout")
     cache = workdir / "ci-shaped" / "uv-cache"
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, tuple[float, float]]] = {}
     log = project.parent / "jobs.log"
     env = base_env()
     env.pop("UV_COMPILE_BYTECODE", None)
@@ -190,10 +197,11 @@ def run_jobs(  # pylint: disable=too-many-arguments
     env: Mapping[str, str],
     log: Path,
     name: str,
-) -> dict[str, float]:
-    """Each CI job in order, as GitLab runs it: a fresh .nox, `nox --no-dependencies -s JOB`."""
+) -> dict[str, tuple[float, float]]:
+    """Each CI job in order, as GitLab runs it: a fresh .nox, `nox --no-dependencies -s JOB`;
+    each job's wall and CPU seconds."""
     env = {**env, "UV_CACHE_DIR": str(cache)}
-    times: dict[str, float] = {}
+    times: dict[str, tuple[float, float]] = {}
     run_setup(["git", "checkout", "-q", "--", "."], project, base_env())
     run_setup(["git", "clean", "-fdxq"], project, base_env())
     for job in CI_JOBS:
@@ -204,7 +212,7 @@ def run_jobs(  # pylint: disable=too-many-arguments
         done = measure(f"{name}: {job}", argv, project, env, log)
         if done.returncode != 0 and job not in ("pylint", "mypy", "docstr", "black"):
             raise SystemExit(f"{job} failed ({name}); see {log}")
-        times[job] = done.wall
+        times[job] = (done.wall, done.cpu)
     return times
 
 
@@ -212,7 +220,7 @@ def install_noxline(workdir: Path) -> Path:
     """Untimed: a byte-compiled venv with noxline built from this checkout, nox and uv."""
     venv = workdir / "noxline-venv"
     env = base_env(UV_COMPILE_BYTECODE="1")
-    run_setup(["uv", "venv", "-q", "--python", base_python(), str(venv)], workdir, env)
+    run_setup(["uv", "venv", "-q", "--clear", "--python", base_python(), str(venv)], workdir, env)
     fresh = ["--reinstall-package", "noxline", "--refresh-package", "noxline"]
     run_setup(
         ["uv", "pip", "install", "-q", "--python", str(venv / "bin/python"), *fresh, str(REPO)],
@@ -223,7 +231,7 @@ def install_noxline(workdir: Path) -> Path:
 
 
 def render(
-    shards: Mapping[str, object], ci: Mapping[str, Mapping[str, float]], python: Path
+    shards: Mapping[str, object], ci: Mapping[str, Mapping[str, tuple[float, float]]], python: Path
 ) -> str:
     """The results as Markdown."""
     unsharded = shards["unsharded"]
@@ -240,13 +248,15 @@ def render(
         f"**(a) Tests stage of Werkzeug {LIBRARY[1]}** (`noxline run -j 2`, warm venvs, "
         "second run):",
         "",
-        "| variant | tests stage | ratio | made of | whole `noxline run` |",
-        "|---|---:|---:|---|---:|",
+        "| variant | tests stage | ratio | made of | whole `noxline run`: wall / CPU | load avg "
+        "before |",
+        "|---|---:|---:|---|---:|---:|",
     ]
     for name, result in (("unsharded", unsharded), ("2 shards", sharded)):
         lines.append(
             f"| {name} | {result['stage']:.1f} s | {result['stage'] / unsharded['stage']:.2f} | "
-            f"{'; '.join(result['parts'])} | {result['run_wall']:.1f} s |"
+            f"{'; '.join(result['parts'])} | {result['run_wall']:.1f} s / "
+            f"{result['run_cpu']:.1f} s | {result['load']:.1f} |"
         )
     lines += [
         "",
@@ -256,22 +266,34 @@ def render(
     return "\n".join(lines) + "\n" + render_ci(ci)
 
 
-def render_ci(ci: Mapping[str, Mapping[str, float]]) -> str:
-    """Measurement (b) as a Markdown table with the ratios."""
+def render_ci(ci: Mapping[str, Mapping[str, tuple[float, float]]]) -> str:
+    """Measurement (b) as a Markdown table: wall and CPU seconds of each variant, and ratios."""
+    names = list(ci)
     lines = [
         "**(b) pvout's jobs as GitLab runs them** (`nox --no-dependencies -s JOB`, a fresh `.nox`"
-        " per job, one after another), seconds:",
+        " per job, one after another), seconds as wall / CPU of the job's process tree:",
         "",
-        "| job | " + " | ".join(ci) + " | CI-shaped ÷ local cold | CI-shaped ÷ compiling |",
-        "|---|" + "---:|" * (len(ci) + 2),
+        "| job | "
+        + " | ".join(names)
+        + " | CI-shaped ÷ local cold (wall, CPU) | CI-shaped ÷ compiling (wall, CPU) |",
+        "|---|" + "---:|" * (len(names) + 2),
     ]
-    names = list(ci)
     for job in [*CI_JOBS, "total"]:
-        values = [sum(ci[name].values()) if job == "total" else ci[name][job] for name in names]
-        cold, shaped, compiling = values
-        cells = " | ".join(f"{value:.1f}" for value in values)
+        pairs = [
+            (
+                tuple(sum(pair[i] for pair in ci[name].values()) for i in (0, 1))
+                if job == "total"
+                else ci[name][job]
+            )
+            for name in names
+        ]
+        (cold_wall, cold_cpu), (wall, cpu), (compiling_wall, compiling_cpu) = pairs
+        cells = " | ".join(f"{pair[0]:.1f} / {pair[1]:.1f}" for pair in pairs)
         label = f"**{job}**" if job == "total" else job
-        lines.append(f"| {label} | {cells} | {shaped / cold:.2f} | {shaped / compiling:.2f} |")
+        lines.append(
+            f"| {label} | {cells} | {wall / cold_wall:.2f}, {cpu / max(cold_cpu, 0.01):.2f} | "
+            f"{wall / compiling_wall:.2f}, {cpu / max(compiling_cpu, 0.01):.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
