@@ -154,6 +154,23 @@ def parse_filename(filename: str) -> tuple[str, str, Version]:
     return "sdist", str(name), version
 
 
+def file_key(filename: str) -> str:
+    """What identifies a distribution file whatever its spelling: ``Tiny_Lib-1.2.3.tar.gz`` and
+    ``tiny_lib-1.2.3.tar.gz`` are one file to an index and to installers (names compared
+    canonically, the version normalised but not padded: 1.2.3.0 is another file). Other names stay
+    as they are.
+    """
+    try:
+        if filename.endswith(".whl"):
+            name, version, build, tags = parse_wheel_filename(filename)
+            return f"wheel {name} {version} {build} {sorted(str(tag) for tag in tags)}"
+        name, version = parse_sdist_filename(filename)
+    except ValueError:  # InvalidWheelFilename, InvalidSdistFilename, InvalidVersion
+        return filename
+    suffix = ".zip" if filename.endswith(".zip") else ".tar.gz"
+    return f"sdist {name} {version}{suffix}"
+
+
 def _check_listing(dist_dir: Path, sums: dict[str, str]) -> None:
     """Refuse symbolic links, and files missing from or extra to ``SHA256SUMS``."""
     links = sorted(p.name for p in dist_dir.iterdir() if p.is_symlink())

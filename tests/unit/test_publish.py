@@ -488,3 +488,25 @@ def test_twine_that_never_exits_is_stopped_and_recorded(
     assert [(item["filename"], item["action"]) for item in saved["files"]] == [
         (WHEEL, "upload-failed")
     ]
+
+
+@pytest.mark.parametrize(
+    ("listed", "outcome"),
+    [
+        ({"Tiny_Lib-1.2.3.tar.gz": b"other bytes"}, "already holds a different file"),
+        ({"Tiny_Lib-1.2.3.tar.gz": SDIST_BYTES, WHEEL: WHEEL_BYTES}, "already-published"),
+    ],
+)
+def test_the_index_spelling_a_file_differently_is_still_that_file(
+    settings: Settings, dist: Dist, index: FakeIndex, listed: dict[str, bytes], outcome: str
+) -> None:
+    """An index listing tiny_lib-1.2.3.tar.gz as Tiny_Lib-1.2.3.tar.gz: compared, not uploaded."""
+    index.list_files("tiny-lib", listed)
+    log, report = Log(env=index_env(index)), Report(project=settings.name)
+    if outcome == "already-published":
+        publish_dist(settings, RELEASE, dist, report, log.io)
+        assert actions(report) == {WHEEL: outcome, SDIST: outcome}
+    else:
+        with pytest.raises(PublishError, match=outcome):
+            publish_dist(settings, RELEASE, dist, report, log.io)
+        assert not report.files and f"uploading {SDIST}" not in log.text

@@ -43,7 +43,14 @@ from packaging.version import Version
 from noxline.ci import ALLOW_UNPROTECTED_VARIABLE, CIContext
 from noxline.config import Settings
 from noxline import net
-from noxline.dist import Dist, DistFile, parse_filename, read_file_metadata, sha256_of
+from noxline.dist import (
+    Dist,
+    DistFile,
+    file_key,
+    parse_filename,
+    read_file_metadata,
+    sha256_of,
+)
 from noxline.errors import NoxlineError, PublishError
 from noxline.index import (
     TREE_SETTING,
@@ -59,7 +66,7 @@ from noxline.jobs.version import compute
 from noxline.masking import env_secrets
 from noxline.pipeline import Job
 from noxline.trusted_publishing import describe_exchange, with_trusted_publishing
-from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes
+from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes, untracked_files
 
 REQUIREMENTS = ("twine>=6",)
 
@@ -359,7 +366,7 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
     uploaded = 0
     for item in dist.files:
         name = item.path.name
-        if name in existing:
+        if listed_sha256(existing, name) is not None:
             io.log(f"{name} is already published, identical (sha256 {item.sha256}): skipped")
             report.file(name, item.sha256, "already-published")
             continue
@@ -393,15 +400,25 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
 
 
 def check_clean_tree(settings: Settings) -> None:
-    """Outside CI, refuse a release whose tracked files differ from the tagged commit."""
-    changed = tracked_changes(settings.project_dir)
+    """Outside CI, refuse a release whose tree is not exactly the tagged commit.
+
+    Tracked files must equal HEAD, and no untracked, unignored file may exist outside noxline's
+    own outputs: the build copies such files too, so they would be released uncommitted.
+    """
+    outputs = (Path(".nox"), settings.dist_dir, settings.reports_dir)
+    changed = tracked_changes(settings.project_dir) + [
+        name
+        for name in untracked_files(settings.project_dir)
+        if not any(Path(name).is_relative_to(folder) for folder in outputs)
+        and "__pycache__" not in Path(name).parts
+    ]
     if changed:
         shown = ", ".join(changed[:5]) + (
             f" and {len(changed) - 5} more" if len(changed) > 5 else ""
         )
         raise PublishError(
-            f"the working tree has uncommitted changes to tracked files ({shown}), so the build "
-            "is not exactly the tagged commit: commit or stash them (git stash), rebuild, and "
+            f"the working tree has uncommitted changes ({shown}), so the build is not exactly "
+            "the tagged commit: commit, stash (git stash -u) or ignore them, rebuild, and "
             "publish again; nothing was uploaded"
         )
 
@@ -420,10 +437,17 @@ def _recheck(item: DistFile) -> None:
 def _differing(dist: Dist, listed: dict[str, str]) -> list[tuple[DistFile, str]]:
     """The dist files the index lists under their name with another sha256 (and that sha256)."""
     return [
-        (item, listed[item.path.name])
+        (item, sha256)
         for item in dist.files
-        if listed.get(item.path.name, item.sha256) != item.sha256
+        for sha256 in (listed_sha256(listed, item.path.name),)
+        if sha256 is not None and sha256 != item.sha256
     ]
+
+
+def listed_sha256(listed: Mapping[str, str], filename: str) -> str | None:
+    """The sha256 the index lists for ``filename`` under any spelling of it; None when absent."""
+    wanted = file_key(filename)
+    return next((sha256 for name, sha256 in listed.items() if file_key(name) == wanted), None)
 
 
 def _verify(
@@ -444,7 +468,9 @@ def _verify(
                 f"{'; '.join(wrong)}, not the files in {settings.dist_dir}/: check the index "
                 "before releasing again"
             )
-        unlisted = [item.path.name for item in dist.files if item.path.name not in listed]
+        unlisted = [
+            item.path.name for item in dist.files if listed_sha256(listed, item.path.name) is None
+        ]
         if not unlisted:
             io.log(f"the index lists every file with the sha256 in {settings.dist_dir}/SHA256SUMS")
             return
@@ -476,7 +502,7 @@ def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-argument
         existing = _peek(_dry_run_reader(repository), settings.name, io, clock)
     for item in dist.files:
         name = item.path.name
-        on_index = existing.get(name)
+        on_index = listed_sha256(existing, name)
         if on_index == item.sha256:
             action = "would-skip-identical"
             io.log(f"dry run: {name} is already on the index, identical: would skip it")
