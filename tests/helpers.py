@@ -175,9 +175,7 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
     htpasswd.set_password("uploader", password)
     htpasswd.save()
     port = free_port()
-    log = (root / "pypiserver.log").open(
-        "w", encoding="utf-8"
-    )  # pylint: disable=consider-using-with
+    log = (root / "pypiserver.log").open("w")  # pylint: disable=consider-using-with
     server = subprocess.Popen(  # pylint: disable=consider-using-with
         [
             shutil.which("pypi-server") or "pypi-server",

@@ -37,7 +37,7 @@ def _gitlab_ci(args: argparse.Namespace) -> int:
     from noxline import gitlab
 
     settings = load_settings(args.project_dir)
-    target = Path(args.project_dir) / args.output
+    target = _inside_project(settings.project_dir, args.output)
     if args.check:
         diff = gitlab.drift(settings, target)
         if diff:
@@ -56,6 +56,18 @@ def _gitlab_ci(args: argparse.Namespace) -> int:
         target.write_text(gitlab.render(settings), encoding="utf-8")
         print(f"wrote {target}", file=sys.stderr)
     return 0
+
+
+def _inside_project(project_dir: Path, output: str) -> Path:
+    """``output`` (relative to the project) as a path, refused when it leaves the project."""
+    root = project_dir.resolve()
+    target = (root / output).resolve()
+    if root not in target.parents:
+        raise NoxlineError(
+            f"--output {output!r} is not a file inside the project {root}: noxline writes only "
+            "inside the project; give a path relative to it, such as .gitlab-ci.yml"
+        )
+    return target
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -134,6 +134,11 @@ class Settings:  # pylint: disable=too-many-instance-attributes
         return self.python if len(self.python) > 1 else ()
 
     @property
+    def release_tag_pattern(self) -> str:
+        """``release-pattern`` for whole tags (``tag-prefix`` in front), as GitLab sees them."""
+        return whole_tag_pattern(self.release_pattern, self.tag_prefix)
+
+    @property
     def job_python(self) -> str:
         """Python of the jobs outside the matrix; empty means the one nox runs on."""
         return self.check_python or (self.python[0] if self.python else "")
@@ -154,6 +159,20 @@ _RETIRED_KEYS = {
         "Maintainer set the CI/CD variable NOXLINE_ALLOW_UNPROTECTED_TAGS=true"
     ),
 }
+
+
+def whole_tag_pattern(release_pattern: str, tag_prefix: str) -> str:
+    """The release pattern as GitLab must match whole tag names: with the tag prefix in front.
+
+    The version rules strip the prefix before the pattern applies; GitLab's ``rules:`` see the
+    whole tag (``v1.2.3``), so the prefix joins the pattern there.
+    """
+    if not tag_prefix:
+        return release_pattern
+    prefix = re.escape(tag_prefix)
+    if release_pattern.startswith("^"):
+        return f"^{prefix}(?:{release_pattern[1:]})"
+    return f"^{prefix}.*(?:{release_pattern})"
 
 
 def load_settings(project_dir: Path | str = ".") -> Settings:
@@ -477,4 +496,5 @@ __all__ = [
     "load_settings",
     "replace",
     "settings_from",
+    "whole_tag_pattern",
 ]

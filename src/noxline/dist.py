@@ -135,7 +135,7 @@ def verified_dist(dist_dir: Path, project_name: str) -> Dist:
     for item in files:
         if item.name != wanted:
             raise NoxlineError(f"{item.path.name} is not a distribution of {project_name}")
-    if wheels[0].version != sdists[0].version:
+    if str(wheels[0].version) != str(sdists[0].version):  # 1.2.3.0 == 1.2.3 to PEP 440 only
         raise NoxlineError(
             f"wheel {wheels[0].path.name} and sdist {sdists[0].path.name} carry different versions"
         )
@@ -152,6 +152,23 @@ def parse_filename(filename: str) -> tuple[str, str, Version]:
         return "wheel", str(name), version
     name, version = parse_sdist_filename(filename)
     return "sdist", str(name), version
+
+
+def file_key(filename: str) -> str:
+    """What identifies a distribution file whatever its spelling: ``Tiny_Lib-1.2.3.tar.gz`` and
+    ``tiny_lib-1.2.3.tar.gz`` are one file to an index and to installers (names compared
+    canonically, the version normalised but not padded: 1.2.3.0 is another file). Other names stay
+    as they are.
+    """
+    try:
+        if filename.endswith(".whl"):
+            name, version, build, tags = parse_wheel_filename(filename)
+            return f"wheel {name} {version} {build} {sorted(str(tag) for tag in tags)}"
+        name, version = parse_sdist_filename(filename)
+    except ValueError:  # InvalidWheelFilename, InvalidSdistFilename, InvalidVersion
+        return filename
+    suffix = ".zip" if filename.endswith(".zip") else ".tar.gz"
+    return f"sdist {name} {version}{suffix}"
 
 
 def _check_listing(dist_dir: Path, sums: dict[str, str]) -> None:

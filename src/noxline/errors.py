@@ -64,6 +64,8 @@ def describe_unexpected(error: BaseException, traceback_file: Path | None) -> st
 def _write_traceback(error: BaseException, path: Path) -> Path | None:
     """Write the (masked) traceback to ``path``; None when it cannot be written."""
     text = "".join(traceback.format_exception(error))
+    if path.is_symlink() or path.parent.is_symlink():
+        return None  # a link committed in the tree could point anywhere: never written through
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(mask(text, env_secrets(os.environ)), encoding="utf-8")

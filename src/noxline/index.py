@@ -39,10 +39,13 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit, urlunspli
 from packaging.utils import canonicalize_name
 
 from noxline import net
+from noxline.dist import file_key
 from noxline.errors import PublishError
 from noxline.net import MASK, mask
 
 URL_VARIABLE = "TWINE_REPOSITORY_URL"
+#: ``configured_by`` of a target the tree's own settings named (not the environment).
+TREE_SETTING = "[tool.noxline] repository-url"
 USER_VARIABLE = "TWINE_USERNAME"
 PASSWORD_VARIABLE = "TWINE_PASSWORD"
 JOB_TOKEN_VARIABLE = "CI_JOB_TOKEN"
@@ -172,7 +175,7 @@ def resolve_repository(
     if env.get(URL_VARIABLE):
         url, configured_by = env[URL_VARIABLE], URL_VARIABLE
     elif repository_url:
-        url, configured_by = repository_url, "[tool.noxline] repository-url"
+        url, configured_by = repository_url, TREE_SETTING
     elif api and env.get("CI_PROJECT_ID"):
         url = f"{api.rstrip('/')}/projects/{quote(env['CI_PROJECT_ID'], safe='')}/packages/pypi"
         configured_by = "GitLab's package registry of this project (CI_API_V4_URL, CI_PROJECT_ID)"
@@ -245,14 +248,19 @@ def read_project_files(
     if response is None:
         return {}
     result: dict[str, str] = {}
+    # One file may be listed under several spellings (Tiny_Lib-1.2.3.tar.gz, tiny_lib-...): the
+    # first spelling stands for all, and they must agree.
+    spellings: dict[str, str] = {}
     for item in parse_simple_page(response.body, response.header("Content-Type"), response.url):
         sha256 = item.sha256 or _download_sha256(
             repository, item.url, _remaining(limits, ends, page)
         )
-        if result.setdefault(item.filename, sha256) != sha256:
+        first = spellings.setdefault(file_key(item.filename), item.filename)
+        if result.setdefault(first, sha256) != sha256:
+            twice = f"{first} twice" if first == item.filename else f"{first} and {item.filename}"
             raise PublishError(
-                f"{mask(response.url)} lists {item.filename} twice with different sha256 "
-                f"({result[item.filename]} and {sha256}): the index is inconsistent, so nothing "
+                f"{mask(response.url)} lists {twice} with different sha256 "
+                f"({result[first]} and {sha256}): the index is inconsistent, so nothing "
                 "is compared or uploaded; fix the index"
             )
     return result
@@ -542,6 +550,7 @@ def _download_sha256(repository: Repository, url: str, limits: net.Limits) -> st
 
 __all__ = [
     "GITLAB_USER",
+    "TREE_SETTING",
     "IndexFile",
     "MASK",
     "Repository",

@@ -404,7 +404,7 @@ def define(settings: Settings) -> Pipeline:
             interruptible=False,
             resource_group="release",
             needs_git_history=True,
-            only_tags_matching=settings.release_pattern,
+            only_tags_matching=settings.release_tag_pattern,
         ),
     )
     # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name;

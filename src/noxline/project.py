@@ -10,6 +10,7 @@ import re
 import subprocess
 import tomllib
 from collections.abc import Iterator, Sequence
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,17 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path} is not UTF-8 text, which TOML requires: re-save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests tables or arrays too deeply to read: flatten it") from None
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read {path} ({error.strerror or type(error).__name__}): make it a "
+            "readable file"
+        ) from None
 
 
 def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
@@ -323,6 +335,23 @@ TEST_FOLDERS = ("tests", "test", "testing")
 
 #: Release tags of two components (``0.16``) or three (``1.2.3``).
 TWO_OR_THREE_COMPONENTS = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
+#: Release tags of two or more components (``2024.1.15.1``).
+ANY_COMPONENTS = r"^[0-9]+(\.[0-9]+)+$"
+
+#: Requirement files that hold test tools, in search order, when pyproject.toml names none.
+TEST_REQUIREMENT_FILES = (
+    "requirements-test.txt",
+    "requirements-tests.txt",
+    "requirements-testing.txt",
+    "test-requirements.txt",
+    "tests/requirements.txt",
+    "requirements/test.txt",
+    "requirements/tests.txt",
+    "requirements/testing.txt",
+    "requirements-dev.txt",
+    "dev-requirements.txt",
+    "requirements/dev.txt",
+)
 
 _IMPORTS_PYTEST = re.compile(r"^\s*(import pytest|from pytest import|from _pytest)\b", re.MULTILINE)
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
@@ -388,6 +417,8 @@ def resolve(
 ) -> ProjectFacts:
     """Infer the facts of the project in ``root`` (parsed pyproject ``data``); given ones win."""
     meta = read_metadata(data)
+    if not meta.test_requirements:
+        meta = dataclasses.replace(meta, test_requirements=requirement_file_tools(root))
     if package is None or source_dir is None:
         found_package, found_source = find_package(
             root, package or meta.name, meta.declared_packages
@@ -411,6 +442,35 @@ def resolve(
         release_pattern=pattern,
         requires_python=str(data.get("project", {}).get("requires-python", "")),
     )
+
+
+def requirement_file_tools(root: Path) -> tuple[str, ...]:
+    """Test tools from the first requirements file that names them (``requirements-test.txt``,
+    ``requirements/dev.txt``, ...), following ``-r`` includes; options and URLs are left out."""
+    for name in TEST_REQUIREMENT_FILES:
+        path = root / name
+        if path.is_file():
+            return tuple(dict.fromkeys(_requirement_lines(path, depth=0)))
+    return ()
+
+
+def _requirement_lines(path: Path, depth: int) -> Iterator[str]:
+    """The PEP 508 requirements in one pip requirements file (includes followed, 3 deep)."""
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if line.startswith(("-r ", "--requirement ")) and depth < 3:
+            included = path.parent / line.split(None, 1)[1].strip()
+            if included.is_file():
+                yield from _requirement_lines(included, depth + 1)
+            continue
+        if not line or line.startswith(("#", "-")):
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue  # a path, a URL without a name, or pip syntax PEP 508 lacks
+        if requirement.url is None:
+            yield str(requirement)
 
 
 def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | None:
@@ -616,6 +676,7 @@ def tag_convention(root: Path) -> tuple[str, str | None]:
     matches = [m for m in map(_VERSION_TAG.match, listed) if m]
     prefixed = [m for m in matches if m[1]]
     prefix = "v" if matches and len(prefixed) * 2 > len(matches) else ""
-    mine = [m[2] for m in matches if m[1] == prefix]
-    two = any(version.count(".") == 1 for version in mine)
-    return prefix, (TWO_OR_THREE_COMPONENTS if two else None)
+    counts = {m[2].count(".") + 1 for m in matches if m[1] == prefix}
+    if counts <= {3}:
+        return prefix, None
+    return prefix, (TWO_OR_THREE_COMPONENTS if counts <= {2, 3} else ANY_COMPONENTS)

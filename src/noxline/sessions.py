@@ -36,6 +36,11 @@ def register(settings: Settings | None = None) -> Settings:
         except NoxlineError as error:
             # Bad settings stop nox before any session, with one line instead of a traceback.
             raise SystemExit(f"noxline: error: {one_line(str(error))}") from None
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            if wants_traceback():
+                raise
+            # A bug while reading the settings: one line too (there is no reports folder yet).
+            raise SystemExit(f"noxline: error: {describe_unexpected(error, None)}") from None
     for job in define(settings).jobs:
         _register_job(job, BODIES[job.name], settings)
     for name, (description, body) in EXTRA_SESSIONS.items():

@@ -23,6 +23,7 @@ release, and a number longer than :data:`MAX_DIGITS` digits is refused with a cl
 from __future__ import annotations
 
 import enum
+import math
 import os
 import re
 import subprocess
@@ -44,6 +45,7 @@ __all__ = [
     "compile_release_pattern",
     "decide_version",
     "tracked_changes",
+    "untracked_files",
 ]
 
 DEFAULT_RELEASE_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
@@ -59,6 +61,14 @@ _PIPELINE_ID_RE = re.compile(r"[0-9]+")
 _NOT_IN_TAGS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _LONG_NUMBER = re.compile(r"[0-9]{%d,}" % (MAX_DIGITS + 1))
 _LEADING_ZERO = re.compile(r"(?<![0-9])0[0-9]")
+#: Longest release pattern accepted, in characters.
+MAX_PATTERN_LENGTH = 500
+#: Largest product of a release pattern's counted repeats ({n}, {n,m}: m, {n,}: n).
+MAX_PATTERN_REPEATS = 100_000
+# The numbers inside counted repeats: "{3}", "{1,4}", "{2,}", "{,5}".
+_REPEAT_COUNT = re.compile(r"\{\s*([0-9]*)\s*(?:,\s*([0-9]*)\s*)?\}")
+#: Seconds one read-only git command may take (a huge or broken repository, a hung filesystem).
+GIT_TIMEOUT = 120.0
 _SHALLOW_FIX = (
     "Fetch the full history and the tags: in .gitlab-ci.yml set `GIT_DEPTH: 0` under "
     "`variables:` (and `GIT_FETCH_EXTRA_FLAGS: --tags` if your runner does not fetch tags); "
@@ -161,15 +171,50 @@ def tracked_changes(project_dir: Path) -> list[str]:
     return [entry[3:] for entry in listed.split("\0") if len(entry) > 3 and entry[2] == " "]
 
 
+def untracked_files(project_dir: Path) -> list[str]:
+    """Files git does not track and does not ignore (they would enter a build of the tree)."""
+    listed = _Git(project_dir).output("ls-files", "-z", "--others", "--exclude-standard")
+    return [name for name in listed.split("\0") if name]
+
+
 def compile_release_pattern(release_pattern: str) -> regex.Pattern[str]:
-    """The release pattern compiled with the ``regex`` package, or a message naming the error."""
+    """The release pattern compiled with the ``regex`` package, or a message naming the error.
+
+    Matching runs under a time limit, but compiling cannot: ``regex`` unrolls counted repeats, so
+    ``a{1000000000}`` would take minutes. Patterns are kept short and their counts small.
+
+    A pattern that matches the empty string matches inside every tag ("release", "deploy-test"),
+    so every tag would be a release candidate: refused.
+    """
+    counts = [
+        max(int(number[:10] or 1), 1)  # ten digits are already far over the limit
+        for low, high in _REPEAT_COUNT.findall(release_pattern)
+        for number in (high or low,)
+    ]
+    if len(release_pattern) > MAX_PATTERN_LENGTH or math.prod(counts) > MAX_PATTERN_REPEATS:
+        raise VersionError(
+            f"release pattern {release_pattern[:80]!r} is longer than {MAX_PATTERN_LENGTH} "
+            f"characters or repeats more than {MAX_PATTERN_REPEATS} times in all ({{n}} counts "
+            "multiplied): a release pattern needs neither; simplify release-pattern in "
+            f"[tool.noxline], such as the default {DEFAULT_RELEASE_PATTERN!r}."
+        )
     try:
-        return regex.compile(release_pattern)
+        pattern = regex.compile(release_pattern)
+        empty_matches = pattern.search("", timeout=PATTERN_TIMEOUT) is not None
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         raise VersionError(
             f"release pattern {release_pattern!r} is not a valid regular expression ({exc}); "
             f"fix release-pattern in [tool.noxline] or use the default {DEFAULT_RELEASE_PATTERN!r}."
         ) from None
+    except TimeoutError:
+        empty_matches = True
+    if empty_matches:
+        raise VersionError(
+            f"release pattern {release_pattern!r} matches the empty string, so it matches every "
+            "tag: anchor it and require a version, such as the default "
+            f"{DEFAULT_RELEASE_PATTERN!r}, in release-pattern in [tool.noxline]."
+        )
+    return pattern
 
 
 # --- input validation -------------------------------------------------------------------------
@@ -426,7 +471,15 @@ class _Git:
         """Run a read-only git command in the project; refuse clearly when git is missing."""
         command = ["git", "-C", str(self.project_dir), *args]
         try:
-            return subprocess.run(command, capture_output=True, text=True, check=False)
+            return subprocess.run(
+                command, capture_output=True, text=True, check=False, timeout=GIT_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            raise VersionError(
+                f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in "
+                f"{self.project_dir}: check the repository (a hung file system, a huge history) "
+                "and try again"
+            ) from None
         except FileNotFoundError as exc:
             raise VersionError(
                 "git was not found on PATH, so the version cannot be derived from tags; "

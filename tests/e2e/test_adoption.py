@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -52,3 +54,23 @@ def test_init_then_the_pipeline_is_green(tmp_path: Path, shape: str) -> None:
     assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
     again = noxline_init(project)
     assert again.returncode == 0 and again.stdout.count("  unchanged  ") == 4, again.stdout
+
+
+def test_ratchet_writes_the_measured_figures_as_floors(tmp_path: Path) -> None:
+    """`init --ratchet` runs tests, pylint and docstr once; their figures become thresholds that
+    the same code then meets."""
+    project = make_project(tmp_path, "shapes/today_unittest")
+    adopted = noxline_init(project, "--ratchet")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    table = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    floors = table["noxline"]
+    assert set(floors) == {"coverage-fail-under", "pylint-fail-under", "docstr-fail-under"}
+    assert floors["coverage-fail-under"] == 100.0  # the shape's two tests cover every line
+    assert 0 < floors["pylint-fail-under"] <= 10
+    assert "ratchet: wrote coverage-fail-under = 100" in adopted.stdout
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "adopt noxline with floors")
+    result = run_nox(project, "-s", "tests", "pylint", "docstr")
+    log = result.stdout + result.stderr
+    assert "coverage 100 % >= 100 %" in log
+    assert re.search(r"pylint \d+(\.\d)?/10 >= \d+\.\d", log), log[-2000:]

@@ -29,8 +29,8 @@ from packaging.version import Version
 
 from tests.helpers import clean_env, git, run_nox
 
-#: One worker adopts the corpus (its own thread pool runs the projects side by side).
-pytestmark = [pytest.mark.network, pytest.mark.xdist_group("real-projects")]
+# One worker runs the whole corpus (its module fixture adopts every project at once, in threads).
+pytestmark = [pytest.mark.network, pytest.mark.xdist_group("real-sdists")]
 
 FIRST_JOBS = ("version", "build", "wheel-install", "tests")
 
@@ -219,6 +219,13 @@ def cached_sdist(project: RealProject) -> Path:
     return folder / f"{project.name}-{project.version}.tar.gz"
 
 
+def project_env() -> dict[str, str]:
+    """The environment a user's shell would give: without this test run's own pytest variables
+    (an xdist worker's PYTEST_XDIST_WORKER makes a project's pytest-benchmark warn, and a suite
+    with filterwarnings = error fail)."""
+    return {k: v for k, v in clean_env().items() if not k.startswith("PYTEST_")}
+
+
 def adopt(project: RealProject, into: Path) -> Outcome:
     """Unpack, git init + tag, `noxline init` + commit (the tag moved onto it), then the first
     four jobs."""
@@ -235,7 +242,7 @@ def adopt(project: RealProject, into: Path) -> Outcome:
         outcome.init = subprocess.run(
             [sys.executable, "-m", "noxline.cli", "init"],
             cwd=root,
-            env=clean_env(),
+            env=project_env(),
             capture_output=True,
             text=True,
             check=False,
@@ -245,7 +252,7 @@ def adopt(project: RealProject, into: Path) -> Outcome:
         git(root, "commit", "-q", "-m", "adopt noxline")
         # The release is the adopted commit: the tag moves there (init read the convention).
         git(root, "tag", "-f", project.tag)
-        outcome.run = run_nox(root, "-s", *FIRST_JOBS, check=False)
+        outcome.run = run_nox(root, "-s", *FIRST_JOBS, env=project_env(), check=False)
         dist = root / "dist"
         outcome.built = tuple(
             (

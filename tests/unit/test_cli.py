@@ -157,3 +157,36 @@ def test_help_is_plain_prose(command: list[str], capsys: pytest.CaptureFixture[s
     text = capsys.readouterr().out
     assert text.startswith("usage: noxline")
     assert not re.search(r"``|:(func|class|mod|meth|data|attr):", text), text
+
+
+@pytest.mark.parametrize("output", ["../elsewhere.yml", "/tmp/noxline-ci.yml", "."])
+def test_gitlab_ci_writes_only_inside_the_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str
+) -> None:
+    """--output outside the project (or the project itself) is refused, nothing written."""
+    project = write_project(tmp_path / "p")
+    assert main(["-C", str(project), "gitlab-ci", "--output", output]) == 2
+    assert "is not a file inside the project" in capsys.readouterr().err
+    assert not (tmp_path / "elsewhere.yml").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe[project]\n", "is not UTF-8 text"),
+        (b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "too deeply"),
+        (None, "cannot read"),
+    ],
+    ids=["not-utf8", "deep", "a-folder"],
+)
+def test_unreadable_pyproject_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
+) -> None:
+    """A pyproject.toml that cannot be read at all is bad input (exit 2), not a bug."""
+    if content is None:
+        (tmp_path / "pyproject.toml").mkdir()
+    else:
+        (tmp_path / "pyproject.toml").write_bytes(content)
+    assert main(["-C", str(tmp_path), "version"]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1

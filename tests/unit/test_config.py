@@ -136,6 +136,7 @@ def test_tests_dir_moves_the_default_lint_paths(tmp_path: Path) -> None:
             "[tool.noxline]\nrelease-pattern = '['\n",
             r"release pattern '\[' is not a valid regular expr",
         ),
+        ("[tool.noxline]\nrelease-pattern = '.*'\n", r"'\.\*' matches the empty string"),
         ("[tool.noxline]\npylint-fail-under = 11\n", r"pylint-fail-under = 11.0 must be between"),
         (
             "[tool.noxline]\nallow-unprotected-tags = true\n",

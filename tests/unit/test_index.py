@@ -626,3 +626,39 @@ def test_hashing_unhashed_files_is_bounded_by_one_deadline() -> None:
             read_project_files(repository, "minilib", limits=Limits(deadline=1.5))
         assert time.monotonic() - started < 2.5
         assert len(server.seen) < len(names)
+
+
+@pytest.mark.parametrize(
+    ("listed", "outcome"),
+    [
+        (  # one file, two spellings, two different contents: which one is served is unknown
+            {"Tiny_Lib-1.2.3.tar.gz": b"one", "tiny_lib-1.2.3.tar.gz": b"two"},
+            "lists Tiny_Lib-1.2.3.tar.gz and tiny_lib-1.2.3.tar.gz with different sha256",
+        ),
+        (
+            {"tiny_lib-1.2.3-py3-none-any.whl": b"a", "Tiny.Lib-1.2.3-py3-none-any.whl": b"b"},
+            "with different sha256",
+        ),
+        (  # the same bytes under two spellings agree: one file
+            {"Tiny_Lib-1.2.3.tar.gz": b"one", "tiny-lib-1.2.3.tar.gz": b"one"},
+            {"Tiny_Lib-1.2.3.tar.gz": hashlib.sha256(b"one").hexdigest()},
+        ),
+        (  # 1.2.3.0 is another file than 1.2.3, whatever PEP 440 says of the versions
+            {"tiny_lib-1.2.3.tar.gz": b"one", "tiny_lib-1.2.3.0.tar.gz": b"two"},
+            {
+                "tiny_lib-1.2.3.tar.gz": hashlib.sha256(b"one").hexdigest(),
+                "tiny_lib-1.2.3.0.tar.gz": hashlib.sha256(b"two").hexdigest(),
+            },
+        ),
+    ],
+)
+def test_one_file_listed_under_two_spellings(
+    http_index: FakeIndex, listed: dict[str, bytes], outcome: str | dict[str, str]
+) -> None:
+    """Names are compared as installers do: spellings of one file must agree on the sha256."""
+    http_index.list_files("tiny-lib", listed)
+    if isinstance(outcome, str):
+        with pytest.raises(PublishError, match=outcome):
+            read_project_files(http_index.repository(), "tiny-lib")
+    else:
+        assert read_project_files(http_index.repository(), "tiny-lib") == outcome

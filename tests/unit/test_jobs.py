@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pkgutil
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, cast
@@ -14,9 +16,13 @@ import pytest
 from noxline import gitlab, jobs
 from noxline.config import Settings, load_settings
 from noxline.jobs import BODIES, EXTRA_SESSIONS
-from noxline.errors import NoxlineError
+from noxline.errors import NoxlineError, describe_unexpected
 from noxline.jobs import build as build_job
+from noxline.jobs import docstr as docstr_job
+from noxline.jobs import pylint as pylint_job
 from noxline.jobs import tests as tests_job
+from noxline.jobs._support import report_file
+from noxline.jobs._support import judge
 from noxline.pipeline import Job, define
 from tests.unit._projects import write_project
 
@@ -126,6 +132,77 @@ def test_a_renamed_tests_report_moves_junit_coverage_and_gitlab(settings: Settin
     assert artifacts["paths"][0] == "reports/tests/renamed-html/"
 
 
+class LoggingSession(RecordingSession):
+    """A recording session that also keeps what the body logs."""
+
+    def __init__(self) -> None:
+        """No log lines yet."""
+        super().__init__()
+        self.logged: list[str] = []
+
+    def log(self, message: str) -> None:
+        """Keep a log line."""
+        self.logged.append(message)
+
+
+@pytest.mark.parametrize(
+    ("check", "figure", "threshold", "line", "failure"),
+    [
+        ("coverage", 78.1, None, "coverage 78.1 %: measured, no threshold", ""),
+        ("coverage", 78.1, 80.0, "", "coverage 78.1 % < 80 %: raise it, or lower"),
+        ("coverage", 91.25, 80.0, "coverage 91.25 % >= 80 %", ""),
+        ("pylint", 6.2, 8.0, "", "pylint 6.2/10 < 8.0: raise it, or lower pylint-fail-under"),
+        ("pylint", 9.5, None, "pylint 9.5/10: measured, no threshold", ""),
+        ("docstr", 61.5, 60.0, "docstr 61.5 % >= 60 %", ""),
+    ],
+)
+def test_a_check_ends_with_its_figure_and_says_why_it_failed(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    settings: Settings,
+    check: str,
+    figure: float,
+    threshold: float | None,
+    line: str,
+    failure: str,
+) -> None:
+    """Undeclared thresholds only report; a failure names figure and threshold; figure.json."""
+    job = define(settings).job("tests" if check == "coverage" else check)
+    session = LoggingSession()
+    if failure:
+        with pytest.raises(NoxlineError, match=re.escape(failure)):
+            judge(cast(nox.Session, session), settings, job, check, figure, threshold)
+    else:
+        judge(cast(nox.Session, session), settings, job, check, figure, threshold)
+        assert session.logged[-1].startswith(line)
+    record = settings.project_dir / job.report_path("figure")
+    assert json.loads(record.read_text(encoding="utf-8")) == {
+        "check": check,
+        "figure": figure,
+        "threshold": threshold,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("Your code has been rated at 6.20/10 (previous run: 5.00/10, +1.20)", 6.2),
+        ("Your code has been rated at -1.50/10", -1.5),
+        ("No files to lint", None),
+    ],
+)
+def test_the_pylint_score_is_read_from_its_report(text: str, score: float | None) -> None:
+    """The last `rated at` line of pylint's text report is the score."""
+    assert pylint_job.score(text) == score
+
+
+@pytest.mark.parametrize(
+    ("text", "total"),
+    [("File: a.py\n...\nTotal coverage: 61.5%  -  Grade: Not bad", 61.5), ("empty", None)],
+)
+def test_docstring_coverage_is_read_from_its_report(text: str, total: float | None) -> None:
+    """docstr-coverage's `Total coverage` line is the figure."""
+    assert docstr_job.total(text) == total
+
+
 # --- build empties dist-dir of its own files only -----------------------------------------------
 
 
@@ -183,3 +260,53 @@ def test_build_refuses_a_dist_dir_that_is_no_plain_folder(settings: Settings, ki
     with pytest.raises(NoxlineError, match="is not a plain folder"):
         build_job.empty_dist_dir(dist_dir, settings)
     assert (target / "precious.whl").exists() and dist_dir.exists()
+
+
+# --- reports never go through a symbolic link out of the project --------------------------------
+
+
+def _build_job(settings: Settings) -> Job:
+    """The build job of ``settings``' pipeline."""
+    return next(job for job in define(settings).jobs if job.name == "build")
+
+
+@pytest.mark.parametrize("linked", ["reports", "reports/build"])
+def test_a_linked_reports_folder_is_refused(settings: Settings, linked: str) -> None:
+    """A committed link at the job's reports folder (or above it): refused, nothing written."""
+    outside = settings.project_dir.parent / f"{settings.project_dir.name}-outside"
+    outside.mkdir()
+    link = settings.project_dir / linked
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(NoxlineError, match=f"{linked} is a symbolic link"):
+        report_file(settings, _build_job(settings), "twine-check")
+    assert not list(outside.iterdir())
+
+
+def test_a_linked_report_file_is_replaced_not_written_through(settings: Settings) -> None:
+    """A link where a report goes is removed; the file it pointed at is untouched."""
+    precious = settings.project_dir.parent / f"{settings.project_dir.name}-precious.txt"
+    precious.write_text("keep", "utf-8")
+    job = _build_job(settings)
+    folder = settings.project_dir / job.reports_folder
+    folder.mkdir(parents=True)
+    (folder / job.files["twine-check"]).symlink_to(precious)
+    path = report_file(settings, job, "twine-check")
+    path.write_text("report", "utf-8")
+    assert not path.is_symlink() and precious.read_text("utf-8") == "keep"
+
+
+@pytest.mark.parametrize("linked", ["file", "folder"])
+def test_a_traceback_is_never_written_through_a_link(tmp_path: Path, linked: str) -> None:
+    """The traceback file of an unexpected error is not written where a committed link points."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    reports = tmp_path / "project" / "reports"
+    reports.mkdir(parents=True)
+    if linked == "file":
+        (reports / "noxline-traceback.txt").symlink_to(outside / "victim.txt")
+    else:
+        reports.rmdir()
+        reports.symlink_to(outside, target_is_directory=True)
+    message = describe_unexpected(ValueError("boom"), reports / "noxline-traceback.txt")
+    assert "traceback is in" not in message and not list(outside.iterdir())

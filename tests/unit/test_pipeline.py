@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from noxline.config import Settings, load_settings, replace
+from noxline.config import Settings, load_settings, replace, whole_tag_pattern
 from noxline.errors import ConfigError
 from noxline.pipeline import CHECKS, STAGES, Job, Reports, define
 from tests.helpers import PIPELINE_JOBS
@@ -180,3 +180,21 @@ def test_the_matrix_covers_tests_and_wheel_install_only(settings: Settings) -> N
     for job in pipeline.jobs:
         if job.uses_venv and not job.matrix:
             assert job.pythons == ("3.12",), job.name
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix", "tag", "matches"),
+    [
+        (r"^[0-9]+\.[0-9]+\.[0-9]+$", "", "1.2.3", True),
+        (r"^[0-9]+\.[0-9]+\.[0-9]+$", "v", "v1.2.3", True),
+        (r"^[0-9]+\.[0-9]+\.[0-9]+$", "v", "1.2.3", False),
+        (r"^[0-9]+\.[0-9]+(\.[0-9]+)?$", "v", "v3.20", True),
+        (r"[0-9]+$", "rel-", "rel-build-7", True),
+        (r"[0-9]+$", "rel-", "build-7", False),
+    ],
+)
+def test_gitlab_matches_release_tags_with_their_prefix(
+    pattern: str, prefix: str, tag: str, matches: bool
+) -> None:
+    """The release job's tag rule sees whole tags: v1.2.3 matches when tag-prefix is v."""
+    assert bool(re.search(whole_tag_pattern(pattern, prefix), tag)) is matches

@@ -11,6 +11,7 @@ from packaging.requirements import Requirement
 
 from noxline.errors import ConfigError
 from noxline.project import (
+    ANY_COMPONENTS,
     TWO_OR_THREE_COMPONENTS,
     VersionSource,
     declared_thresholds,
@@ -397,9 +398,18 @@ def test_thresholds_are_the_projects_own(
         (("v1.0.0", "v1.1.0", "0.9.0"), "v", None),
         (("0.15", "0.16"), "", TWO_OR_THREE_COMPONENTS),
         (("v3.9", "v3.10"), "v", TWO_OR_THREE_COMPONENTS),
+        (("2024.1.15.1", "2024.2.1"), "", ANY_COMPONENTS),
         (("release-1", "nightly"), "", None),
     ],
-    ids=["no-tags", "plain", "v-prefix", "two-components", "v-two-components", "not-versions"],
+    ids=[
+        "no-tags",
+        "plain",
+        "v-prefix",
+        "two-components",
+        "v-two-components",
+        "four-components",
+        "not-versions",
+    ],
 )
 def test_the_tag_convention_is_read_from_the_tags(
     tmp_path: Path, tags: tuple[str, ...], prefix: str, pattern: str | None
@@ -421,3 +431,31 @@ def test_dependency_group_names_are_normalised() -> None:
         )
     )
     assert meta.test_requirements == ("pytest", "hypothesis")
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({}, ()),
+        (
+            {"requirements-test.txt": "pytest>=7  # the runner\n-e .\nhypothesis\n"},
+            ("pytest>=7", "hypothesis"),
+        ),
+        (
+            {
+                "requirements/dev.txt": "-r base.txt\nruff\n--index-url https://x\n",
+                "requirements/base.txt": "pytest\n",
+            },
+            ("pytest", "ruff"),
+        ),
+        ({"requirements-dev.txt": "./local/path\nfreezegun==1.5\n"}, ("freezegun==1.5",)),
+    ],
+    ids=["none", "test-file", "dev-with-include", "paths-skipped"],
+)
+def test_test_tools_from_requirement_files(
+    tmp_path: Path, files: dict[str, str], expected: tuple[str, ...]
+) -> None:
+    """A project that names no test group or extra: its requirements file holds the test tools."""
+    pyproject = '[project]\nname = "demo"\nversion = "1"\n'
+    root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT, **files})
+    assert resolve(root, _toml(pyproject)).metadata.test_requirements == expected

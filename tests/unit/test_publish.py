@@ -7,7 +7,11 @@ Real uploads through nox to pypiserver are in tests/e2e/test_publish.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +22,9 @@ from packaging.version import Version
 from noxline.config import Settings, load_settings, replace
 from noxline.dist import Dist, verified_dist, write_sums
 from noxline.ci import CIContext
-from noxline.errors import PublishError
-from noxline.jobs.publish import (
+from noxline.errors import NoxlineError, PublishError
+from noxline.jobs.publish import (  # pylint: disable=protected-access
+    _terminate_as_interrupt,
     JobIO,
     Report,
     check_protected,
@@ -304,7 +309,7 @@ def test_release_uploads_only_what_is_missing(
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     with pytest.raises(PublishError, match="cannot run twine"):
         publish_dist(settings, RELEASE, dist, report, log.io)
-    assert actions(report) == {WHEEL: "already-published"}
+    assert actions(report) == {WHEEL: "already-published", SDIST: "upload-failed"}
     assert f"uploading {SDIST}" in log.text and f"uploading {WHEEL}" not in log.text
 
 
@@ -368,3 +373,140 @@ def test_malformed_upload_url_never_shows_its_secret(
     report.write(tmp_path / "publish.json")
     assert "pw-9f3a" not in log.text + str(raised.value)
     assert "pw-9f3a" not in (tmp_path / "publish.json").read_text(encoding="utf-8")
+
+
+def test_sigterm_becomes_an_interrupt_while_publishing() -> None:
+    """A cancelled GitLab job (SIGTERM) interrupts publish so its record is written; the handler
+    is restored afterwards."""
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with _terminate_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives long before this ends
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def _dist_of(settings: Settings, files: dict[str, bytes]) -> Dist:
+    """A checked dist/ of ``settings``' project holding ``files``."""
+    folder = settings.project_dir / "dist"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    write_sums(folder)
+    return verified_dist(folder, settings.name)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (  # PEP 440 calls 1.2.3.0 equal to 1.2.3; installers see another version string
+            {
+                WHEEL: wheel_bytes("tiny-lib", "1.2.3", meta_version="1.2.3.0"),
+                SDIST: SDIST_BYTES,
+            },
+            "says it is tiny-lib 1.2.3.0 in its metadata",
+        ),
+        (
+            {WHEEL: WHEEL_BYTES, SDIST: sdist_bytes("tiny-lib", "1.2.3", meta_version="v1.2.3")},
+            None,  # "v1.2.3" normalises to the very string 1.2.3: the same version
+        ),
+        (
+            {
+                "tiny_lib-1.2.3.0-py3-none-any.whl": wheel_bytes("tiny-lib", "1.2.3.0"),
+                "tiny_lib-1.2.3.0.tar.gz": sdist_bytes("tiny-lib", "1.2.3.0"),
+            },
+            "holds 1.2.3.0 but this ref's version is 1.2.3",
+        ),
+    ],
+)
+def test_a_version_equal_only_by_pep440_padding_is_not_the_release(
+    settings: Settings, files: dict[str, bytes], message: str | None
+) -> None:
+    """Files or metadata saying 1.2.3.0 are not release 1.2.3, though 1.2.3.0 == 1.2.3."""
+    dist = _dist_of(settings, files)
+    log, report = Log(env={"TWINE_REPOSITORY_URL": f"http://127.0.0.1:{free_port()}/"}), Report(
+        project=settings.name
+    )
+    if message is None:
+        with pytest.raises(PublishError, match="needs credentials"):
+            publish_dist(settings, RELEASE, dist, report, log.io)
+        return
+    with pytest.raises(PublishError, match=message):
+        check_version(settings, RELEASE, dist)
+        publish_dist(settings, RELEASE, dist, report, log.io)
+    assert not report.files  # refused before anything was compared or uploaded
+
+
+def test_wheel_and_sdist_differing_only_by_padding_are_refused(settings: Settings) -> None:
+    """dist/ holding a 1.2.3 wheel and a 1.2.3.0 sdist is two versions, not one."""
+    folder = settings.project_dir / "dist"
+    folder.mkdir()
+    (folder / WHEEL).write_bytes(WHEEL_BYTES)
+    (folder / "tiny_lib-1.2.3.0.tar.gz").write_bytes(sdist_bytes("tiny-lib", "1.2.3.0"))
+    write_sums(folder)
+    with pytest.raises(NoxlineError, match="carry different versions"):
+        verified_dist(folder, settings.name)
+
+
+def test_a_dry_run_never_sends_credentials_to_an_index_the_tree_named(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """A merge request can point repository-url anywhere: its dry run reads anonymously."""
+    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES})
+    tree_named = replace(settings, repository_url=index.url)
+    env = {"TWINE_USERNAME": "uploader", "TWINE_PASSWORD": "pw-from-ci-variables"}
+    report = Report(project=settings.name)
+    publish_dist(tree_named, DEV, dist, report, Log(env=env).io)
+    assert actions(report) == {WHEEL: "would-skip-identical", SDIST: "would-upload"}
+    assert index.seen and all(auth is None for _, auth in index.seen)
+
+
+def test_a_dry_run_reads_an_index_the_environment_named_with_its_credentials(
+    settings: Settings, dist: Dist, index: FakeIndex
+) -> None:
+    """TWINE_REPOSITORY_URL comes from CI/CD variables, not the tree: credentials may go there."""
+    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES})
+    publish_dist(settings, DEV, dist, Report(project=settings.name), Log(env=index_env(index)).io)
+    assert index.seen and all(auth is not None for _, auth in index.seen)
+
+
+def test_twine_that_never_exits_is_stopped_and_recorded(
+    settings: Settings, dist: Dist, index: FakeIndex, tmp_path: Path
+) -> None:
+    """A hung upload is killed at upload-timeout; publish.json says which file it was."""
+    twine = tmp_path / "twine"
+    twine.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    twine.chmod(0o755)
+    log = Log(env=index_env(index))
+    io = dataclasses.replace(log.io, twine=str(twine))
+    report = Report(project=settings.name, path=tmp_path / "publish.json")
+    started = time.monotonic()
+    with pytest.raises(PublishError, match="did not finish uploading .* within 1 s"):
+        publish_dist(replace(settings, upload_timeout=1.0), RELEASE, dist, report, io)
+    assert time.monotonic() - started < 10
+    saved = json.loads((tmp_path / "publish.json").read_text(encoding="utf-8"))
+    assert [(item["filename"], item["action"]) for item in saved["files"]] == [
+        (WHEEL, "upload-failed")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("listed", "outcome"),
+    [
+        ({"Tiny_Lib-1.2.3.tar.gz": b"other bytes"}, "already holds a different file"),
+        ({"Tiny_Lib-1.2.3.tar.gz": SDIST_BYTES, WHEEL: WHEEL_BYTES}, "already-published"),
+    ],
+)
+def test_the_index_spelling_a_file_differently_is_still_that_file(
+    settings: Settings, dist: Dist, index: FakeIndex, listed: dict[str, bytes], outcome: str
+) -> None:
+    """An index listing tiny_lib-1.2.3.tar.gz as Tiny_Lib-1.2.3.tar.gz: compared, not uploaded."""
+    index.list_files("tiny-lib", listed)
+    log, report = Log(env=index_env(index)), Report(project=settings.name)
+    if outcome == "already-published":
+        publish_dist(settings, RELEASE, dist, report, log.io)
+        assert actions(report) == {WHEEL: outcome, SDIST: outcome}
+    else:
+        with pytest.raises(PublishError, match=outcome):
+            publish_dist(settings, RELEASE, dist, report, log.io)
+        assert not report.files and f"uploading {SDIST}" not in log.text

@@ -34,6 +34,7 @@ from noxline.runner import (
     Status,
     is_live_terminal,
     job_argv,
+    log_path,
     run,
     schedule,
     select_jobs,
@@ -593,3 +594,29 @@ def test_stop_spares_a_non_interruptible_job_until_forced(stub: Settings, tmp_pa
         assert not future.done()
         launcher.stop(True)
         assert future.result(timeout=30) == -signal.SIGKILL
+
+
+def test_copies_run_side_by_side_with_their_shard_and_own_venvs_and_logs(
+    settings: Settings,
+) -> None:
+    """`noxline run tests` on a matrix with shards: each copy its own process, with GitLab's
+    shard variables, its own envdir (shards of one session run at once) and its own log."""
+    fanned = replace(settings, python=("3.11", "3.12"), test_shards=2)
+    expanded = define(fanned).expand()
+    names = [job.name for job in select_jobs(expanded, ["coverage"])]
+    copies = ["tests-3.11 1/2", "tests-3.11 2/2", "tests-3.12 1/2", "tests-3.12 2/2"]
+    assert names == ["version", "build", *copies, "coverage"]
+    shard = expanded.job("tests-3.12 2/2")
+    argv = job_argv(shard)
+    assert argv[argv.index("-s") + 1] == "tests-3.12"
+    assert argv[-2:] == ["--envdir", ".nox/shard-2of2"]
+    assert shard.environment() == {"CI_NODE_INDEX": "2", "CI_NODE_TOTAL": "2"}
+    assert log_path(fanned, shard) == fanned.project_dir / "reports/tests/job-3.12-2of2.log"
+    unsharded = job_argv(
+        define(replace(settings, python=("3.11", "3.12"))).expand().job("tests-3.11")
+    )
+    assert "--envdir" not in unsharded
+    fake = FakeRun({})
+    outcome = fake.run(select_jobs(expanded, ["coverage"]), parallel=4)
+    assert outcome.exit_code == 0
+    assert fake.index("passed", "tests-3.12 2/2") < fake.index("start", "coverage")

@@ -13,7 +13,7 @@ from nox import registry as nox_registry
 from noxline.config import load_settings, replace
 from noxline.pipeline import define
 from noxline.errors import NoxlineError
-from noxline.sessions import VENV_BACKEND, _session_body, register
+from noxline.sessions import VENV_BACKEND, _session_body, register, this_copy
 from tests.unit._projects import write_project
 
 
@@ -139,3 +139,71 @@ def test_traceback_on_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
     with pytest.raises(ZeroDivisionError):
         _session_body(body, body, "fails")(_StandInSession())  # type: ignore[arg-type]
+
+
+def test_a_matrix_becomes_parametrised_sessions(
+    tmp_path: Path, registry: dict[str, object]
+) -> None:
+    """Several Pythons: tests and wheel-install are nox's parametrised sessions; the other jobs
+    and the coverage job that needs every copy run on check-python."""
+    settings = replace(
+        load_settings(write_project(tmp_path)),
+        python=("3.11", "3.12"),
+        check_python="3.12",
+        test_shards=2,
+    )
+    register(settings)
+    sessions: dict[str, nox._decorators.Func] = registry  # type: ignore[assignment]
+    assert sessions["tests"].python == ["3.11", "3.12"]
+    assert sessions["wheel-install"].python == ["3.11", "3.12"]
+    assert sessions["coverage"].requires == ["tests"]
+    for name in ("build", "pylint", "coverage", "publish", "format"):
+        assert sessions[name].python == "3.12", name
+    assert sessions["version"].python is None
+
+
+class _PythonSession:  # pylint: disable=too-few-public-methods
+    """Stands in for a nox session where only its interpreter is read."""
+
+    def __init__(self, python: str | None) -> None:
+        """A session on ``python``."""
+        self.python = python
+
+
+@pytest.mark.parametrize(
+    ("python", "shards", "env", "session_python", "folder"),
+    [
+        ((), 1, {}, None, "reports/tests"),
+        (("3.11", "3.12"), 1, {}, "3.12", "reports/tests/3.12"),
+        (
+            ("3.11", "3.12"),
+            2,
+            {"CI_NODE_INDEX": "2", "CI_NODE_TOTAL": "2"},
+            "3.11",
+            "reports/tests/3.11-2of2",
+        ),
+        (("3.11", "3.12"), 2, {"NOXLINE_SHARD": "1"}, "3.12", "reports/tests/3.12-1of2"),
+        ((), 2, {}, None, "reports/tests/all"),
+        ((), 2, {"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "2"}, None, "reports/tests/1of2"),
+    ],
+    ids=["plain", "matrix", "gitlab-parallel", "matrix-shard-variable", "local-all", "shard"],
+)
+def test_each_copy_writes_into_its_own_folder(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    python: tuple[str, ...],
+    shards: int,
+    env: dict[str, str],
+    session_python: str | None,
+    folder: str,
+) -> None:
+    """The session's Python and the shard variables pick the copy, and with it the folder."""
+    for name in ("CI_NODE_INDEX", "CI_NODE_TOTAL", "NOXLINE_SHARD"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = replace(load_settings(write_project(tmp_path)), python=python, test_shards=shards)
+    job = define(settings).job("tests")
+    copy = this_copy(job, _PythonSession(session_python))  # type: ignore[arg-type]
+    assert copy.reports_folder == folder
+    assert copy.report_path("junit") == f"{folder}/junit.xml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from noxline import versioning
 from noxline.errors import VersionError
 from noxline.versioning import (
     DEFAULT_RELEASE_PATTERN,
     PATTERN_TIMEOUT,
     ReleaseKind,
     VersionDecision,
+    compile_release_pattern,
     decide_version,
     tracked_changes,
 )
@@ -678,3 +681,46 @@ def test_tracked_changes(tmp_path: Path, edits: dict[str, str], expected: list[s
     for name, text in edits.items():
         (repo / name).write_text(text, encoding="utf-8")
     assert tracked_changes(repo) == expected
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["a{1000000000}", "((a{255}){255}){255}", "a{" + "9" * 5000 + "}", "x" * 501],
+    ids=["huge-count", "nested-counts", "count-too-long-for-int", "too-long"],
+)
+def test_release_pattern_that_would_compile_for_minutes_is_refused(
+    tmp_path: Path, pattern: str
+) -> None:
+    """regex unrolls counted repeats at compile time: absurd counts are refused at once."""
+    started = time.monotonic()
+    with pytest.raises(VersionError, match="simplify release-pattern"):
+        decide_version(
+            tmp_path, base_version="0.1.0", release_pattern=pattern, env=tag_pipeline("1.2.3")
+        )
+    assert time.monotonic() - started < 5
+
+
+# --- attacks that once got through (found by trying other inputs of the same classes) -----------
+
+
+@pytest.mark.parametrize("pattern", ["", ".*", "^$", "(v)?", r"\d*", "x|", "^[0-9]*(\\.[0-9]+)*$"])
+def test_a_release_pattern_matching_the_empty_string_is_refused(pattern: str) -> None:
+    """Such a pattern matches inside every tag ("release", "deploy"): refused, one line."""
+    with pytest.raises(VersionError, match="matches the empty string") as caught:
+        compile_release_pattern(pattern)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_hung_git_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git that never answers (a hung network file system) ends in a clear error, in time."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    fake_git = fake_bin / "git"
+    fake_git.write_text("#!/bin/sh\nexec sleep 30\n", encoding="utf-8")
+    fake_git.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake_bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(versioning, "GIT_TIMEOUT", 0.5)
+    started = time.monotonic()
+    with pytest.raises(VersionError, match="did not finish within 0.5 s"):
+        decide_version(tmp_path, base_version="0.1.0", env={})
+    assert time.monotonic() - started < 5

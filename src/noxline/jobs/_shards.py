@@ -13,6 +13,7 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
+from noxline.jobs._support import refuse_links
 from noxline.pipeline import Job
 from noxline.sharding import (
     Instance,
@@ -42,6 +43,7 @@ def fresh_copy_folder(settings: Settings, job: Job) -> None:
     each other, because they run at the same time.
     """
     folder = settings.project_dir / job.reports_folder
+    refuse_links(settings, folder)
     shutil.rmtree(folder, ignore_errors=True)
     instance = job.instance
     for sibling in folder.parent.iterdir() if folder.parent.is_dir() else ():

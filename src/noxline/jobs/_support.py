@@ -24,6 +24,7 @@ _WHEEL_MARKER = "noxline-wheel.sha256"
 def report_folder(settings: Settings, job: Job) -> Path:
     """Create and return the absolute reports folder the definition declares for ``job``."""
     path = settings.project_dir / job.reports_folder
+    refuse_links(settings, path)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -31,9 +32,36 @@ def report_folder(settings: Settings, job: Job) -> Path:
 def report_file(settings: Settings, job: Job, role: str) -> Path:
     """Absolute path of the report file the definition declares for ``job`` under ``role``.
 
-    The reports folder is created; the file (or folder, for a name ending in ``/``) is not.
+    The reports folder is created; the file (or folder, for a name ending in ``/``) is not. A
+    symbolic link in its place is removed: writing "through" it would write outside the project.
     """
-    return report_folder(settings, job) / job.files[role]
+    return unlinked(report_folder(settings, job) / job.files[role])
+
+
+def refuse_links(settings: Settings, path: Path) -> None:
+    """Refuse a reports path that goes through a symbolic link below the project.
+
+    A tree can commit ``reports/build`` as a link to any folder (``~/.ssh``, the runner's own
+    files); following it, a job would write its reports there. The settings already confine
+    reports-dir itself; this covers the folders noxline creates inside it.
+    """
+    root = settings.project_dir
+    relative = path.relative_to(root)
+    for depth in range(1, len(relative.parts) + 1):
+        step = root.joinpath(*relative.parts[:depth])
+        if step.is_symlink():
+            raise NoxlineError(
+                f"{step.relative_to(root)} is a symbolic link, and noxline writes its reports "
+                "there: it never follows links out of the project; delete the link (reports are "
+                "rebuilt on every run)"
+            )
+
+
+def unlinked(path: Path) -> Path:
+    """``path``, after removing a symbolic link found there (a report is rewritten anyway)."""
+    if path.is_symlink():
+        path.unlink()
+    return path
 
 
 def run_to_report(

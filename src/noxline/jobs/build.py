@@ -23,6 +23,7 @@ from noxline.jobs._support import (
     report_file,
     report_folder,
     run_to_report,
+    unlinked,
     uses_uv,
     uv_executable,
 )
@@ -205,7 +206,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             f"hand the version to this backend ({settings.version_source.tool or 'static'}); "
             "set a static version in [project] or report the backend to noxline"
         )
-    shutil.copy(sums, report_folder(settings, job) / sums.name)
+    shutil.copy(sums, unlinked(report_folder(settings, job) / sums.name))
     session.log(
         f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {version}); "
         f"checksums in {sums}"

@@ -21,6 +21,7 @@ only needs the callables of :class:`JobIO`, so it runs without nox too.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -42,9 +43,17 @@ from packaging.version import Version
 from noxline.ci import ALLOW_UNPROTECTED_VARIABLE, CIContext
 from noxline.config import Settings
 from noxline import net
-from noxline.dist import Dist, DistFile, parse_filename, read_file_metadata, sha256_of
+from noxline.dist import (
+    Dist,
+    DistFile,
+    file_key,
+    parse_filename,
+    read_file_metadata,
+    sha256_of,
+)
 from noxline.errors import NoxlineError, PublishError
 from noxline.index import (
+    TREE_SETTING,
     Repository,
     mask,
     no_repository_error,
@@ -57,7 +66,7 @@ from noxline.jobs.version import compute
 from noxline.masking import env_secrets
 from noxline.pipeline import Job
 from noxline.trusted_publishing import describe_exchange, with_trusted_publishing
-from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes
+from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes, untracked_files
 
 REQUIREMENTS = ("twine>=6",)
 
@@ -197,8 +206,12 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> None:
-    """Refuse a dist/ built for another version than this ref's."""
-    if dist.version != Version(decision.version):
+    """Refuse a dist/ built for another version than this ref's.
+
+    Compared as normalised strings: PEP 440 calls 1.2.3.0 equal to 1.2.3, but files named
+    1.2.3.0 are not the release 1.2.3.
+    """
+    if str(dist.version) != str(Version(decision.version)):
         raise PublishError(
             f"{settings.dist_dir}/ holds {dist.version} but this ref's version is "
             f"{decision.version} ({decision.source}): run `nox -s version build` to build it"
@@ -263,7 +276,8 @@ def check_metadata(settings: Settings, dist: Dist) -> None:
     wanted = canonicalize_name(settings.name)
     for item in dist.files:
         name, version = read_file_metadata(item)
-        if name != wanted or version != dist.version:
+        # As strings: METADATA saying 1.2.3.0 in files named 1.2.3 is another version to installers.
+        if name != wanted or str(version) != str(dist.version):
             raise PublishError(
                 f"{item.path.name} says it is {name} {version} in its metadata, not {wanted} "
                 f"{dist.version} as its name says: nothing was uploaded; rebuild with "
@@ -352,21 +366,30 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
     uploaded = 0
     for item in dist.files:
         name = item.path.name
-        if name in existing:
+        if listed_sha256(existing, name) is not None:
             io.log(f"{name} is already published, identical (sha256 {item.sha256}): skipped")
             report.file(name, item.sha256, "already-published")
             continue
         _recheck(item)
         io.log(f"uploading {name} (sha256 {item.sha256}) to {repository.upload_url}")
-        upload(
-            io.twine,
-            repository,
-            item.path,
-            base_env=io.env,
-            echo=_echo(repository),
-            timeout=min(settings.upload_timeout, clock.remaining()),
-        )
-        report.file(name, item.sha256, "uploaded")
+        # Recorded before twine starts: an interruption now leaves "uploading", which says the
+        # index may or may not hold the file (re-running publish compares and completes).
+        report.file(name, item.sha256, "uploading")
+        try:
+            upload(
+                io.twine,
+                repository,
+                item.path,
+                base_env=io.env,
+                echo=_echo(repository),
+                timeout=min(settings.upload_timeout, clock.remaining()),
+            )
+        except PublishError:
+            report.files[-1]["action"] = "upload-failed"
+            report.save()
+            raise
+        report.files[-1]["action"] = "uploaded"
+        report.save()
         uploaded += 1
     _verify(repository, settings, dist, io, clock)
     report.outcome = "uploaded" if uploaded else "already-published"
@@ -377,15 +400,25 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
 
 
 def check_clean_tree(settings: Settings) -> None:
-    """Outside CI, refuse a release whose tracked files differ from the tagged commit."""
-    changed = tracked_changes(settings.project_dir)
+    """Outside CI, refuse a release whose tree is not exactly the tagged commit.
+
+    Tracked files must equal HEAD, and no untracked, unignored file may exist outside noxline's
+    own outputs: the build copies such files too, so they would be released uncommitted.
+    """
+    outputs = (Path(".nox"), settings.dist_dir, settings.reports_dir)
+    changed = tracked_changes(settings.project_dir) + [
+        name
+        for name in untracked_files(settings.project_dir)
+        if not any(Path(name).is_relative_to(folder) for folder in outputs)
+        and "__pycache__" not in Path(name).parts
+    ]
     if changed:
         shown = ", ".join(changed[:5]) + (
             f" and {len(changed) - 5} more" if len(changed) > 5 else ""
         )
         raise PublishError(
-            f"the working tree has uncommitted changes to tracked files ({shown}), so the build "
-            "is not exactly the tagged commit: commit or stash them (git stash), rebuild, and "
+            f"the working tree has uncommitted changes ({shown}), so the build is not exactly "
+            "the tagged commit: commit, stash (git stash -u) or ignore them, rebuild, and "
             "publish again; nothing was uploaded"
         )
 
@@ -404,10 +437,17 @@ def _recheck(item: DistFile) -> None:
 def _differing(dist: Dist, listed: dict[str, str]) -> list[tuple[DistFile, str]]:
     """The dist files the index lists under their name with another sha256 (and that sha256)."""
     return [
-        (item, listed[item.path.name])
+        (item, sha256)
         for item in dist.files
-        if listed.get(item.path.name, item.sha256) != item.sha256
+        for sha256 in (listed_sha256(listed, item.path.name),)
+        if sha256 is not None and sha256 != item.sha256
     ]
+
+
+def listed_sha256(listed: Mapping[str, str], filename: str) -> str | None:
+    """The sha256 the index lists for ``filename`` under any spelling of it; None when absent."""
+    wanted = file_key(filename)
+    return next((sha256 for name, sha256 in listed.items() if file_key(name) == wanted), None)
 
 
 def _verify(
@@ -428,7 +468,9 @@ def _verify(
                 f"{'; '.join(wrong)}, not the files in {settings.dist_dir}/: check the index "
                 "before releasing again"
             )
-        unlisted = [item.path.name for item in dist.files if item.path.name not in listed]
+        unlisted = [
+            item.path.name for item in dist.files if listed_sha256(listed, item.path.name) is None
+        ]
         if not unlisted:
             io.log(f"the index lists every file with the sha256 in {settings.dist_dir}/SHA256SUMS")
             return
@@ -457,10 +499,10 @@ def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-argument
         existing: dict[str, str] = {}
     else:
         where = f"{repository.upload_url} (configured by {repository.configured_by})"
-        existing = _peek(repository, settings.name, io, clock)
+        existing = _peek(_dry_run_reader(repository), settings.name, io, clock)
     for item in dist.files:
         name = item.path.name
-        on_index = existing.get(name)
+        on_index = listed_sha256(existing, name)
         if on_index == item.sha256:
             action = "would-skip-identical"
             io.log(f"dry run: {name} is already on the index, identical: would skip it")
@@ -479,6 +521,18 @@ def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-argument
     if repository is not None and settings.oidc_audience:  # trusted publishing (#11)
         io.log(f"dry run: {describe_exchange(repository, io.env)}")
     io.log(f"dry run: nothing was uploaded ({report.reason})")
+
+
+def _dry_run_reader(repository: Repository) -> Repository:
+    """The repository a dry run reads as: anonymous when the tree named the index.
+
+    A dry run runs for any branch or merge request, whose tree may point repository-url at any
+    host; the credentials in the environment must not follow it there. Only an upload (a release
+    past the protected-tag gate) sends them to a URL the tree named.
+    """
+    if repository.configured_by == TREE_SETTING:
+        return dataclasses.replace(repository, username="", password="")
+    return repository
 
 
 def _peek(repository: Repository, project: str, io: JobIO, clock: _Clock) -> dict[str, str]:

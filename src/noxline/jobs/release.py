@@ -167,7 +167,7 @@ def make_plan(  # pylint: disable=too-many-arguments
         version=decision.version,
         tag=tag,
         ref=decision.tag or "HEAD",
-        release_pattern=settings.release_pattern,
+        release_pattern=settings.release_tag_pattern,
     )
     log(f"release notes from {notes.source}")
     links = [*file_links(settings, env, files_on_index), *sbom_link(sbom, env, tag)]
