@@ -41,6 +41,11 @@ def find_changelog(project_dir: Path, configured: str) -> Path | None:
     """The changelog file: ``configured`` (which must exist) or the first of the usual names."""
     if configured:
         path = project_dir / configured
+        if not path.resolve().is_relative_to(project_dir.resolve()):
+            raise NoxlineError(
+                f"[tool.noxline] changelog = {configured!r} points outside the project: name a "
+                "file inside it, such as 'CHANGELOG.md'"
+            )
         if not path.is_file():
             raise NoxlineError(
                 f"[tool.noxline] changelog = {configured!r} does not exist: fix the path or "

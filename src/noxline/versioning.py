@@ -45,6 +45,7 @@ __all__ = [
     "compile_release_pattern",
     "decide_version",
     "tracked_changes",
+    "untracked_files",
 ]
 
 DEFAULT_RELEASE_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
@@ -168,6 +169,12 @@ def tracked_changes(project_dir: Path) -> list[str]:
     listed = git.output("status", "--porcelain=v1", "-z", "--untracked-files=no")
     # -z: "XY path\0", renames add "\0old path"; the path starts at column 3.
     return [entry[3:] for entry in listed.split("\0") if len(entry) > 3 and entry[2] == " "]
+
+
+def untracked_files(project_dir: Path) -> list[str]:
+    """Files git does not track and does not ignore (they would enter a build of the tree)."""
+    listed = _Git(project_dir).output("ls-files", "-z", "--others", "--exclude-standard")
+    return [name for name in listed.split("\0") if name]
 
 
 def compile_release_pattern(release_pattern: str) -> regex.Pattern[str]:

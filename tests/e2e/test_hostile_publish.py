@@ -60,7 +60,8 @@ def release(settings: Settings, dist: Dist, index: Server) -> tuple[Report, str,
         "TWINE_PASSWORD": PASSWORD,
     }
     io = JobIO(log=lines.append, warn=lines.append, env=env, twine=TWINE, poll_interval=0.2)
-    report = Report(project=settings.name, path=settings.project_dir / "publish.json")
+    settings.report_root.mkdir(exist_ok=True)
+    report = Report(project=settings.name, path=settings.report_root / "publish.json")
     started = time.monotonic()
     error = ""
     try:
@@ -79,8 +80,9 @@ def test_an_upload_never_answered_is_stopped(settings: Settings, dist: Dist, ind
     assert "did not finish uploading" in error and "within 4 s" in error
     assert seconds < settings.upload_timeout + settings.index_timeout + 10
     assert [item.method for item in index.seen if item.path == "/"] == ["POST"]
-    written = (settings.project_dir / "publish.json").read_text(encoding="utf-8")
-    assert '"outcome": "failed"' in written and not report.files
+    written = (settings.report_root / "publish.json").read_text(encoding="utf-8")
+    assert '"outcome": "failed"' in written
+    assert [item["action"] for item in report.files] == ["upload-failed"]
     assert PASSWORD not in output + error + written
 
 

@@ -7,13 +7,17 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.helpers import PIPELINE_JOBS, REPO_ROOT, git, run_nox
+from tests.fakes import FakeOSV
+from tests.helpers import PIPELINE_JOBS, REPO_ROOT, clean_env, git, run_nox
 
 PVOUT = REPO_ROOT / "examples" / "pvout"
 
 
-def test_the_whole_pipeline_is_green_on_a_copy_of_pvout(tmp_path: Path) -> None:
-    """`nox` with no arguments runs all nine jobs; publish is a dry run on a branch build."""
+def test_the_whole_pipeline_is_green_on_a_copy_of_pvout(tmp_path: Path, osv: FakeOSV) -> None:
+    """`nox` with no arguments runs every job; publish and release are dry runs on a branch build.
+
+    The audit asks the local OSV service through pip-audit's own PIP_AUDIT_OSV_URL variable.
+    """
     project = tmp_path / "pvout"
     shutil.copytree(
         PVOUT,
@@ -24,7 +28,7 @@ def test_the_whole_pipeline_is_green_on_a_copy_of_pvout(tmp_path: Path) -> None:
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "pvout, adopted by noxline init")
 
-    result = run_nox(project)
+    result = run_nox(project, env=clean_env(PIP_AUDIT_OSV_URL=f"{osv.url}/v1/query"))
 
     log = result.stdout + result.stderr
     assert [job for job in PIPELINE_JOBS if f"* {job}: success" not in log] == []
@@ -37,6 +41,8 @@ def test_the_whole_pipeline_is_green_on_a_copy_of_pvout(tmp_path: Path) -> None:
     publish = json.loads((project / "reports" / "publish" / "publish.json").read_text())
     assert (publish["mode"], publish["decision"]["kind"]) == ("dry-run", "dev")
     assert publish["decision"]["version"] == "0.1.0.dev1"
+    audited = {(request.body["package"]["name"]) for request in osv.requests}
+    assert "pvout" in audited
     assert [item["filename"] for item in publish["files"]] == [
         "pvout-0.1.0.dev1-py3-none-any.whl",
         "pvout-0.1.0.dev1.tar.gz",

@@ -150,3 +150,14 @@ def test_a_written_report_is_read(settings: Settings) -> None:
     job = define(settings).job("audit")
     report_file(settings, job, "json").write_text(json.dumps(REPORT), encoding="utf-8")
     assert read_report(settings, job) == REPORT
+
+
+def test_pip_audits_own_variable_is_named_when_the_setting_is_not(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PIP_AUDIT_OSV_URL (pip-audit reads it itself) is the service the message names."""
+    monkeypatch.setenv("PIP_AUDIT_OSV_URL", "https://osv.mirror.example/v1/query")
+    job = define(settings).job("audit")
+    report_file(settings, job, "log").write_text("ConnectionError\n", encoding="utf-8")
+    with pytest.raises(AuditError, match="at https://osv.mirror.example/v1/query"):
+        read_report(settings, job)

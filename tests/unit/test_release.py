@@ -135,10 +135,21 @@ def test_notes_fall_back_to_commit_subjects_since_the_previous_release(
     assert source.startswith("commit subjects since 1.2.2")
 
 
-def test_a_configured_changelog_that_is_missing_is_an_error(project: Path) -> None:
-    """changelog = 'NEWS.rst' that does not exist: one line naming the key."""
-    with pytest.raises(NoxlineError, match=r"changelog = 'NEWS.rst' does not exist"):
-        notes_of(project, "NEWS.rst")
+@pytest.mark.parametrize(
+    ("changelog", "words"),
+    [
+        ("NEWS.rst", r"changelog = 'NEWS.rst' does not exist"),
+        ("../outside.md", r"changelog = '../outside.md' points outside the project"),
+        ("/etc/hostname", r"changelog = '/etc/hostname' points outside the project"),
+    ],
+)
+def test_a_configured_changelog_must_be_a_file_of_the_project(
+    project: Path, changelog: str, words: str
+) -> None:
+    """A missing file, or one outside the project: one line naming the key."""
+    (project.parent / "outside.md").write_text("## [1.2.3]\n- not ours\n", encoding="utf-8")
+    with pytest.raises(NoxlineError, match=words):
+        notes_of(project, changelog)
 
 
 @pytest.fixture(name="gitlab")

@@ -697,7 +697,7 @@ def test_release_pattern_that_would_compile_for_minutes_is_refused(
         decide_version(
             tmp_path, base_version="0.1.0", release_pattern=pattern, env=tag_pipeline("1.2.3")
         )
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5
 
 
 # --- attacks that once got through (found by trying other inputs of the same classes) -----------

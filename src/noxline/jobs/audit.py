@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -164,7 +165,8 @@ def read_report(settings: Settings, job: Job) -> dict[str, Any]:
     said = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
     shown = job.report_path("log")
     if _UNREACHABLE.search(said):
-        service = settings.audit_osv_url or OSV_DEFAULT
+        # pip-audit's own variable names the service when the setting does not.
+        service = settings.audit_osv_url or os.environ.get("PIP_AUDIT_OSV_URL") or OSV_DEFAULT
         raise AuditError(
             f"cannot reach the vulnerability service at {service} (details in {shown}): check "
             "the network, or set audit-osv-url in [tool.noxline] to a reachable OSV mirror"

@@ -66,7 +66,7 @@ from noxline.jobs.version import compute
 from noxline.masking import env_secrets
 from noxline.pipeline import Job
 from noxline.trusted_publishing import describe_exchange, with_trusted_publishing
-from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes
+from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes, untracked_files
 
 REQUIREMENTS = ("twine>=6",)
 
@@ -400,15 +400,25 @@ def _release(  # pylint: disable=too-many-arguments,too-many-positional-argument
 
 
 def check_clean_tree(settings: Settings) -> None:
-    """Outside CI, refuse a release whose tracked files differ from the tagged commit."""
-    changed = tracked_changes(settings.project_dir)
+    """Outside CI, refuse a release whose tree is not exactly the tagged commit.
+
+    Tracked files must equal HEAD, and no untracked, unignored file may exist outside noxline's
+    own outputs: the build copies such files too, so they would be released uncommitted.
+    """
+    outputs = (Path(".nox"), settings.dist_dir, settings.reports_dir)
+    changed = tracked_changes(settings.project_dir) + [
+        name
+        for name in untracked_files(settings.project_dir)
+        if not any(Path(name).is_relative_to(folder) for folder in outputs)
+        and "__pycache__" not in Path(name).parts
+    ]
     if changed:
         shown = ", ".join(changed[:5]) + (
             f" and {len(changed) - 5} more" if len(changed) > 5 else ""
         )
         raise PublishError(
-            f"the working tree has uncommitted changes to tracked files ({shown}), so the build "
-            "is not exactly the tagged commit: commit or stash them (git stash), rebuild, and "
+            f"the working tree has uncommitted changes ({shown}), so the build is not exactly "
+            "the tagged commit: commit, stash (git stash -u) or ignore them, rebuild, and "
             "publish again; nothing was uploaded"
         )
 
