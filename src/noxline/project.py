@@ -7,7 +7,6 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 from __future__ import annotations
 
 import re
-import subprocess
 import tomllib
 from collections.abc import Iterator, Sequence
 import dataclasses
@@ -22,6 +21,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from noxline.errors import ConfigError
+from noxline.git import GitError, run_git
 
 #: Dependency groups, Poetry groups and extras holding a project's test tools, in search order.
 TEST_GROUP_NAMES = ("test", "tests", "testing", "dev")
@@ -663,15 +663,8 @@ def tag_convention(root: Path) -> tuple[str, str | None]:
     """The project's release tags: their prefix (``v`` or none) and, when they have two
     components (``0.16``), a release pattern that takes them; None keeps the default pattern."""
     try:
-        listed = subprocess.run(
-            ["git", "tag", "--list"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        ).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
+        listed = run_git(root, "tag", "--list").stdout.split()
+    except GitError:
         return "", None
     matches = [m for m in map(_VERSION_TAG.match, listed) if m]
     prefixed = [m for m in matches if m[1]]

@@ -13,18 +13,16 @@ and a full Markdown parser would be a dependency for one regular expression.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from noxline.errors import NoxlineError
+from noxline.git import run_git, said
 
 #: Looked for in this order when ``changelog`` is not set.
 CHANGELOG_NAMES = ("CHANGELOG.md", "CHANGES.md", "HISTORY.md", "NEWS.md")
-#: Seconds a git command may take.
-GIT_TIMEOUT = 60
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -129,23 +127,12 @@ def release_notes(  # pylint: disable=too-many-arguments
 
 
 def _git(project_dir: Path, *args: str) -> str:
-    """Run a read-only git command in ``project_dir``; its output, or one clear error."""
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=project_dir,
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise NoxlineError(f"cannot run git {args[0]} for the release notes ({error})") from None
+    """Run a read-only git command in ``project_dir`` (bounded); its output, or one clear error."""
+    done = run_git(project_dir, *args)
     if done.returncode != 0:
-        said = done.stderr.strip().splitlines()[-1:] or ["no message"]
         raise NoxlineError(
-            f"git {' '.join(args)} failed ({said[0]}): the release notes need the project's git "
-            "history and tags (GIT_DEPTH: 0)"
+            f"git {' '.join(args)} failed ({said(done)}): the release notes need the project's "
+            "git history and tags (GIT_DEPTH: 0)"
         )
     return done.stdout
 

@@ -86,7 +86,8 @@ def shard_from_env(env: Mapping[str, str], shards: int) -> int:
 
 def _shard_number(variable: str, value: str, shards: int) -> int:
     """Parse a 1-based shard number, refusing one outside 1..shards."""
-    if not value.isdigit() or not 1 <= int(value) <= shards:
+    # isascii: str.isdigit() also takes "²", which int() then refuses with a traceback.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= shards:
         raise NoxlineError(
             f"{variable}={value} is not a shard number from 1 to {shards} (test-shards); "
             "unset it to run the whole suite"

@@ -36,6 +36,7 @@ from packaging.version import InvalidVersion, Version
 
 from noxline.ci import CIContext
 from noxline.errors import VersionError
+from noxline.git import GitError, run_git, said
 
 __all__ = [
     "DEFAULT_RELEASE_PATTERN",
@@ -67,8 +68,6 @@ MAX_PATTERN_LENGTH = 500
 MAX_PATTERN_REPEATS = 100_000
 # The numbers inside counted repeats: "{3}", "{1,4}", "{2,}", "{,5}".
 _REPEAT_COUNT = re.compile(r"\{\s*([0-9]*)\s*(?:,\s*([0-9]*)\s*)?\}")
-#: Seconds one read-only git command may take (a huge or broken repository, a hung filesystem).
-GIT_TIMEOUT = 120.0
 _SHALLOW_FIX = (
     "Fetch the full history and the tags: in .gitlab-ci.yml set `GIT_DEPTH: 0` under "
     "`variables:` (and `GIT_FETCH_EXTRA_FLAGS: --tags` if your runner does not fetch tags); "
@@ -290,7 +289,7 @@ class _TagReader:
             return None
         stem = tag[len(self.prefix) :]
         if _LONG_NUMBER.search(stem):
-            raise VersionError(
+            raise _BadTag(
                 f"tag {tag[:80]!r} holds a number of more than {MAX_DIGITS} digits, which no "
                 "release needs: delete the tag and tag the release with its real version."
             )
@@ -311,6 +310,22 @@ class _TagReader:
         return (
             (ReleaseKind.PRERELEASE, version) if version and _is_plain_prerelease(version) else None
         )
+
+
+class _BadTag(VersionError):
+    """A tag that looks like a release but cannot be one (not PEP 440, dev/local, huge numbers).
+
+    Fatal for the pipeline of that very tag; a tag met while scanning history is skipped instead,
+    so one odd tag anyone pushed cannot break every development build.
+    """
+
+
+def _classify_or_skip(tags: _TagReader, tag: str) -> tuple[ReleaseKind, Version] | None:
+    """``tags.classify(tag)`` for a tag met in the history: a bad tag counts as no version."""
+    try:
+        return tags.classify(tag)
+    except _BadTag:
+        return None
 
 
 def _exact_version(text: str) -> Version | None:
@@ -337,12 +352,12 @@ def _release_tag_version(tag: str, stem: str) -> Version | None:
     try:
         version = Version(stem)
     except InvalidVersion as exc:
-        raise VersionError(
+        raise _BadTag(
             f"tag {tag!r} matches the release pattern but is not a PEP 440 version; tighten "
             "the release pattern in [tool.noxline] or rename the tag."
         ) from exc
     if version.dev is not None or version.local is not None:
-        raise VersionError(
+        raise _BadTag(
             f"tag {tag!r} matches the release pattern but {version} is a dev or local version, "
             "which cannot be released; tighten the release pattern in [tool.noxline]."
         )
@@ -376,7 +391,7 @@ def _latest_release_tag(git: _Git, tags: _TagReader) -> tuple[str, Version] | No
     """The highest release tag reachable from HEAD (pre-release and dry-run tags ignored)."""
     releases: list[tuple[str, Version]] = []
     for tag in git.lines("tag", "--merged", "HEAD"):
-        tagged = tags.classify(tag)
+        tagged = _classify_or_skip(tags, tag)
         if tagged is not None and tagged[0] is ReleaseKind.RELEASE:
             releases.append((tag, tagged[1]))
     # Compare as versions: as strings "1.9.0" would beat "1.10.0".
@@ -455,7 +470,7 @@ class _Git:
         self._shallow: bool | None = None
         inside = self._run("rev-parse", "--is-inside-work-tree")
         if inside.returncode != 0 or inside.stdout.strip() != "true":
-            why = _said(inside) if inside.returncode != 0 else "it is a bare repository or .git"
+            why = said(inside) if inside.returncode != 0 else "it is a bare repository or .git"
             raise VersionError(
                 f"{project_dir} is not inside a git work tree ({why}), so the version "
                 "cannot be derived from tags. Run noxline from a git checkout; in GitLab CI do "
@@ -468,30 +483,18 @@ class _Git:
             )
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run a read-only git command in the project; refuse clearly when git is missing."""
-        command = ["git", "-C", str(self.project_dir), *args]
+        """Run a read-only git command in the project (bounded); missing git is a VersionError."""
         try:
-            return subprocess.run(
-                command, capture_output=True, text=True, check=False, timeout=GIT_TIMEOUT
-            )
-        except subprocess.TimeoutExpired:
-            raise VersionError(
-                f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in "
-                f"{self.project_dir}: check the repository (a hung file system, a huge history) "
-                "and try again"
-            ) from None
-        except FileNotFoundError as exc:
-            raise VersionError(
-                "git was not found on PATH, so the version cannot be derived from tags; "
-                "install git (in CI, use an image that includes it)."
-            ) from exc
+            return run_git(self.project_dir, *args)
+        except GitError as error:
+            raise VersionError(f"{error}; the version is derived from git tags") from None
 
     def output(self, *args: str) -> str:
         """Run ``git <args>`` and return its stdout, raising VersionError if it fails."""
         done = self._run(*args)
         if done.returncode != 0:
             raise VersionError(
-                f"`git {' '.join(args)}` failed in {self.project_dir} ({_said(done)}); "
+                f"`git {' '.join(args)}` failed in {self.project_dir} ({said(done)}); "
                 "fix the repository so that command succeeds."
             )
         return done.stdout
@@ -505,9 +508,3 @@ class _Git:
         if self._shallow is None:
             self._shallow = self.output("rev-parse", "--is-shallow-repository").strip() == "true"
         return self._shallow
-
-
-def _said(done: subprocess.CompletedProcess[str]) -> str:
-    """What a failed git command said, for an error message."""
-    message = done.stderr.strip() or done.stdout.strip()
-    return f"git said: {message}" if message else f"git exited with {done.returncode}"

@@ -143,6 +143,8 @@ def test_shard_from_env(env: dict[str, str], shards: int, expected: int) -> None
         ({"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "3"}, "CI_NODE_TOTAL=3 but test-shards = 2"),
         ({"CI_NODE_INDEX": "3", "CI_NODE_TOTAL": "2"}, "CI_NODE_INDEX=3 is not a shard number"),
         ({"NOXLINE_SHARD": "x"}, "NOXLINE_SHARD=x is not a shard number"),
+        # A superscript two is a digit to str.isdigit(), not to int().
+        ({"CI_NODE_INDEX": "\u00b2", "CI_NODE_TOTAL": "2"}, "CI_NODE_INDEX=\u00b2 is not a shard"),
     ],
 )
 def test_bad_shard_variables_are_refused(env: dict[str, str], message: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from noxline.config import load_settings
-from noxline.errors import VersionError
+from noxline.errors import NoxlineError, VersionError
 from noxline.jobs.build import make_build_copy, tree_files
 from noxline.jobs.version import decided_version, override_env, stamp
 from tests.helpers import git
@@ -162,3 +162,17 @@ def test_stamp_refuses_a_file_without_a_version_line(tmp_path: Path) -> None:
     )
     with pytest.raises(Exception, match=r'no `__version__ = "..."` line in src/demo/about.py'):
         stamp(root, load_settings(root), "1.0")
+
+
+def test_a_linked_build_copy_folder_is_refused(tmp_path: Path) -> None:
+    """A committed ``.nox`` link must not make the build copy delete or write outside the project."""
+    root = _project(
+        tmp_path / "p", '[project]\nname = "demo"\nversion = "1"\n', {"src/demo/__init__.py": _INIT}
+    )
+    outside = tmp_path / "outside"
+    (outside / "noxline-build-copy").mkdir(parents=True)
+    (outside / "noxline-build-copy" / "keep.txt").write_text("precious\n", encoding="utf-8")
+    (root / ".nox").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(NoxlineError, match=r"\.nox is a symbolic link"):
+        make_build_copy(load_settings(root), "2.0.0")
+    assert (outside / "noxline-build-copy" / "keep.txt").read_text(encoding="utf-8") == "precious\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import noxline.git
 from noxline import versioning
 from noxline.errors import VersionError
 from noxline.versioning import (
@@ -719,8 +720,24 @@ def test_a_hung_git_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     fake_git.write_text("#!/bin/sh\nexec sleep 30\n", encoding="utf-8")
     fake_git.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake_bin}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(versioning, "GIT_TIMEOUT", 0.5)
+    monkeypatch.setattr(noxline.git, "GIT_TIMEOUT", 0.5)
     started = time.monotonic()
     with pytest.raises(VersionError, match="did not finish within 0.5 s"):
         decide_version(tmp_path, base_version="0.1.0", env={})
     assert time.monotonic() - started < 5
+
+
+def test_an_odd_tag_in_the_history_does_not_break_development_builds(tmp_path: Path) -> None:
+    """A tag the release pattern takes but no release can be (here ``1.2.4-hotfix`` under a
+    pattern without ``$``) is skipped when scanning history; its own tag pipeline is refused."""
+    repo = make_repo(tmp_path / "repo", ["c", "t:1.2.3", "c", "t:1.2.4-hotfix", "c"])
+    loose = r"^[0-9]+\.[0-9]+\.[0-9]+"
+    decision = decide_version(repo, base_version="0.1.0", release_pattern=loose, env=gitlab())
+    assert (decision.version, decision.kind) == ("1.2.4.dev4242", ReleaseKind.DEV)
+    with pytest.raises(VersionError, match="1.2.4-hotfix.* not a PEP 440 version"):
+        decide_version(
+            repo,
+            base_version="0.1.0",
+            release_pattern=loose,
+            env=gitlab(CI_COMMIT_TAG="1.2.4-hotfix"),
+        )

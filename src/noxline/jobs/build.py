@@ -8,9 +8,7 @@ backends that list files with git (setuptools-scm) or look for ``.gitignore`` fi
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import nox
@@ -18,6 +16,7 @@ import nox
 from noxline.config import Settings
 from noxline.dist import SUMS_NAME, write_sums
 from noxline.errors import NoxlineError
+from noxline.git import run_git, said
 from noxline.jobs._support import (
     built_dist,
     report_file,
@@ -32,11 +31,6 @@ from noxline.pipeline import Job
 
 #: Where the build copy lives, inside the project (nox's own folder, which init has git ignore).
 COPY_DIR = Path(".nox", "noxline-build-copy")
-#: Every git call of the copy is bounded; a small tree takes well under a second.
-GIT_TIMEOUT = 120
-_GIT_LOCATION = frozenset(
-    {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR"}
-)
 
 REQUIREMENTS = ("build>=1.2", "twine>=6", "check-wheel-contents>=0.6")
 #: What builds leave in dist-dir: wheels and sdists (the old .zip sdists too).
@@ -45,20 +39,7 @@ _BUILD_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 def source_date_epoch(settings: Settings) -> str:
     """Commit time of HEAD, so two builds of one commit are byte-identical."""
-    try:
-        result = subprocess.run(
-            ["git", "log", "-1", "--format=%ct"],
-            cwd=settings.project_dir,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError) as error:
-        raise NoxlineError(
-            f"cannot read the last commit's time for a reproducible build ({error}): "
-            "build from a git checkout with at least one commit"
-        ) from None
-    return result.stdout.strip()
+    return _git(settings.project_dir, "log", "-1", "--format=%ct").strip()
 
 
 def build_env(session: nox.Session, settings: Settings) -> dict[str, str]:
@@ -135,6 +116,14 @@ def make_build_copy(settings: Settings, version: str) -> tuple[Path, dict[str, s
     """Copy the tree under ``.nox/``, stamp ``version`` into it, and commit it to a git repository
     of its own; return the copy and the variables the build needs."""
     copy = settings.project_dir / COPY_DIR
+    # A link committed in the tree (.nox -> /elsewhere) would have the copy deleted and written
+    # outside the project.
+    linked = [folder for folder in (copy.parent, copy) if folder.is_symlink()]
+    if linked:
+        raise NoxlineError(
+            f"{linked[0]} is a symbolic link, and noxline writes its build copy only inside the "
+            "project: remove the link (nothing was deleted)"
+        )
     shutil.rmtree(copy, ignore_errors=True)
     for relative in tree_files(settings):
         target = copy / relative
@@ -151,25 +140,13 @@ def make_build_copy(settings: Settings, version: str) -> tuple[Path, dict[str, s
 
 
 def _git(cwd: Path, *args: str) -> str:
-    """Run one bounded git command in ``cwd``; a failure is one clear message."""
-    # A hook's GIT_DIR or GIT_WORK_TREE would point git at the project instead of the copy.
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION}
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=GIT_TIMEOUT,
-            env=env,
-        )
-    except (OSError, subprocess.SubprocessError) as error:
-        said = getattr(error, "stderr", "") or error
+    """Run one git command in ``cwd`` (bounded); a failure is one clear message."""
+    done = run_git(cwd, *args)
+    if done.returncode != 0:
         raise NoxlineError(
-            f"git {args[0]} failed in {cwd} ({str(said).strip()}): build from a git checkout "
-            "with git installed"
-        ) from None
+            f"git {args[0]} failed in {cwd} ({said(done)}): build from a git checkout with at "
+            "least one commit"
+        )
     return done.stdout
 
 
