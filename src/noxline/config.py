@@ -112,6 +112,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     upload_timeout: float = 600.0
     #: Seconds the whole publish job may take.
     publish_timeout: float = 1800.0
+    #: Minutes any one job may run: GitLab's ``timeout:``, and where ``noxline run`` stops a job
+    #: (a test that hangs must not hold the pipeline, or a resource group, forever).
+    job_timeout: float = 60.0
     #: Docker image of the generated GitLab jobs; ``{python}`` stands for each job's Python.
     gitlab_image: str = "python:{python}-slim"
     #: How the GitLab jobs install noxline itself (a pip requirement).
@@ -330,6 +333,7 @@ def _check(settings: Settings) -> None:
         ("index_timeout", 1, 86400),
         ("upload_timeout", 1, 86400),
         ("publish_timeout", 1, 86400),
+        ("job_timeout", 1, 10080),
     ):
         number = getattr(settings, key)
         if number is not None and not low <= number <= high:

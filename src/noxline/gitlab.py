@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import shlex
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,8 @@ def template(settings: Settings) -> dict[str, Any]:
     return {
         "image": image(settings, settings.job_python or DEFAULT_IMAGE_PYTHON),
         "before_script": [INSTALL_GIT, install],
+        # The same bound `noxline run` enforces locally (job-timeout).
+        "timeout": f"{math.ceil(settings.job_timeout)} minutes",
         "cache": {
             "key": {"files": cache_key_files(settings)},
             "paths": list(CACHE_DIRS.values()),

@@ -23,6 +23,7 @@ import pytest
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import NoxlineError
 from noxline.pipeline import BLOCKABLE, Job, Pipeline, define
+from noxline.runner.processes import TERMINATE_TIMEOUT, TIMED_OUT_CODE
 from noxline.runner import (
     EXIT_INTERRUPTED,
     Display,
@@ -594,6 +595,21 @@ def test_stop_spares_a_non_interruptible_job_until_forced(stub: Settings, tmp_pa
         assert not future.done()
         launcher.stop(True)
         assert future.result(timeout=30) == -signal.SIGKILL
+
+
+def test_a_job_past_job_timeout_is_stopped_and_says_why(stub: Settings, tmp_path: Path) -> None:
+    """A job that hangs is stopped at job-timeout (its process group too), exit code 124, and
+    its log names the setting to raise."""
+    bounded = replace(stub, job_timeout=0.05)  # three seconds
+    launcher = ProcessLauncher(bounded, 1, dict(os.environ, STUB_MARKER=str(tmp_path / "m")))
+    started = time.monotonic()
+    hang = job("hang")
+    with launcher:
+        future = launcher.start(hang)
+        assert future.result(timeout=60) == TIMED_OUT_CODE
+    assert time.monotonic() - started < 3 + TERMINATE_TIMEOUT + 20  # generous: shared cores
+    log = log_path(bounded, hang).read_text(encoding="utf-8")
+    assert "ran longer than job-timeout = 0.05 minutes and was stopped" in log
 
 
 def test_copies_run_side_by_side_with_their_shard_and_own_venvs_and_logs(

@@ -27,6 +27,9 @@ LOG_NAME = "job.log"
 #: Seconds a stopped job gets to exit after SIGTERM before it is killed.
 TERMINATE_TIMEOUT = 5.0
 
+#: The exit code of a job stopped at its deadline (as coreutils' ``timeout`` reports it).
+TIMED_OUT_CODE = 124
+
 
 def log_path(settings: Settings, job: Job) -> Path:
     """Absolute path of a job's log file; copies of a job (Pythons, shards) log side by side."""
@@ -111,10 +114,27 @@ class ProcessLauncher:
             self._procs[job.name] = (job, proc)
         # The child holds its own copy of the log's descriptor; ours is closed above.
         try:
-            return proc.wait()
+            return proc.wait(timeout=self.settings.job_timeout * 60)
+        except subprocess.TimeoutExpired:
+            return self._time_out(job, proc)
         finally:
             with self._lock:
                 del self._procs[job.name]
+
+    def _time_out(self, job: Job, proc: subprocess.Popen[bytes]) -> int:
+        """Stop a job that outlived job-timeout (its whole process group); say so in its log."""
+        _signal_group(proc, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=TERMINATE_TIMEOUT)
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+        with log_path(self.settings, job).open("ab") as stream:
+            stream.write(
+                f"noxline: {job.name} ran longer than job-timeout = "
+                f"{self.settings.job_timeout:g} minutes and was stopped: find what hangs in the "
+                "log above, or raise job-timeout in [tool.noxline]\n".encode()
+            )
+        return TIMED_OUT_CODE
 
     def stop(self, force: bool) -> None:
         """Stop running jobs: SIGTERM their process groups, SIGKILL what is left after a timeout.
