@@ -8,11 +8,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -148,6 +150,30 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def loopback_http(
+    handler: type[BaseHTTPRequestHandler], on_stop: Callable[[], None] = lambda: None
+) -> Iterator[str]:
+    """Serve ``handler`` on a free port of 127.0.0.1 in a thread; yield its base URL
+    (``http://127.0.0.1:PORT``, no trailing slash); stop it when the block ends.
+
+    Every fake HTTP service of the tests runs through this one helper. ``on_stop`` runs first
+    (a fake whose routes hang releases them there), and the join is bounded.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    # A short poll interval keeps shutdown() quick.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        on_stop()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.helpers import loopback_http
 
 Route = Callable[["Handler"], None]
 
@@ -156,15 +158,5 @@ def running() -> Iterator[Server]:
     """Run a Server on a free port of 127.0.0.1; stop it (and any hanging route) on exit."""
     state = Server()
     handler = type("BoundHandler", (Handler,), {"server_state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with loopback_http(handler, on_stop=state.stopping.set) as state.url:
         yield state
-    finally:
-        state.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

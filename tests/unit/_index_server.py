@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from noxline.index import Repository
+from tests.helpers import loopback_http
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
@@ -74,14 +74,6 @@ def serve() -> Iterator[FakeIndex]:
         def log_message(self, *args: Any) -> None:  # pylint: disable=arguments-differ
             """Keep the test output quiet."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    # A short poll interval keeps shutdown() quick.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_port}/"
-    try:
+    with loopback_http(Handler) as url:
+        state.url = url + "/"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
