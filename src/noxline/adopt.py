@@ -142,7 +142,8 @@ def init(project_dir: Path, *, force: bool, ratchet: bool = False) -> int:
         print(f"  {verb:<9}  {item.path.name}{': ' + item.what if item.what else ''}")
     settings = result.settings
     print(
-        f"  package {settings.package} in {settings.source_dir.as_posix()}/, "
+        f"  {'module' if settings.source_dir.suffix == '.py' else 'package'} {settings.package} "
+        f"in {settings.source_dir.as_posix()}{'' if settings.source_dir.suffix == '.py' else '/'}, "
         f"tests in {settings.tests_dir.as_posix()}/ run by {settings.test_runner}"
     )
     for note in result.notes:

@@ -475,7 +475,8 @@ def _requirement_lines(path: Path, depth: int) -> Iterator[str]:
 
 def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | None:
     """The folder holding the tests: pytest's testpaths, ``tests``/``test``/``testing``, a tests
-    folder inside the package, or the project root when test modules sit there (conftest users).
+    folder inside the package, the project root when test modules sit there (conftest users), or
+    a single module's own folder when its test modules sit beside it (``src/test_x.py``).
     """
     testpaths = tool.get("pytest", {}).get("ini_options", {}).get("testpaths", [])
     configured = [testpaths] if isinstance(testpaths, str) else list(testpaths)
@@ -495,6 +496,11 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
             return Path(candidate)
     if any(_TEST_FILE.match(path.name) for path in root.glob("*.py")):
         return Path(".")
+    # A single module's tests beside it: src/typing_extensions.py with src/test_*.py.
+    beside = (root / source_dir).parent
+    if (root / source_dir).is_file() and beside != root:
+        if any(_TEST_FILE.match(path.name) for path in beside.glob("*.py")):
+            return beside.relative_to(root)
     return None
 
 

@@ -14,7 +14,7 @@ import nox
 import pytest
 
 from noxline import gitlab, jobs
-from noxline.config import Settings, load_settings
+from noxline.config import Settings, load_settings, replace
 from noxline.jobs import BODIES, EXTRA_SESSIONS
 from noxline.errors import NoxlineError, describe_unexpected
 from noxline.jobs import build as build_job
@@ -310,3 +310,23 @@ def test_a_traceback_is_never_written_through_a_link(tmp_path: Path, linked: str
         reports.symlink_to(outside, target_is_directory=True)
     message = describe_unexpected(ValueError("boom"), reports / "noxline-traceback.txt")
     assert "traceback is in" not in message and not list(outside.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("source_dir", "package", "paths"),
+    [
+        ("src/demo", "demo", ["src/demo", "*/site-packages/demo"]),
+        ("src/single.py", "single", ["src", "*/site-packages"]),
+        ("single.py", "single", [".", "*/site-packages"]),
+    ],
+    ids=["package", "module-in-src", "module-at-root"],
+)
+def test_coverage_maps_the_installed_code_onto_its_source(
+    settings: Settings, source_dir: str, package: str, paths: list[str]
+) -> None:
+    """Reports name the files a developer edits: a package folder, or a single module's folder
+    (coverage maps folders, not files)."""
+    moved = replace(settings, source_dir=Path(source_dir), package=package)
+    job = define(moved).job("tests")
+    config = tomllib.loads(tests_job.coverage_config(moved, job).read_text(encoding="utf-8"))
+    assert config["tool"]["coverage"]["paths"]["source"] == paths

@@ -370,6 +370,19 @@ def test_a_single_module_distribution_is_its_own_package(tmp_path: Path) -> None
     assert (facts.package, facts.source_dir) == ("single_mod", Path("src/single_mod.py"))
 
 
+def test_a_single_modules_tests_beside_it_are_found(tmp_path: Path) -> None:
+    """typing_extensions' shape: src/mod.py with src/test_mod.py, no tests folder."""
+    pyproject = '[project]\nname = "single-mod"\nversion = "1"\n'
+    files = {"src/single_mod.py": '"""One."""\n', "src/test_single_mod.py": "import unittest\n"}
+    root = _write(tmp_path, {"pyproject.toml": pyproject, **files})
+    facts = resolve(root, _toml(pyproject))
+    assert (facts.source_dir, facts.tests_dir, facts.test_runner) == (
+        Path("src/single_mod.py"),
+        Path("src"),
+        "unittest",
+    )
+
+
 @pytest.mark.parametrize(
     ("pyproject", "pylintrc", "expected"),
     [

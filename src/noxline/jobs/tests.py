@@ -38,8 +38,11 @@ def coverage_config(settings: Settings, job: Job) -> Path:
         data_file=str(report_file(settings, job, "coverage-data")),
         relative_files=True,
     )
-    source = settings.source_dir.as_posix()
-    paths = {"source": [source, f"*/site-packages/{settings.package}"]}
+    if settings.source_dir.suffix == ".py":
+        # A single module: coverage maps folders, so site-packages maps onto the module's folder.
+        paths = {"source": [settings.source_dir.parent.as_posix(), "*/site-packages"]}
+    else:
+        paths = {"source": [settings.source_dir.as_posix(), f"*/site-packages/{settings.package}"]}
     report = dict(config.get("report", {}))
     report.pop("fail_under", None)  # enforced once, by `coverage report`, not by html/xml too
     report.update(skip_empty=True)
@@ -79,15 +82,22 @@ def test_command(settings: Settings, job: Job) -> tuple[str, ...]:
     if dotted is not None:
         # unittest discovers a dotted package name where the interpreter imports it: the wheel.
         return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", dotted)
-    top = str(settings.project_dir)
+    top = str(unittest_top(settings))
+    return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", tests, "-t", top)
+
+
+def unittest_top(settings: Settings) -> Path:
+    """The folder unittest's discovery imports the tests from (its ``-t``).
+
+    A tests folder without __init__.py is its own top; so is a package named `test`, which the
+    standard library's own `test` package would shadow. Otherwise the project root is the top.
+    Either is already on sys.path after site-packages (the .pth of :func:`_project_root_last`),
+    so discover does not put it first and the wheel wins over the source it tests.
+    """
     folder = settings.project_dir / settings.tests_dir
     if not (folder / "__init__.py").is_file() or folder.name == "test":
-        # A tests folder without __init__.py is its own top; so is a package named `test`, which
-        # the standard library's own `test` package would shadow. Otherwise the project root is
-        # the top: it is already on sys.path after site-packages (the .pth below), so discover
-        # does not put it first and the wheel still wins over the source package.
-        top = tests
-    return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", tests, "-t", top)
+        return folder
+    return settings.project_dir
 
 
 def _project_root_last(session: nox.Session, settings: Settings) -> None:
@@ -100,8 +110,12 @@ def _project_root_last(session: nox.Session, settings: Settings) -> None:
         "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", silent=True
     )
     if isinstance(purelib, str):  # None under --install-only, which runs nothing
+        # unittest's top folder too: discover puts it first on sys.path unless it is there
+        # already, and first it would let a module beside the tests (src/mod.py beside
+        # src/test_mod.py) shadow the wheel's.
+        folders = dict.fromkeys((settings.project_dir, unittest_top(settings)))
         pth = Path(purelib.strip()) / "noxline-project.pth"
-        pth.write_text(str(settings.project_dir) + "\n", encoding="utf-8")
+        pth.write_text("".join(f"{folder}\n" for folder in folders), encoding="utf-8")
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
