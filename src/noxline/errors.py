@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from noxline.masking import env_secrets, mask
@@ -72,3 +72,9 @@ def _write_traceback(error: BaseException, path: Path) -> Path | None:
     except OSError:
         return None
     return path
+
+
+def name_some(names: Sequence[str], limit: int = 5) -> str:
+    """``names`` for a one-line message: the first ``limit`` of them, then how many more."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more

@@ -15,7 +15,7 @@ import nox
 
 from noxline.config import Settings
 from noxline.dist import SUMS_NAME, write_sums
-from noxline.errors import NoxlineError
+from noxline.errors import NoxlineError, name_some
 from noxline.git import run_git, said
 from noxline.jobs._support import (
     built_dist,
@@ -78,9 +78,7 @@ def empty_dist_dir(dist_dir: Path, settings: Settings) -> None:
         if entry.is_symlink() or not entry.is_file() or not _is_build_output(entry.name)
     ]
     if foreign:
-        shown = ", ".join(foreign[:5]) + (
-            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
-        )
+        shown = name_some(foreign)
         raise NoxlineError(
             f"dist-dir {settings.dist_dir} holds {shown}, which no build made; noxline empties "
             "that folder before each build and deletes only its own files: move them, or set "

@@ -51,7 +51,7 @@ from noxline.dist import (
     read_file_metadata,
     sha256_of,
 )
-from noxline.errors import NoxlineError, PublishError
+from noxline.errors import NoxlineError, PublishError, name_some
 from noxline.index import (
     TREE_SETTING,
     Repository,
@@ -413,9 +413,7 @@ def check_clean_tree(settings: Settings) -> None:
         and "__pycache__" not in Path(name).parts
     ]
     if changed:
-        shown = ", ".join(changed[:5]) + (
-            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
-        )
+        shown = name_some(changed)
         raise PublishError(
             f"the working tree has uncommitted changes ({shown}), so the build is not exactly "
             "the tagged commit: commit, stash (git stash -u) or ignore them, rebuild, and "
