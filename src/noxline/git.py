@@ -56,10 +56,18 @@ def run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise GitError(f"cannot run git in {cwd} ({error.strerror or error})") from None
 
 
+def git_output(cwd: Path, *args: str, fix: str) -> str:
+    """The output of ``git <args>`` in ``cwd``; a failure is one :class:`GitError` ending in ``fix``."""
+    done = run_git(cwd, *args)
+    if done.returncode != 0:
+        raise GitError(f"`git {' '.join(args)}` failed in {cwd} ({said(done)}): {fix}")
+    return done.stdout
+
+
 def said(done: subprocess.CompletedProcess[str]) -> str:
     """What a failed git command said (its last line), for an error message."""
     lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
     return f"git said: {lines[-1]}" if lines else f"git exited with {done.returncode}"
 
 
-__all__ = ["GIT_TIMEOUT", "GitError", "run_git", "said"]
+__all__ = ["GIT_TIMEOUT", "GitError", "git_output", "run_git", "said"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from noxline.errors import NoxlineError
-from noxline.git import run_git, said
+from noxline.git import git_output
 
 #: Looked for in this order when ``changelog`` is not set.
 CHANGELOG_NAMES = ("CHANGELOG.md", "CHANGES.md", "HISTORY.md", "NEWS.md")
@@ -128,13 +128,11 @@ def release_notes(  # pylint: disable=too-many-arguments
 
 def _git(project_dir: Path, *args: str) -> str:
     """Run a read-only git command in ``project_dir`` (bounded); its output, or one clear error."""
-    done = run_git(project_dir, *args)
-    if done.returncode != 0:
-        raise NoxlineError(
-            f"git {' '.join(args)} failed ({said(done)}): the release notes need the project's "
-            "git history and tags (GIT_DEPTH: 0)"
-        )
-    return done.stdout
+    return git_output(
+        project_dir,
+        *args,
+        fix="the release notes need the project's git history and tags " "(GIT_DEPTH: 0)",
+    )
 
 
 __all__ = [

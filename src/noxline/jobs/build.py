@@ -16,7 +16,7 @@ import nox
 from noxline.config import Settings
 from noxline.dist import SUMS_NAME, write_sums
 from noxline.errors import NoxlineError, name_some
-from noxline.git import run_git, said
+from noxline.git import git_output
 from noxline.jobs._support import (
     built_dist,
     report_file,
@@ -139,13 +139,7 @@ def make_build_copy(settings: Settings, version: str) -> tuple[Path, dict[str, s
 
 def _git(cwd: Path, *args: str) -> str:
     """Run one git command in ``cwd`` (bounded); a failure is one clear message."""
-    done = run_git(cwd, *args)
-    if done.returncode != 0:
-        raise NoxlineError(
-            f"git {args[0]} failed in {cwd} ({said(done)}): build from a git checkout with at "
-            "least one commit"
-        )
-    return done.stdout
+    return git_output(cwd, *args, fix="build from a git checkout with at least one commit")
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
