@@ -107,9 +107,14 @@ class NoxlineRun:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process environment without CI/twine variables, plus ``extra``."""
+    """The test process environment without CI/twine variables, plus ``extra``.
+
+    Bytecode is not compiled at install time: every project a test runs is thrown away, so its
+    venvs are used once (noxline would compile into the venvs ``noxline run`` keeps).
+    """
     env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}
     env.update(GIT_ENV)
+    env["UV_COMPILE_BYTECODE"] = "0"
     env.update(extra)
     return env
 
