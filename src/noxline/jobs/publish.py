@@ -307,7 +307,10 @@ class _Clock:
 
     def limits(self) -> net.Limits:
         """Limits for one index read: its own deadline, cut to what is left of publish's."""
-        return net.Limits(deadline=min(self.step, self.remaining()))
+        left = self.remaining()
+        if self.step <= left:
+            return net.Limits(deadline=self.step, setting="index-timeout")
+        return net.Limits(deadline=left, setting="publish-timeout")
 
 
 def reason(decision: VersionDecision, settings: Settings) -> str:
