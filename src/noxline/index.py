@@ -550,6 +550,7 @@ def _download_sha256(repository: Repository, url: str, limits: net.Limits) -> st
 
 __all__ = [
     "GITLAB_USER",
+    "PASSWORD_VARIABLE",
     "TREE_SETTING",
     "IndexFile",
     "MASK",

@@ -33,6 +33,7 @@ from noxline.jobs.publish import (  # pylint: disable=protected-access
     reason,
     versions_of,
 )
+from noxline.masking import too_short_to_mask
 from noxline.versioning import ReleaseKind, VersionDecision
 from tests.helpers import free_port
 from tests.unit._dists import (
@@ -510,3 +511,24 @@ def test_the_index_spelling_a_file_differently_is_still_that_file(
         with pytest.raises(PublishError, match=outcome):
             publish_dist(settings, RELEASE, dist, report, log.io)
         assert not report.files and f"uploading {SDIST}" not in log.text
+
+
+def test_a_short_password_is_said_once_and_garbles_nothing(
+    settings: Settings, dist: Dist, tmp_path: Path
+) -> None:
+    """TWINE_PASSWORD "up": one line says it is too short to mask reliably, and publish.json
+    still reads "would-upload" and "upload" (masked everywhere, it read "would-****load")."""
+    env = {
+        "TWINE_REPOSITORY_URL": f"http://127.0.0.1:{free_port()}/",
+        "TWINE_USERNAME": "uploader",
+        "TWINE_PASSWORD": "up",
+    }
+    log, report = Log(env=env), Report(project=settings.name)
+    publish_dist(settings, DEV, dist, report, log.io)
+    report.write(tmp_path / "publish.json")
+    data = json.loads((tmp_path / "publish.json").read_text(encoding="utf-8"))
+    assert [line for line in log.warnings if "TWINE_PASSWORD" in line] == [
+        too_short_to_mask("TWINE_PASSWORD", "up")
+    ]
+    assert {item["action"] for item in data["files"]} == {"would-upload"}
+    assert "only a tag matching the release pattern publishes" in data["reason"]
