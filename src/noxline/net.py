@@ -317,7 +317,7 @@ def get(
 
 #: One address of a host as :func:`socket.getaddrinfo` gives it: (family, type, protocol,
 #: canonical name, socket address).
-Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
+Address = tuple[int, int, int, str, tuple[Any, ...]]
 #: Turns (host, port) into addresses, as :func:`socket.getaddrinfo` does; see :data:`resolver`.
 Resolver = Callable[[str, int], Sequence[Address]]
 
@@ -648,7 +648,7 @@ def _connection_failure(error: BaseException, shown: str, nothing_sent: bool) ->
 
 def _deadline(shown: str, limits: Limits, *, resolving: str = "") -> DeadlineError:
     """The error for a request past its deadline; ``resolving`` names a host still unresolved."""
-    within = f"{limits.deadline:g} s" + (f" ({limits.setting})" if limits.setting else "")
+    within = f"{limits.deadline:.3g} s" + (f" ({limits.setting})" if limits.setting else "")
     more = f", or raise {limits.setting} in [tool.noxline]" if limits.setting else ""
     if resolving:
         return DeadlineError(

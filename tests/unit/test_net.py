@@ -433,7 +433,7 @@ RESOLUTION = {  # host, resolver delay, limits, scheme → the error (None: answ
     RESOLUTION.values(),
     ids=RESOLUTION.keys(),
 )
-def test_name_resolution_is_inside_the_deadline(  # pylint: disable=too-many-arguments
+def test_name_resolution_is_inside_the_deadline(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     dns: FakeResolver,
     server: Server,
     host: str,
@@ -489,7 +489,7 @@ TLS = {  # the certificate's name, is its CA trusted, the URL's host → TLS fai
 
 
 @pytest.mark.parametrize(("certified", "trusted", "host", "fails"), TLS.values(), ids=TLS.keys())
-def test_https_checks_the_url_host_not_the_address(  # pylint: disable=too-many-arguments
+def test_https_checks_the_url_host_not_the_address(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     dns: FakeResolver,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
