@@ -59,6 +59,8 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        if _legacy_metadata(project_dir):
+            raise ConfigError(_legacy_metadata_message(project_dir)) from None
         raise ConfigError(
             f"no pyproject.toml in {project_dir.resolve()}: run noxline from the project's root "
             "directory"
@@ -76,6 +78,22 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
             f"cannot read {path} ({error.strerror or type(error).__name__}): make it a "
             "readable file"
         ) from None
+
+
+def _legacy_metadata(project_dir: Path) -> list[str]:
+    """The setuptools files that may hold a project's metadata instead of pyproject.toml."""
+    return [name for name in ("setup.cfg", "setup.py") if (project_dir / name).is_file()]
+
+
+def _legacy_metadata_message(project_dir: Path) -> str:
+    """Why a setup.cfg/setup.py project is not read, and how to move its metadata."""
+    files = " and ".join(_legacy_metadata(project_dir))
+    return (
+        f"the project's metadata is in {files}, which noxline does not read (it needs name and "
+        "version in pyproject.toml, as [project] or [tool.poetry]): move it to [project] "
+        "(`pipx run 'ini2toml[full]' setup.cfg` converts a setup.cfg); setuptools builds from "
+        "[project] the same way"
+    )
 
 
 def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
@@ -498,6 +516,11 @@ def resolve(
     tests_dir: Path | None = None,
 ) -> ProjectFacts:
     """Infer the facts of the project in ``root`` (parsed pyproject ``data``); given ones win."""
+    names_project = "name" in data.get("project", {}) or "name" in data.get("tool", {}).get(
+        "poetry", {}
+    )
+    if not names_project and _legacy_metadata(root):
+        raise ConfigError(_legacy_metadata_message(root))
     meta = read_metadata(data)
     if not meta.test_requirements:
         meta = dataclasses.replace(meta, test_requirements=requirement_file_tools(root))

@@ -18,6 +18,7 @@ from noxline.project import (
     find_package,
     poetry_constraint,
     read_metadata,
+    read_pyproject,
     resolve,
     tag_convention,
 )
@@ -538,3 +539,26 @@ def test_a_poetry_single_module_include_is_no_package(tmp_path: Path) -> None:
     meta = read_metadata(_toml(f'[project]\nname = "x"\nversion = "1"\n{poetry}'))
     assert not meta.declared_packages
     assert find_package(tmp_path, "tool") == ("tool", Path("tool.py"))
+
+
+@pytest.mark.parametrize(
+    ("files", "pyproject", "named"),
+    [
+        (("setup.cfg",), '[build-system]\nrequires = ["setuptools>=61"]\n', "setup.cfg"),
+        (("setup.py",), None, "setup.py"),
+        (("setup.cfg", "setup.py"), "", "setup.cfg and setup.py"),
+    ],
+)
+def test_setuptools_metadata_outside_pyproject_says_how_to_move_it(
+    tmp_path: Path, files: tuple[str, ...], pyproject: str | None, named: str
+) -> None:
+    """Metadata in setup.cfg or setup.py only: one message naming the files and the converter,
+    whether pyproject.toml is missing or names no project."""
+    for name in files:
+        (tmp_path / name).write_text("[metadata]\nname = legacy\n", encoding="utf-8")
+    if pyproject is not None:
+        (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, read_pyproject(tmp_path))
+    assert str(caught.value).startswith(f"the project's metadata is in {named}, which noxline")
+    assert "ini2toml" in str(caught.value)
