@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from packaging.utils import parse_sdist_filename, parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
 
 from tests.helpers import clean_env, git, run_nox
@@ -56,6 +56,11 @@ class RealProject:
     #: The tests folder and runner noxline must find.
     tests: str
     runner: str
+
+    @property
+    def sdist(self) -> str:
+        """The sdist's file name (PEP 625: the normalised name, ``jaraco_functools-4.1.0``)."""
+        return f"{canonicalize_name(self.name).replace('-', '_')}-{self.version}.tar.gz"
 
 
 PROJECTS = (
@@ -159,6 +164,16 @@ PROJECTS = (
         "tests",
         "unittest",
     ),
+    RealProject(
+        "jaraco.functools",
+        "4.1.0",
+        "70f7e0e2ae076498e212562325e805204fc092d7b4c17e0e86c959e249701a9d",
+        "v4.1.0",
+        "a namespace package (jaraco/functools, no jaraco/__init__.py), flat layout, tests at the "
+        "root with --doctest-modules and its own norecursedirs, setuptools-scm, a test extra",
+        ".",
+        "pytest",
+    ),
 )
 
 
@@ -188,7 +203,7 @@ def cached_sdist(project: RealProject) -> Path:
     """The project's sdist from the cache, downloaded (hash pinned) when missing or altered."""
     folder = CACHE / "sdists"
     folder.mkdir(parents=True, exist_ok=True)
-    for path in folder.glob(f"{project.name}-{project.version}.tar.gz"):
+    for path in folder.glob(project.sdist):
         if hashlib.sha256(path.read_bytes()).hexdigest() == project.sha256:
             return path
         path.unlink()
@@ -216,7 +231,7 @@ def cached_sdist(project: RealProject) -> Path:
         env=clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1"),
         timeout=300,
     )
-    return folder / f"{project.name}-{project.version}.tar.gz"
+    return folder / project.sdist
 
 
 def project_env() -> dict[str, str]:

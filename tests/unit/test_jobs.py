@@ -377,3 +377,17 @@ def test_pylint_and_mypy_name_a_namespace_package_from_its_import_root(
     plain = RecordingSession()
     mypy_job.run(cast(nox.Session, plain), settings, define(settings).job("mypy"))
     assert "--explicit-package-bases" not in plain.commands[1] and "MYPYPATH" not in plain.env
+
+
+@pytest.mark.parametrize(("tests_dir", "ignored"), [(".", True), ("tests", False)])
+def test_tests_at_the_project_root_never_collect_noxlines_own_files(
+    settings: Settings, tests_dir: str, ignored: bool
+) -> None:
+    """Tests in the project root (jaraco.functools' shape): pytest skips .nox (the build copy's
+    second conftest.py) and the noxfile, which a project's own norecursedirs and
+    --doctest-modules would otherwise collect."""
+    moved = replace(settings, tests_dir=Path(tests_dir))
+    command = tests_job.test_command(moved, define(moved).job("tests"))
+    expected = {f"--ignore={settings.project_dir / name}" for name in (".nox", "noxfile.py")}
+    assert (expected <= set(command)) is ignored
+    assert command[-1] == str(settings.project_dir / tests_dir)

@@ -79,12 +79,29 @@ def test_command(settings: Settings, job: Job) -> tuple[str, ...]:
             return ("-m", "pytest", f"--junitxml={junit}", "--pyargs", dotted)
         # append mode puts the tests' base folder after site-packages: the wheel wins over the
         # source tree, and tests still import their siblings and get their usual module names.
-        return ("-m", "pytest", "--import-mode=append", f"--junitxml={junit}", tests)
+        return (
+            "-m",
+            "pytest",
+            "--import-mode=append",
+            f"--junitxml={junit}",
+            *_not_tests(settings),
+            tests,
+        )
     if dotted is not None:
         # unittest discovers a dotted package name where the interpreter imports it: the wheel.
         return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", dotted)
     top = str(unittest_top(settings))
     return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", tests, "-t", top)
+
+
+def _not_tests(settings: Settings) -> tuple[str, ...]:
+    """pytest ``--ignore`` options for what noxline puts in a tests folder that is the project
+    root: nox's folder (the build copy holds a second conftest.py) and the noxfile (which a
+    project's ``--doctest-modules`` would import, without nox in the tests' venv). A project's
+    own ``norecursedirs`` replaces pytest's default, which would skip ``.nox``."""
+    if settings.tests_dir != Path():
+        return ()
+    return tuple(f"--ignore={settings.project_dir / name}" for name in (".nox", "noxfile.py"))
 
 
 def unittest_top(settings: Settings) -> Path:
