@@ -149,3 +149,29 @@ def test_each_file_is_parsed_once_for_every_report(tmp_path: Path) -> None:
     name = str(tmp_path / "src" / "demo.py")
     # pylint: disable-next=protected-access
     assert cov._get_file_reporter(name) is cov._get_file_reporter(name)
+
+
+def test_a_coverage_plugin_in_the_project_folder_is_found(tmp_path: Path) -> None:
+    """Run as the jobs run it (``python -I``, the project as working directory): a plugin module
+    beside pyproject.toml loads, as it does for the coverage command."""
+    data = measured(tmp_path)
+    rcfile = config(tmp_path, "plugged")
+    text = rcfile.read_text(encoding="utf-8")
+    rcfile.write_text(
+        text.replace("[tool.coverage.run]\n", '[tool.coverage.run]\nplugins = ["local_plugin"]\n'),
+        encoding="utf-8",
+    )
+    (tmp_path / "local_plugin.py").write_text(
+        "def coverage_init(reg, options):\n    print('local plugin loaded')\n", encoding="utf-8"
+    )
+    script = Path(_coverage_reports.__file__)
+    done = subprocess.run(
+        [sys.executable, "-I", str(script), f"--rcfile={rcfile}", "--table", *map(str, data)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "local plugin loaded" in done.stdout
+    assert re.search(r"^TOTAL\s", done.stdout, re.MULTILINE)

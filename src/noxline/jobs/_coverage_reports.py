@@ -19,7 +19,8 @@ source file again, and parsing is most of a report's time (about 1 s per report 
 (:func:`keep_parses`).
 
 ``-I`` keeps the script's own folder (``noxline/jobs/``, which holds a ``coverage.py``) and the
-working directory off ``sys.path``, so ``import coverage`` finds the installed package.
+working directory off ``sys.path``, so ``import coverage`` finds the installed package; the
+working directory is appended afterwards only for coverage plugins, as the coverage command does.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def keep_parses(cov: coverage.Coverage) -> bool:
 def write_reports(rcfile: str, data: Sequence[str], table: bool) -> int:
     """Combine, write HTML and XML, print the table with ``table``; the process's exit code."""
     cov = coverage.Coverage(config_file=rcfile, messages=True)
+    if cov.get_option("run:plugins"):
+        sys.path.append("")  # as the coverage command does: plugins in the project folder
     keep_parses(cov)
     try:
         # Named copies' files are other jobs' artifacts: kept. Without names, the parallel files
