@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -107,9 +108,14 @@ class NoxlineRun:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process environment without CI/twine variables, plus ``extra``."""
+    """The test process environment without CI/twine variables, plus ``extra``.
+
+    Bytecode is not compiled at install time: every project a test runs is thrown away, so its
+    venvs are used once (noxline would compile into the venvs ``noxline run`` keeps).
+    """
     env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}
     env.update(GIT_ENV)
+    env["UV_COMPILE_BYTECODE"] = "0"
     env.update(extra)
     return env
 
@@ -152,6 +158,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _LoopbackServer(ThreadingHTTPServer):
+    """A threading HTTP server that lets a client hang up without a traceback on stderr."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore a client gone mid-request (the deadline tests cut connections on purpose);
+        report anything else as the stdlib does."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def loopback_http(
     handler: type[BaseHTTPRequestHandler], on_stop: Callable[[], None] = lambda: None
@@ -162,7 +178,7 @@ def loopback_http(
     Every fake HTTP service of the tests runs through this one helper. ``on_stop`` runs first
     (a fake whose routes hang releases them there), and the join is bounded.
     """
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _LoopbackServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     # A short poll interval keeps shutdown() quick.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)

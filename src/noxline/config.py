@@ -132,6 +132,14 @@ class Settings:  # pylint: disable=too-many-instance-attributes
         return self.project_dir / self.reports_dir
 
     @property
+    def namespace_root(self) -> Path | None:
+        """For a package inside namespace folders (``acme.widgets`` in ``src/acme/widgets``), the
+        folder it is imported from (``src``), which pylint and mypy must be told; else None."""
+        if "." not in self.package or self.source_dir.suffix == ".py":
+            return None
+        return self.source_dir.parents[self.package.count(".")]
+
+    @property
     def matrix(self) -> tuple[str, ...]:
         """The Pythons the tests and wheel-install jobs fan out over; empty for just one."""
         return self.python if len(self.python) > 1 else ()

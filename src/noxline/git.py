@@ -57,7 +57,10 @@ def run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def git_output(cwd: Path, *args: str, fix: str) -> str:
-    """The output of ``git <args>`` in ``cwd``; a failure is one :class:`GitError` ending in ``fix``."""
+    """The output of ``git <args>`` in ``cwd``.
+
+    A failure is one :class:`GitError` ending in ``fix``.
+    """
     done = run_git(cwd, *args)
     if done.returncode != 0:
         raise GitError(f"`git {' '.join(args)}` failed in {cwd} ({said(done)}): {fix}")

@@ -29,7 +29,7 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path
@@ -533,12 +533,12 @@ def _remaining(limits: net.Limits, ends: float, page: str) -> net.Limits:
             f"than {limits.deadline:g} s: the index is too slow or lists too many files "
             "without hashes; have it serve sha256 hashes, or raise index-timeout"
         )
-    return net.Limits(left, limits.max_bytes, limits.retries, limits.backoff)
+    return replace(limits, deadline=left)
 
 
 def _download_sha256(repository: Repository, url: str, limits: net.Limits) -> str:
     """Download a listed file that came without a hash, and hash it."""
-    download = net.Limits(limits.deadline, MAX_DOWNLOAD_BYTES, limits.retries, limits.backoff)
+    download = replace(limits, max_bytes=MAX_DOWNLOAD_BYTES)
     response = _get(repository, url, download)
     if response is None:
         raise PublishError(
@@ -550,6 +550,7 @@ def _download_sha256(repository: Repository, url: str, limits: net.Limits) -> st
 
 __all__ = [
     "GITLAB_USER",
+    "PASSWORD_VARIABLE",
     "TREE_SETTING",
     "IndexFile",
     "MASK",

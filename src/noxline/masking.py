@@ -11,6 +11,10 @@ from urllib.parse import quote
 
 #: What a secret is replaced with in anything printed or written.
 MASK = "****"
+#: Secrets shorter than this are masked only where they stand alone (see :func:`mask`): a
+#: 3-character password replaced everywhere would turn unrelated words into ``****``. GitLab
+#: refuses to mask CI/CD variables shorter than 8 characters for the same reason.
+MIN_SECRET_LENGTH = 8
 
 # Anything from a scheme-like word up to the last "@" of the same token is user-info, however
 # malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host").
@@ -35,24 +39,52 @@ _NOT_SECRET = frozenset({"NOXLINE_TRACEBACK", "SSH_AUTH_SOCK"})
 
 def mask(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with each secret (also URL-encoded), any URL's user-info and secret-looking query
-    values replaced by :data:`MASK`. Apply it to anything before it is printed or written."""
+    values replaced by :data:`MASK`. Apply it to anything before it is printed or written.
+
+    A secret of :data:`MIN_SECRET_LENGTH` characters or more is replaced wherever it occurs. A
+    shorter one only where it stands alone, with no letter, digit or underscore right before or
+    after it (``password=abc``, ``'abc'``, ``abc@host``, a word of its own), never inside a longer
+    word (``abcdef``).
+    """
     text = _USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", text)
     text = _USERINFO_NO_AT.sub(lambda match: f"{match['head']}{MASK}", text)
     text = _SECRET_QUERY.sub(lambda match: f"{match['key']}{MASK}", text)
-    forms = {
-        form
-        for secret in secrets
-        if secret
-        for form in (secret, quote(secret, safe=""), quote(secret))
-    }
+    # Each form (plain, URL-encoded) of a secret, and whether it may be masked everywhere: a form
+    # of a long secret always may, even when a short secret has the same form.
+    forms: dict[str, bool] = {}
+    for secret in secrets:
+        if secret:
+            for form in (secret, quote(secret, safe=""), quote(secret)):
+                forms[form] = forms.get(form, False) or len(secret) >= MIN_SECRET_LENGTH
     # Longest first, so a secret that contains another is masked whole.
     for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, MASK)
+        if forms[form]:
+            text = text.replace(form, MASK)
+        else:
+            text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", MASK, text)
     return text
 
 
+def too_short_to_mask(variable: str, value: str) -> str:
+    """One line saying that ``variable``'s secret is too short to be masked reliably, and what to
+    do about it; empty when it is long enough (or not set)."""
+    if not value or len(value) >= MIN_SECRET_LENGTH:
+        return ""
+    return (
+        f"{variable} is shorter than {MIN_SECRET_LENGTH} characters, too short to be masked "
+        "reliably: output hides it only where it stands alone (never inside a longer word, which "
+        f"would garble the text); use a secret of {MIN_SECRET_LENGTH} characters or more, such as "
+        "an API token of the index"
+    )
+
+
 def env_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
-    """Values of variables whose names say they hold secrets (tokens, passwords, keys)."""
+    """Values of variables whose names say they hold secrets (tokens, passwords, keys).
+
+    Values under 4 characters are left out: in variables only *named* like secrets they are
+    flags (``1``, ``yes``), and masking them, even as whole words, would garble every message.
+    Credentials noxline uses are masked through their own variables (``Repository.secrets``).
+    """
     return tuple(
         value
         for name, value in env.items()
@@ -60,4 +92,4 @@ def env_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     )
 
 
-__all__ = ["MASK", "env_secrets", "mask"]
+__all__ = ["MASK", "MIN_SECRET_LENGTH", "env_secrets", "mask", "too_short_to_mask"]

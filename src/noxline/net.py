@@ -4,8 +4,10 @@ Index reads, GitLab API calls and token exchanges all use :func:`request`, which
 
 * ``http``/``https`` only; anything else (``file://``, ``ftp://``, ...) is refused before a socket
   is opened;
-* a **total** deadline per request, retries and redirects included: a watchdog closes the socket
-  when it passes, so a server that drips one byte a second cannot stretch it;
+* a **total** deadline per request, retries and redirects included, name resolution too: the host
+  name is resolved in a thread waited for only until the deadline (a dead name server cannot
+  stretch it), and a watchdog closes the socket when it passes, so a server that drips one byte a
+  second cannot stretch it either;
 * a size cap on the body (``Content-Length`` checked first, the bytes counted while reading);
 * redirects followed only within the request's origin (scheme, host, port), at most
   :data:`MAX_REDIRECTS`; a redirect elsewhere is refused (:class:`RedirectError`), so credentials
@@ -21,6 +23,10 @@ Index reads, GitLab API calls and token exchanges all use :func:`request`, which
 Why not urllib3, httpx or requests: their timeouts bound each socket operation, not the request,
 so a dripping server keeps them waiting forever; a total deadline needs the watchdog below, and
 ``http.client`` (standard library) is what it can wrap without patching another library's internals.
+Why the operating system's resolver in a thread rather than a DNS library with a timeout (dnspython,
+c-ares): those skip ``/etc/hosts``, nsswitch and the machine's own resolution rules, so a name
+could reach another address than every other tool on the machine would; ``getaddrinfo`` cannot be
+cancelled, so the thread is left to finish on its own, and requests for the same name share it.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -187,6 +193,9 @@ class Limits:
     max_bytes: int = DEFAULT_MAX_BYTES
     retries: int = DEFAULT_RETRIES
     backoff: float = DEFAULT_BACKOFF
+    #: The setting the deadline comes from (``index-timeout``), named in a deadline's message so
+    #: it says what to raise; empty for noxline's own fixed limits.
+    setting: str = ""
 
 
 @dataclass(frozen=True)
@@ -302,6 +311,112 @@ def get(
 ) -> Response:
     """``GET url`` (see :func:`request`)."""
     return request("GET", url, headers=headers, credentials=credentials, limits=limits)
+
+
+# --- name resolution ----------------------------------------------------------------------------
+
+#: One address of a host as :func:`socket.getaddrinfo` gives it: (family, type, protocol,
+#: canonical name, socket address).
+Address = tuple[int, int, int, str, tuple[Any, ...]]
+#: Turns (host, port) into addresses, as :func:`socket.getaddrinfo` does; see :data:`resolver`.
+Resolver = Callable[[str, int], Sequence[Address]]
+
+
+def system_resolver(host: str, port: int) -> Sequence[Address]:
+    """The operating system's answer (``/etc/hosts``, DNS, nsswitch), as urllib would get it."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+#: The one seam for name resolution: every request resolves its host with this, in a thread it
+#: waits for only until the request's deadline. noxline never changes it; tests put a resolver
+#: here that hangs as a dead name server does (``monkeypatch.setattr(net, "resolver", ...)``).
+resolver: Resolver = system_resolver  # pylint: disable=invalid-name
+
+# Resolutions still running, by (id of the resolver, host, port): a request for a name already
+# being resolved waits for that one instead of starting another thread, so a hanging name server
+# costs one thread per name, however often publish polls the index. (The id, not the resolver:
+# it need not be hashable; the lookup holds it, so the id stays its own while it is listed.)
+_LOOKUPS: dict[tuple[int, str, int], _Lookup] = {}
+_LOOKUPS_LOCK = threading.Lock()
+
+
+class _Lookup:
+    """One resolution in a daemon thread (``getaddrinfo`` cannot be cancelled, only left)."""
+
+    def __init__(self, resolve: Resolver, host: str, port: int) -> None:
+        """Start resolving; call with ``_LOOKUPS_LOCK`` held, after listing it under its key."""
+        self.resolve, self.host, self.port = resolve, host, port
+        self.done = threading.Event()
+        self.addresses: Sequence[Address] = ()
+        self.error: OSError | None = None
+        threading.Thread(target=self._run, name=f"resolve {host}", daemon=True).start()
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        """Where it is listed in ``_LOOKUPS`` while it runs."""
+        return (id(self.resolve), self.host, self.port)
+
+    def _run(self) -> None:
+        """Resolve, keep the answer or the error, and leave the table of running resolutions."""
+        try:
+            self.addresses = self.resolve(self.host, self.port)
+        except OSError as error:
+            self.error = error
+        except UnicodeError:  # a label IDNA cannot encode (empty, over 63 characters)
+            self.error = socket.gaierror(socket.EAI_NONAME, "not a valid host name")
+        finally:
+            with _LOOKUPS_LOCK:
+                _LOOKUPS.pop(self.key, None)
+            self.done.set()
+
+
+def _resolve(host: str, port: int, timeout: float) -> Sequence[Address] | None:
+    """The addresses of ``host``, or None when they are not known within ``timeout`` seconds.
+
+    Resolution errors (no such name) are raised as the resolver raised them.
+    """
+    resolve = resolver
+    with _LOOKUPS_LOCK:
+        lookup = _LOOKUPS.get((id(resolve), host, port))
+        if lookup is None:
+            lookup = _Lookup(resolve, host, port)
+            _LOOKUPS[lookup.key] = lookup
+    if not lookup.done.wait(max(timeout, 0.0)):
+        return None
+    if lookup.error is not None:
+        raise lookup.error
+    return lookup.addresses
+
+
+def _connect(origin: Origin, deadline_at: float, limits: Limits, shown: str) -> socket.socket:
+    """A TCP connection to ``origin`` made before ``deadline_at``, name resolution included.
+
+    Each address is tried in the resolver's order (``localhost`` may be ``::1`` first while the
+    server listens on 127.0.0.1), each with what is left of the deadline.
+    """
+    addresses = _resolve(origin.host, origin.port, deadline_at - time.monotonic())
+    if addresses is None:
+        raise _deadline(shown, limits, resolving=origin.host)
+    failure: OSError = socket.gaierror(socket.EAI_NONAME, "no address")
+    for family, kind, protocol, _, address in addresses:
+        remaining = deadline_at - time.monotonic()
+        if remaining <= 0:
+            raise _deadline(shown, limits)
+        sock = socket.socket(family, kind, protocol)
+        try:
+            sock.settimeout(remaining)
+            sock.connect(address)
+        except OSError as error:
+            sock.close()
+            failure = error
+            continue
+        # As http.client does: the request goes out without waiting for Nagle's algorithm.
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        return sock
+    raise failure
 
 
 # --- one attempt --------------------------------------------------------------------------------
@@ -424,10 +539,11 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
             "lists it)",
             url=shown,
         ) from None
+    context = ssl.create_default_context() if origin.scheme == "https" else None
     connection: http.client.HTTPConnection
-    if origin.scheme == "https":
+    if context is not None:
         connection = http.client.HTTPSConnection(
-            origin.host, origin.port, timeout=remaining, context=ssl.create_default_context()
+            origin.host, origin.port, timeout=remaining, context=context
         )
     else:
         connection = http.client.HTTPConnection(origin.host, origin.port, timeout=remaining)
@@ -449,7 +565,13 @@ def _exchange(  # pylint: disable=too-many-arguments,too-many-positional-argumen
     nothing_sent = True
     response: http.client.HTTPResponse | None = None
     try:
-        connection.connect()
+        # Not connection.connect(): http.client would resolve the name there, out of the
+        # deadline's reach. It sends over a socket it is given (its Host header still names
+        # origin.host).
+        connection.sock = _connect(origin, deadline_at, limits, shown)
+        if context is not None:
+            # SNI and the certificate check name the URL's host, never the address reached.
+            connection.sock = context.wrap_socket(connection.sock, server_hostname=origin.host)
         nothing_sent = False
         connection.request(
             method,
@@ -524,11 +646,19 @@ def _connection_failure(error: BaseException, shown: str, nothing_sent: bool) ->
     )
 
 
-def _deadline(shown: str, limits: Limits) -> DeadlineError:
-    """The error for a request past its deadline."""
+def _deadline(shown: str, limits: Limits, *, resolving: str = "") -> DeadlineError:
+    """The error for a request past its deadline; ``resolving`` names a host still unresolved."""
+    within = f"{limits.deadline:.3g} s" + (f" ({limits.setting})" if limits.setting else "")
+    more = f", or raise {limits.setting} in [tool.noxline]" if limits.setting else ""
+    if resolving:
+        return DeadlineError(
+            f"the host name {resolving} (of {shown}) did not resolve within {within}: the name "
+            f"server hangs or cannot be reached; check the machine's DNS settings{more}",
+            url=shown,
+        )
     return DeadlineError(
-        f"{shown} did not answer completely within {limits.deadline:g} s: the server hangs or is "
-        "too slow; check its health (the deadline is configurable)",
+        f"{shown} did not answer completely within {within}: the server hangs or is too slow; "
+        f"check its health{more}",
         url=shown,
     )
 
@@ -579,6 +709,7 @@ def _status_fix(status: int) -> str:
 
 
 __all__ = [
+    "Address",
     "Credentials",
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_BYTES",
@@ -589,6 +720,7 @@ __all__ = [
     "NetError",
     "Origin",
     "RedirectError",
+    "Resolver",
     "Response",
     "TooLargeError",
     "check_url",
@@ -597,4 +729,6 @@ __all__ = [
     "is_loopback",
     "mask",
     "request",
+    "resolver",
+    "system_resolver",
 ]

@@ -6,6 +6,7 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -46,8 +47,10 @@ class ProjectMetadata:
     test_requirements: tuple[str, ...]
     uses_poetry_metadata: bool
     mentions_pytest: bool
-    #: Package folders the build backend's own configuration names (``src/foo``), first one first.
-    declared_packages: tuple[Path, ...] = ()
+    #: Packages the build backend's own configuration names, first one first, each as (the folder
+    #: it is imported from, its import name): ``(src, foo)``, or ``(src, acme.widgets)`` for a
+    #: package of the namespace ``acme``.
+    declared_packages: tuple[tuple[Path, str], ...] = ()
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
@@ -109,33 +112,52 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
     )
 
 
-def find_package(project_dir: Path, name: str, declared: Sequence[Path] = ()) -> tuple[str, Path]:
+def find_package(
+    project_dir: Path, name: str, declared: Sequence[tuple[Path, str]] = ()
+) -> tuple[str, Path]:
     """Return the import name and source dir (``src/<pkg>`` or ``<pkg>``) of the project's package.
 
-    Searched in order: a package named after the project, the one package the build backend's
-    configuration names (``declared``), the one package under ``src/``, the one package at the root.
+    Searched in order: a package named after the project, also inside namespace folders (folders
+    without ``__init__.py``: ``acme-widgets`` as ``src/acme/widgets``), the one package the build
+    backend's configuration names (``declared``; a namespace folder it names stands for the
+    packages in it), the one package under ``src/`` (namespaces included), the one package at
+    the root.
     """
     wanted = canonicalize_name(name).replace("-", "_")
     for root in (project_dir / "src", project_dir):
         candidate = root / wanted
         if (candidate / "__init__.py").is_file():
             return wanted, candidate.relative_to(project_dir)
-    found = _unique(p for p in declared if (project_dir / p / "__init__.py").is_file())
+    for root in (Path("src"), Path()):
+        for dotted in _namespaced_names(name):
+            if _is_namespace_package(project_dir, root, dotted):
+                return dotted, root / dotted.replace(".", "/")
+    found = _unique(
+        package
+        for base, dotted in declared
+        for package in _packages_in(project_dir, base, dotted, depth=_NAMESPACE_DEPTH)
+    )
     src = project_dir / "src"
     if len(found) != 1 and src.is_dir():
-        found = _unique(p.parent.relative_to(project_dir) for p in src.glob("*/__init__.py"))
+        found = _unique(
+            package
+            for folder in sorted(src.iterdir())
+            if folder.name.isidentifier()
+            for package in _packages_in(project_dir, Path("src"), folder.name, _NAMESPACE_DEPTH)
+        )
     if not found:
         found = _unique(
-            p.parent.relative_to(project_dir)
+            (p.parent.name, p.parent.relative_to(project_dir))
             for p in project_dir.glob("*/__init__.py")
             if p.parent.name not in NOT_PACKAGES and p.parent.name.isidentifier()
         )
     if len(found) == 1:
-        return found[0].name, found[0]
+        dotted, folder = found[0]
+        return str(dotted), Path(folder)
     module = _single_module(project_dir, wanted, declared)
     if module is not None:
         return module.stem, module
-    seen = f" (found {', '.join(sorted(p.as_posix() for p in found))})" if found else ""
+    seen = f" (found {', '.join(sorted(p.as_posix() for _, p in found))})" if found else ""
     raise ConfigError(
         f"cannot find the import package of project {name!r} (looked for "
         f"src/{wanted}/__init__.py, {wanted}/__init__.py and {wanted}.py){seen}: set package and "
@@ -143,9 +165,56 @@ def find_package(project_dir: Path, name: str, declared: Sequence[Path] = ()) ->
     )
 
 
-def _single_module(project_dir: Path, wanted: str, declared: Sequence[Path]) -> Path | None:
+#: How many namespace folders may sit above a package (``acme/platform/widgets``: two).
+_NAMESPACE_DEPTH = 3
+
+
+def _namespaced_names(name: str) -> Iterator[str]:
+    """The dotted import names a distribution name can stand for with namespace folders.
+
+    ``acme-data-tools`` may be ``acme.data_tools``, ``acme_data.tools`` or ``acme.data.tools``:
+    every way of cutting its words into at least two consecutive runs (a few, for real names).
+    """
+    words = [word for word in re.split(r"[-_.]+", canonicalize_name(name)) if word]
+    for cuts in range(1, min(len(words), _NAMESPACE_DEPTH + 1)):
+        for positions in itertools.combinations(range(1, len(words)), cuts):
+            bounds = (0, *positions, len(words))
+            yield ".".join("_".join(words[a:b]) for a, b in itertools.pairwise(bounds))
+
+
+def _is_namespace_package(project_dir: Path, root: Path, dotted: str) -> bool:
+    """True when ``root/a/b`` (for ``a.b``) is a package whose parents below ``root`` are namespace
+    folders (no ``__init__.py``), as an installer would lay them out."""
+    parts = dotted.split(".")
+    if not all(part.isidentifier() for part in parts):
+        return False
+    folder = project_dir / root
+    for part in parts[:-1]:
+        folder = folder / part
+        if not folder.is_dir() or (folder / "__init__.py").exists():
+            return False
+    return (folder / parts[-1] / "__init__.py").is_file()
+
+
+def _packages_in(
+    project_dir: Path, base: Path, dotted: str, depth: int
+) -> Iterator[tuple[str, Path]]:
+    """The packages ``base/<dotted as folders>`` holds: itself when it is a package, else (a
+    namespace folder) the packages inside it, up to ``depth`` namespace folders down."""
+    folder = base / dotted.replace(".", "/")
+    if (project_dir / folder / "__init__.py").is_file():
+        yield dotted, folder
+    elif depth > 0 and (project_dir / folder).is_dir():
+        for child in sorted((project_dir / folder).iterdir()):
+            if child.is_dir() and child.name.isidentifier():
+                yield from _packages_in(project_dir, base, f"{dotted}.{child.name}", depth - 1)
+
+
+def _single_module(
+    project_dir: Path, wanted: str, declared: Sequence[tuple[Path, str]]
+) -> Path | None:
     """A single-module distribution's module (``tabulate.py``), at the root or under ``src/``."""
-    names = [wanted, *(p.name for p in declared)]
+    names = [wanted, *(dotted for _, dotted in declared if "." not in dotted)]
     for root in (Path("src"), Path()):
         for module in names:
             candidate = root / f"{module}.py"
@@ -154,40 +223,53 @@ def _single_module(project_dir: Path, wanted: str, declared: Sequence[Path]) -> 
     return None
 
 
-def _unique(paths: Iterator[Path]) -> list[Path]:
-    """The distinct paths, in the order given."""
-    return list(dict.fromkeys(paths))
+def _unique(items: Iterator[Any]) -> list[Any]:
+    """The distinct items, in the order given."""
+    return list(dict.fromkeys(items))
 
 
-def _declared_packages(tool: dict[str, Any]) -> Iterator[Path]:
-    """Package folders named by Poetry, Hatch, setuptools or Flit configuration (static forms)."""
+def _declared_packages(tool: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    """Packages named by Poetry, Hatch, setuptools or Flit configuration (static forms), each as
+    (the folder it is imported from, its dotted import name)."""
     for entry in tool.get("poetry", {}).get("packages", []):
         formats = entry.get("format", ["wheel"]) if isinstance(entry, dict) else []
         include = str(entry.get("include", "")) if isinstance(entry, dict) else ""
         # Entries only for the sdist (a tests folder) and globs or single modules name no package.
         if "wheel" in ([formats] if isinstance(formats, str) else formats) and _plain(include):
-            yield Path(str(entry.get("from", "."))) / include
+            yield Path(str(entry.get("from", "."))), _dotted(include)
     hatch = tool.get("hatch", {}).get("build", {})
     for path in (
         hatch.get("targets", {}).get("wheel", {}).get("packages", hatch.get("packages", []))
     ):
-        yield Path(str(path))
+        # Hatch keeps a listed folder's last component as the top-level name.
+        folder = Path(str(path))
+        if folder.name.isidentifier():
+            yield folder.parent, folder.name
     setuptools = tool.get("setuptools", {})
     packages = setuptools.get("packages")
     if isinstance(packages, list):
         base = Path(str(setuptools.get("package-dir", {}).get("", ".")))
-        for package in packages:
-            if _plain(str(package)):
-                yield base / str(package)
+        names = {str(package) for package in packages}
+        for package in map(str, packages):
+            # Subpackages are listed too; the outermost listed one stands for them.
+            if _plain(package) and package.rpartition(".")[0] not in names:
+                yield base, _dotted(package)
     module = tool.get("flit", {}).get("module", {}).get("name")
     if isinstance(module, str) and _plain(module):
-        yield Path("src", module)
-        yield Path(module)
+        yield Path("src"), _dotted(module)
+        yield Path(), _dotted(module)
 
 
 def _plain(name: str) -> bool:
-    """True for a top-level package name, not a glob, a module file or a subpackage."""
-    return name.strip("/").isidentifier()
+    """True for a package's import path (``foo``, ``acme.widgets``, ``acme/widgets``), not a glob
+    or a module file."""
+    name = name.strip("/")
+    return not name.endswith(".py") and all(part.isidentifier() for part in re.split(r"[./]", name))
+
+
+def _dotted(name: str) -> str:
+    """``acme/widgets`` or ``acme.widgets`` as the import name ``acme.widgets``."""
+    return name.strip("/").replace("/", ".")
 
 
 def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:

@@ -74,3 +74,25 @@ def test_ratchet_writes_the_measured_figures_as_floors(tmp_path: Path) -> None:
     log = result.stdout + result.stderr
     assert "coverage 100 % >= 100 %" in log
     assert re.search(r"pylint \d+(\.\d)?/10 >= \d+\.\d", log), log[-2000:]
+
+
+def test_a_namespace_package_is_adopted_green_with_every_check(tmp_path: Path) -> None:
+    """``acme-widgets`` ships ``acme.widgets`` in the namespace folder src/acme/ (no
+    ``__init__.py``): init finds it, the wheel's coverage maps back onto the source, and pylint
+    and mypy resolve the package's own imports."""
+    project = make_project(tmp_path, "shapes/namespace_pkg")
+    adopted = noxline_init(project)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert "package acme.widgets in src/acme/widgets/" in adopted.stdout
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "adopt noxline")
+
+    jobs = ("version", "build", "wheel-install", "tests", "pylint", "mypy", "docstr")
+    result = run_nox(project, "-s", *jobs)
+
+    log = result.stdout + result.stderr
+    assert [job for job in jobs if f"* {job}: success" not in log] == [], log[-3000:]
+    assert "coverage 100 %" in log  # the installed acme/widgets measured as src/acme/widgets
+    assert "pylint 10.0/10" in log  # no import-error for acme.widgets.core
+    assert "Success: no issues found" in log
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""

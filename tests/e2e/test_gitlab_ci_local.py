@@ -1,4 +1,4 @@
-"""The generated .gitlab-ci.yml, validated against GitLab's schema and run for real.
+"""The generated .gitlab-ci.yml run for real (test_gitlab_schema validates its shapes).
 
 gitlab-ci-local runs the minilib fixture's pipeline with the shell executor in isolated job folders
 (artifacts and ``needs`` honoured). A pypiserver on 127.0.0.1 plays the team's index: it serves
@@ -14,22 +14,19 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from noxline import gitlab
 from noxline.about import __version__
 from noxline.cli import main
-from noxline.config import Settings, load_settings, replace
+from noxline.config import load_settings
 from noxline.dist import read_sums
-from noxline.pipeline import CHECKS, COVERAGE_REGEX, DURATIONS_CACHE, define
+from noxline.pipeline import COVERAGE_REGEX, DURATIONS_CACHE, define
 from tests.e2e._fanout import (
     PYTHONS,
     case_ids,
@@ -49,86 +46,13 @@ from tests.e2e.gitlab import (
     upload_to,
 )
 from tests.fakes import FakeGitLab, FakeOSV, running
-from tests.helpers import FIXTURES, PIPELINE_JOBS, REPO_ROOT, PackageIndex, git, pypiserver
+from tests.helpers import PIPELINE_JOBS, PackageIndex, git, pypiserver
 
 PYPI = "https://pypi.org/simple"
 RELEASE = "1.2.3"
 
 #: One worker runs this module: its pipelines share one set-up job, one index and one Python.
 pytestmark = pytest.mark.xdist_group("gitlab-ci-local")
-
-
-# --- GitLab's JSON schema (check-jsonschema's built-in copy) -------------------------------------
-
-
-def validate(path: Path) -> subprocess.CompletedProcess[str]:
-    """Validate a file against GitLab's CI schema as check-jsonschema ships it."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--builtin-schema",
-            "vendor.gitlab-ci",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def minilib_variants(root: Path) -> dict[str, Settings]:
-    """minilib's settings as rendered by default and with every option that changes the YAML."""
-    project = root / "minilib"
-    project.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        (project / name).write_bytes((FIXTURES / "minilib" / name).read_bytes())
-    (project / "src" / "minilib").mkdir(parents=True)
-    (project / "src" / "minilib" / "__init__.py").write_text('"""minilib."""\n', encoding="utf-8")
-    base = load_settings(project)
-    (project / "poetry.lock").write_text("# lock\n", encoding="utf-8")
-    return {
-        "default": base,
-        "blocking": replace(base, blocking=CHECKS),
-        "lock-file": load_settings(project),
-        "own-image": replace(
-            base, gitlab_image="registry.example.com/ci/noxline:3.11", noxline_requirement="."
-        ),
-        "shards": replace(base, test_shards=3),
-        "matrix-shards": replace(base, python=("3.11", "3.12"), test_shards=2),
-    }
-
-
-@pytest.mark.parametrize(
-    "variant", ["default", "blocking", "lock-file", "own-image", "shards", "matrix-shards"]
-)
-def test_generated_yaml_validates_against_gitlab_schema(tmp_path: Path, variant: str) -> None:
-    """Every shape of the generated file is valid GitLab CI YAML."""
-    settings = minilib_variants(tmp_path)[variant]
-    target = tmp_path / ".gitlab-ci.yml"
-    target.write_text(gitlab.render(settings), encoding="utf-8")
-    result = validate(target)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "ok -- validation done" in result.stdout
-
-
-def test_this_repository_pipeline_validates() -> None:
-    """noxline's own generated .gitlab-ci.yml is valid too."""
-    result = validate(REPO_ROOT / ".gitlab-ci.yml")
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_the_schema_check_catches_a_broken_pipeline(tmp_path: Path) -> None:
-    """Control: the same validation refuses a job with a wrong type, so a pass means something."""
-    settings = minilib_variants(tmp_path)["default"]
-    data: dict[str, Any] = gitlab.document(settings)
-    data["publish"]["interruptible"] = "no"
-    target = tmp_path / "broken.yml"
-    target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    result = validate(target)
-    assert result.returncode == 1
-    assert "publish" in result.stdout
 
 
 # --- gitlab-ci-local ------------------------------------------------------------------------------
@@ -197,7 +121,11 @@ def branch_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Pipeli
 @pytest.fixture(name="tag", scope="module")
 def tag_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """A tag pipeline for the release 1.2.3, with upload credentials as CI/CD variables and the
-    fake GitLab's API, project and job token in place of GitLab's own."""
+    fake GitLab's API, project and job token in place of GitLab's own.
+
+    It runs the release path, ``release`` and all it needs (version, build, wheel-install, tests,
+    publish, sbom); the checks run the same way on a branch, where the branch pipeline proves them.
+    """
     project = prepare_project(tmp_path_factory.mktemp("tag"), tag=RELEASE, settings=lab.settings)
     variables = {
         **lab.index_variables,
@@ -211,7 +139,9 @@ def tag_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineR
         "CI_PROJECT_ID": lab.gitlab.project_id,
         "CI_JOB_TOKEN": lab.gitlab.job_token,
     }
-    run = run_pipeline(lab.executable, project, job_bin=lab.job_bin, variables=variables)
+    run = run_pipeline(
+        lab.executable, project, job_bin=lab.job_bin, variables=variables, jobs=("release",)
+    )
     print(f"\ntag pipeline took {run.seconds:.0f} s")
     return run
 
@@ -220,6 +150,18 @@ def setup_lines(project: Path) -> list[str]:
     """The before_script lines the generated file gives every job."""
     lines: list[str] = gitlab.document(load_settings(project))[gitlab.TEMPLATE]["before_script"]
     return lines
+
+
+def release_path(project: Path) -> set[str]:
+    """The release job and every job it needs, directly or not, by the project's definition."""
+    needs = {job.name: job.needs for job in define(load_settings(project)).jobs}
+    path, todo = set(), ["release"]
+    while todo:
+        name = todo.pop()
+        if name not in path:
+            path.add(name)
+            todo.extend(needs[name])
+    return path
 
 
 def wheel_version(wheel: Path) -> str:
@@ -323,7 +265,9 @@ def test_gitlab_reads_coverage_and_keeps_the_reports(branch: PipelineRun) -> Non
 def test_tag_pipeline_uploads_what_build_checksummed(tag: PipelineRun, lab: Lab) -> None:
     """At tag 1.2.3 publish uploads to the index the exact files of build's dist/SHA256SUMS."""
     assert tag.returncode == 0, tag.output
-    assert tag.statuses() == {job: "PASS" for job in PIPELINE_JOBS}, tag.output
+    path = release_path(tag.project)
+    assert {"version", "build", "tests", "publish", "sbom"} < path
+    assert tag.statuses() == {job: "PASS" for job in path}, tag.output
     sums = read_sums(tag.artifacts("build") / "dist")
     assert sorted(sums) == [f"minilib-{RELEASE}-py3-none-any.whl", f"minilib-{RELEASE}.tar.gz"]
     for name, digest in sums.items():
@@ -363,7 +307,7 @@ def test_tag_pipeline_never_shows_the_password(tag: PipelineRun, lab: Lab) -> No
         assert secret not in tag.output
         for log in (tag.state / "output").glob("*.log"):
             assert secret not in log.read_text(encoding="utf-8"), log.name
-        for job in PIPELINE_JOBS:
+        for job in release_path(tag.project):
             for path in tag.artifacts(job).rglob("*"):
                 if path.is_file():
                     assert secret.encode() not in path.read_bytes(), path

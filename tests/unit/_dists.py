@@ -11,10 +11,11 @@ import io
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from noxline.config import Settings
+from noxline.config import Settings, load_settings, replace
 from noxline.dist import Dist, verified_dist, write_sums
 from tests.helpers import git
 from tests.unit._projects import write_project
@@ -64,6 +65,12 @@ def committed_tiny_project(folder: Path) -> Path:
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "tiny")
     return project
+
+
+def tiny_settings(folder: Path, **changes: Any) -> Settings:
+    """The settings of tiny-lib committed in ``folder`` (as :func:`committed_tiny_project`), with
+    ``changes`` (short deadlines, trusted publishing, ...)."""
+    return replace(load_settings(committed_tiny_project(folder)), **changes)
 
 
 def tiny_dist(settings: Settings) -> Dist:

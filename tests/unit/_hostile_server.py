@@ -4,16 +4,23 @@ Each route is a function of the request handler, so a test can answer normally, 
 redirect anywhere, lie about sizes or drop the connection. Every request's method, path and
 headers are recorded. Servers run in a thread on a free port and are stopped by the context
 manager; a hanging route waits on an event that shutdown sets, so no test outlives its server.
+A server may speak TLS (``running(tls=...)``), and :class:`FakeResolver` stands in for the
+machine's name resolution (``noxline.net.resolver``): names answered from a table, or a name
+server that hangs.
 """
 
 from __future__ import annotations
 
+import socket
+import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from noxline.net import Address
 
 from tests.helpers import loopback_http
 
@@ -153,10 +160,65 @@ def sequence(*routes: Route) -> Route:
     return route
 
 
+class TLSHandler(Handler):
+    """A Handler that speaks TLS with ``tls`` (the server's certificate) on each connection."""
+
+    tls: ssl.SSLContext
+    handshake_failed = False
+
+    def setup(self) -> None:
+        """Do the TLS handshake first; a client that refuses the certificate gets nothing."""
+        try:
+            self.request = self.tls.wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.handshake_failed = True
+        super().setup()
+
+    def handle(self) -> None:
+        """Serve requests, unless the handshake failed."""
+        if not self.handshake_failed:
+            super().handle()
+
+    def finish(self) -> None:
+        """Close the TLS socket too: the server closes only the plain one it handed over."""
+        super().finish()
+        self.request.close()
+
+
 @contextmanager
-def running() -> Iterator[Server]:
-    """Run a Server on a free port of 127.0.0.1; stop it (and any hanging route) on exit."""
+def running(tls: ssl.SSLContext | None = None) -> Iterator[Server]:
+    """Run a Server on a free port of 127.0.0.1 (TLS with ``tls``, when given); stop it (and any
+    hanging route) on exit. Its ``url`` is ``http(s)://127.0.0.1:PORT``."""
     state = Server()
-    handler = type("BoundHandler", (Handler,), {"server_state": state})
-    with loopback_http(handler, on_stop=state.stopping.set) as state.url:
+    base, extra = (Handler, {}) if tls is None else (TLSHandler, {"tls": tls})
+    handler = type("BoundHandler", (base,), {"server_state": state, **extra})
+    with loopback_http(handler, on_stop=state.stopping.set) as url:
+        state.url = url if tls is None else url.replace("http://", "https://", 1)
         yield state
+
+
+@dataclass(eq=False)
+class FakeResolver:
+    """The machine's name resolution as a test wants it (put in ``noxline.net.resolver``).
+
+    It answers the names in ``names`` (host → IPv4 address) after ``delay`` seconds, and any other
+    name with "unknown host"; a ``delay`` longer than the test is a dead name server, which ends
+    the way a real resolver gives up (EAI_AGAIN) once the test releases it. Every name asked is
+    recorded in ``asked``.
+    """
+
+    names: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    asked: list[str] = field(default_factory=list)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, host: str, port: int) -> Sequence[Address]:
+        """Resolve ``host`` as configured."""
+        self.asked.append(host)
+        if self.released.wait(self.delay):
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if host not in self.names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (self.names[host], port))
+        ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pkgutil
 import re
 import tomllib
@@ -19,6 +20,7 @@ from noxline.jobs import BODIES, EXTRA_SESSIONS
 from noxline.errors import NoxlineError, describe_unexpected
 from noxline.jobs import build as build_job
 from noxline.jobs import docstr as docstr_job
+from noxline.jobs import mypy as mypy_job
 from noxline.jobs import pylint as pylint_job
 from noxline.jobs import tests as tests_job
 from noxline.jobs._support import report_file
@@ -40,6 +42,7 @@ class RecordingSession:
         """No commands yet, no posargs."""
         self.commands: list[tuple[str, ...]] = []
         self.posargs: list[str] = []
+        self.env: dict[str, str] = {}
 
     def install(self, *args: str, **_options: Any) -> None:
         """Record an install."""
@@ -358,3 +361,47 @@ def test_coverage_maps_the_installed_code_onto_its_source(
     job = define(moved).job("tests")
     config = tomllib.loads(tests_job.coverage_config(moved, job).read_text(encoding="utf-8"))
     assert config["tool"]["coverage"]["paths"]["source"] == paths
+
+
+@pytest.mark.parametrize(
+    ("package", "source_dir", "root", "installed"),
+    [
+        ("tiny", "src/tiny", None, "*/site-packages/tiny"),
+        ("acme.widgets", "src/acme/widgets", "src", "*/site-packages/acme/widgets"),
+        ("acme.data.tools", "acme/data/tools", ".", "*/site-packages/acme/data/tools"),
+    ],
+)
+def test_a_namespace_package_is_measured_and_checked_from_its_import_root(
+    settings: Settings, package: str, source_dir: str, root: str | None, installed: str
+) -> None:
+    """Coverage maps the installed ``acme/widgets`` back onto the source folder; pylint and
+    mypy are told the folder the package is imported from (only for a namespace package)."""
+    moved = replace(settings, package=package, source_dir=Path(source_dir))
+    assert moved.namespace_root == (None if root is None else Path(root))
+    job = define(moved).job("tests")
+    config = tomllib.loads(tests_job.coverage_config(moved, job).read_text(encoding="utf-8"))
+    coverage = config["tool"]["coverage"]
+    assert coverage["paths"]["source"] == [source_dir, installed]
+    assert coverage["run"]["source_pkgs"] == [package]
+
+
+def test_pylint_and_mypy_name_a_namespace_package_from_its_import_root(
+    settings: Settings,
+) -> None:
+    """``acme.widgets`` in src/acme/widgets: pylint gets ``--source-roots=src``, mypy explicit
+    package bases with src on MYPYPATH (without them both report its own imports missing)."""
+    moved = replace(settings, package="acme.widgets", source_dir=Path("src/acme/widgets"))
+    for module, flag in (
+        (pylint_job, "--source-roots=src"),
+        (mypy_job, "--explicit-package-bases"),
+    ):
+        session = RecordingSession()
+        module.run(
+            cast(nox.Session, session), moved, define(moved).job(module.__name__.rpartition(".")[2])
+        )
+        (command,) = [c for c in session.commands if c[0] == module.__name__.rpartition(".")[2]]
+        assert flag in command
+    assert session.env["MYPYPATH"].split(os.pathsep)[0] == "src"
+    plain = RecordingSession()
+    mypy_job.run(cast(nox.Session, plain), settings, define(settings).job("mypy"))
+    assert "--explicit-package-bases" not in plain.commands[1] and "MYPYPATH" not in plain.env

@@ -6,14 +6,20 @@ outcome (answer or error kind), what the server received (headers, credentials) 
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import trustme
 
 from noxline import net
 from noxline.errors import NoxlineError
 from tests.unit._hostile_server import (
+    FakeResolver,
     Handler,
     Route,
     Server,
@@ -359,3 +365,156 @@ def test_an_error_answer_keeps_the_start_of_its_body(
         net.get(server.url + "/refused", limits=FAST)
     assert caught.value.status == 422
     assert caught.value.body == kept
+
+
+# --- name resolution inside the deadline --------------------------------------------------------
+
+ONE_SECOND = net.Limits(deadline=1.0, retries=2, backoff=0.05)
+DEAD = 60.0  # a resolver delay longer than any test: a name server that does not answer
+
+
+@pytest.fixture(name="dns")
+def fixture_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResolver]:
+    """The test's own name resolution in place of the machine's; released when the test ends."""
+    resolver = FakeResolver(names={"index.test": "127.0.0.1"})
+    monkeypatch.setattr(net, "resolver", resolver)
+    yield resolver
+    resolver.released.set()
+
+
+def _port(server: Server) -> int:
+    """The port ``server`` listens on."""
+    port = urlsplit(server.url).port
+    assert port is not None
+    return port
+
+
+RESOLUTION = {  # host, resolver delay, limits, scheme → the error (None: answered), its words
+    "dead-name-server": (
+        "index.test",
+        DEAD,
+        ONE_SECOND,
+        "http",
+        net.DeadlineError,
+        "the host name index.test (of http://index.test:{port}/x) did not resolve within 1 s: the "
+        "name server hangs or cannot be reached; check the machine's DNS settings",
+    ),
+    "dead-name-server-https": (
+        "index.test",
+        DEAD,
+        ONE_SECOND,
+        "https",
+        net.DeadlineError,
+        "the host name index.test (of https://index.test:{port}/x) did not resolve within 1 s",
+    ),
+    "dead-name-server-names-the-setting": (
+        "index.test",
+        DEAD,
+        replace(ONE_SECOND, setting="index-timeout"),
+        "http",
+        net.DeadlineError,
+        "did not resolve within 1 s (index-timeout): the name server hangs or cannot be reached; "
+        "check the machine's DNS settings, or raise index-timeout in [tool.noxline]",
+    ),
+    "unknown-name": (
+        "nowhere.test",
+        0.0,
+        ONE_SECOND,
+        "http",
+        net.NetError,
+        "cannot reach http://nowhere.test:{port}/x (the host name does not resolve, 3 attempts)",
+    ),
+    "slow-but-in-time": ("index.test", 0.3, ONE_SECOND, "http", None, ""),
+}
+
+
+@pytest.mark.parametrize(
+    ("host", "delay", "limits", "scheme", "error", "words"),
+    RESOLUTION.values(),
+    ids=RESOLUTION.keys(),
+)
+def test_name_resolution_is_inside_the_deadline(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    dns: FakeResolver,
+    server: Server,
+    host: str,
+    delay: float,
+    limits: net.Limits,
+    scheme: str,
+    error: type[net.NetError] | None,
+    words: str,
+) -> None:
+    """A name server that hangs ends the request at its deadline, with one line naming the host
+    and the setting; a slow one that answers in time still reaches the server by the name."""
+    dns.delay = delay
+    server.routes["/x"] = answer(b"ok")
+    url = f"{scheme}://{host}:{_port(server)}/x"
+    started = time.monotonic()
+    if error is None:
+        assert net.get(url, limits=limits).body == b"ok"
+        assert server.seen[0].headers["Host"] == f"{host}:{_port(server)}"
+    else:
+        with pytest.raises(error) as raised:
+            net.get(url, limits=limits)
+        assert type(raised.value) is error  # pylint: disable=unidiomatic-typecheck
+        assert words.format(port=_port(server)) in str(raised.value)
+        assert "\n" not in str(raised.value) and not server.seen
+    assert time.monotonic() - started < limits.deadline + 1.0  # slack for 2 shared cores
+
+
+def test_a_hanging_name_costs_one_resolution(dns: FakeResolver, server: Server) -> None:
+    """Requests for a name whose resolution hangs wait for the one already running: however
+    often publish polls, a dead name server holds one thread per name, not one per request."""
+    dns.delay = DEAD
+    for _ in range(3):
+        with pytest.raises(net.DeadlineError):
+            net.get(f"http://index.test:{_port(server)}/x", limits=net.Limits(deadline=0.3))
+    assert dns.asked == ["index.test"]
+
+
+def test_localhost_resolves_with_the_machines_resolver(server: Server) -> None:
+    """Real resolution still works: localhost reaches a server on 127.0.0.1 (trying ::1 first
+    where the machine lists it, refused there), and the Host header names localhost."""
+    assert net.resolver is net.system_resolver
+    server.routes["/a"] = answer(b"ok")
+    assert net.get(f"http://localhost:{_port(server)}/a", limits=ONE_SECOND).body == b"ok"
+    assert [item.headers["Host"] for item in server.seen] == [f"localhost:{_port(server)}"]
+
+
+TLS = {  # the certificate's name, is its CA trusted, the URL's host → TLS failure expected
+    "name-matches": ("index.test", True, "index.test", False),
+    "certificate-for-another-name": ("other.test", True, "index.test", True),
+    "untrusted-ca": ("index.test", False, "index.test", True),
+    "address-is-not-the-name": ("index.test", True, "127.0.0.1", True),
+}
+
+
+@pytest.mark.parametrize(("certified", "trusted", "host", "fails"), TLS.values(), ids=TLS.keys())
+def test_https_checks_the_url_host_not_the_address(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    dns: FakeResolver,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    certified: str,
+    trusted: bool,
+    host: str,
+    fails: bool,
+) -> None:
+    """Connecting to the resolved address keeps TLS as it was: SNI names the URL's host, the
+    certificate must be for that name and from a trusted CA, whatever address was reached."""
+    dns.names["127.0.0.1"] = "127.0.0.1"  # and index.test is 127.0.0.1 too
+    authority, stranger = trustme.CA(), trustme.CA()
+    (authority if trusted else stranger).cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # the client's only CA
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert(certified).configure_cert(context)
+    names: list[str | None] = []
+    context.sni_callback = lambda _socket, name, _context: names.append(name)
+    with running(tls=context) as server:
+        server.routes["/x"] = answer(b"ok")
+        url = f"https://{host}:{_port(server)}/x"
+        if fails:
+            with pytest.raises(net.NetError, match="TLS failed"):
+                net.get(url, limits=ONE_SECOND)
+            assert not server.seen
+        else:
+            assert net.get(url, limits=ONE_SECOND).body == b"ok"
+            assert names == [host]

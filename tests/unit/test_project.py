@@ -472,3 +472,69 @@ def test_test_tools_from_requirement_files(
     pyproject = '[project]\nname = "demo"\nversion = "1"\n'
     root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT, **files})
     assert resolve(root, _toml(pyproject)).metadata.test_requirements == expected
+
+
+def _namespace_tree(root: Path, layout: str) -> None:
+    """Make the folders of ``layout`` (``src/acme/widgets``): the last one a package, the others
+    namespace folders without ``__init__.py``; a trailing ``/__init__`` makes every one a package.
+    """
+    regular = layout.endswith("/__init__")
+    parts = layout.removesuffix("/__init__").split("/")
+    _package(root, *parts)
+    if regular:
+        for depth in range(1 if parts[0] != "src" else 2, len(parts)):
+            (root.joinpath(*parts[:depth]) / "__init__.py").write_text("", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("layout", "name", "tool", "expected"),
+    [
+        # Named after the project, the words cut into namespace folders.
+        ("src/acme/widgets", "acme-widgets", "", ("acme.widgets", "src/acme/widgets")),
+        ("acme/widgets", "acme.widgets", "", ("acme.widgets", "acme/widgets")),
+        ("src/acme/data/tools", "acme-data-tools", "", ("acme.data.tools", "src/acme/data/tools")),
+        ("src/acme/data_tools", "Acme_Data-Tools", "", ("acme.data_tools", "src/acme/data_tools")),
+        # Not named after the project: the backend's configuration says, each in its own form.
+        (
+            "src/acme/widgets",
+            "widgets-lib",
+            '[tool.hatch.build.targets.wheel]\npackages = ["src/acme"]',
+            ("acme.widgets", "src/acme/widgets"),
+        ),
+        (
+            "src/acme/widgets",
+            "widgets-lib",
+            '[tool.poetry]\npackages = [{ include = "acme/widgets", from = "src" }]',
+            ("acme.widgets", "src/acme/widgets"),
+        ),
+        (
+            "src/acme/widgets",
+            "widgets-lib",
+            '[tool.setuptools]\npackages = ["acme.widgets", "acme.widgets.io"]\n'
+            'package-dir = { "" = "src" }',
+            ("acme.widgets", "src/acme/widgets"),
+        ),
+        # Nothing names it: the one package under src/, namespaces included.
+        ("src/acme/widgets", "widgets-lib", "", ("acme.widgets", "src/acme/widgets")),
+        # acme/ is a regular package: acme is the package, not a namespace.
+        ("src/acme/widgets/__init__", "acme-widgets", "", ("acme", "src/acme")),
+    ],
+)
+def test_a_package_in_namespace_folders_is_found_with_its_dotted_name(
+    tmp_path: Path, layout: str, name: str, tool: str, expected: tuple[str, str]
+) -> None:
+    """Company libraries often ship ``acme.widgets`` inside the namespace ``acme`` (no
+    ``acme/__init__.py``): the import name is dotted and the source dir the package's folder."""
+    _namespace_tree(tmp_path, layout)
+    meta = read_metadata(_toml(f'[project]\nname = "{name}"\nversion = "1"\n{tool}\n'))
+    found = find_package(tmp_path, meta.name, meta.declared_packages)
+    assert found == (expected[0], Path(expected[1]))
+
+
+def test_a_poetry_single_module_include_is_no_package(tmp_path: Path) -> None:
+    """``include = "tool.py"`` names a module file, not a dotted package ``tool.py``."""
+    (tmp_path / "tool.py").write_text('"""A module."""\n', encoding="utf-8")
+    poetry = '[tool.poetry]\npackages = [{include = "tool.py"}]'
+    meta = read_metadata(_toml(f'[project]\nname = "x"\nversion = "1"\n{poetry}'))
+    assert not meta.declared_packages
+    assert find_package(tmp_path, "tool") == ("tool", Path("tool.py"))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from noxline.config import Settings, load_settings, replace
+from noxline.config import Settings, replace
 from noxline.dist import Dist, verified_dist, write_sums
 from noxline.ci import CIContext
 from noxline.errors import NoxlineError, PublishError
@@ -33,6 +33,7 @@ from noxline.jobs.publish import (  # pylint: disable=protected-access
     reason,
     versions_of,
 )
+from noxline.masking import too_short_to_mask
 from noxline.versioning import ReleaseKind, VersionDecision
 from tests.helpers import free_port
 from tests.unit._dists import (
@@ -40,20 +41,13 @@ from tests.unit._dists import (
     TINY_SDIST_BYTES,
     TINY_WHEEL,
     TINY_WHEEL_BYTES,
-    committed_tiny_project,
     sdist_bytes,
-    tiny_dist,
+    tiny_settings,
     wheel_bytes,
 )
 from tests.unit._index_server import FakeIndex, serve
-
-WHEEL, SDIST, WHEEL_BYTES, SDIST_BYTES = TINY_WHEEL, TINY_SDIST, TINY_WHEEL_BYTES, TINY_SDIST_BYTES
-RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
-REHEARSAL = VersionDecision(
-    "1.2.3", ReleaseKind.REHEARSAL, "tag 1.2.3-dryrun", "1.2.3-dryrun", None
-)
-PRERELEASE = VersionDecision("1.2.3rc1", ReleaseKind.PRERELEASE, "tag 1.2.3rc1", "1.2.3rc1", None)
-DEV = VersionDecision("1.2.4.dev7", ReleaseKind.DEV, "branch main (pipeline 7)", None, None)
+from tests.unit._publish_run import upload_env
+from tests.unit._releases import DEV, PRERELEASE, REHEARSAL, RELEASE
 
 
 @dataclass
@@ -83,14 +77,7 @@ class Log:
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
     """Settings of the tiny-lib project, committed to git (a local release needs a clean tree)."""
-    project = committed_tiny_project(tmp_path / "tiny")
-    return load_settings(project)
-
-
-@pytest.fixture(name="dist")
-def dist_fixture(settings: Settings) -> Dist:
-    """A checked dist/ of tiny-lib 1.2.3 (contents are stand-ins: only names and hashes count)."""
-    return tiny_dist(settings)
+    return tiny_settings(tmp_path / "tiny")
 
 
 @pytest.fixture(name="index")
@@ -102,12 +89,7 @@ def index_fixture() -> Iterator[FakeIndex]:
 
 def index_env(index: FakeIndex, **extra: str) -> dict[str, str]:
     """Variables pointing at ``index`` with credentials, plus ``extra``."""
-    return {
-        "TWINE_REPOSITORY_URL": index.url,
-        "TWINE_USERNAME": "uploader",
-        "TWINE_PASSWORD": "pw-4d1e",
-        **extra,
-    }
+    return upload_env(index.url, "pw-4d1e", **extra)
 
 
 def actions(report: Report) -> dict[str, str]:
@@ -157,8 +139,8 @@ def test_dry_run_without_an_index_lists_the_files(settings: Settings, dist: Dist
     publish_dist(settings, DEV, dist, report, log.io)
     assert report.mode == "dry-run" and report.outcome == "dry-run"
     assert report.repository is None
-    assert actions(report) == {WHEEL: "would-upload", SDIST: "would-upload"}
-    assert f"would upload {WHEEL} (sha256 {dist.wheel.sha256}) to no index" in log.text
+    assert actions(report) == {TINY_WHEEL: "would-upload", TINY_SDIST: "would-upload"}
+    assert f"would upload {TINY_WHEEL} (sha256 {dist.wheel.sha256}) to no index" in log.text
     assert "dry run: nothing was uploaded" in log.text
 
 
@@ -166,11 +148,14 @@ def test_dry_run_reads_the_index_and_warns(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """A rehearsal sees an identical wheel and a different sdist already there, and warns."""
-    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES, SDIST: b"other sdist"})
+    index.list_files("tiny-lib", {TINY_WHEEL: TINY_WHEEL_BYTES, TINY_SDIST: b"other sdist"})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     publish_dist(settings, REHEARSAL, dist, report, log.io)
-    assert actions(report) == {WHEEL: "would-skip-identical", SDIST: "would-fail-different"}
-    assert any(f"different {SDIST}" in line for line in log.warnings)
+    assert actions(report) == {
+        TINY_WHEEL: "would-skip-identical",
+        TINY_SDIST: "would-fail-different",
+    }
+    assert any(f"different {TINY_SDIST}" in line for line in log.warnings)
     assert any("version 1.2.3 of tiny-lib is already on the index" in w for w in log.warnings)
     assert report.repository is not None and report.repository["upload_url"] == index.url
 
@@ -189,8 +174,8 @@ def replace_version(dist: Dist, settings: Settings, version: str) -> Dist:
     folder = dist.wheel.path.parent
     for item in dist.files:
         item.path.unlink()
-    (folder / WHEEL.replace("1.2.3", version)).write_bytes(wheel_bytes("tiny-lib", version))
-    (folder / SDIST.replace("1.2.3", version)).write_bytes(sdist_bytes("tiny-lib", version))
+    (folder / TINY_WHEEL.replace("1.2.3", version)).write_bytes(wheel_bytes("tiny-lib", version))
+    (folder / TINY_SDIST.replace("1.2.3", version)).write_bytes(sdist_bytes("tiny-lib", version))
     write_sums(folder)
     return verified_dist(folder, settings.name)
 
@@ -290,12 +275,12 @@ def test_release_already_on_the_index_uploads_nothing(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """Both files there with the same sha256: skipped, success, twine never run."""
-    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES, SDIST: SDIST_BYTES})
+    index.list_files("tiny-lib", {TINY_WHEEL: TINY_WHEEL_BYTES, TINY_SDIST: TINY_SDIST_BYTES})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     publish_dist(settings, RELEASE, dist, report, log.io)
     assert report.outcome == "already-published"
-    assert actions(report) == {WHEEL: "already-published", SDIST: "already-published"}
-    assert f"{WHEEL} is already published, identical" in log.text
+    assert actions(report) == {TINY_WHEEL: "already-published", TINY_SDIST: "already-published"}
+    assert f"{TINY_WHEEL} is already published, identical" in log.text
     assert "the index lists every file" in log.text
     # Reads carried the credentials: read before, and verified after.
     assert [auth is not None for _, auth in index.seen] == [True, True]
@@ -305,23 +290,23 @@ def test_release_uploads_only_what_is_missing(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """The wheel is there, the sdist is not: only the sdist goes to twine."""
-    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES})
+    index.list_files("tiny-lib", {TINY_WHEEL: TINY_WHEEL_BYTES})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     with pytest.raises(PublishError, match="cannot run twine"):
         publish_dist(settings, RELEASE, dist, report, log.io)
-    assert actions(report) == {WHEEL: "already-published", SDIST: "upload-failed"}
-    assert f"uploading {SDIST}" in log.text and f"uploading {WHEEL}" not in log.text
+    assert actions(report) == {TINY_WHEEL: "already-published", TINY_SDIST: "upload-failed"}
+    assert f"uploading {TINY_SDIST}" in log.text and f"uploading {TINY_WHEEL}" not in log.text
 
 
 def test_a_different_file_under_the_same_name_fails_before_any_upload(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """A conflicting sdist stops the release before twine: nothing is overwritten or added."""
-    index.list_files("tiny-lib", {SDIST: b"someone else's sdist"})
+    index.list_files("tiny-lib", {TINY_SDIST: b"someone else's sdist"})
     log, report = Log(env=index_env(index)), Report(project=settings.name)
-    with pytest.raises(PublishError, match=f"different file under the same name: {SDIST}"):
+    with pytest.raises(PublishError, match=f"different file under the same name: {TINY_SDIST}"):
         publish_dist(settings, RELEASE, dist, report, log.io)
-    assert not report.files and f"uploading {WHEEL}" not in log.text
+    assert not report.files and f"uploading {TINY_WHEEL}" not in log.text
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -348,7 +333,7 @@ def test_report_is_json_without_secrets(settings: Settings, dist: Dist, tmp_path
     }
     assert data["outcome"] == "dry-run" and data["mode"] == "dry-run"
     assert data["repository"]["configured_by"] == "TWINE_REPOSITORY_URL"
-    assert [item["filename"] for item in data["files"]] == [WHEEL, SDIST]
+    assert [item["filename"] for item in data["files"]] == [TINY_WHEEL, TINY_SDIST]
 
 
 @pytest.mark.parametrize(
@@ -401,13 +386,16 @@ def _dist_of(settings: Settings, files: dict[str, bytes]) -> Dist:
     [
         (  # PEP 440 calls 1.2.3.0 equal to 1.2.3; installers see another version string
             {
-                WHEEL: wheel_bytes("tiny-lib", "1.2.3", meta_version="1.2.3.0"),
-                SDIST: SDIST_BYTES,
+                TINY_WHEEL: wheel_bytes("tiny-lib", "1.2.3", meta_version="1.2.3.0"),
+                TINY_SDIST: TINY_SDIST_BYTES,
             },
             "says it is tiny-lib 1.2.3.0 in its metadata",
         ),
         (
-            {WHEEL: WHEEL_BYTES, SDIST: sdist_bytes("tiny-lib", "1.2.3", meta_version="v1.2.3")},
+            {
+                TINY_WHEEL: TINY_WHEEL_BYTES,
+                TINY_SDIST: sdist_bytes("tiny-lib", "1.2.3", meta_version="v1.2.3"),
+            },
             None,  # "v1.2.3" normalises to the very string 1.2.3: the same version
         ),
         (
@@ -441,7 +429,7 @@ def test_wheel_and_sdist_differing_only_by_padding_are_refused(settings: Setting
     """dist/ holding a 1.2.3 wheel and a 1.2.3.0 sdist is two versions, not one."""
     folder = settings.project_dir / "dist"
     folder.mkdir()
-    (folder / WHEEL).write_bytes(WHEEL_BYTES)
+    (folder / TINY_WHEEL).write_bytes(TINY_WHEEL_BYTES)
     (folder / "tiny_lib-1.2.3.0.tar.gz").write_bytes(sdist_bytes("tiny-lib", "1.2.3.0"))
     write_sums(folder)
     with pytest.raises(NoxlineError, match="carry different versions"):
@@ -452,12 +440,12 @@ def test_a_dry_run_never_sends_credentials_to_an_index_the_tree_named(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """A merge request can point repository-url anywhere: its dry run reads anonymously."""
-    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES})
+    index.list_files("tiny-lib", {TINY_WHEEL: TINY_WHEEL_BYTES})
     tree_named = replace(settings, repository_url=index.url)
     env = {"TWINE_USERNAME": "uploader", "TWINE_PASSWORD": "pw-from-ci-variables"}
     report = Report(project=settings.name)
     publish_dist(tree_named, DEV, dist, report, Log(env=env).io)
-    assert actions(report) == {WHEEL: "would-skip-identical", SDIST: "would-upload"}
+    assert actions(report) == {TINY_WHEEL: "would-skip-identical", TINY_SDIST: "would-upload"}
     assert index.seen and all(auth is None for _, auth in index.seen)
 
 
@@ -465,7 +453,7 @@ def test_a_dry_run_reads_an_index_the_environment_named_with_its_credentials(
     settings: Settings, dist: Dist, index: FakeIndex
 ) -> None:
     """TWINE_REPOSITORY_URL comes from CI/CD variables, not the tree: credentials may go there."""
-    index.list_files("tiny-lib", {WHEEL: WHEEL_BYTES})
+    index.list_files("tiny-lib", {TINY_WHEEL: TINY_WHEEL_BYTES})
     publish_dist(settings, DEV, dist, Report(project=settings.name), Log(env=index_env(index)).io)
     assert index.seen and all(auth is not None for _, auth in index.seen)
 
@@ -486,7 +474,7 @@ def test_twine_that_never_exits_is_stopped_and_recorded(
     assert time.monotonic() - started < 10
     saved = json.loads((tmp_path / "publish.json").read_text(encoding="utf-8"))
     assert [(item["filename"], item["action"]) for item in saved["files"]] == [
-        (WHEEL, "upload-failed")
+        (TINY_WHEEL, "upload-failed")
     ]
 
 
@@ -494,7 +482,10 @@ def test_twine_that_never_exits_is_stopped_and_recorded(
     ("listed", "outcome"),
     [
         ({"Tiny_Lib-1.2.3.tar.gz": b"other bytes"}, "already holds a different file"),
-        ({"Tiny_Lib-1.2.3.tar.gz": SDIST_BYTES, WHEEL: WHEEL_BYTES}, "already-published"),
+        (
+            {"Tiny_Lib-1.2.3.tar.gz": TINY_SDIST_BYTES, TINY_WHEEL: TINY_WHEEL_BYTES},
+            "already-published",
+        ),
     ],
 )
 def test_the_index_spelling_a_file_differently_is_still_that_file(
@@ -505,8 +496,29 @@ def test_the_index_spelling_a_file_differently_is_still_that_file(
     log, report = Log(env=index_env(index)), Report(project=settings.name)
     if outcome == "already-published":
         publish_dist(settings, RELEASE, dist, report, log.io)
-        assert actions(report) == {WHEEL: outcome, SDIST: outcome}
+        assert actions(report) == {TINY_WHEEL: outcome, TINY_SDIST: outcome}
     else:
         with pytest.raises(PublishError, match=outcome):
             publish_dist(settings, RELEASE, dist, report, log.io)
-        assert not report.files and f"uploading {SDIST}" not in log.text
+        assert not report.files and f"uploading {TINY_SDIST}" not in log.text
+
+
+def test_a_short_password_is_said_once_and_garbles_nothing(
+    settings: Settings, dist: Dist, tmp_path: Path
+) -> None:
+    """TWINE_PASSWORD "up": one line says it is too short to mask reliably, and publish.json
+    still reads "would-upload" and "upload" (masked everywhere, it read "would-****load")."""
+    env = {
+        "TWINE_REPOSITORY_URL": f"http://127.0.0.1:{free_port()}/",
+        "TWINE_USERNAME": "uploader",
+        "TWINE_PASSWORD": "up",
+    }
+    log, report = Log(env=env), Report(project=settings.name)
+    publish_dist(settings, DEV, dist, report, log.io)
+    report.write(tmp_path / "publish.json")
+    data = json.loads((tmp_path / "publish.json").read_text(encoding="utf-8"))
+    assert [line for line in log.warnings if "TWINE_PASSWORD" in line] == [
+        too_short_to_mask("TWINE_PASSWORD", "up")
+    ]
+    assert {item["action"] for item in data["files"]} == {"would-upload"}
+    assert "only a tag matching the release pattern publishes" in data["reason"]

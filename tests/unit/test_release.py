@@ -24,14 +24,12 @@ from noxline.jobs.release import (
     make_plan,
 )
 from noxline.release_notes import changelog_section, release_notes
-from noxline.versioning import ReleaseKind, VersionDecision
 from tests.fakes import FakeGitLab, FakeOIDCIndex, running
 from tests.helpers import free_port, git
 from tests.unit._projects import write_project
+from tests.unit._releases import DEV, RELEASE
 
-RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
 SBOM = "reports/sbom/sbom.cdx.json"
-DEV = VersionDecision("1.2.4.dev7", ReleaseKind.DEV, "branch main (pipeline 7)", None, None)
 
 KEEP_A_CHANGELOG = """\
 # Changelog

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from noxline.config import Settings, load_settings, replace
+from noxline.config import Settings
 from noxline.dist import Dist, sha256_of
 from noxline.errors import PublishError
 from noxline.index import Repository
@@ -27,13 +27,10 @@ from noxline.trusted_publishing import (
     mint_token,
     with_trusted_publishing,
 )
-from noxline.versioning import ReleaseKind, VersionDecision
 from tests.fakes import FakeOIDCIndex, id_token, running
 from tests.helpers import free_port
-from tests.unit._dists import committed_tiny_project, tiny_dist
-
-RELEASE = VersionDecision("1.2.3", ReleaseKind.RELEASE, "tag 1.2.3", "1.2.3", None)
-DEV = VersionDecision("1.2.3", ReleaseKind.DEV, "branch main", None, None)
+from tests.unit._dists import tiny_settings
+from tests.unit._releases import DEV, RELEASE
 
 
 @pytest.fixture(name="index")
@@ -148,14 +145,7 @@ def test_without_audience_or_id_token_the_other_credentials_stay() -> None:
 @pytest.fixture(name="settings")
 def settings_fixture(tmp_path: Path) -> Settings:
     """tiny-lib with trusted publishing on, committed (a local release needs a clean tree)."""
-    project = committed_tiny_project(tmp_path / "tiny")
-    return replace(load_settings(project), oidc_audience="testindex")
-
-
-@pytest.fixture(name="dist")
-def dist_fixture(settings: Settings) -> Dist:
-    """A checked dist/ of tiny-lib 1.2.3."""
-    return tiny_dist(settings)
+    return tiny_settings(tmp_path / "tiny", oidc_audience="testindex")
 
 
 def test_publish_reads_and_uploads_as_token_with_the_minted_token(

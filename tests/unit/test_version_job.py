@@ -165,7 +165,8 @@ def test_stamp_refuses_a_file_without_a_version_line(tmp_path: Path) -> None:
 
 
 def test_a_linked_build_copy_folder_is_refused(tmp_path: Path) -> None:
-    """A committed ``.nox`` link must not make the build copy delete or write outside the project."""
+    """A committed ``.nox`` link must not make the build copy delete or write outside the
+    project."""
     root = _project(
         tmp_path / "p", '[project]\nname = "demo"\nversion = "1"\n', {"src/demo/__init__.py": _INIT}
     )

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 import noxline.git
-from noxline import versioning
 from noxline.errors import VersionError
 from noxline.versioning import (
     DEFAULT_RELEASE_PATTERN,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 from noxline.config import Settings
@@ -22,6 +24,14 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: mypy over the lint paths with the project's own mypy config."""
     session.install(*REQUIREMENTS, *settings.runtime_requirements, *settings.test_requirements)
     text = report_file(settings, job, "text")
+    namespace: tuple[str, ...] = ()
+    if settings.namespace_root is not None:
+        # mypy names a module by the __init__.py folders above it, which stop at a namespace
+        # folder (acme/): module names start at the folder the package is imported from instead.
+        namespace = ("--explicit-package-bases",)
+        session.env["MYPYPATH"] = os.pathsep.join(
+            filter(None, (str(settings.namespace_root), os.environ.get("MYPYPATH", "")))
+        )
     try:
         run_to_report(
             session,
@@ -30,6 +40,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             "--html-report",
             str(report_file(settings, job, "html")),
             "--show-error-codes",
+            *namespace,
             *settings.lint_paths,
             *session.posargs,
         )

@@ -53,6 +53,7 @@ from noxline.dist import (
 )
 from noxline.errors import NoxlineError, PublishError, name_some
 from noxline.index import (
+    PASSWORD_VARIABLE,
     TREE_SETTING,
     Repository,
     mask,
@@ -63,7 +64,7 @@ from noxline.index import (
 )
 from noxline.jobs._support import built_dist, report_file
 from noxline.jobs.version import compute
-from noxline.masking import env_secrets
+from noxline.masking import env_secrets, too_short_to_mask
 from noxline.pipeline import Job
 from noxline.trusted_publishing import describe_exchange, with_trusted_publishing
 from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes, untracked_files
@@ -261,6 +262,9 @@ def publish_dist(
             "configured_by": repository.configured_by,
         }
     io.log(f"{settings.name} {decision.version}: {report.reason}")
+    # The one secret a user picks (index tokens and GitLab's are long): said once, here.
+    if short := too_short_to_mask(PASSWORD_VARIABLE, io.env.get(PASSWORD_VARIABLE, "")):
+        io.warn(short)
     if uploads:
         _release(settings, (decision, dist), repository, report, io, clock)
     else:
@@ -307,7 +311,10 @@ class _Clock:
 
     def limits(self) -> net.Limits:
         """Limits for one index read: its own deadline, cut to what is left of publish's."""
-        return net.Limits(deadline=min(self.step, self.remaining()))
+        left = self.remaining()
+        if self.step <= left:
+            return net.Limits(deadline=self.step, setting="index-timeout")
+        return net.Limits(deadline=left, setting="publish-timeout")
 
 
 def reason(decision: VersionDecision, settings: Settings) -> str:

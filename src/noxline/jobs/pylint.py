@@ -43,6 +43,8 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         "--reports=y",
         "--exit-zero",
         f"--output-format={formats}",
+        # A namespace package's modules are named from the folder it is imported from.
+        *([f"--source-roots={settings.namespace_root}"] if settings.namespace_root else []),
         *settings.lint_paths,
         *session.posargs,
     )

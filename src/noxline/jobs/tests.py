@@ -44,7 +44,8 @@ def coverage_config(settings: Settings, job: Job) -> Path:
         # A single module: coverage maps folders, so site-packages maps onto the module's folder.
         paths = {"source": [settings.source_dir.parent.as_posix(), "*/site-packages"]}
     else:
-        paths = {"source": [settings.source_dir.as_posix(), f"*/site-packages/{settings.package}"]}
+        installed = settings.package.replace(".", "/")  # acme.widgets in acme/widgets
+        paths = {"source": [settings.source_dir.as_posix(), f"*/site-packages/{installed}"]}
     report = dict(config.get("report", {}))
     report.pop("fail_under", None)  # enforced once, by noxline (enforce_threshold)
     report.update(skip_empty=True)

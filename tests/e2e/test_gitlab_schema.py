@@ -1,0 +1,108 @@
+"""Every shape of the generated .gitlab-ci.yml validates against GitLab's CI schema.
+
+The schema is check-jsonschema's built-in copy of GitLab's. All files are validated by one
+check-jsonschema run (its start-up, loading the schema, is most of the cost), and its JSON output
+is read per file: each test asserts on its own file, and a control file that breaks the schema
+shows that a pass means something.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from noxline import gitlab
+from noxline.config import Settings, load_settings, replace
+from noxline.pipeline import CHECKS
+from tests.helpers import FIXTURES, REPO_ROOT
+
+#: One worker validates every file once (the module fixture).
+pytestmark = pytest.mark.xdist_group("gitlab-schema")
+
+VARIANTS = ("default", "blocking", "lock-file", "own-image", "shards", "matrix-shards")
+
+#: Each validated file's schema errors, by name (a variant, "repository" or "broken").
+Errors = dict[str, list[str]]
+
+
+def minilib_variants(root: Path) -> dict[str, Settings]:
+    """minilib's settings as rendered by default and with every option that changes the YAML."""
+    project = root / "minilib"
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        (project / name).write_bytes((FIXTURES / "minilib" / name).read_bytes())
+    (project / "src" / "minilib").mkdir(parents=True)
+    (project / "src" / "minilib" / "__init__.py").write_text('"""minilib."""\n', encoding="utf-8")
+    base = load_settings(project)
+    (project / "poetry.lock").write_text("# lock\n", encoding="utf-8")
+    return {
+        "default": base,
+        "blocking": replace(base, blocking=CHECKS),
+        "lock-file": load_settings(project),
+        "own-image": replace(
+            base, gitlab_image="registry.example.com/ci/noxline:3.11", noxline_requirement="."
+        ),
+        "shards": replace(base, test_shards=3),
+        "matrix-shards": replace(base, python=("3.11", "3.12"), test_shards=2),
+    }
+
+
+def broken_pipeline(settings: Settings) -> str:
+    """The default rendering with one job property of the wrong type."""
+    data: dict[str, Any] = gitlab.document(settings)
+    data["publish"]["interruptible"] = "no"
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+@pytest.fixture(name="schema_errors", scope="module")
+def schema_errors_fixture(tmp_path_factory: pytest.TempPathFactory) -> Errors:
+    """Validate every file in one check-jsonschema run; each file's errors as ``path: message``."""
+    root = tmp_path_factory.mktemp("gitlab-schema")
+    variants = minilib_variants(root)
+    files = {name: root / f"{name}.gitlab-ci.yml" for name in VARIANTS}
+    for name, path in files.items():
+        path.write_text(gitlab.render(variants[name]), encoding="utf-8")
+    files["broken"] = root / "broken.gitlab-ci.yml"
+    files["broken"].write_text(broken_pipeline(variants["default"]), encoding="utf-8")
+    files["repository"] = REPO_ROOT / ".gitlab-ci.yml"
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci"]
+        + ["--output-format", "json", *map(str, files.values())],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    report = json.loads(result.stdout)
+    assert not report["parse_errors"], report
+    by_file = {str(path): name for name, path in files.items()}
+    errors: Errors = {name: [] for name in files}
+    for error in report["errors"]:
+        errors[by_file[error["filename"]]].append(f"{error['path']}: {error['message']}")
+    # The exit status agrees with the per-file reading (the control file fails).
+    assert result.returncode == (1 if any(errors.values()) else 0), result.stderr
+    return errors
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_generated_yaml_validates_against_gitlab_schema(
+    schema_errors: Errors, variant: str
+) -> None:
+    """Every shape of the generated file is valid GitLab CI YAML."""
+    assert schema_errors[variant] == []
+
+
+def test_this_repository_pipeline_validates(schema_errors: Errors) -> None:
+    """noxline's own generated .gitlab-ci.yml is valid too."""
+    assert schema_errors["repository"] == []
+
+
+def test_the_schema_check_catches_a_broken_pipeline(schema_errors: Errors) -> None:
+    """Control: the same validation refuses a job with a wrong type, so a pass means something."""
+    assert schema_errors["broken"] == ["$.publish.interruptible: 'no' is not of type 'boolean'"]

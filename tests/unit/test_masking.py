@@ -1,0 +1,81 @@
+"""Tests for noxline.masking: what stands for a secret, and where a short secret is masked.
+
+A secret of MIN_SECRET_LENGTH characters or more is masked wherever it occurs; a shorter one only
+where it stands alone, so a 2-3 character password cannot turn unrelated words into ``****``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from noxline.masking import MASK, MIN_SECRET_LENGTH, mask, too_short_to_mask
+
+M = MASK
+
+MASKED = {  # text, secrets → the text as printed
+    # Short secrets: hidden where they stand alone ...
+    "short-after-equals": ("password=abc&x=1", ["abc"], f"password={M}&x=1"),
+    "short-after-colon": ("TWINE_PASSWORD: abc", ["abc"], f"TWINE_PASSWORD: {M}"),
+    "short-quoted": ("got 'abc' and \"abc\"", ["abc"], f"got '{M}' and \"{M}\""),
+    "short-whole-word": ("the password is abc.", ["abc"], f"the password is {M}."),
+    "short-user-info": ("https://u:abc@host/x", ["abc"], f"https://{M}@host/x"),
+    "short-before-at": ("abc@host", ["abc"], f"{M}@host"),
+    "short-url-encoded": ("x=a%2Fb&y", ["a/b"], f"x={M}&y"),
+    "short-basic-token": ("Authorization: Basic dTpw", ["dTpw"], f"Authorization: Basic {M}"),
+    "short-whole-text": ("pw", ["pw"], M),
+    # ... never inside a longer word, which would garble the text.
+    "short-inside-words": ("abcdef fabc xabcx", ["abc"], "abcdef fabc xabcx"),
+    "two-characters": ("up: upload uploaded; up", ["up"], f"{M}: upload uploaded; {M}"),
+    "digit-next-to-it": ("abc1 2abc", ["abc"], "abc1 2abc"),
+    "underscore-next-to-it": ("abc_x x_abc", ["abc"], "abc_x x_abc"),
+    "symbols-inside-the-secret": ("p@s 'p@s' xp@sx", ["p@s"], f"{M} '{M}' xp@sx"),
+    # Long secrets: masked everywhere, inside words too, exactly as before.
+    "long-inside-a-word": ("xxsecret-123xx", ["secret-123"], f"xx{M}xx"),
+    "long-url-encoded-inside": ("a=xp%40ss%2Fword1y", ["p@ss/word1"], f"a=x{M}y"),
+    "exactly-the-minimum": ("x12345678x", ["12345678"], f"x{M}x"),
+    "long-and-short-together": ("abcdefgh abc abcx", ["abc", "abcdefgh"], f"{M} {M} abcx"),
+    "long-secret-containing-a-short-one": ("abcdefghij", ["abcdefghij", "abc"], M),
+    # A form shared by a long and a short secret stays masked everywhere.
+    "same-form-long-wins": ("x%2Fabcdefx", ["/abcdef", "%2Fabcdef"], f"x{M}x"),
+}
+
+
+@pytest.mark.parametrize(("text", "secrets", "shown"), MASKED.values(), ids=MASKED.keys())
+def test_mask(text: str, secrets: list[str], shown: str) -> None:
+    """Long secrets are masked everywhere; short ones only where they stand alone."""
+    assert mask(text, secrets) == shown
+
+
+LONG = ["hunter2-hunter2", "glpat-AbCdEf123456", "pypi-AgEIcHlwaS5vcmc"]
+TEXTS = ["{}", "x{}x", "user:{}@host", "'{}'", "_{}_", "a{}{}b", "%{}"]
+
+
+@pytest.mark.parametrize("secret", LONG)
+@pytest.mark.parametrize("template", TEXTS)
+def test_long_secrets_are_masked_wherever_they_occur(secret: str, template: str) -> None:
+    """The rule for short secrets never makes a long one less masked: gone from every text."""
+    text = template.format(*[secret] * template.count("{}"))
+    assert secret not in mask(text, [secret])
+    assert secret not in mask(text, [secret, secret[:3]])
+
+
+NOTICE = {  # value → is it too short to be masked reliably
+    "": False,
+    "Q": True,
+    "Zq7": True,
+    "Zq7" + "#" * (MIN_SECRET_LENGTH - 4): True,
+    "Zq7" + "#" * (MIN_SECRET_LENGTH - 3): False,
+    "pypi-AgEIcHlwaS5vcmc": False,
+}
+
+
+@pytest.mark.parametrize(("value", "short"), NOTICE.items(), ids=repr)
+def test_too_short_to_mask_says_so_in_one_line(value: str, short: bool) -> None:
+    """A short secret gets one line naming the variable and the fix, never the value."""
+    notice = too_short_to_mask("TWINE_PASSWORD", value)
+    if not short:
+        assert notice == ""
+        return
+    assert notice.startswith("TWINE_PASSWORD is shorter than 8 characters")
+    assert "use a secret of 8 characters or more" in notice
+    assert "\n" not in notice and value not in notice
