@@ -151,11 +151,24 @@ def template(settings: Settings) -> dict[str, Any]:
         "before_script": [INSTALL_GIT, install],
         # The same bound `noxline run` enforces locally (job-timeout).
         "timeout": f"{math.ceil(settings.job_timeout)} minutes",
-        "cache": {
-            "key": {"files": cache_key_files(settings)},
-            "paths": list(CACHE_DIRS.values()),
-        },
+        "cache": download_cache(settings),
     }
+
+
+def download_cache(settings: Settings) -> dict[str, Any]:
+    """The uv and pip download caches every job shares, keyed by the project's requirements."""
+    return {"key": {"files": cache_key_files(settings)}, "paths": list(CACHE_DIRS.values())}
+
+
+def caches(job: Job, settings: Settings) -> list[dict[str, Any]]:
+    """A job's own caches, after the download caches: a job's ``cache:`` replaces the template's
+    (``extends`` merges only mappings), so the list repeats it, first (gitlab-ci-local stops at
+    the first entry whose policy does not pull, or push)."""
+    own = [
+        {"key": cache.key, "paths": list(cache.paths), "policy": cache.policy}
+        for cache in job.caches
+    ]
+    return [download_cache(settings), *own]
 
 
 def cache_key_files(settings: Settings) -> list[str]:
@@ -188,6 +201,8 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
         entry["variables"] = {"GIT_DEPTH": "0"}
     if job.id_tokens:
         entry["id_tokens"] = {variable: {"aud": audience} for variable, audience in job.id_tokens}
+    if job.caches:
+        entry["cache"] = caches(job, settings)
     entry["script"] = [script_line(job)]
     if job.coverage_regex:
         entry["coverage"] = job.coverage_regex

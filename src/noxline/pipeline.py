@@ -56,6 +56,25 @@ class Reports:
         return tuple(role for role in named if role)
 
 
+#: The GitLab cache key under which the coverage job's merged JUnit reports travel to the next
+#: pipeline's test shards (fixed: every pipeline of the project reads the newest durations).
+DURATIONS_CACHE = "noxline-test-durations"
+
+
+@dataclass(frozen=True)
+class Cache:
+    """Files GitLab carries from one pipeline to the next: a ``cache:`` entry with a fixed key.
+
+    Locally the files simply stay where the last run left them, so only GitLab reads this.
+    """
+
+    key: str
+    #: POSIX paths or globs relative to the project.
+    paths: tuple[str, ...]
+    #: ``pull`` (restore only), ``push`` (save only) or ``pull-push``.
+    policy: str
+
+
 @dataclass(frozen=True)
 class Job:  # pylint: disable=too-many-instance-attributes
     """One pipeline job; its nox session has the same name."""
@@ -100,6 +119,8 @@ class Job:  # pylint: disable=too-many-instance-attributes
     pythons: tuple[str, ...] = ()
     #: Copies of the job, each running a part of the tests (GitLab ``parallel:``).
     shards: int = 1
+    #: Files carried between pipelines besides the download caches every job shares.
+    caches: tuple[Cache, ...] = ()
     #: Each copy (Python, shard) writes its :attr:`files` into ``<reports_folder>/<label>/``
     #: (:attr:`noxline.sharding.Instance.label`), so copies never overwrite each other's reports.
     per_copy_reports: bool = False
@@ -236,6 +257,19 @@ def define(settings: Settings) -> Pipeline:
         "figure": FIGURE_FILE,
     }
     tests_files = {"junit": "junit.xml", **coverage_files}
+    # The shards balance by the coverage job's merged JUnit reports of the last run (junit.xml,
+    # or one per Python: junit-3.12.xml): locally they stay in its reports folder; GitLab carries
+    # them to the next pipeline in a cache the coverage job pushes and the shards pull. A
+    # committed test-durations file needs no cache.
+    merged = PurePosixPath(tests_files["junit"])
+    merged_junit = f"{folder('coverage')}/{merged.stem}*{merged.suffix}"
+    durations = settings.test_durations or merged_junit
+    carried = settings.test_shards > 1 and not settings.test_durations
+
+    def durations_cache(policy: str) -> tuple[Cache, ...]:
+        """The durations cache with ``policy``, when the durations travel between pipelines."""
+        return (Cache(DURATIONS_CACHE, (merged_junit,), policy),) if carried else ()
+
     coverage_jobs: tuple[Job, ...] = ()
     if settings.fans_out:
         # The copies of tests (Pythons, shards) write data and JUnit into their own folders; this
@@ -251,10 +285,11 @@ def define(settings: Settings) -> Pipeline:
                     role: f"{folder('tests')}/*/{tests_files[role]}"
                     for role in ("junit", "coverage-data")
                 },
-                files={**coverage_files, "junit": "junit.xml"},
+                files={**coverage_files, "junit": merged.name},
                 reports=Reports(cobertura="coverage-xml"),
                 exposed=("coverage", "coverage-html"),
                 coverage_regex=COVERAGE_REGEX,
+                caches=durations_cache("push"),
             ),
         )
     declared = (
@@ -303,13 +338,10 @@ def define(settings: Settings) -> Pipeline:
             pythons=matrix,
             shards=settings.test_shards,
             per_copy_reports=settings.fans_out,
-            # A committed report, else the coverage job's merged ones from the last local run (a
-            # glob): written after every shard ended, so all shards of a run read the same file.
-            upstream_files=(
-                {"durations": settings.test_durations or f"{folder('coverage')}/junit*.xml"}
-                if settings.test_shards > 1
-                else {}
-            ),
+            # A committed report, else the coverage job's merged ones from the last run (a glob):
+            # written after every shard ended, so all shards of a run read the same files.
+            upstream_files={"durations": durations} if settings.test_shards > 1 else {},
+            caches=durations_cache("pull"),
         ),
         *coverage_jobs,
         Job(

@@ -14,6 +14,7 @@ the shard number as a matrix variable (GitLab numbers matrix jobs across all the
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET  # nosec B405 - parses JUnit files our own test runs wrote
 from collections.abc import Iterable, Mapping, Sequence
@@ -128,6 +129,8 @@ def durations_from_junit(paths: Iterable[Path]) -> dict[str, float]:
             try:
                 took = float(case.get("time", "0") or 0)
             except ValueError:
+                took = 0.0
+            if not math.isfinite(took):  # "nan", "inf": a report from anywhere (a CI cache)
                 took = 0.0
             name = case.get("classname", "")
             seconds[name] = seconds.get(name, 0.0) + max(took, 0.0)

@@ -26,7 +26,7 @@ from noxline.about import __version__
 from noxline.cli import main
 from noxline.config import load_settings
 from noxline.dist import read_sums
-from noxline.pipeline import COVERAGE_REGEX, define
+from noxline.pipeline import COVERAGE_REGEX, DURATIONS_CACHE, define
 from tests.e2e._fanout import (
     PYTHONS,
     case_ids,
@@ -326,6 +326,13 @@ def fanned_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Pipeli
     git(project, "add", ".gitlab-ci.yml")
     git(project, "commit", "-q", "-m", "Add the generated pipeline")
     git(project, "remote", "add", "origin", ORIGIN)
+    run = run_fanned(lab, project)
+    print(f"\nmatrix + shards pipeline took {run.seconds:.0f} s")
+    return run
+
+
+def run_fanned(lab: Lab, project: Path) -> PipelineRun:
+    """The coverage job and all it needs, pyenv's 3.12 reachable as the image would provide it."""
     path = os.pathsep.join(
         [
             str(lab.job_bin),
@@ -334,7 +341,7 @@ def fanned_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Pipeli
             os.environ["PATH"],
         ]
     )
-    run = run_pipeline(
+    return run_pipeline(
         lab.executable,
         project,
         job_bin=lab.job_bin,
@@ -342,8 +349,6 @@ def fanned_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Pipeli
         jobs=("coverage",),
         extra_env={"PATH": path},
     )
-    print(f"\nmatrix + shards pipeline took {run.seconds:.0f} s")
-    return run
 
 
 def coverage_figures(log: str) -> list[float]:
@@ -391,3 +396,37 @@ def test_shards_split_and_junit_counts_add_up(fanned: PipelineRun) -> None:
         path.read_text(encoding="utf-8") for path in fanned.state.glob("output/tests*.log")
     )
     assert logs.count("shard 1 of 2:") == 2 and logs.count("shard 2 of 2:") == 2
+
+
+def shard_logs(run: PipelineRun) -> str:
+    """Every test job's log of the run, one after another."""
+    return "".join(path.read_text(encoding="utf-8") for path in run.state.glob("output/tests*.log"))
+
+
+@pytest.fixture(name="fanned_again", scope="module")
+def fanned_again_fixture(lab: Lab, fanned: PipelineRun) -> tuple[str, PipelineRun]:
+    """The first pipeline's test job logs, then the same pipeline once more in the same project:
+    the cache (gitlab-ci-local keeps it in its state folder, as a runner keeps GitLab's) now
+    holds what the first pipeline's coverage job pushed."""
+    first = shard_logs(fanned)
+    run = run_fanned(lab, fanned.project)
+    print(f"\nsecond matrix + shards pipeline took {run.seconds:.0f} s")
+    return first, run
+
+
+def test_the_next_pipeline_splits_by_the_durations_this_one_recorded(
+    fanned_again: tuple[str, PipelineRun],
+) -> None:
+    """The first pipeline has no durations (a fresh clone) and splits by test count; its coverage
+    job pushes the merged JUnit reports to the durations cache, and the next pipeline's shards
+    pull them and balance by recorded durations."""
+    first, again = fanned_again
+    assert again.returncode == 0, again.output
+    assert first.count("balanced by test count") == 4, first
+    cached = again.state / "cache" / DURATIONS_CACHE / "reports" / "coverage"
+    assert sorted(path.name for path in cached.glob("junit*.xml")) == [
+        f"junit-{python}.xml" for python in PYTHONS
+    ]
+    assert again.output.count(f"imported cache '{DURATIONS_CACHE}'") == 4, again.output
+    logs = shard_logs(again)
+    assert logs.count("balanced by recorded durations") == 4, logs

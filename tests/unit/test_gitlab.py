@@ -19,6 +19,7 @@ from noxline.about import __version__
 from noxline.cli import main
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import ConfigError, NoxlineError
+from noxline.jobs import coverage as coverage_job
 from noxline.pipeline import CHECKS, define
 from tests.helpers import FIXTURES, REPO_ROOT
 from tests.unit._projects import write_project
@@ -381,6 +382,48 @@ def test_fan_out_becomes_parallel_or_a_matrix(
         assert data[".noxline"]["image"] == f"python:{python[0]}-slim"
     else:
         assert "image" not in data["tests"]
+
+
+@pytest.mark.parametrize(
+    ("python", "shards", "durations", "carried"),
+    [
+        ((), 2, "", True),
+        (("3.11", "3.12"), 2, "", True),
+        (("3.11", "3.12"), 1, "", False),
+        ((), 3, "ci/durations.xml", False),
+    ],
+    ids=["shards", "matrix-and-shards", "matrix-only", "committed-durations"],
+)
+def test_durations_travel_to_the_next_pipeline_in_a_cache(
+    settings: Settings, python: tuple[str, ...], shards: int, durations: str, carried: bool
+) -> None:
+    """The coverage job pushes its merged JUnit reports under one fixed key and the shards pull
+    them: the glob the shards read durations from, and the files the coverage job writes. No
+    cache without shards, or with a committed test-durations file."""
+    if durations:
+        (settings.project_dir / "ci").mkdir()
+        (settings.project_dir / durations).write_text("<testsuites/>", encoding="utf-8")
+    moved = replace(settings, python=python, test_shards=shards, test_durations=durations)
+    data = parsed(moved)
+    template_cache = data[gitlab.TEMPLATE]["cache"]
+    if not carried:
+        assert "cache" not in data["tests"] and "cache" not in data["coverage"]
+        return
+    pipeline = define(moved)
+    tests_job = pipeline.job("tests")
+    pull, push = data["tests"]["cache"], data["coverage"]["cache"]
+    # A job's cache: replaces the template's, so the download caches come first, unchanged.
+    assert pull[0] == push[0] == template_cache
+    assert pull[1:] == [{**push[1], "policy": "pull"}]
+    assert push[1]["policy"] == "push"
+    assert push[1]["key"] == "noxline-test-durations"
+    assert push[1]["paths"] == [tests_job.upstream_files["durations"]]
+    (pattern,) = push[1]["paths"]
+    for version in python or ("",):  # what the coverage job writes, one report per Python
+        written = coverage_job.merged_junit(moved, pipeline.job("coverage"), version)
+        assert written.relative_to(settings.project_dir).match(pattern), (written, pattern)
+    for job in ("version", "build", "wheel-install", "pylint", "publish"):
+        assert "cache" not in data[job]  # everyone else keeps the template's
 
 
 def test_image_without_placeholder_serves_every_job(settings: Settings) -> None:

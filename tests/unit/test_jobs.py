@@ -185,6 +185,34 @@ def test_a_check_ends_with_its_figure_and_says_why_it_failed(  # pylint: disable
 
 
 @pytest.mark.parametrize(
+    ("output", "figure"),
+    [
+        (
+            "Name  Stmts\nTOTAL     8414   1611   2866    326  78.6%\n\n2 empty files skipped.\n",
+            78.6,
+        ),
+        ("TOTAL   120   4   30   2   96%\n", 96.0),
+    ],
+)
+def test_the_coverage_figure_is_the_total_line_gitlab_reads(
+    settings: Settings, output: str, figure: float
+) -> None:
+    """The threshold judges the figure the job's own GitLab coverage regex reads."""
+    job = define(settings).job("tests")
+    session = LoggingSession()
+    tests_job.enforce_threshold(cast(nox.Session, session), settings, job, output)
+    record = json.loads((settings.project_dir / job.report_path("figure")).read_text("utf-8"))
+    assert record["figure"] == figure
+
+
+def test_a_report_without_total_line_fails_the_job(settings: Settings) -> None:
+    """No TOTAL line (coverage measured nothing): the job fails instead of judging nothing."""
+    job = define(settings).job("tests")
+    with pytest.raises(NoxlineError, match="no TOTAL line in the coverage report of tests"):
+        tests_job.enforce_threshold(cast(nox.Session, LoggingSession()), settings, job, "")
+
+
+@pytest.mark.parametrize(
     ("text", "score"),
     [
         ("Your code has been rated at 6.20/10 (previous run: 5.00/10, +1.20)", 6.2),

@@ -212,3 +212,15 @@ def test_durations_sum_over_reports_and_skip_unreadable_ones(tmp_path: Path) -> 
     one = _junit(tmp_path / "1.xml", "s", [("t.a.C", "x", 1.0, ""), ("t.a.C", "y", 2.0, "")])
     two = _junit(tmp_path / "2.xml", "s", [("t.a.C", "x", 0.5, "")])
     assert durations_from_junit([one, two, tmp_path / "missing.xml"]) == {"t.a.C": 3.5}
+
+
+@pytest.mark.parametrize("time", ["nan", "inf", "-3", "soon"])
+def test_a_durations_time_that_is_no_duration_counts_as_none(tmp_path: Path, time: str) -> None:
+    """A report from a shared CI cache could say anything: only real seconds weigh a file."""
+    report = tmp_path / "junit.xml"
+    report.write_text(
+        f'<testsuite><testcase classname="t.a.C" name="x" time="{time}"/>'
+        '<testcase classname="t.a.C" name="y" time="2"/></testsuite>',
+        encoding="utf-8",
+    )
+    assert durations_from_junit([report]) == {"t.a.C": 2.0}

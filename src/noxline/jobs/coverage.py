@@ -101,7 +101,8 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             f"{counts['failures']} failures, {counts['errors']} errors, {counts['skipped']} skipped"
         )
     session.install(COVERAGE)
-    rcfile = f"--rcfile={coverage_config(settings, job)}"
+    rcfile = coverage_config(settings, job)
     data = [str(path) for copies in found.values() for _, _, files in copies for path in files]
-    write_reports(session, rcfile, *data)
-    enforce_threshold(session, settings, job, rcfile)
+    output = write_reports(session, rcfile, *data, table=True)
+    if output is not None:
+        enforce_threshold(session, settings, job, output)

@@ -7,6 +7,8 @@ HTML, Cobertura and terminal reports point at the files a developer edits.
 
 from __future__ import annotations
 
+import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -45,7 +47,7 @@ def coverage_config(settings: Settings, job: Job) -> Path:
         installed = settings.package.replace(".", "/")  # acme.widgets in acme/widgets
         paths = {"source": [settings.source_dir.as_posix(), f"*/site-packages/{installed}"]}
     report = dict(config.get("report", {}))
-    report.pop("fail_under", None)  # enforced once, by `coverage report`, not by html/xml too
+    report.pop("fail_under", None)  # enforced once, by noxline (enforce_threshold)
     report.update(skip_empty=True)
     html = {
         "directory": str(report_file(settings, job, "coverage-html")),
@@ -158,50 +160,63 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     data_file = report_file(settings, job, "coverage-data")
     for old in data_file.parent.glob(data_file.name + "*"):
         old.unlink()
-    rcfile = f"--rcfile={coverage_config(settings, job)}"
+    rcfile = coverage_config(settings, job)
     command = _shards.selection(session, settings, job, test_command(settings, job))
     if command is None:  # a shard without test files (more shards than files)
         _shards.empty_junit(report_file(settings, job, "junit"), job.instance)
         return
     # PYTHONSAFEPATH keeps `-m` from putting the working directory (the source tree) on sys.path.
     env = {"PYTHONSAFEPATH": "1"}
+    passed = False
     try:
         session.run(
             "coverage",
             "run",
-            rcfile,
+            f"--rcfile={rcfile}",
             *command,
             *settings.test_args,
             *session.posargs,
             env=env,
         )
+        passed = True
     finally:
-        if not settings.fans_out:
-            write_reports(session, rcfile)
-    if not settings.fans_out:
-        enforce_threshold(session, settings, job, rcfile)
+        # A copy leaves its data to the coverage job; a failed run still writes HTML and XML.
+        output = None if settings.fans_out else write_reports(session, rcfile, table=passed)
+    if output is not None:
+        enforce_threshold(session, settings, job, output)
 
 
-def write_reports(session: nox.Session, rcfile: str, *data: str) -> None:
-    """Combine coverage data (the config's own, or the ``data`` paths) into HTML and Cobertura."""
-    session.run("coverage", "combine", "--keep", rcfile, *data, success_codes=[0, 1])
-    session.run("coverage", "html", rcfile, success_codes=[0, 1])
-    session.run("coverage", "xml", rcfile, success_codes=[0, 1])
+#: Writes every coverage report in one process; run by the session's Python, never imported here.
+REPORTS_SCRIPT = Path(__file__).with_name("_coverage_reports.py")
 
 
-def enforce_threshold(session: nox.Session, settings: Settings, job: Job, rcfile: str) -> None:
-    """Print the ``TOTAL … NN%`` line GitLab's coverage regex reads; then judge the figure: under
-    a threshold fails, without one it is reported."""
-    # Exit code 2 is coverage's own threshold failure: noxline says below what to change instead.
-    session.run("coverage", "report", rcfile, "--precision=1", success_codes=[0, 2])
-    total = session.run(
-        "coverage",
-        "report",
-        rcfile,
-        "--format=total",
-        "--precision=1",
-        silent=True,
-        success_codes=[0, 2],
+def write_reports(session: nox.Session, rcfile: Path, *data: str, table: bool) -> str | None:
+    """Combine coverage data (the ``data`` files, else the configured data file's parallel ones)
+    into HTML and Cobertura and, with ``table``, print the terminal table with its TOTAL line.
+
+    One coverage process does it all (:mod:`noxline.jobs._coverage_reports`), parsing each
+    source file once. Returns what it printed (the log shows it too); None when nothing ran
+    (``--install-only``).
+    """
+    flags = ("--table",) if table else ()
+    output = session.run(
+        "python", "-I", str(REPORTS_SCRIPT), f"--rcfile={rcfile}", *flags, *data, silent=True
     )
-    if isinstance(total, str):  # None under --install-only, which measures nothing
-        judge(session, settings, job, "coverage", float(total), settings.coverage_fail_under)
+    if not isinstance(output, str):
+        return None
+    sys.stdout.write(output)
+    sys.stdout.flush()
+    return output
+
+
+def enforce_threshold(session: nox.Session, settings: Settings, job: Job, output: str) -> None:
+    """Judge the figure of the ``TOTAL … NN%`` line in ``output``, read with the job's own GitLab
+    coverage regex (the figure GitLab shows is the one judged): under a threshold fails, without
+    one it is reported."""
+    pattern = (job.coverage_regex or "").removeprefix("/").removesuffix("/")
+    found = re.findall(pattern, output, re.MULTILINE) if pattern else []
+    if not found:
+        raise NoxlineError(
+            f"no TOTAL line in the coverage report of {job.name}: see the coverage messages above"
+        )
+    judge(session, settings, job, "coverage", float(found[-1]), settings.coverage_fail_under)
