@@ -410,14 +410,13 @@ def test_durations_travel_to_the_next_pipeline_in_a_cache(
         assert "cache" not in data["tests"] and "cache" not in data["coverage"]
         return
     pipeline = define(moved)
-    tests_job = pipeline.job("tests")
     pull, push = data["tests"]["cache"], data["coverage"]["cache"]
     # A job's cache: replaces the template's, so the download caches come first, unchanged.
     assert pull[0] == push[0] == template_cache
     assert pull[1:] == [{**push[1], "policy": "pull"}]
     assert push[1]["policy"] == "push"
     assert push[1]["key"] == "noxline-test-durations"
-    assert push[1]["paths"] == [tests_job.upstream_files["durations"]]
+    assert push[1]["paths"] == [pipeline.job("tests").upstream_files["durations"]]
     (pattern,) = push[1]["paths"]
     for version in python or ("",):  # what the coverage job writes, one report per Python
         written = coverage_job.merged_junit(moved, pipeline.job("coverage"), version)

@@ -77,9 +77,8 @@ def merged_junit(settings: Settings, job: Job, python: str) -> Path:
     return path.with_name(f"{path.stem}-{python}{path.suffix}") if python else path
 
 
-def run(session: nox.Session, settings: Settings, job: Job) -> None:
-    """Session body: combine coverage, write the reports, merge JUnit, enforce the threshold."""
-    found = copies_by_python(settings, job)
+def _remove_earlier_outputs(settings: Settings, job: Job) -> None:
+    """Delete this job's combined data and merged JUnit reports of an earlier run."""
     data_file = report_file(settings, job, "coverage-data")
     junit = report_file(settings, job, "junit")
     for old in [
@@ -87,6 +86,12 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         *junit.parent.glob(f"{junit.stem}*{junit.suffix}"),
     ]:
         old.unlink()
+
+
+def run(session: nox.Session, settings: Settings, job: Job) -> None:
+    """Session body: combine coverage, write the reports, merge JUnit, enforce the threshold."""
+    found = copies_by_python(settings, job)
+    _remove_earlier_outputs(settings, job)
     for python, copies in found.items():
         if not copies:
             session.warn(f"no reports from tests-{python} (interpreter missing?): left out")
