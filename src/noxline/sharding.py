@@ -2,10 +2,12 @@
 
 Pure functions, no processes: the ``tests`` job collects the suite's test ids with the test runner
 itself, then asks :func:`shard_units` which test files (modules, the unit of the split) its shard
-runs. Every file goes to exactly one shard, so every test runs exactly once across the shards.
-The split is balanced with the durations recorded in an earlier JUnit report when one is given
-(longest file first onto the least loaded shard), by test count per file otherwise; ties are broken
-by name, so the split does not depend on the order in which the tests were collected.
+runs. A pytest file heavier than a shard's fair share is split into its single tests (node ids),
+so one slow file cannot hold the whole stage back. Every unit goes to exactly one shard, so every
+test runs exactly once across the shards. The split is balanced with the durations recorded in an
+earlier JUnit report when one is given (heaviest unit first onto the least loaded shard), by test
+count otherwise; ties are broken by name, so the split does not depend on the order in which the
+tests were collected.
 
 Which shard a process is comes from GitLab's ``CI_NODE_INDEX``/``CI_NODE_TOTAL`` (``parallel: N``,
 also what ``noxline run`` sets), or from ``NOXLINE_SHARD`` where a ``parallel:matrix`` job carries
@@ -117,8 +119,22 @@ def module_name(unit: str) -> str:
     return unit.replace("\\", "/").strip("/").replace("/", ".")
 
 
+def junit_key(test_id: str) -> str:
+    """A collected test id as JUnit names the test, ``classname.name``.
+
+    ``tests/test_a.py::TestX::test_m[a::b]`` is ``tests.test_a.TestX.test_m[a::b]`` (parameters
+    kept as they are); a unittest id already is one.
+    """
+    if "::" not in test_id:
+        return test_id
+    path, _, rest = test_id.partition("::")
+    name, bracket, parameters = rest.partition("[")
+    return f"{module_name(path)}.{name.replace('::', '.')}{bracket}{parameters}"
+
+
 def durations_from_junit(paths: Iterable[Path]) -> dict[str, float]:
-    """Seconds per test ``classname`` (summed over the reports); unreadable files count as none."""
+    """Seconds per test, keyed ``classname.name`` as :func:`junit_key` names a collected test
+    (summed over the reports); unreadable files count as none."""
     seconds: dict[str, float] = {}
     for path in paths:
         try:
@@ -132,7 +148,7 @@ def durations_from_junit(paths: Iterable[Path]) -> dict[str, float]:
                 took = 0.0
             if not math.isfinite(took):  # "nan", "inf": a report from anywhere (a CI cache)
                 took = 0.0
-            name = case.get("classname", "")
+            name = ".".join(part for part in (case.get("classname"), case.get("name")) if part)
             seconds[name] = seconds.get(name, 0.0) + max(took, 0.0)
     return seconds
 
@@ -179,11 +195,46 @@ def split(weights: Mapping[str, float], shards: int) -> list[list[str]]:
     return [sorted(part) for part in parts]
 
 
+def split_weights(
+    test_ids: Sequence[str], durations: Mapping[str, float], shards: int
+) -> dict[str, float]:
+    """The units to split and their weights: test files, except that a pytest file heavier than
+    a shard's fair share (one file holding most of a suite's time) is split into its tests.
+
+    Each of those tests weighs its recorded seconds, else its file's mean per test. unittest
+    files stay whole: its ``-k`` selects by substring, so one test's id could select another's.
+    """
+    weights = unit_weights(test_ids, durations)
+    fair = sum(weights.values()) / max(shards, 1)
+    tests_of: dict[str, set[str]] = {}
+    for test_id in test_ids:
+        tests_of.setdefault(unit_of(test_id), set()).add(test_id)
+    units: dict[str, float] = {}
+    for unit, weight in weights.items():
+        tests = sorted(tests_of[unit])
+        if shards < 2 or weight <= fair or len(tests) < 2 or "::" not in tests[0]:
+            units[unit] = weight
+        else:
+            units.update(_test_weights(tests, durations, weight))
+    return units
+
+
+def _test_weights(
+    tests: Sequence[str], durations: Mapping[str, float], file_weight: float
+) -> dict[str, float]:
+    """Each test of one file: its recorded seconds, else (new since the report) the file's mean."""
+    recorded = {test: durations.get(junit_key(test)) for test in tests}
+    known = [took for took in recorded.values() if took is not None]
+    mean = (sum(known) / len(known)) if known else file_weight / len(tests)
+    return {test: mean if took is None else took for test, took in recorded.items()}
+
+
 def shard_units(
     test_ids: Sequence[str], shard: int, shards: int, durations: Mapping[str, float]
 ) -> list[str]:
-    """The units (test files) that shard ``shard`` of ``shards`` runs, sorted."""
-    return split(unit_weights(test_ids, durations), shards)[shard - 1]
+    """What shard ``shard`` of ``shards`` runs, sorted: test files, and single tests (pytest node
+    ids) of a file too heavy for one shard (see :func:`split_weights`)."""
+    return split(split_weights(test_ids, durations, shards), shards)[shard - 1]
 
 
 def merge_junit(reports: Iterable[Path], name: str) -> ET.ElementTree[ET.Element[str]]:
@@ -231,6 +282,7 @@ __all__ = [
     "SHARD_VARIABLE",
     "durations_from_junit",
     "junit_case_ids",
+    "junit_key",
     "junit_totals",
     "merge_junit",
     "module_name",
@@ -238,6 +290,7 @@ __all__ = [
     "shard_from_env",
     "shard_units",
     "split",
+    "split_weights",
     "unit_of",
     "unit_weights",
 ]

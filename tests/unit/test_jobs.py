@@ -22,6 +22,7 @@ from noxline.jobs import build as build_job
 from noxline.jobs import docstr as docstr_job
 from noxline.jobs import mypy as mypy_job
 from noxline.jobs import pylint as pylint_job
+from noxline.jobs import _shards
 from noxline.jobs import tests as tests_job
 from noxline.jobs._support import report_file
 from noxline.jobs._support import judge
@@ -419,3 +420,16 @@ def test_tests_at_the_project_root_never_collect_noxlines_own_files(
     expected = {f"--ignore={settings.project_dir / name}" for name in (".nox", "noxfile.py")}
     assert (expected <= set(command)) is ignored
     assert command[-1] == str(settings.project_dir / tests_dir)
+
+
+def test_shards_collect_tests_inside_the_package_by_import_name(settings: Settings) -> None:
+    """Tests in the package run with --pyargs from the wheel; a shard's collection must find them
+    the same way (without it pytest looks for a folder named ``tiny.tests`` and fails)."""
+    inside = replace(settings, tests_dir=settings.source_dir / "tests")
+    command = tests_job.test_command(inside, define(inside).job("tests"))
+    assert command[-2:] == ("--pyargs", f"{inside.package}.tests")
+    session = RecordingSession()
+    _shards.collect(cast(nox.Session, session), inside, command)
+    assert len(session.commands) == 1
+    collected = session.commands[0]
+    assert "--collect-only" in collected and collected[-2:] == command[-2:]

@@ -12,6 +12,7 @@ from noxline.errors import NoxlineError
 from noxline.sharding import (
     Instance,
     durations_from_junit,
+    junit_key,
     junit_case_ids,
     junit_totals,
     merge_junit,
@@ -19,6 +20,7 @@ from noxline.sharding import (
     parse_label,
     shard_from_env,
     shard_units,
+    split_weights,
     split,
     unit_of,
     unit_weights,
@@ -57,12 +59,52 @@ def test_module_names_match_junit_classnames(unit: str, module: str) -> None:
 @pytest.mark.parametrize("ids", [PYTEST_IDS, UNITTEST_IDS], ids=["pytest", "unittest"])
 @pytest.mark.parametrize("shards", [1, 2, 3, 7, 10])
 def test_every_test_runs_exactly_once(ids: list[str], shards: int) -> None:
-    """Across the shards each file (hence each test) is taken exactly once."""
+    """Across the shards each test is selected exactly once, whether its file went whole to one
+    shard or (a pytest file heavier than a shard's share) was split into its tests."""
     parts = [shard_units(ids, k, shards, {}) for k in range(1, shards + 1)]
-    taken = [unit for part in parts for unit in part]
-    assert sorted(taken) == sorted({unit_of(test_id) for test_id in ids})
-    tests_per_shard = [sum(1 for t in ids if unit_of(t) in part) for part in parts]
-    assert sum(tests_per_shard) == len(ids)
+    selected = [test for part in parts for unit in part for test in selects(ids, unit)]
+    assert sorted(selected) == sorted(ids)
+
+
+def selects(ids: list[str], unit: str) -> list[str]:
+    """The tests a shard's unit runs: a whole file's, or the one test a node id names."""
+    return [unit] if unit in ids else [test for test in ids if unit_of(test) == unit]
+
+
+def test_a_file_heavier_than_a_shard_is_split_into_its_tests() -> None:
+    """Werkzeug's shape: one file holds most of the time. Its tests are spread over the shards
+    by their recorded seconds (a new test costs the file's mean); light files stay whole; unittest
+    files never split (its -k selects by substring)."""
+    ids = [f"tests/test_routing.py::test_{j}" for j in range(6)] + [
+        "tests/test_a.py::test_x",
+        "tests/test_b.py::TestB::test_y[p::q]",
+    ]
+    durations = {f"tests.test_routing.test_{j}": 1.0 for j in range(5)} | {
+        "tests.test_a.test_x": 0.5,
+        "tests.test_b.TestB.test_y[p::q]": 0.5,
+    }
+    weights = split_weights(ids, durations, 2)
+    assert weights == {f"tests/test_routing.py::test_{j}": 1.0 for j in range(6)} | {
+        "tests/test_a.py": 0.5,
+        "tests/test_b.py": 0.5,
+    }
+    loads = [sum(weights[unit] for unit in shard_units(ids, k, 2, durations)) for k in (1, 2)]
+    assert loads == [3.5, 3.5]
+    unittest_ids = [f"tests.test_big.Case.test_{j}" for j in range(6)] + ["tests.test_a.C.t"]
+    assert set(split_weights(unittest_ids, {}, 2)) == {"tests.test_big", "tests.test_a"}
+
+
+@pytest.mark.parametrize(
+    ("test_id", "key"),
+    [
+        ("tests/test_a.py::test_m", "tests.test_a.test_m"),
+        ("tests/test_a.py::TestX::test_m[a::b]", "tests.test_a.TestX.test_m[a::b]"),
+        ("tests.test_a.TestX.test_m", "tests.test_a.TestX.test_m"),
+    ],
+)
+def test_a_collected_test_is_named_as_junit_names_it(test_id: str, key: str) -> None:
+    """pytest's node ids become JUnit's classname.name, parameters untouched."""
+    assert junit_key(test_id) == key
 
 
 @pytest.mark.parametrize("ids", [PYTEST_IDS, UNITTEST_IDS], ids=["pytest", "unittest"])
@@ -208,10 +250,14 @@ def test_a_torn_junit_report_is_named(tmp_path: Path) -> None:
 
 
 def test_durations_sum_over_reports_and_skip_unreadable_ones(tmp_path: Path) -> None:
-    """Seconds per classname over several reports; a missing file only costs balance."""
+    """Seconds per test (classname.name) over several reports; a missing file only costs
+    balance."""
     one = _junit(tmp_path / "1.xml", "s", [("t.a.C", "x", 1.0, ""), ("t.a.C", "y", 2.0, "")])
     two = _junit(tmp_path / "2.xml", "s", [("t.a.C", "x", 0.5, "")])
-    assert durations_from_junit([one, two, tmp_path / "missing.xml"]) == {"t.a.C": 3.5}
+    assert durations_from_junit([one, two, tmp_path / "missing.xml"]) == {
+        "t.a.C.x": 1.5,
+        "t.a.C.y": 2.0,
+    }
 
 
 @pytest.mark.parametrize("time", ["nan", "inf", "-3", "soon"])
@@ -223,4 +269,4 @@ def test_a_durations_time_that_is_no_duration_counts_as_none(tmp_path: Path, tim
         '<testcase classname="t.a.C" name="y" time="2"/></testsuite>',
         encoding="utf-8",
     )
-    assert durations_from_junit([report]) == {"t.a.C": 2.0}
+    assert durations_from_junit([report]) == {"t.a.C.x": 0.0, "t.a.C.y": 2.0}

@@ -70,6 +70,8 @@ def collect(session: nox.Session, settings: Settings, command: tuple[str, ...]) 
             "--import-mode=importlib",
             "-p",
             "no:cacheprovider",
+            # Tests inside the package are found by import name, in the installed wheel.
+            *(("--pyargs",) if "--pyargs" in command else ()),
             tests,
             *settings.test_args,
             silent=True,
@@ -111,14 +113,17 @@ def selection(
     test_ids = collect(session, settings, command)
     durations = durations_from_junit(durations_reports(settings, job))
     units = shard_units(test_ids, instance.shard, instance.shards, durations)
+    single = sum(1 for unit in units if "::" in unit)
+    files = len(units) - single
     session.log(
-        f"shard {instance.shard} of {instance.shards}: {len(units)} test files "
-        f"({'balanced by recorded durations' if durations else 'balanced by test count'})"
+        f"shard {instance.shard} of {instance.shards}: {files} test files"
+        + (f" and {single} tests of files too heavy for one shard" if single else "")
+        + f" ({'balanced by recorded durations' if durations else 'balanced by test count'})"
     )
     if not units:
         return None
     if settings.test_runner == "pytest":
-        return (*command[:-1], *units)  # the files instead of the tests folder
+        return (*command[:-1], *units)  # the files and node ids instead of the tests folder
     # unittest: discovery as usual, then only the tests of these modules (-k matches test ids).
     patterns = [arg for unit in units for arg in ("-k", f"{unit}.*")]
     return (*command, *patterns)
