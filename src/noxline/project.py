@@ -579,18 +579,26 @@ def _requirement_lines(path: Path, depth: int) -> Iterator[str]:
 
 
 def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | None:
-    """The folder holding the tests: pytest's testpaths, ``tests``/``test``/``testing``, a tests
-    folder inside the package, the project root when test modules sit there (conftest users), or
-    a single module's own folder when its test modules sit beside it (``src/test_x.py``).
+    """The folder holding the tests: pytest's testpaths, ``tests``/``test``/``testing``, the
+    package itself when tests folders sit in several of its subpackages, a tests folder inside the
+    package, the project root when test modules sit there (conftest users), or a single module's
+    own folder when its test modules sit beside it (``src/test_x.py``).
     """
     testpaths = tool.get("pytest", {}).get("ini_options", {}).get("testpaths", [])
     configured = [testpaths] if isinstance(testpaths, str) else list(testpaths)
     source = source_dir.as_posix()
-    candidates = [
+    outside = [
         *(str(path).strip("/") for path in configured if isinstance(path, str)),
         *TEST_FOLDERS,
-        *(f"{source}/{name}" for name in TEST_FOLDERS),
     ]
+    if not any((root / candidate).is_dir() for candidate in outside if candidate != source):
+        # Tests spread through the package's subpackages (networkx/algorithms/tests, ...): the
+        # package is the tests folder, run from the installed wheel by import name.
+        package = root / source_dir
+        spread = [path for name in TEST_FOLDERS for path in package.rglob(name) if path.is_dir()]
+        if package.is_dir() and len(spread) > 1:
+            return source_dir
+    candidates = [*outside, *(f"{source}/{name}" for name in TEST_FOLDERS)]
     for candidate in candidates:
         folder = root / candidate
         # The source folder itself (testpaths = ["src", "tests"]) holds doctests at most.

@@ -433,3 +433,13 @@ def test_shards_collect_tests_inside_the_package_by_import_name(settings: Settin
     assert len(session.commands) == 1
     collected = session.commands[0]
     assert "--collect-only" in collected and collected[-2:] == command[-2:]
+
+
+def test_tests_in_the_package_itself_run_from_the_wheel_by_import_name(
+    settings: Settings,
+) -> None:
+    """When the package is the tests folder (tests in several subpackages), pytest runs
+    ``--pyargs <package>``: the installed wheel's tests, not the source tree's."""
+    inside = replace(settings, tests_dir=settings.source_dir)
+    command = tests_job.test_command(inside, define(inside).job("tests"))
+    assert command[-2:] == ("--pyargs", inside.package)

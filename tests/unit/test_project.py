@@ -16,6 +16,7 @@ from noxline.project import (
     VersionSource,
     declared_thresholds,
     find_package,
+    find_tests,
     poetry_constraint,
     read_metadata,
     read_pyproject,
@@ -562,3 +563,25 @@ def test_setuptools_metadata_outside_pyproject_says_how_to_move_it(
         resolve(tmp_path, read_pyproject(tmp_path))
     assert str(caught.value).startswith(f"the project's metadata is in {named}, which noxline")
     assert "ini2toml" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("folders", "expected"),
+    [
+        # networkx's shape: a tests folder in each subpackage: the package is the tests folder.
+        (("nx/algorithms/tests", "nx/classes/tests", "nx/tests"), "nx"),
+        # One tests folder inside the package: that folder.
+        (("nx/tests",), "nx/tests"),
+        # A tests folder at the root wins over any inside the package.
+        (("tests", "nx/a/tests", "nx/b/tests"), "tests"),
+    ],
+)
+def test_tests_spread_through_the_package_make_the_package_the_tests_folder(
+    tmp_path: Path, folders: tuple[str, ...], expected: str
+) -> None:
+    """Tests in several subpackages are all found by running the package itself."""
+    _package(tmp_path, "nx")
+    for folder in folders:
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder / "test_it.py").write_text("def test_it(): pass\n", encoding="utf-8")
+    assert find_tests(tmp_path, {}, Path("nx")) == Path(expected)

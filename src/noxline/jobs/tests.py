@@ -65,8 +65,9 @@ def coverage_config(settings: Settings, job: Job) -> Path:
 def installed_tests(settings: Settings) -> str | None:
     """The dotted name of a tests folder inside the package (run from the installed wheel)."""
     tests, source = settings.tests_dir, settings.source_dir
-    if source.suffix == ".py" or not tests.is_relative_to(source) or tests == source:
+    if source.suffix == ".py" or not tests.is_relative_to(source):
         return None
+    # tests == source: tests in several subpackages, all found in the installed package.
     return ".".join((settings.package, *tests.relative_to(source).parts))
 
 
