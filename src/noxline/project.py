@@ -6,6 +6,7 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 
 from __future__ import annotations
 
+import configparser
 import itertools
 import re
 import tomllib
@@ -523,7 +524,8 @@ def resolve(
         raise ConfigError(_legacy_metadata_message(root))
     meta = read_metadata(data)
     if not meta.test_requirements:
-        meta = dataclasses.replace(meta, test_requirements=requirement_file_tools(root))
+        tools = tox_test_tools(root, data) or requirement_file_tools(root)
+        meta = dataclasses.replace(meta, test_requirements=tools)
     if package is None or source_dir is None:
         found_package, found_source = find_package(
             root, package or meta.name, meta.declared_packages
@@ -557,6 +559,45 @@ def requirement_file_tools(root: Path) -> tuple[str, ...]:
         if path.is_file():
             return tuple(dict.fromkeys(_requirement_lines(path, depth=0)))
     return ()
+
+
+def tox_test_tools(root: Path, data: dict[str, Any]) -> tuple[str, ...]:
+    """Test tools from tox.ini's ``[testenv]``: its ``deps`` (``-r`` files followed) and the
+    requirements of the project's own extras it names in ``extras``.
+
+    Lines tox would transform (factor conditions ``py311: x``, substitutions ``{[base]deps}``)
+    are left out rather than guessed; a tox.ini that is not valid INI gives nothing.
+    """
+    path = root / "tox.ini"
+    # configparser (standard library) reads tox.ini as tox 4's own ini loader does; tox itself
+    # is not a dependency of noxline.
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, configparser.Error):
+        return ()
+    if not parser.has_section("testenv"):
+        return ()
+    tools: list[str] = []
+    for line in parser.get("testenv", "deps", fallback="").splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if line.startswith(("-r", "--requirement")):
+            included = root / line.removeprefix("--requirement").removeprefix("-r").strip()
+            if included.is_file():
+                tools.extend(_requirement_lines(included, depth=1))
+            continue
+        if not line or line.startswith(("#", "-")) or "{" in line or re.match(r"^[\w,!-]+:", line):
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if requirement.url is None:
+            tools.append(str(requirement))
+    extras = data.get("project", {}).get("optional-dependencies", {})
+    for extra in re.split(r"[\s,]+", parser.get("testenv", "extras", fallback="")):
+        tools.extend(str(r) for r in extras.get(extra, []) if extra)
+    return tuple(dict.fromkeys(tools))
 
 
 def _requirement_lines(path: Path, depth: int) -> Iterator[str]:

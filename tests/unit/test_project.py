@@ -22,6 +22,7 @@ from noxline.project import (
     read_pyproject,
     resolve,
     tag_convention,
+    tox_test_tools,
 )
 from tests.helpers import git
 
@@ -585,3 +586,35 @@ def test_tests_spread_through_the_package_make_the_package_the_tests_folder(
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
         (tmp_path / folder / "test_it.py").write_text("def test_it(): pass\n", encoding="utf-8")
     assert find_tests(tmp_path, {}, Path("nx")) == Path(expected)
+
+
+@pytest.mark.parametrize(
+    ("tox_ini", "expected"),
+    [
+        # pyparsing's shape: deps plus an extra of the project's own.
+        (
+            "[testenv]\ndeps=\n    pytest\n    matplotlib; implementation_name != 'pypy'\n"
+            "extras=diagrams\ncommands=pytest tests\n",
+            ("pytest", 'matplotlib; implementation_name != "pypy"', "railroad-diagrams", "jinja2"),
+        ),
+        # -r files are followed; factor conditions and substitutions are not guessed.
+        (
+            "[testenv]\ndeps =\n    -r requirements-ci.txt\n    py311: tomli\n    {[base]deps}\n",
+            ("hypothesis>=6",),
+        ),
+        ("[tox]\nenvlist = py311\n", ()),  # no [testenv]
+        ("[testenv\ndeps = pytest\n", ()),  # not INI
+    ],
+    ids=["deps-and-extras", "includes-not-factors", "no-testenv", "broken"],
+)
+def test_tox_testenv_names_the_test_tools(
+    tmp_path: Path, tox_ini: str, expected: tuple[str, ...]
+) -> None:
+    """Without groups, extras or requirements files, tox.ini's [testenv] says what tests need."""
+    (tmp_path / "tox.ini").write_text(tox_ini, encoding="utf-8")
+    (tmp_path / "requirements-ci.txt").write_text("hypothesis>=6\n", encoding="utf-8")
+    data = _toml(
+        '[project]\nname = "x"\nversion = "1"\n'
+        '[project.optional-dependencies]\ndiagrams = ["railroad-diagrams", "jinja2"]\n'
+    )
+    assert tox_test_tools(tmp_path, data) == expected
