@@ -443,3 +443,39 @@ def test_tests_in_the_package_itself_run_from_the_wheel_by_import_name(
     inside = replace(settings, tests_dir=settings.source_dir)
     command = tests_job.test_command(inside, define(inside).job("tests"))
     assert command[-2:] == ("--pyargs", inside.package)
+
+
+class WarningSession(RecordingSession):
+    """A recording session that also keeps what it was asked to warn about."""
+
+    def __init__(self) -> None:
+        """No commands, no warnings yet."""
+        super().__init__()
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        """Keep a warning."""
+        self.warnings.append(message)
+
+
+def test_files_the_tests_leave_in_the_project_are_named(tmp_path: Path) -> None:
+    """pyparsing's suite writes HTML files into the working directory: the tests job names what
+    git now sees (ignored files and files there before are not the tests' doing)."""
+    settings = load_settings(write_project(tmp_path, git=True))
+    (tmp_path / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    before = tests_job.untracked_files(settings)
+    assert before == {".gitignore"}
+    (tmp_path / "ignored.log").write_text("", encoding="utf-8")
+    for ours in ("reports/tests/junit.xml", "dist/SHA256SUMS", ".nox/tests/x"):  # not ignored
+        (tmp_path / ours).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / ours).write_text("", encoding="utf-8")
+    (tmp_path / "range_check.html").write_text("<html/>", encoding="utf-8")
+    session = WarningSession()
+    tests_job.warn_of_files_left(cast(nox.Session, session), settings, before)
+    assert session.warnings == [
+        "the tests left range_check.html in the project (untracked, not ignored): have the tests "
+        "write to a temporary folder, or ignore the files in .gitignore"
+    ]
+    quiet = WarningSession()
+    tests_job.warn_of_files_left(cast(nox.Session, quiet), settings, None)  # not a git tree
+    assert quiet.warnings == []

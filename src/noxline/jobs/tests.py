@@ -17,7 +17,8 @@ import nox
 import tomlkit
 
 from noxline.config import Settings
-from noxline.errors import NoxlineError
+from noxline.errors import NoxlineError, name_some
+from noxline.git import GitError, run_git
 from noxline.jobs import _shards
 from noxline.jobs._support import built_dist, install_wheel, judge, report_file
 from noxline.pipeline import Job
@@ -169,6 +170,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     # PYTHONSAFEPATH keeps `-m` from putting the working directory (the source tree) on sys.path.
     env = {"PYTHONSAFEPATH": "1"}
     passed = False
+    before = untracked_files(settings)
     try:
         session.run(
             "coverage",
@@ -183,8 +185,40 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     finally:
         # A copy leaves its data to the coverage job; a failed run still writes HTML and XML.
         output = None if settings.fans_out else write_reports(session, rcfile, table=passed)
+        warn_of_files_left(session, settings, before)
     if output is not None:
         enforce_threshold(session, settings, job, output)
+
+
+def untracked_files(settings: Settings) -> set[str] | None:
+    """The project's untracked files that git does not ignore, noxline's own outputs (reports,
+    dist, .nox) aside; None outside a git work tree."""
+    try:
+        done = run_git(settings.project_dir, "ls-files", "--others", "--exclude-standard")
+    except GitError:
+        return None
+    if done.returncode != 0:
+        return None
+    ours = (settings.reports_dir, settings.dist_dir, Path(".nox"))
+    return {
+        name
+        for name in done.stdout.splitlines()
+        if not any(Path(name).is_relative_to(folder) for folder in ours)
+    }
+
+
+def warn_of_files_left(session: nox.Session, settings: Settings, before: set[str] | None) -> None:
+    """Say which files the test run left in the project that git would see (a suite writing
+    ``diagram.html`` into the working directory): the tree is no longer as it was found."""
+    after = untracked_files(settings)
+    if before is None or after is None:
+        return
+    left = sorted(after - before)
+    if left:
+        session.warn(
+            f"the tests left {name_some(left)} in the project (untracked, not ignored): have "
+            "the tests write to a temporary folder, or ignore the files in .gitignore"
+        )
 
 
 #: Writes every coverage report in one process; run by the session's Python, never imported here.
