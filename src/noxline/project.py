@@ -586,14 +586,8 @@ def tox_test_tools(root: Path, data: dict[str, Any]) -> tuple[str, ...]:
             if included.is_file():
                 tools.extend(_requirement_lines(included, depth=1))
             continue
-        if not line or line.startswith(("#", "-")) or "{" in line or re.match(r"^[\w,!-]+:", line):
-            continue
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if requirement.url is None:
-            tools.append(str(requirement))
+        if "{" not in line and not re.match(r"^[\w,!-]+:", line):
+            tools.extend(_requirement(line))
     extras = data.get("project", {}).get("optional-dependencies", {})
     for extra in re.split(r"[\s,]+", parser.get("testenv", "extras", fallback="")):
         tools.extend(str(r) for r in extras.get(extra, []) if extra)
@@ -609,14 +603,20 @@ def _requirement_lines(path: Path, depth: int) -> Iterator[str]:
             if included.is_file():
                 yield from _requirement_lines(included, depth + 1)
             continue
-        if not line or line.startswith(("#", "-")):
-            continue
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue  # a path, a URL without a name, or pip syntax PEP 508 lacks
-        if requirement.url is None:
-            yield str(requirement)
+        yield from _requirement(line)
+
+
+def _requirement(line: str) -> Iterator[str]:
+    """The PEP 508 requirement one line names, if it names one by name (not a comment, an
+    option, a path, a URL or pip syntax PEP 508 lacks)."""
+    if not line or line.startswith(("#", "-")):
+        return
+    try:
+        requirement = Requirement(line)
+    except InvalidRequirement:
+        return
+    if requirement.url is None:
+        yield str(requirement)
 
 
 def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | None:
