@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dependency_groups import resolve as resolve_group
 from packaging.requirements import InvalidRequirement, Requirement
@@ -171,8 +171,7 @@ def find_package(
             if p.parent.name not in NOT_PACKAGES and p.parent.name.isidentifier()
         )
     if len(found) == 1:
-        dotted, folder = found[0]
-        return str(dotted), Path(folder)
+        return found[0]
     module = _single_module(project_dir, wanted, declared)
     if module is not None:
         return module.stem, module
@@ -242,7 +241,10 @@ def _single_module(
     return None
 
 
-def _unique(items: Iterator[Any]) -> list[Any]:
+_Item = TypeVar("_Item")
+
+
+def _unique(items: Iterator[_Item]) -> list[_Item]:
     """The distinct items, in the order given."""
     return list(dict.fromkeys(items))
 
