@@ -33,6 +33,9 @@ FIGURE_FILE = "figure.json"
 VERSION_ENV = "version.env"
 #: The SBOM's file name: the sbom job writes it, the release job links it.
 SBOM_FILE = "sbom.cdx.json"
+#: Every job's one-line result (``312 tests``, ``black 23.12.1 (uv.lock)``): the job body writes it
+#: (:func:`noxline.jobs._support.summarize`), ``noxline run``'s summary table shows it.
+SUMMARY_FILE = "summary.txt"
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
@@ -159,6 +162,11 @@ class Job:  # pylint: disable=too-many-instance-attributes
             return None
         label, role = self.exposed
         return label, self.report_path(role)
+
+    @property
+    def copy_folder(self) -> str:
+        """The reports folder this copy's body writes into (its own, for per-copy reports)."""
+        return self.for_copy(self.instance).reports_folder if self.template else self.reports_folder
 
     @property
     def matrix(self) -> tuple[str, ...]:
@@ -439,13 +447,15 @@ def define(settings: Settings) -> Pipeline:
             only_tags_matching=settings.release_tag_pattern,
         ),
     )
-    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name;
-    # every job with a venv outside the matrix runs on the one Python (check-python).
+    # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name,
+    # with its one-line summary; every job with a venv outside the matrix runs on the one Python
+    # (check-python).
     return Pipeline(
         jobs=tuple(
             replace(
                 job,
                 reports_folder=folder(job.name),
+                files={**job.files, "summary": SUMMARY_FILE},
                 pythons=job.pythons or (one_python if job.uses_venv else ()),
             )
             for job in declared

@@ -22,6 +22,7 @@ import pytest
 
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import NoxlineError
+from noxline.jobs._support import summarize
 from noxline.pipeline import BLOCKABLE, Job, Pipeline, define
 from noxline.runner.processes import TERMINATE_TIMEOUT, TIMED_OUT_CODE
 from noxline.runner import (
@@ -636,3 +637,18 @@ def test_copies_run_side_by_side_with_their_shard_and_own_venvs_and_logs(
     outcome = fake.run(select_jobs(expanded, ["coverage"]), parallel=4)
     assert outcome.exit_code == 0
     assert fake.index("passed", "tests-3.12 2/2") < fake.index("start", "coverage")
+
+
+def test_summary_shows_each_jobs_one_line_result(settings: Settings) -> None:
+    """What a job body summarised (summarize) stands in its row, on one line; a job that wrote
+    none shows nothing there; a copy of a fanned-out job shows what it wrote in its own folder."""
+    summarize(settings, define(settings).job("tests"), "12 tests\n  passed")
+    text = summary(settings, _outcome(settings, {}), 1)
+    rows = {line.split()[0]: line for line in text.splitlines()}
+    assert "12 tests passed" in rows["tests"]
+    assert "12 tests" not in rows["pylint"]
+    sharded = replace(settings, test_shards=2)
+    second = define(sharded).expand().job("tests 2/2")
+    summarize(sharded, second.for_copy(second.instance), "5 tests")
+    text = summary(sharded, FakeRun({}).run(define(sharded).expand().jobs), 1)
+    assert [line for line in text.splitlines() if "5 tests" in line][0].startswith("tests 2/2")

@@ -140,6 +140,13 @@ def wheel_environment(session: nox.Session, dist: Dist) -> Path:
     return python
 
 
+def summarize(settings: Settings, job: Job, line: str) -> None:
+    """Record the job's one-line result (``312 tests``, ``black 23.12.1 (uv.lock)``), which
+    ``noxline run``'s summary table shows beside the job; a later call replaces it."""
+    text = " ".join(line.split())  # one line, whatever the parts held
+    report_file(settings, job, "summary").write_text(text + "\n", encoding="utf-8")
+
+
 #: How each check writes its figure and its threshold: ``coverage 78.1 %``, ``pylint 6.2/10``.
 _FORMATS = {"coverage": "{:g} %", "docstr": "{:g} %", "pylint": "{:.1f}/10"}
 

@@ -66,6 +66,17 @@ def _last_line(path: Path, size: int = 4096) -> str:
     return "".join(char for char in text if char.isprintable())
 
 
+def _first_line(path: Path, size: int = 200) -> str:
+    """The first line of a short file (its first ``size`` bytes), printable characters only."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(size).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    line = head.splitlines()[0] if head.strip() else ""
+    return "".join(char for char in line if char.isprintable()).strip()
+
+
 class Display:  # pylint: disable=too-many-instance-attributes
     """Progress of a run: a live line per running job on a terminal, else one line per event."""
 
@@ -180,16 +191,19 @@ def summary(
 
     ``colored`` colours the status cells (a live terminal without ``NO_COLOR``).
     """
-    rows = [("job", "status", "duration", "log / report")]
+    rows = [("job", "status", "duration", "result", "log / report")]
     rows += [_summary_row(settings, result) for result in outcome.results]
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
     lines = []
-    for index, (name, status, duration, where) in enumerate(rows):
+    for index, (name, status, duration, result, where) in enumerate(rows):
         shown = f"{status:<{widths[1]}}"
         if colored and index:  # colour the status cell only, after padding it
             colour = _COLORS[outcome.results[index - 1].status]
             shown = f"\x1b[{colour}m{shown}\x1b[0m"
-        lines.append(f"{name:<{widths[0]}}  {shown}  {duration:>{widths[2]}}  {where}".rstrip())
+        lines.append(
+            f"{name:<{widths[0]}}  {shown}  {duration:>{widths[2]}}  "
+            f"{result:<{widths[3]}}  {where}".rstrip()
+        )
     if outcome.interrupted:
         lines.append(
             f"interrupted: jobs left unfinished: {', '.join(outcome.unfinished) or 'none'}"
@@ -200,17 +214,23 @@ def summary(
     return "\n".join(lines) + "\n"
 
 
-def _summary_row(settings: Settings, result: JobResult) -> tuple[str, str, str, str]:
-    """One job's row: name, status, duration, and its log (plus its browsable report, if any)."""
+def _summary_row(settings: Settings, result: JobResult) -> tuple[str, str, str, str, str]:
+    """One job's row: name, status, duration, its one-line result (what the job body summarised:
+    ``312 tests``) and its log (plus its browsable report, if any)."""
+    outcome = ""
     if result.duration is None:
         where = f"({result.reason})" if result.reason else "-"
     else:
+        job = result.job
+        summary_file = settings.project_dir / job.copy_folder / job.files.get("summary", "")
+        if "summary" in job.files and not summary_file.is_symlink():
+            outcome = _first_line(summary_file)
         where = str(log_path(settings, result.job).relative_to(settings.project_dir))
         exposed = result.job.exposed_report()
         ended = result.status in (Status.PASSED, Status.FAILED, Status.ALLOWED_TO_FAIL)
         if exposed and ended and (settings.project_dir / exposed[1]).exists():
             where += f"  {exposed[0]}: {exposed[1]}"
-    return (result.job.name, result.status.value, _duration(result.duration), where)
+    return (result.job.name, result.status.value, _duration(result.duration), outcome, where)
 
 
 def _verdict(outcome: RunOutcome) -> str:
