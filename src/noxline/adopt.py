@@ -34,7 +34,7 @@ from noxline import gitlab
 from noxline.config import Settings, settings_from
 from noxline.pipeline import define
 from noxline.errors import ConfigError
-from noxline.project import read_pyproject
+from noxline.project import read_pyproject, with_setuptools_metadata
 
 #: The nox release whose features the sessions use; nox reads it from the noxfile before running it.
 NOX_VERSION = ">=2026.10.20"
@@ -163,8 +163,9 @@ def plan(root: Path, *, force: bool = False) -> Plan:
     """What init would write into ``root``, without writing anything."""
     pyproject = root / "pyproject.toml"
     read_pyproject(root)  # a missing or broken pyproject.toml fails here with its own message
-    old_text = pyproject.read_text(encoding="utf-8")
-    new_text, what = _with_table(root, old_text, force=force)
+    # A setup.cfg/setup.py project may have none: init creates one holding only [tool.noxline].
+    old_text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
+    new_text, what = _with_table(root, old_text or "", force=force)
     data = tomllib.loads(new_text)
     settings = settings_from(root, data)
     files = (
@@ -283,21 +284,30 @@ def _toml(value: Any) -> str:
 
 def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str]:
     """Things the user should know before the first run: what will go wrong, and the fix."""
+    if not data.get("project") and not data.get("tool", {}).get("poetry"):
+        kept = " and ".join(name for name in ("setup.cfg", "setup.py") if (root / name).is_file())
+        yield (
+            f"the metadata stays in {kept}, which setuptools keeps reading; pyproject.toml holds "
+            "only [tool.noxline]"
+            + ("" if "build-system" in data else " (without [build-system], as before)")
+        )
+    data = with_setuptools_metadata(root, data)
     project, poetry = data.get("project", {}), data.get("tool", {}).get("poetry", {})
     readme = project.get("readme", poetry.get("readme"))
+    strict = "fails the build" if settings.strict_metadata else "warns (strict-metadata fails)"
     if readme is None and "readme" not in project.get("dynamic", []):
         yield (
-            "pyproject.toml names no readme, and the build job's `twine check --strict` "
-            "refuses a package without a description: add README.md and set "
-            'readme = "README.md" in [project] (or [tool.poetry])'
+            f"the project names no readme, so PyPI would show no description and the build job "
+            f"{strict}: add README.md and set readme = \"README.md\" in [project] (or "
+            "[tool.poetry], or long_description = file: README.md in setup.cfg's [metadata])"
         )
     elif isinstance(readme, (str, dict)):
         name = readme if isinstance(readme, str) else str(readme.get("file", ""))
         path = root / name
         if name and path.is_file() and not path.read_text(encoding="utf-8").strip():
             yield (
-                f"{name} is empty, and the build job's `twine check --strict` refuses an empty "
-                f"description: write a few lines into {name}"
+                f"{name} is empty, so PyPI would show no description and the build job {strict}: "
+                f"write a few lines into {name}"
             )
     if not (root / settings.tests_dir).is_dir():
         yield (

@@ -93,6 +93,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     #: What release tags start with (``v`` for ``v1.2.3``); stripped before the pattern applies.
     tag_prefix: str = ""
     publish_prereleases: bool = False
+    #: True: ``twine check --strict`` (a missing long description or content type fails the
+    #: build and publish); False: they are warnings, rendering errors still fail.
+    strict_metadata: bool = False
     #: OSV-compatible vulnerability service the audit asks (a company mirror); empty means OSV's.
     audit_osv_url: str = ""
     #: Advisories the audit reports but accepts until their expiry date.

@@ -7,6 +7,7 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import itertools
 import re
 import tomllib
@@ -24,6 +25,12 @@ from packaging.version import InvalidVersion, Version
 
 from noxline.errors import ConfigError
 from noxline.git import GitError, run_git
+from noxline.setuptools_config import (
+    as_pyproject,
+    cfg_version,
+    read_setup_cfg,
+    setup_py_name,
+)
 
 #: Dependency groups, Poetry groups and extras holding a project's test tools, in search order.
 TEST_GROUP_NAMES = ("test", "tests", "testing", "dev")
@@ -61,7 +68,7 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         if _legacy_metadata(project_dir):
-            raise ConfigError(_legacy_metadata_message(project_dir)) from None
+            return {}  # setuptools' own files hold the metadata: resolve() reads them
         raise ConfigError(
             f"no pyproject.toml in {project_dir.resolve()}: run noxline from the project's root "
             "directory"
@@ -87,14 +94,33 @@ def _legacy_metadata(project_dir: Path) -> list[str]:
 
 
 def _legacy_metadata_message(project_dir: Path) -> str:
-    """Why a setup.cfg/setup.py project is not read, and how to move its metadata."""
-    files = " and ".join(_legacy_metadata(project_dir))
+    """Why a setup.py project's name cannot be read, and where to write it."""
     return (
-        f"the project's metadata is in {files}, which noxline does not read (it needs name and "
-        "version in pyproject.toml, as [project] or [tool.poetry]): move it to [project] "
-        "(`pipx run 'ini2toml[full]' setup.cfg` converts a setup.cfg); setuptools builds from "
-        "[project] the same way"
+        f"the project's metadata is in setup.py, whose setup() call names the project with no "
+        f"literal name=\"...\" that noxline can read without running it ({project_dir.resolve()}):"
+        " write the name as a literal (name=\"mylib\"), or in setup.cfg's [metadata] name, or "
+        "in [project] name in pyproject.toml"
     )
+
+
+def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a parsed pyproject.toml, maybe empty) completed with the metadata setuptools
+    reads from ``setup.cfg`` (and a literal ``setup(name=...)`` in ``setup.py``) when
+    pyproject.toml names no project; the version stays dynamic (see :func:`version_source`)."""
+    project = data.get("project", {})
+    tool = data.get("tool", {})
+    if "name" in project or "name" in tool.get("poetry", {}) or not _legacy_metadata(root):
+        return data
+    parser = read_setup_cfg(root)
+    declared = as_pyproject(parser) if parser is not None else {"project": {}}
+    table = declared["project"] | {"dynamic": ["version"]}
+    if "name" not in table:
+        name = setup_py_name(root) if (root / "setup.py").is_file() else ""
+        if not name:
+            raise ConfigError(_legacy_metadata_message(root))
+        table["name"] = name
+    setuptools = declared.get("tool", {}).get("setuptools", {}) | tool.get("setuptools", {})
+    return data | {"project": table, "tool": tool | {"setuptools": setuptools}}
 
 
 def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
@@ -481,14 +507,21 @@ _VCS_REQUIREMENTS = {
 class VersionSource:
     """Where the build backend reads the version, so the build can be handed noxline's version.
 
-    ``kind`` is ``static`` (pyproject.toml), ``vcs`` (the backend asks git: ``tool`` names it) or
-    ``file`` (``paths`` hold it; ``attribute`` is the assignment's name, empty for a whole file).
+    ``kind`` is ``static`` (pyproject.toml), ``vcs`` (the backend asks git: ``tool`` names it),
+    ``file`` (``paths`` hold it; ``attribute`` is the assignment's name, empty for a whole file),
+    ``setup.cfg`` (its ``[metadata] version``), or ``built``: a source noxline cannot write into
+    (``tool`` names the plugin), so the build reads the version back from the wheel it made.
     """
 
     kind: str = "static"
     tool: str = ""
     paths: tuple[Path, ...] = ()
     attribute: str = ""
+
+    @property
+    def stampable(self) -> bool:
+        """True when noxline hands the version to the build (then the build must carry it)."""
+        return self.kind != "built"
 
 
 @dataclass(frozen=True)
@@ -519,11 +552,7 @@ def resolve(
     tests_dir: Path | None = None,
 ) -> ProjectFacts:
     """Infer the facts of the project in ``root`` (parsed pyproject ``data``); given ones win."""
-    names_project = "name" in data.get("project", {}) or "name" in data.get("tool", {}).get(
-        "poetry", {}
-    )
-    if not names_project and _legacy_metadata(root):
-        raise ConfigError(_legacy_metadata_message(root))
+    data = with_setuptools_metadata(root, data)
     meta = read_metadata(data)
     if not meta.test_requirements:
         tools = tox_test_tools(root, data) or requirement_file_tools(root)
@@ -720,6 +749,21 @@ def version_source(  # pylint: disable=too-many-return-statements
         return VersionSource(
             "file", "setuptools", _module_files(root, module, tool), attribute or "__version__"
         )
+    setup_cfg = read_setup_cfg(root) if _builds_with_setuptools(data) else None
+    declared = cfg_version(setup_cfg) if setup_cfg is not None else None
+    if declared is not None and declared.kind == "literal":
+        return VersionSource("setup.cfg", "setuptools", (Path("setup.cfg"),), "version")
+    if declared is not None and declared.kind == "file":
+        return VersionSource("file", "setuptools", (Path(declared.value),))
+    if declared is not None:  # attr: pkg.__version__
+        module, _, attribute = declared.value.rpartition(".")
+        with contextlib.suppress(ConfigError):  # no module file: the built version stands
+            return VersionSource(
+                "file",
+                "setuptools",
+                _module_files(root, module, tool, source_dir),
+                attribute or "__version__",
+            )
     if "setuptools-scm" in requirement_names or "setuptools_scm" in tool:
         return VersionSource("vcs", "setuptools-scm")
     if "flit-core" in requirement_names or "flit" in requirement_names:
@@ -727,12 +771,23 @@ def version_source(  # pylint: disable=too-many-return-statements
         return VersionSource(
             "file", "flit", _module_files(root, module, tool, source_dir), "__version__"
         )
-    raise ConfigError(
-        "[project] declares a dynamic version but noxline does not know how this build backend "
-        "reads it (it knows setuptools-scm, hatch-vcs, pdm's scm and file sources, Hatch's "
-        "version.path, setuptools' attr: and file:, flit and poetry-dynamic-versioning): set a "
-        'static version = "0.1.0" in [project] and remove "version" from dynamic'
-    )
+    # A source noxline does not know (setuptools-git-versioning, versioneer, a setup.py that
+    # computes it, ...): the build's own version is read back from the wheel it made.
+    plugins = sorted(requirement_names - _BACKEND_REQUIREMENTS)
+    backend = "setup.py" if (root / "setup.py").is_file() else "the build backend"
+    return VersionSource("built", ", ".join(plugins) or backend)
+
+
+#: Build requirements that are the backend itself or its helpers, never a version plugin.
+_BACKEND_REQUIREMENTS = frozenset(
+    {"setuptools", "wheel", "hatchling", "flit-core", "pdm-backend", "poetry-core", "cython"}
+)
+
+
+def _builds_with_setuptools(data: dict[str, Any]) -> bool:
+    """True when setuptools builds the project (named as the backend, or no backend named)."""
+    backend = data.get("build-system", {}).get("build-backend", "")
+    return not backend or str(backend).startswith("setuptools")
 
 
 def _module_files(
@@ -773,6 +828,10 @@ def _module_files(
 
 def _file_version(root: Path, source: VersionSource) -> str:
     """The version a file source holds now (empty when none can be read)."""
+    if source.kind == "setup.cfg":
+        parser = read_setup_cfg(root)
+        declared = cfg_version(parser) if parser is not None else None
+        return declared.value if declared is not None else ""
     for path in source.paths:
         try:
             text = (root / path).read_text(encoding="utf-8")

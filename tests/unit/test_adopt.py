@@ -247,14 +247,14 @@ def test_notes_name_what_the_pipeline_will_lack(
 
 
 def test_an_empty_readme_is_pointed_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """twine check --strict refuses an empty description: init says so before the first run."""
+    """An empty description warns in the build (fails with strict-metadata): init says so."""
     project = _shape(tmp_path, "hatch_groups")
     (project / "README.md").write_text("\n", encoding="utf-8")
     assert _init(project) == 0
     notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  note: ")]
     assert notes == [
-        "  note: README.md is empty, and the build job's `twine check --strict` refuses an empty "
-        "description: write a few lines into README.md"
+        "  note: README.md is empty, so PyPI would show no description and the build job warns "
+        "(strict-metadata fails): write a few lines into README.md"
     ]
 
 

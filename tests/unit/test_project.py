@@ -306,6 +306,46 @@ _INIT = {"src/demo/__init__.py": '"""Demo."""\n__version__ = "1.4.0"\n'}
             ),
             "3.1",
         ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n[build-system]\nrequires = '
+            '["setuptools>=61", "setuptools-git-versioning>=2"]\n',
+            _INIT,
+            VersionSource("built", "setuptools-git-versioning"),
+            "0",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n',
+            {**_INIT, "setup.cfg": "[metadata]\n# the release\nversion = 2.3.4\n"},
+            VersionSource("setup.cfg", "setuptools", (Path("setup.cfg"),), "version"),
+            "2.3.4",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n',
+            {**_INIT, "setup.cfg": "[metadata]\nversion = attr: demo.__version__\n"},
+            VersionSource("file", "setuptools", (Path("src/demo/__init__.py"),), "__version__"),
+            "1.4.0",
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n',
+            {**_INIT, "setup.cfg": "[metadata]\nversion = file: VERSION.txt\n", "VERSION.txt": "5.0\n"},
+            VersionSource("file", "setuptools", (Path("VERSION.txt"),)),
+            "5.0",
+        ),
+        (
+            # hatchling never reads setup.cfg: its version there is not the project's.
+            '[project]\nname = "demo"\ndynamic = ["version"]\n[build-system]\nrequires = '
+            '["hatchling", "versioningit"]\nbuild-backend = "hatchling.build"\n',
+            {**_INIT, "setup.cfg": "[metadata]\nversion = 2.3.4\n"},
+            VersionSource("built", "versioningit"),
+            "0",
+        ),
+        (
+            # setuptools reads no setup.cfg attr whose module is not a file: the build decides.
+            '[project]\nname = "demo"\ndynamic = ["version"]\n',
+            {**_INIT, "setup.cfg": "[metadata]\nversion = attr: demo.computed.VERSION\n"},
+            VersionSource("built", "the build backend"),
+            "0",
+        ),
     ],
     ids=[
         "static",
@@ -317,6 +357,12 @@ _INIT = {"src/demo/__init__.py": '"""Demo."""\n__version__ = "1.4.0"\n'}
         "setuptools-attr",
         "setuptools-file",
         "flit-submodule",
+        "unknown-plugin-built",
+        "setup.cfg-literal",
+        "setup.cfg-attr",
+        "setup.cfg-file",
+        "setup.cfg-not-setuptools",
+        "setup.cfg-attr-computed",
     ],
 )
 def test_the_version_source_is_the_backends_own(
@@ -329,12 +375,13 @@ def test_the_version_source_is_the_backends_own(
     assert facts.base_version == base
 
 
-def test_an_unknown_dynamic_version_names_the_fix(tmp_path: Path) -> None:
-    """A dynamic version no known backend provides: one message saying what to set."""
+def test_an_unknown_dynamic_version_is_read_back_from_the_build(tmp_path: Path) -> None:
+    """A dynamic version noxline cannot write into is the build's to decide: no refusal."""
     pyproject = '[project]\nname = "demo"\ndynamic = ["version"]\n'
-    root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT})
-    with pytest.raises(ConfigError, match=r'does not know how this build backend.*version = "0.1'):
-        resolve(root, _toml(pyproject))
+    root = _write(tmp_path, {"pyproject.toml": pyproject, "setup.py": "setup()\n", **_INIT})
+    facts = resolve(root, _toml(pyproject))
+    assert facts.version_source == VersionSource("built", "setup.py")
+    assert not facts.version_source.stampable and VersionSource().stampable
 
 
 @pytest.mark.parametrize(
@@ -543,27 +590,102 @@ def test_a_poetry_single_module_include_is_no_package(tmp_path: Path) -> None:
     assert find_package(tmp_path, "tool") == ("tool", Path("tool.py"))
 
 
+_SETUP_CFG = """[metadata]
+name = cfg-lib
+version = attr: cfglib.__version__
+long_description = file: README.rst
+
+[options]
+package_dir =
+    = src
+packages = find:
+python_requires = >=3.9
+install_requires =
+    attrs>=21  # the runtime
+    packaging; python_version < "3.12"
+
+[options.packages.find]
+where = src
+
+[options.extras_require]
+test = pytest>=7
+"""
+
+
 @pytest.mark.parametrize(
-    ("files", "pyproject", "named"),
+    ("files", "expected"),
     [
-        (("setup.cfg",), '[build-system]\nrequires = ["setuptools>=61"]\n', "setup.cfg"),
-        (("setup.py",), None, "setup.py"),
-        (("setup.cfg", "setup.py"), "", "setup.cfg and setup.py"),
+        (  # declarative setup.cfg, no pyproject.toml, a setup.py shim
+            {
+                "setup.cfg": _SETUP_CFG,
+                "setup.py": "from setuptools import setup\nsetup()\n",
+                "src/cfglib/__init__.py": '__version__ = "0.9.1"\n',
+            },
+            (
+                "cfg-lib",
+                "cfglib",
+                Path("src/cfglib"),
+                VersionSource("file", "setuptools", (Path("src/cfglib/__init__.py"),), "__version__"),
+                "0.9.1",
+                ("attrs>=21", 'packaging; python_version < "3.12"'),
+                ("pytest>=7",),
+                ">=3.9",
+            ),
+        ),
+        (  # pyproject.toml with only [build-system], a literal version in setup.cfg
+            {
+                "pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\n',
+                "setup.cfg": "[metadata]\nname = flat\nversion = 1.2.3\n[options]\npackages = flat\n",
+                "flat/__init__.py": "",
+            },
+            (
+                "flat",
+                "flat",
+                Path("flat"),
+                VersionSource("setup.cfg", "setuptools", (Path("setup.cfg"),), "version"),
+                "1.2.3",
+                (),
+                (),
+                "",
+            ),
+        ),
+        (  # setup.py only, a literal name, a version computed by a plugin
+            {
+                "setup.py": "import setuptools\nsetuptools.setup(\n    name='oldlib',"
+                " version=versioneer.get_version(),\n)\n",
+                "oldlib/__init__.py": "",
+            },
+            ("oldlib", "oldlib", Path("oldlib"), VersionSource("built", "setup.py"), "0", (), (), ""),
+        ),
     ],
+    ids=["setup.cfg-shim", "setup.cfg-build-system-only", "setup.py-only"],
 )
-def test_setuptools_metadata_outside_pyproject_says_how_to_move_it(
-    tmp_path: Path, files: tuple[str, ...], pyproject: str | None, named: str
+def test_setuptools_metadata_outside_pyproject_is_read(
+    tmp_path: Path, files: dict[str, str], expected: tuple[Any, ...]
 ) -> None:
-    """Metadata in setup.cfg or setup.py only: one message naming the files and the converter,
-    whether pyproject.toml is missing or names no project."""
-    for name in files:
-        (tmp_path / name).write_text("[metadata]\nname = legacy\n", encoding="utf-8")
-    if pyproject is not None:
-        (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    """setup.cfg's declarative metadata (and a literal setup(name=...)) adopts like [project]."""
+    root = _write(tmp_path, files)
+    facts = resolve(root, read_pyproject(root))
+    meta = facts.metadata
+    assert (
+        meta.name,
+        facts.package,
+        facts.source_dir,
+        facts.version_source,
+        facts.base_version,
+        meta.runtime_requirements,
+        meta.test_requirements,
+        facts.requires_python,
+    ) == expected
+
+
+def test_a_setup_py_name_noxline_cannot_read_is_one_line(tmp_path: Path) -> None:
+    """setup.py computing its name, no setup.cfg name: one line naming where to write it."""
+    root = _write(tmp_path, {"setup.py": "from setuptools import setup\nsetup(name=NAME)\n"})
     with pytest.raises(ConfigError) as caught:
-        resolve(tmp_path, read_pyproject(tmp_path))
-    assert str(caught.value).startswith(f"the project's metadata is in {named}, which noxline")
-    assert "ini2toml" in str(caught.value)
+        resolve(root, read_pyproject(root))
+    message = str(caught.value)
+    assert "\n" not in message and "literal" in message and "setup.cfg's [metadata] name" in message
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,15 @@ backends that list files with git (setuptools-scm) or look for ``.gitignore`` fi
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import nox
+from packaging.utils import canonicalize_name
 
 from noxline.config import Settings
-from noxline.dist import SUMS_NAME, write_sums
+from noxline.dist import SUMS_NAME, Dist, read_file_metadata, write_sums
 from noxline.errors import NoxlineError, name_some
 from noxline.git import git_output
 from noxline.jobs._support import (
@@ -22,12 +24,14 @@ from noxline.jobs._support import (
     report_file,
     report_folder,
     run_to_report,
+    summarize,
     unlinked,
     uses_uv,
     uv_executable,
 )
-from noxline.jobs.version import decided_version, stamp
+from noxline.jobs.version import compute, decided_version, stamp
 from noxline.pipeline import Job
+from noxline.versioning import ReleaseKind
 
 #: Where the build copy lives, inside the project (nox's own folder, which init has git ignore).
 COPY_DIR = Path(".nox", "noxline-build-copy")
@@ -134,6 +138,10 @@ def make_build_copy(settings: Settings, version: str) -> tuple[Path, dict[str, s
     _git(
         copy, *identity, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", version
     )
+    # The version as the copy's release tag (annotated: `git describe` without --tags sees it),
+    # so a plugin that derives the version from git tags computes exactly this one.
+    tag = f"{settings.tag_prefix}{version}"
+    _git(copy, *identity, "-c", "tag.gpgsign=false", "tag", "-a", "-m", tag, tag)
     return copy, stamped.env
 
 
@@ -163,20 +171,74 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     )
     files = sorted(str(path) for path in dist_dir.iterdir())
     twine_check = report_file(settings, job, "twine-check")
-    run_to_report(session, twine_check, "twine", "check", "--strict", *files)
+    run_to_report(session, twine_check, *twine_check_command(settings), *files)
+    warnings = twine_warnings(twine_check.read_text(encoding="utf-8"))
     wheels = [name for name in files if name.endswith(".whl")]
     wheel_contents = report_file(settings, job, "wheel-contents")
     run_to_report(session, wheel_contents, "check-wheel-contents", *wheels)
     sums = write_sums(dist_dir)
     dist = built_dist(settings)
-    if str(dist.version) != version:
-        raise NoxlineError(
-            f"the build backend made version {dist.version}, not {version}: noxline could not "
-            f"hand the version to this backend ({settings.version_source.tool or 'static'}); "
-            "set a static version in [project] or report the backend to noxline"
-        )
+    built = check_built_version(settings, dist, version)
     shutil.copy(sums, unlinked(report_folder(settings, job) / sums.name))
+    for warning in warnings:
+        session.warn(
+            f"twine check: {warning} (PyPI shows no project description; set "
+            "strict-metadata = true in [tool.noxline] to make this fail the build)"
+        )
     session.log(
-        f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {version}); "
+        f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {built}); "
         f"checksums in {sums}"
     )
+    summary = f"{settings.name} {built}"
+    if warnings:
+        summary += f" (twine check: {len(warnings)} warning{'s' if len(warnings) > 1 else ''})"
+    summarize(settings, job, summary)
+
+
+def twine_check_command(settings: Settings) -> tuple[str, ...]:
+    """``twine check``, strict (warnings fail) only when the project asks for strict metadata.
+
+    twine's warnings are a missing long description or content type: the package installs and
+    works, PyPI just shows no description, so by default they warn. Rendering errors (a
+    description PyPI cannot show) and unreadable files fail either way.
+    """
+    return ("twine", "check", *(("--strict",) if settings.strict_metadata else ()))
+
+
+def twine_warnings(output: str) -> list[str]:
+    """The distinct warnings in ``twine check``'s output (``WARNING  `long_description` ...``)."""
+    found = re.findall(r"^WARNING\s+(.+?)\s*$", output, flags=re.MULTILINE)
+    return list(dict.fromkeys(found))
+
+
+def check_built_version(settings: Settings, dist: Dist, decided: str) -> str:
+    """The version the build made, read back from the wheel's METADATA; return it.
+
+    When noxline handed the version to the backend, the wheel must carry it. When it could not
+    (a version plugin it does not know), the built version stands for a development build, and
+    a release or pre-release tag must still get exactly its own version.
+    """
+    name, version = read_file_metadata(dist.wheel)
+    source = settings.version_source
+    if name != canonicalize_name(settings.name):
+        raise NoxlineError(
+            f"the wheel's METADATA names {name}, not {settings.name} as noxline read the "
+            "project: name the project in one place (setup.cfg [metadata], setup.py or [project])"
+        )
+    if str(version) == decided:
+        return decided
+    if source.stampable:
+        raise NoxlineError(
+            f"the build backend made version {version}, not {decided}: noxline could not "
+            f"hand the version to this backend ({source.tool or 'static'}); "
+            "set a static version in [project] or report the backend to noxline"
+        )
+    decision = compute(settings)
+    if decision.kind is not ReleaseKind.DEV:
+        raise NoxlineError(
+            f"the build made version {version} but this is the {decision.kind.value} "
+            f"{decided} ({decision.source}); noxline cannot hand versions to "
+            f"{source.tool}: make it derive {decided} from the tag, or set the version where "
+            f"{source.tool} reads it, before tagging"
+        )
+    return str(version)

@@ -63,6 +63,7 @@ from noxline.index import (
     upload,
 )
 from noxline.jobs._support import built_dist, report_file
+from noxline.jobs.build import twine_check_command
 from noxline.jobs.version import compute
 from noxline.masking import env_secrets, too_short_to_mask
 from noxline.pipeline import Job
@@ -165,7 +166,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         dist = built_dist(settings)
         check_version(settings, decision, dist)
         # session.run answers None under --install-only: then nothing else is done.
-        if session.run("twine", "check", "--strict", *(str(f.path) for f in dist.files)) is None:
+        if session.run(*twine_check_command(settings), *(str(f.path) for f in dist.files)) is None:
             report.outcome = "skipped"
             return
         env = {**os.environ, "PATH": session.bin + os.pathsep + os.environ.get("PATH", "")}
@@ -212,6 +213,8 @@ def check_version(settings: Settings, decision: VersionDecision, dist: Dist) -> 
     Compared as normalised strings: PEP 440 calls 1.2.3.0 equal to 1.2.3, but files named
     1.2.3.0 are not the release 1.2.3.
     """
+    if not settings.version_source.stampable and decision.kind is ReleaseKind.DEV:
+        return  # noxline cannot hand a version to this source: a dev build's own version stands
     if str(dist.version) != str(Version(decision.version)):
         raise PublishError(
             f"{settings.dist_dir}/ holds {dist.version} but this ref's version is "

@@ -4,7 +4,10 @@ The decision travels as a dotenv report, ``<reports-dir>/version/version.env`` h
 ``NOXLINE_VERSION=<version>``: GitLab passes it to later jobs as a variable, and locally the build
 reads the file. The build stamps the version into its own copy of the tree (:func:`stamp`), the way
 the project's build backend expects it: pyproject.toml for a static version, the backend's own
-override variable for versions from git, the version file for file-sourced versions.
+override variable for versions from git, the version file for file-sourced versions, setup.cfg's
+``[metadata] version``. A source noxline cannot write into (a setuptools plugin it does not know)
+gets the version as the build copy's release tag, and the build reads the version back from the
+wheel: see :mod:`noxline.jobs.build`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from noxline.errors import ConfigError, VersionError
 from noxline.jobs._support import report_file
 from noxline.pipeline import Job
 from noxline.project import VERSION_ASSIGNMENT
+from noxline.setuptools_config import stamp_setup_cfg
 from noxline.versioning import VersionDecision, decide_version
 
 #: The variable (and dotenv key) that carries the version from the version job to later jobs.
@@ -82,6 +86,14 @@ def stamp(tree: Path, settings: Settings, version: str) -> Stamp:
         env = override_env(settings.name, source.tool, version)
         if source.tool == "poetry-dynamic-versioning":
             written.append(_write_pyproject_version(tree, version))
+    elif source.kind == "setup.cfg":
+        path = tree / "setup.cfg"
+        _replace_text(path, stamp_setup_cfg(path.read_text(encoding="utf-8"), version))
+        written.append(path)
+    elif source.kind == "built":
+        # No file to write: the build copy carries the version as its release tag (for plugins
+        # that read git), and the variables setuptools-scm's relatives document are set too.
+        env = override_env(settings.name, "setuptools-scm", version)
     else:
         written.extend(_write_version_files(tree, settings, version))
     if (tree / settings.source_dir).is_dir():  # a single module has no folder to carry it
@@ -184,3 +196,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         f"version {decision.version} ({decision.kind.value}, from {decision.source}); "
         f"handed on in {report.relative_to(settings.project_dir)}"
     )
+    if not settings.version_source.stampable:
+        session.log(
+            f"the version comes from {settings.version_source.tool}, which noxline cannot write "
+            "into: the build tags its copy with this version and reads the version back from the "
+            "wheel (a development build keeps the built version; a release must match)"
+        )

@@ -1,0 +1,185 @@
+"""setuptools' own metadata files, read into the PEP 621 shape :mod:`noxline.project` reads.
+
+A project may keep its metadata in ``setup.cfg`` (setuptools' declarative configuration: a
+``[metadata]`` and an ``[options]`` section) or as literal arguments of ``setup()`` in ``setup.py``.
+Only the few keys noxline derives its defaults from are read: name, version (literal, ``attr:``
+or ``file:``), packages and package_dir, the requirements, python_requires and the long
+description. Nothing here runs the project's code or writes a file.
+
+Why configparser and not ``setuptools.config.setupcfg.read_configuration``: setuptools is no
+dependency of noxline (Python 3.12's venvs no longer carry it), and the resolver runs on every nox
+start, where a subprocess with setuptools installed would cost seconds. setuptools itself reads
+setup.cfg with ``configparser.ConfigParser`` (keys case-sensitive, ``%`` interpolation): so does
+this module, and it reads the values of these keys as setuptools documents them. The build is
+still setuptools' own (``python -m build``), and the build job compares the name and version in
+the built wheel's METADATA with what was read here, so a misreading cannot ship unnoticed.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from noxline.errors import ConfigError
+
+#: The version of a ``setup.cfg`` project when it declares none (setuptools' own default).
+SETUPTOOLS_DEFAULT_VERSION = "0.0.0"
+
+
+@dataclass(frozen=True)
+class CfgVersion:
+    """How ``[metadata] version`` gives the version: ``literal`` (``value`` is the version),
+    ``attr`` (``value`` is ``pkg.module.__version__``) or ``file`` (``value`` is the first file)."""
+
+    kind: str
+    value: str
+
+
+def read_setup_cfg(root: Path) -> configparser.ConfigParser | None:
+    """``root/setup.cfg`` parsed as setuptools parses it, or None when there is none.
+
+    A file that is not valid INI is refused with one line: setuptools would refuse it too.
+    """
+    path = root / "setup.cfg"
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser()
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # as setuptools does
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    except (configparser.Error, UnicodeDecodeError) as error:
+        first = str(error).splitlines()[0]
+        raise ConfigError(f"{path} cannot be read as setuptools reads it ({first}): fix it") from None
+    return parser
+
+
+def _get(parser: configparser.ConfigParser, section: str, key: str) -> str:
+    """One value, stripped; empty when missing or when ``%`` interpolation fails."""
+    try:
+        return parser.get(section, key, fallback="").strip()
+    except configparser.Error:
+        return parser.get(section, key, raw=True, fallback="").strip()
+
+
+def cfg_version(parser: configparser.ConfigParser) -> CfgVersion | None:
+    """``[metadata] version`` as setuptools reads it, or None when setup.cfg sets no version."""
+    raw = _get(parser, "metadata", "version")
+    if not raw:
+        return None
+    if raw.startswith("attr:"):
+        return CfgVersion("attr", raw.removeprefix("attr:").strip())
+    if raw.startswith("file:"):
+        files = _list(raw.removeprefix("file:"))
+        return CfgVersion("file", files[0]) if files else None
+    return CfgVersion("literal", raw)
+
+
+def _list(value: str) -> list[str]:
+    """A setuptools list value: one item a line (a "dangling list"), else comma-separated."""
+    separator = "\n" if "\n" in value.strip() else ","
+    return [item.strip() for item in value.split(separator) if item.strip()]
+
+
+def _requirements(value: str) -> list[str]:
+    """A requirements value: one a line or ``;``-separated (setuptools' legacy form), comments
+    dropped."""
+    lines = [line.split(" #", 1)[0].strip() for line in value.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if len(lines) == 1 and ";" in lines[0] and not re.search(r";\s*[a-z_]+\s*[<>=!]", lines[0]):
+        lines = [part.strip() for part in lines[0].split(";") if part.strip()]
+    return lines
+
+
+def _package_dir(value: str) -> dict[str, str]:
+    """``package_dir`` (``=src``, or ``pkg = lib``) as a mapping: ``{"": "src"}``."""
+    mapping: dict[str, str] = {}
+    for item in _list(value):
+        key, _, folder = item.partition("=")
+        mapping[key.strip()] = folder.strip()
+    return mapping
+
+
+def as_pyproject(parser: configparser.ConfigParser) -> dict[str, Any]:
+    """setup.cfg's metadata as the ``[project]`` and ``[tool.setuptools]`` tables a pyproject.toml
+    would hold (only the keys noxline reads; the version is read by :func:`cfg_version`).
+    """
+    project: dict[str, Any] = {"dynamic": ["version"]}
+    name = _get(parser, "metadata", "name")
+    if name:
+        project["name"] = name
+    description = _get(parser, "metadata", "long_description")
+    if description.startswith("file:"):
+        files = _list(description.removeprefix("file:"))
+        if files:
+            project["readme"] = files[0]
+    elif description:
+        project["readme"] = {"text": description}
+    options = "options"
+    requires = _get(parser, options, "install_requires")
+    if requires:
+        project["dependencies"] = _requirements(requires)
+    python = _get(parser, options, "python_requires")
+    if python:
+        project["requires-python"] = python
+    if parser.has_section("options.extras_require"):
+        project["optional-dependencies"] = {
+            extra: _requirements(_get(parser, "options.extras_require", extra))
+            for extra in parser.options("options.extras_require")
+        }
+    setuptools: dict[str, Any] = {}
+    package_dir = _package_dir(_get(parser, options, "package_dir"))
+    if package_dir:
+        setuptools["package-dir"] = package_dir
+    packages = _get(parser, options, "packages")
+    if packages and not packages.startswith("find"):
+        setuptools["packages"] = _list(packages)
+    data: dict[str, Any] = {"project": project}
+    if setuptools:
+        data["tool"] = {"setuptools": setuptools}
+    return data
+
+
+def setup_py_name(root: Path) -> str:
+    """The literal ``name=`` of the ``setup(...)`` call in ``root/setup.py``; empty when there is
+    no such literal (the name is computed, or the file is not Python this interpreter reads)."""
+    path = root / "setup.py"
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return ""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        function = node.func
+        called = getattr(function, "id", getattr(function, "attr", ""))
+        if called != "setup":
+            continue
+        for keyword in node.keywords:
+            value = keyword.value
+            if keyword.arg == "name" and isinstance(value, ast.Constant):
+                if isinstance(value.value, str) and value.value.strip():
+                    return value.value.strip()
+    return ""
+
+
+def stamp_setup_cfg(text: str, version: str) -> str:
+    """``text`` (a setup.cfg) with ``[metadata] version`` set to ``version``, every other line
+    kept as written (configparser would drop the comments)."""
+    section = ""
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        header = re.match(r"^\s*\[([^\]]+)\]", line)
+        if header:
+            section = header[1].strip()
+            continue
+        match = re.match(r"^(version\s*[=:]\s*)(\S.*?)(\s*)$", line)
+        if section == "metadata" and match:
+            lines[index] = f"{match[1]}{version}{match[3] or ''}"
+            if not lines[index].endswith("\n") and line.endswith("\n"):
+                lines[index] += "\n"
+            return "".join(lines)
+    raise ConfigError("setup.cfg has no [metadata] version line to write the version into")
