@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 from packaging.utils import canonicalize_name
 
 from noxline.config import Settings
@@ -37,6 +38,8 @@ from noxline.versioning import ReleaseKind
 COPY_DIR = Path(".nox", "noxline-build-copy")
 
 REQUIREMENTS = ("build>=1.2", "twine>=6", "check-wheel-contents>=0.6")
+#: What a build writes into the tree it builds (setuptools), kept out of the copy's git status.
+_BUILD_LEFTOVERS = ("*.egg-info/", "/build/", "__pycache__/", "*.py[cod]")
 #: What builds leave in dist-dir: wheels and sdists (the old .zip sdists too).
 _BUILD_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
@@ -134,6 +137,11 @@ def make_build_copy(settings: Settings, version: str) -> tuple[Path, dict[str, s
     stamped = stamp(copy, settings, version)
     identity = ("-c", "user.name=noxline", "-c", "user.email=noxline@localhost")
     _git(copy, "init", "-q")
+    # What the backend writes into the copy while building (setuptools' egg-info and build/)
+    # must not make the copy dirty to a plugin that asks git: excluded locally, in .git only.
+    exclude = copy / ".git" / "info" / "exclude"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    exclude.write_text("".join(f"{entry}\n" for entry in _BUILD_LEFTOVERS), encoding="utf-8")
     _git(copy, "add", "-A")
     _git(
         copy, *identity, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", version
@@ -171,7 +179,12 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     )
     files = sorted(str(path) for path in dist_dir.iterdir())
     twine_check = report_file(settings, job, "twine-check")
-    run_to_report(session, twine_check, *twine_check_command(settings), *files)
+    try:
+        run_to_report(session, twine_check, *twine_check_command(settings), *files)
+    except CommandFailed:
+        raise NoxlineError(
+            twine_failure(twine_check.read_text(encoding="utf-8"), twine_check.name)
+        ) from None
     warnings = twine_warnings(twine_check.read_text(encoding="utf-8"))
     wheels = [name for name in files if name.endswith(".whl")]
     wheel_contents = report_file(settings, job, "wheel-contents")
@@ -182,8 +195,8 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     shutil.copy(sums, unlinked(report_folder(settings, job) / sums.name))
     for warning in warnings:
         session.warn(
-            f"twine check: {warning} (PyPI shows no project description; set "
-            "strict-metadata = true in [tool.noxline] to make this fail the build)"
+            f"twine check: {warning} (a warning: the package is fine, its PyPI page lacks a "
+            "rendered description; strict-metadata = true in [tool.noxline] makes this fail)"
         )
     session.log(
         f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {built}); "
@@ -206,9 +219,26 @@ def twine_check_command(settings: Settings) -> tuple[str, ...]:
 
 
 def twine_warnings(output: str) -> list[str]:
-    """The distinct warnings in ``twine check``'s output (``WARNING  `long_description` ...``)."""
-    found = re.findall(r"^WARNING\s+(.+?)\s*$", output, flags=re.MULTILINE)
+    """The distinct warnings in ``twine check``'s output (``WARNING  `long_description` ...``),
+    colours removed (twine colours its output whenever nox forces colour)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    found = re.findall(r"^WARNING\s+(.+?)\s*$", plain, flags=re.MULTILINE)
     return list(dict.fromkeys(found))
+
+
+def twine_failure(output: str, report_name: str) -> str:
+    """One line saying why ``twine check`` failed and what fixes it."""
+    warnings = twine_warnings(output)
+    if "FAILED due to warnings" in re.sub(r"\x1b\[[0-9;]*m", "", output) and warnings:
+        return (
+            f"twine check --strict failed (strict-metadata = true): {' '.join(warnings)} Add a "
+            'readme (readme = "README.md" in [project], or long_description = file: README.md '
+            "in setup.cfg's [metadata]), or remove strict-metadata from [tool.noxline]"
+        )
+    return (
+        f"twine check failed: the long description does not render as PyPI renders it, or a file "
+        f"is unreadable ({report_name} in the build's reports says where): fix the readme's markup"
+    )
 
 
 def check_built_version(settings: Settings, dist: Dist, decided: str) -> str:
