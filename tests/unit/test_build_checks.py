@@ -1,0 +1,118 @@
+"""The build job's judgements: the built version read back from the wheel, twine's findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from noxline.config import replace
+from noxline.errors import NoxlineError
+from noxline.jobs.build import (
+    check_built_version,
+    twine_check_command,
+    twine_failure,
+    twine_warnings,
+)
+from noxline.project import VersionSource
+from tests.helpers import git
+from tests.unit._dists import tiny_dist, tiny_settings
+
+_BUILT = VersionSource("built", "setuptools-git-versioning")
+
+
+@pytest.mark.parametrize(
+    ("source", "decided", "head_tag", "expected"),
+    [
+        # The wheel (1.2.3) carries the decided version: whatever the source, it is the version.
+        (VersionSource(), "1.2.3", None, "1.2.3"),
+        (_BUILT, "1.2.3", "1.2.3", "1.2.3"),
+        # noxline stamped it and the backend built another: always red.
+        (VersionSource(), "1.2.4.dev5", None, "could not hand the version"),
+        (VersionSource("vcs", "hatch-vcs"), "1.2.4", "1.2.4", "could not hand the version"),
+        # An unknown plugin on a development build: its own version stands.
+        (_BUILT, "1.2.4.dev5", None, "1.2.3"),
+        # ... but a release tag must get exactly its version.
+        (_BUILT, "1.2.4", "1.2.4", "this is the release 1.2.4 (tag 1.2.4)"),
+        (_BUILT, "1.2.4", "1.2.4-dryrun", "this is the rehearsal 1.2.4"),
+    ],
+    ids=["static", "built-equal", "static-other", "vcs-other", "built-dev", "built-tag", "dryrun"],
+)
+def test_the_built_version_is_checked_against_the_decided_one(
+    tmp_path: Path, source: VersionSource, decided: str, head_tag: str | None, expected: str
+) -> None:
+    """Read back from the wheel's METADATA: equal passes; else only an unknown source on a
+    development build passes, with the built version."""
+    settings = replace(tiny_settings(tmp_path), version_source=source)
+    if head_tag:
+        git(settings.project_dir, "tag", head_tag)
+    dist = tiny_dist(settings)
+    if expected[0].isdigit():
+        assert check_built_version(settings, dist, decided) == expected
+        return
+    with pytest.raises(NoxlineError) as caught:
+        check_built_version(settings, dist, decided)
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_wheel_of_another_project_is_refused(tmp_path: Path) -> None:
+    """The METADATA name must be the project's: a misread setup.cfg cannot ship unnoticed."""
+    settings = tiny_settings(tmp_path)
+    dist = tiny_dist(settings)
+    with pytest.raises(NoxlineError, match="METADATA names tiny-lib, not other-lib"):
+        check_built_version(replace(settings, name="other-lib"), dist, "1.2.3")
+
+
+_WARNED = (
+    "Checking dist/x.whl: \x1b[33mPASSED with warnings\x1b[0m\n"
+    "\x1b[33mWARNING \x1b[0m `long_description_content_type` missing. defaulting to "
+    "`text/x-rst`.   \n"
+    "\x1b[33mWARNING \x1b[0m `long_description` missing.   \n"
+    "Checking dist/x.tar.gz: PASSED with warnings\n"
+    "WARNING  `long_description` missing.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("output", "warnings"),
+    [
+        ("Checking dist/x.whl: PASSED\n", []),
+        (
+            _WARNED,
+            [
+                "`long_description_content_type` missing. defaulting to `text/x-rst`.",
+                "`long_description` missing.",
+            ],
+        ),
+    ],
+)
+def test_twine_warnings_are_read_once_each(output: str, warnings: list[str]) -> None:
+    """Colours removed, each warning once however many files carry it."""
+    assert twine_warnings(output) == warnings
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        (
+            _WARNED.replace("PASSED with warnings", "FAILED due to warnings"),
+            "twine check --strict failed (strict-metadata = true): `long_description_content_type`",
+        ),
+        (
+            "Checking dist/x.whl: FAILED\nERROR `long_description` has syntax errors in markup",
+            "twine check failed: the long description does not render",
+        ),
+    ],
+)
+def test_a_twine_failure_is_one_line_with_its_fix(output: str, expected: str) -> None:
+    """Strict warnings name the readme and the key; a rendering error names the markup."""
+    message = twine_failure(output, "twine-check.txt")
+    assert message.startswith(expected) and "\n" not in message
+
+
+def test_twine_is_strict_only_when_the_project_asks(tmp_path: Path) -> None:
+    """strict-metadata = true adds --strict; by default warnings do not fail."""
+    settings = tiny_settings(tmp_path)
+    assert twine_check_command(settings) == ("twine", "check")
+    strict = replace(settings, strict_metadata=True)
+    assert twine_check_command(strict) == ("twine", "check", "--strict")

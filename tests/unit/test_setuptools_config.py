@@ -1,0 +1,138 @@
+"""setup.cfg and setup.py read as setuptools reads them, and setup.cfg's version written back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from noxline.errors import ConfigError
+from noxline.setuptools_config import (
+    CfgVersion,
+    as_pyproject,
+    cfg_version,
+    read_setup_cfg,
+    setup_py_name,
+    stamp_setup_cfg,
+)
+
+
+def _cfg(tmp_path: Path, text: str) -> Any:
+    """``text`` as the project's setup.cfg, parsed."""
+    (tmp_path / "setup.cfg").write_text(text, encoding="utf-8")
+    return read_setup_cfg(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[metadata]\nname = x\n", None),
+        ("[metadata]\nversion = 1.2.3\n", CfgVersion("literal", "1.2.3")),
+        ("[metadata]\nversion = attr: pkg.about.__version__\n", CfgVersion("attr", "pkg.about.__version__")),
+        ("[metadata]\nversion = attr:pkg.VERSION\n", CfgVersion("attr", "pkg.VERSION")),
+        ("[metadata]\nversion = file: VERSION, OTHER\n", CfgVersion("file", "VERSION")),
+        ("[metadata]\nversion =\n    file: src/VERSION\n", CfgVersion("file", "src/VERSION")),
+        ("[options]\nversion = 9\n", None),  # only [metadata] holds the version
+    ],
+)
+def test_the_version_is_read_as_setuptools_reads_it(
+    tmp_path: Path, text: str, expected: CfgVersion | None
+) -> None:
+    """Literal, attr: and file: versions; none outside [metadata]."""
+    assert cfg_version(_cfg(tmp_path, text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[metadata]\nname = demo\nlong_description = file: README.md, CHANGES.md\n"
+            "[options]\ninstall_requires = a>=1; b\npython_requires = >=3.9\npackages = demo, demo.sub\n"
+            "package_dir =\n    =lib\n",
+            {
+                "project": {
+                    "dynamic": ["version"],
+                    "name": "demo",
+                    "readme": "README.md",
+                    "dependencies": ["a>=1", "b"],
+                    "requires-python": ">=3.9",
+                },
+                "tool": {
+                    "setuptools": {"package-dir": {"": "lib"}, "packages": ["demo", "demo.sub"]}
+                },
+            },
+        ),
+        (
+            "[metadata]\nname = demo\nlong_description = Plain words.\n"
+            "[options]\ninstall_requires =\n    # pinned\n    a>=1  # why\n"
+            '    b; python_version < "3.12"\npackages = find:\n'
+            "[options.extras_require]\ntest = pytest\ndocs =\n    sphinx\n    furo\n",
+            {
+                "project": {
+                    "dynamic": ["version"],
+                    "name": "demo",
+                    "readme": {"text": "Plain words."},
+                    "dependencies": ["a>=1", 'b; python_version < "3.12"'],
+                    "optional-dependencies": {"test": ["pytest"], "docs": ["sphinx", "furo"]},
+                }
+            },
+        ),
+        ("[metadata]\nversion = 1\n", {"project": {"dynamic": ["version"]}}),
+    ],
+    ids=["lists-and-package-dir", "dangling-lists-and-extras", "no-name"],
+)
+def test_setup_cfg_becomes_the_pyproject_tables_noxline_reads(
+    tmp_path: Path, text: str, expected: dict[str, Any]
+) -> None:
+    """The keys noxline derives its defaults from, in [project]/[tool.setuptools] form."""
+    assert as_pyproject(_cfg(tmp_path, text)) == expected
+
+
+def test_a_setup_cfg_setuptools_cannot_read_is_one_line(tmp_path: Path) -> None:
+    """Not INI: one line naming the file; no file: None."""
+    assert read_setup_cfg(tmp_path) is None
+    with pytest.raises(ConfigError) as caught:
+        _cfg(tmp_path, "name = no section\n")
+    assert "setup.cfg cannot be read" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from setuptools import setup\nsetup(name='lib', version='1')\n", "lib"),
+        ("import setuptools\nsetuptools.setup(\n    name=\"dotted\",\n)\n", "dotted"),
+        ("from setuptools import setup\nNAME = 'x'\nsetup(name=NAME)\n", ""),
+        ("from setuptools import setup\nsetup()\n", ""),
+        ("def setup(:\n", ""),  # not Python
+        ("other(name='no')\n", ""),
+    ],
+)
+def test_setup_py_gives_only_a_literal_name(tmp_path: Path, source: str, expected: str) -> None:
+    """The literal ``name=`` of ``setup(...)``, read without running setup.py."""
+    (tmp_path / "setup.py").write_text(source, encoding="utf-8")
+    assert setup_py_name(tmp_path) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[metadata]\nname = a\n# keep me\nversion = 1.0\n\n[options]\nversion = 7\n",
+            "[metadata]\nname = a\n# keep me\nversion = 2.0.dev3\n\n[options]\nversion = 7\n",
+        ),
+        (
+            "[options]\nversion = 7\n[metadata]\nversion: 1.0",
+            "[options]\nversion = 7\n[metadata]\nversion: 2.0.dev3",
+        ),
+    ],
+)
+def test_setup_cfg_gets_the_version_in_place(text: str, expected: str) -> None:
+    """Only [metadata] version changes; comments, other sections and line ends stay."""
+    assert stamp_setup_cfg(text, "2.0.dev3") == expected
+
+
+def test_setup_cfg_without_a_version_line_is_refused() -> None:
+    """Nothing to write into: one line, not a silently unstamped build."""
+    with pytest.raises(ConfigError, match=r"no \[metadata\] version line"):
+        stamp_setup_cfg("[metadata]\nname = a\n", "1.0")
