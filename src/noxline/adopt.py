@@ -298,7 +298,7 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
     if readme is None and "readme" not in project.get("dynamic", []):
         yield (
             f"the project names no readme, so PyPI would show no description and the build job "
-            f"{strict}: add README.md and set readme = \"README.md\" in [project] (or "
+            f'{strict}: add README.md and set readme = "README.md" in [project] (or '
             "[tool.poetry], or long_description = file: README.md in setup.cfg's [metadata])"
         )
     elif isinstance(readme, (str, dict)):

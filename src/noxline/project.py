@@ -7,7 +7,6 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 from __future__ import annotations
 
 import configparser
-import contextlib
 import itertools
 import re
 import tomllib
@@ -97,8 +96,8 @@ def _legacy_metadata_message(project_dir: Path) -> str:
     """Why a setup.py project's name cannot be read, and where to write it."""
     return (
         f"the project's metadata is in setup.py, whose setup() call names the project with no "
-        f"literal name=\"...\" that noxline can read without running it ({project_dir.resolve()}):"
-        " write the name as a literal (name=\"mylib\"), or in setup.cfg's [metadata] name, or "
+        f'literal name="..." that noxline can read without running it ({project_dir.resolve()}):'
+        ' write the name as a literal (name="mylib"), or in setup.cfg\'s [metadata] name, or '
         "in [project] name in pyproject.toml"
     )
 
@@ -722,9 +721,11 @@ def version_source(  # pylint: disable=too-many-return-statements
         for r in data.get("build-system", {}).get("requires", [])
         if isinstance(r, str)
     }
-    pdv = tool.get("poetry-dynamic-versioning", {})
     if meta.uses_poetry_metadata:
-        if pdv.get("enable") or "poetry-dynamic-versioning" in requirement_names:
+        if (
+            tool.get("poetry-dynamic-versioning", {}).get("enable")
+            or "poetry-dynamic-versioning" in requirement_names
+        ):
             return VersionSource("vcs", "poetry-dynamic-versioning")
         return VersionSource()
     if meta.version:
@@ -749,21 +750,9 @@ def version_source(  # pylint: disable=too-many-return-statements
         return VersionSource(
             "file", "setuptools", _module_files(root, module, tool), attribute or "__version__"
         )
-    setup_cfg = read_setup_cfg(root) if _builds_with_setuptools(data) else None
-    declared = cfg_version(setup_cfg) if setup_cfg is not None else None
-    if declared is not None and declared.kind == "literal":
-        return VersionSource("setup.cfg", "setuptools", (Path("setup.cfg"),), "version")
-    if declared is not None and declared.kind == "file":
-        return VersionSource("file", "setuptools", (Path(declared.value),))
-    if declared is not None:  # attr: pkg.__version__
-        module, _, attribute = declared.value.rpartition(".")
-        with contextlib.suppress(ConfigError):  # no module file: the built version stands
-            return VersionSource(
-                "file",
-                "setuptools",
-                _module_files(root, module, tool, source_dir),
-                attribute or "__version__",
-            )
+    from_setup_cfg = _setup_cfg_version_source(root, data, source_dir)
+    if from_setup_cfg is not None:
+        return from_setup_cfg
     if "setuptools-scm" in requirement_names or "setuptools_scm" in tool:
         return VersionSource("vcs", "setuptools-scm")
     if "flit-core" in requirement_names or "flit" in requirement_names:
@@ -771,11 +760,35 @@ def version_source(  # pylint: disable=too-many-return-statements
         return VersionSource(
             "file", "flit", _module_files(root, module, tool, source_dir), "__version__"
         )
-    # A source noxline does not know (setuptools-git-versioning, versioneer, a setup.py that
-    # computes it, ...): the build's own version is read back from the wheel it made.
-    plugins = sorted(requirement_names - _BACKEND_REQUIREMENTS)
-    backend = "setup.py" if (root / "setup.py").is_file() else "the build backend"
-    return VersionSource("built", ", ".join(plugins) or backend)
+    return _built_source(root, requirement_names)
+
+
+def _built_source(root: Path, requirement_names: set[str]) -> VersionSource:
+    """A source noxline does not know (setuptools-git-versioning, versioneer, a setup.py that
+    computes it, ...), named by its build requirements: the version is read back from the wheel."""
+    plugins = ", ".join(sorted(requirement_names - _BACKEND_REQUIREMENTS))
+    setup_py = "setup.py" if (root / "setup.py").is_file() else ""
+    return VersionSource("built", plugins or setup_py or "the build backend")
+
+
+def _setup_cfg_version_source(
+    root: Path, data: dict[str, Any], source_dir: Path
+) -> VersionSource | None:
+    """setup.cfg's ``[metadata] version`` as a source, when setuptools builds and it sets one."""
+    setup_cfg = read_setup_cfg(root) if _builds_with_setuptools(data) else None
+    declared = cfg_version(setup_cfg) if setup_cfg is not None else None
+    if declared is None:
+        return None
+    if declared.kind == "literal":
+        return VersionSource("setup.cfg", "setuptools", (Path("setup.cfg"),), "version")
+    if declared.kind == "file":
+        return VersionSource("file", "setuptools", (Path(declared.value),))
+    module, _, attribute = declared.value.rpartition(".")  # attr: pkg.__version__
+    try:
+        files = _module_files(root, module, data.get("tool", {}), source_dir)
+    except ConfigError:  # no module file to write into: the built version stands
+        return None
+    return VersionSource("file", "setuptools", files, attribute or "__version__")
 
 
 #: Build requirements that are the backend itself or its helpers, never a version plugin.

@@ -53,7 +53,9 @@ def read_setup_cfg(root: Path) -> configparser.ConfigParser | None:
         parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
     except (configparser.Error, UnicodeDecodeError) as error:
         first = str(error).splitlines()[0]
-        raise ConfigError(f"{path} cannot be read as setuptools reads it ({first}): fix it") from None
+        raise ConfigError(
+            f"{path} cannot be read as setuptools reads it ({first}): fix it"
+        ) from None
     return parser
 
 

@@ -327,7 +327,11 @@ _INIT = {"src/demo/__init__.py": '"""Demo."""\n__version__ = "1.4.0"\n'}
         ),
         (
             '[project]\nname = "demo"\ndynamic = ["version"]\n',
-            {**_INIT, "setup.cfg": "[metadata]\nversion = file: VERSION.txt\n", "VERSION.txt": "5.0\n"},
+            {
+                **_INIT,
+                "setup.cfg": "[metadata]\nversion = file: VERSION.txt\n",
+                "VERSION.txt": "5.0\n",
+            },
             VersionSource("file", "setuptools", (Path("VERSION.txt"),)),
             "5.0",
         ),
@@ -625,7 +629,9 @@ test = pytest>=7
                 "cfg-lib",
                 "cfglib",
                 Path("src/cfglib"),
-                VersionSource("file", "setuptools", (Path("src/cfglib/__init__.py"),), "__version__"),
+                VersionSource(
+                    "file", "setuptools", (Path("src/cfglib/__init__.py"),), "__version__"
+                ),
                 "0.9.1",
                 ("attrs>=21", 'packaging; python_version < "3.12"'),
                 ("pytest>=7",),
@@ -635,7 +641,8 @@ test = pytest>=7
         (  # pyproject.toml with only [build-system], a literal version in setup.cfg
             {
                 "pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\n',
-                "setup.cfg": "[metadata]\nname = flat\nversion = 1.2.3\n[options]\npackages = flat\n",
+                "setup.cfg": "[metadata]\nname = flat\nversion = 1.2.3\n"
+                "[options]\npackages = flat\n",
                 "flat/__init__.py": "",
             },
             (
@@ -655,7 +662,16 @@ test = pytest>=7
                 " version=versioneer.get_version(),\n)\n",
                 "oldlib/__init__.py": "",
             },
-            ("oldlib", "oldlib", Path("oldlib"), VersionSource("built", "setup.py"), "0", (), (), ""),
+            (
+                "oldlib",
+                "oldlib",
+                Path("oldlib"),
+                VersionSource("built", "setup.py"),
+                "0",
+                (),
+                (),
+                "",
+            ),
         ),
     ],
     ids=["setup.cfg-shim", "setup.cfg-build-system-only", "setup.py-only"],

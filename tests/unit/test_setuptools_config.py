@@ -29,7 +29,10 @@ def _cfg(tmp_path: Path, text: str) -> Any:
     [
         ("[metadata]\nname = x\n", None),
         ("[metadata]\nversion = 1.2.3\n", CfgVersion("literal", "1.2.3")),
-        ("[metadata]\nversion = attr: pkg.about.__version__\n", CfgVersion("attr", "pkg.about.__version__")),
+        (
+            "[metadata]\nversion = attr: pkg.about.__version__\n",
+            CfgVersion("attr", "pkg.about.__version__"),
+        ),
         ("[metadata]\nversion = attr:pkg.VERSION\n", CfgVersion("attr", "pkg.VERSION")),
         ("[metadata]\nversion = file: VERSION, OTHER\n", CfgVersion("file", "VERSION")),
         ("[metadata]\nversion =\n    file: src/VERSION\n", CfgVersion("file", "src/VERSION")),
@@ -48,7 +51,8 @@ def test_the_version_is_read_as_setuptools_reads_it(
     [
         (
             "[metadata]\nname = demo\nlong_description = file: README.md, CHANGES.md\n"
-            "[options]\ninstall_requires = a>=1; b\npython_requires = >=3.9\npackages = demo, demo.sub\n"
+            "[options]\ninstall_requires = a>=1; b\npython_requires = >=3.9\n"
+            "packages = demo, demo.sub\n"
             "package_dir =\n    =lib\n",
             {
                 "project": {
@@ -101,7 +105,7 @@ def test_a_setup_cfg_setuptools_cannot_read_is_one_line(tmp_path: Path) -> None:
     ("source", "expected"),
     [
         ("from setuptools import setup\nsetup(name='lib', version='1')\n", "lib"),
-        ("import setuptools\nsetuptools.setup(\n    name=\"dotted\",\n)\n", "dotted"),
+        ('import setuptools\nsetuptools.setup(\n    name="dotted",\n)\n', "dotted"),
         ("from setuptools import setup\nNAME = 'x'\nsetup(name=NAME)\n", ""),
         ("from setuptools import setup\nsetup()\n", ""),
         ("def setup(:\n", ""),  # not Python

@@ -178,34 +178,42 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         env=build_env(session, settings) | version_env,
     )
     files = sorted(str(path) for path in dist_dir.iterdir())
-    twine_check = report_file(settings, job, "twine-check")
-    try:
-        run_to_report(session, twine_check, *twine_check_command(settings), *files)
-    except CommandFailed:
-        raise NoxlineError(
-            twine_failure(twine_check.read_text(encoding="utf-8"), twine_check.name)
-        ) from None
-    warnings = twine_warnings(twine_check.read_text(encoding="utf-8"))
-    wheels = [name for name in files if name.endswith(".whl")]
+    warnings = _twine_check(session, settings, job, files)
     wheel_contents = report_file(settings, job, "wheel-contents")
+    wheels = (name for name in files if name.endswith(".whl"))
     run_to_report(session, wheel_contents, "check-wheel-contents", *wheels)
     sums = write_sums(dist_dir)
     dist = built_dist(settings)
     built = check_built_version(settings, dist, version)
     shutil.copy(sums, unlinked(report_folder(settings, job) / sums.name))
+    session.log(
+        f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {built}); "
+        f"checksums in {sums}"
+    )
+    summarize(settings, job, f"{settings.name} {built}{_warned(warnings)}")
+
+
+def _warned(warnings: list[str]) -> str:
+    """The summary's note of twine's warnings (empty when there are none)."""
+    if not warnings:
+        return ""
+    return f" (twine check: {len(warnings)} warning{'s' if len(warnings) > 1 else ''})"
+
+
+def _twine_check(session: nox.Session, settings: Settings, job: Job, files: list[str]) -> list[str]:
+    """Run ``twine check`` on the built files; return its warnings, or fail in one line."""
+    report = report_file(settings, job, "twine-check")
+    try:
+        run_to_report(session, report, *twine_check_command(settings), *files)
+    except CommandFailed:
+        raise NoxlineError(twine_failure(report.read_text(encoding="utf-8"), report.name)) from None
+    warnings = twine_warnings(report.read_text(encoding="utf-8"))
     for warning in warnings:
         session.warn(
             f"twine check: {warning} (a warning: the package is fine, its PyPI page lacks a "
             "rendered description; strict-metadata = true in [tool.noxline] makes this fail)"
         )
-    session.log(
-        f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {built}); "
-        f"checksums in {sums}"
-    )
-    summary = f"{settings.name} {built}"
-    if warnings:
-        summary += f" (twine check: {len(warnings)} warning{'s' if len(warnings) > 1 else ''})"
-    summarize(settings, job, summary)
+    return warnings
 
 
 def twine_check_command(settings: Settings) -> tuple[str, ...]:
