@@ -70,8 +70,34 @@ _INIT = '"""Demo."""\n__version__ = "0.0.0"\n'
             {"demo.py": '__version__ = "2.0.0"'},
             {},
         ),
+        (
+            '[build-system]\nrequires = ["setuptools"]\n',
+            {
+                "setup.cfg": "[metadata]\nname = demo\n# kept\nversion = 0.1\n",
+                "src/demo/__init__.py": _INIT,
+            },
+            {"setup.cfg": "# kept\nversion = 2.0.0\n", "src/demo/VERSION": "2.0.0\n"},
+            {},
+        ),
+        (
+            '[project]\nname = "demo"\ndynamic = ["version"]\n'
+            '[build-system]\nrequires = ["setuptools", "versioneer[toml]"]\n',
+            {"src/demo/__init__.py": _INIT},
+            {"src/demo/VERSION": "2.0.0\n", "src/demo/__init__.py": '"0.0.0"'},  # untouched
+            {
+                "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_DEMO": "2.0.0",
+                "SETUPTOOLS_SCM_PRETEND_VERSION": "2.0.0",
+            },
+        ),
     ],
-    ids=["static", "setuptools-scm", "hatch-path", "single-module-attr"],
+    ids=[
+        "static",
+        "setuptools-scm",
+        "hatch-path",
+        "single-module-attr",
+        "setup.cfg-literal",
+        "unknown-plugin",
+    ],
 )
 def test_the_build_copy_gets_the_version_and_the_tree_stays(
     tmp_path: Path,
@@ -98,6 +124,17 @@ def test_the_build_copy_gets_the_version_and_the_tree_stays(
         ["git", "status", "--porcelain"], cwd=copy, capture_output=True, text=True, check=True
     )
     assert status.stdout == ""  # committed: setuptools-scm's file finder lists it
+    # The version as the copy's release tag, annotated, for plugins that read git tags.
+    described = subprocess.run(
+        ["git", "describe"], cwd=copy, capture_output=True, text=True, check=True
+    )
+    assert described.stdout.strip() == f"{settings.tag_prefix}2.0.0"
+    (copy / "src" / "x.egg-info").mkdir(parents=True)
+    (copy / "src" / "x.egg-info" / "PKG-INFO").write_text("Name: x\n", encoding="utf-8")
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=copy, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == ""  # what setuptools writes while building leaves it clean
 
 
 def test_tree_files_skip_noxlines_outputs(tmp_path: Path) -> None:
