@@ -286,11 +286,12 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
     """Things the user should know before the first run: what will go wrong, and the fix."""
     if not data.get("project") and not data.get("tool", {}).get("poetry"):
         kept = " and ".join(name for name in ("setup.cfg", "setup.py") if (root / name).is_file())
-        yield (
-            f"the metadata stays in {kept}, which setuptools keeps reading; pyproject.toml holds "
-            "only [tool.noxline]"
-            + ("" if "build-system" in data else " (without [build-system], as before)")
+        where = (
+            "pyproject.toml only gains [tool.noxline]"
+            if set(data) - {"tool"} or set(data.get("tool", {})) - {"noxline"}
+            else "pyproject.toml holds only [tool.noxline] (without [build-system], as before)"
         )
+        yield f"the metadata stays in {kept}, which setuptools keeps reading; {where}"
     data = with_setuptools_metadata(root, data)
     project, poetry = data.get("project", {}), data.get("tool", {}).get("poetry", {})
     readme = project.get("readme", poetry.get("readme"))

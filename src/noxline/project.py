@@ -113,6 +113,8 @@ def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]
     parser = read_setup_cfg(root)
     declared = as_pyproject(parser) if parser is not None else {"project": {}}
     table = declared["project"] | {"dynamic": ["version"]}
+    if (root / "setup.py").is_file() and "readme" not in table:
+        table["dynamic"].append("readme")  # setup(long_description=...) may set it
     if "name" not in table:
         name = setup_py_name(root) if (root / "setup.py").is_file() else ""
         if not name:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, TextIO
 
 import pytest
+from nox.command import CommandFailed
 
 from noxline.config import replace
 from noxline.errors import NoxlineError
+from noxline.jobs import build as build_job
 from noxline.jobs.build import (
     check_built_version,
     twine_check_command,
     twine_failure,
     twine_warnings,
+    wheel_findings,
 )
+from noxline.pipeline import define
 from noxline.project import VersionSource
 from tests.helpers import git
 from tests.unit._dists import tiny_dist, tiny_settings
@@ -116,3 +121,81 @@ def test_twine_is_strict_only_when_the_project_asks(tmp_path: Path) -> None:
     assert twine_check_command(settings) == ("twine", "check")
     strict = replace(settings, strict_metadata=True)
     assert twine_check_command(strict) == ("twine", "check", "--strict")
+
+
+@pytest.mark.parametrize(
+    ("output", "findings"),
+    [
+        ("dist/x.whl: OK\n", {}),
+        (
+            "dist/x.whl: W009: Wheel contains multiple toplevel library entries:\n  tlz/\n  toolz/\n"
+            "dist/x.whl: W002: Wheel contains duplicate files:\n  a/LICENSE\n  b/LICENSE\n",
+            {
+                "W002": "Wheel contains duplicate files",
+                "W009": "Wheel contains multiple toplevel library entries",
+            },
+        ),
+        (
+            "\x1b[1mdist/x.whl\x1b[0m: W005: Wheel contains common toplevel names in library:\n",
+            {"W005": "Wheel contains common toplevel names in library"},
+        ),
+    ],
+)
+def test_wheel_findings_are_read_by_code(output: str, findings: dict[str, str]) -> None:
+    """Each finding once, by code, colours removed."""
+    assert wheel_findings(output) == findings
+
+
+class _FailingCheck:
+    """Stands in for the nox session: the check prints ``output`` and exits 1."""
+
+    def __init__(self, output: str) -> None:
+        """The output the check prints; the warnings the job gives."""
+        self.output = output
+        self.warnings: list[str] = []
+
+    def run(self, *_args: str, stdout: TextIO, **_options: Any) -> None:
+        """Print the output into the report, then fail as nox does."""
+        stdout.write(self.output)
+        raise CommandFailed("exit 1")
+
+    def warn(self, text: str) -> None:
+        """Keep a warning."""
+        self.warnings.append(text)
+
+
+_W009 = "dist/x.whl: W009: Wheel contains multiple toplevel library entries:\n  a/\n  b/\n"
+_W005 = "dist/x.whl: W005: Wheel contains common toplevel names in library:\n  tests/\n"
+
+
+@pytest.mark.parametrize(
+    ("output", "configured", "expected"),
+    [
+        (_W009, "", "W009 Wheel contains multiple toplevel library entries"),
+        (_W009 + _W005, "", "check-wheel-contents found W005, W009 in the wheel"),
+        (_W009, "[tool.check-wheel-contents]\nselect = ['W009']\n", "found W009 in the wheel"),
+        ("Traceback: it broke\n", "", "found an error in the wheel"),
+    ],
+    ids=["tolerated-warns", "a-defect-fails", "project-config-decides", "crash-fails"],
+)
+def test_only_wheel_findings_that_are_no_defect_warn(
+    tmp_path: Path, output: str, configured: str, expected: str
+) -> None:
+    """Several top-level packages warn; a real defect, a crash, or any finding in a project
+    that configures check-wheel-contents itself fails in one line."""
+    settings = tiny_settings(tmp_path)
+    if configured:
+        pyproject = settings.project_dir / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text("utf-8") + configured, encoding="utf-8")
+    job = define(settings).job("build")
+    session = _FailingCheck(output)
+    check = getattr(build_job, "_check_wheel_contents")
+    if "found" not in expected:
+        assert check(session, settings, job, ["dist/x.whl"]) == [expected]
+        assert len(session.warnings) == 1 and expected in session.warnings[0]
+        return
+    with pytest.raises(NoxlineError) as caught:
+        check(session, settings, job, ["dist/x.whl"])
+    message = str(caught.value)
+    assert message.startswith("check-wheel-contents found") and expected in message
+    assert "\n" not in message and not session.warnings

@@ -179,9 +179,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     )
     files = sorted(str(path) for path in dist_dir.iterdir())
     warnings = _twine_check(session, settings, job, files)
-    wheel_contents = report_file(settings, job, "wheel-contents")
-    wheels = (name for name in files if name.endswith(".whl"))
-    run_to_report(session, wheel_contents, "check-wheel-contents", *wheels)
+    warnings += _check_wheel_contents(session, settings, job, files)
     sums = write_sums(dist_dir)
     dist = built_dist(settings)
     built = check_built_version(settings, dist, version)
@@ -194,10 +192,72 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
 
 
 def _warned(warnings: list[str]) -> str:
-    """The summary's note of twine's warnings (empty when there are none)."""
+    """The summary's note of the checks' warnings (empty when there are none)."""
     if not warnings:
         return ""
-    return f" (twine check: {len(warnings)} warning{'s' if len(warnings) > 1 else ''})"
+    return f" ({len(warnings)} warning{'s' if len(warnings) > 1 else ''}: see the log)"
+
+
+#: check-wheel-contents findings that are no defect by themselves, warnings unless the project
+#: configures check-wheel-contents: W002 identical files (license copies, templates), W004 a
+#: module at a path no import reaches (data files ending in .py), W009 several top-level
+#: packages (toolz and tlz, pytest and _pytest), W010 a top-level package without Python modules
+#: (data or extension-only). Bytecode, top-level files and tests, empty wheels stay failures.
+TOLERATED_WHEEL_FINDINGS = frozenset({"W002", "W004", "W009", "W010"})
+#: Where check-wheel-contents reads a project's configuration (file, section).
+_WHEEL_CONTENTS_CONFIGS = (
+    ("check-wheel-contents.cfg", "[check-wheel-contents]"),
+    ("tox.ini", "[check-wheel-contents]"),
+    ("setup.cfg", "[tool:check-wheel-contents]"),
+    ("pyproject.toml", "[tool.check-wheel-contents]"),
+)
+
+
+def _check_wheel_contents(
+    session: nox.Session, settings: Settings, job: Job, files: list[str]
+) -> list[str]:
+    """Run check-wheel-contents on the wheel; return the tolerated findings as warnings, or fail
+    in one line naming the findings."""
+    report = report_file(settings, job, "wheel-contents")
+    wheels = (name for name in files if name.endswith(".whl"))
+    try:
+        run_to_report(session, report, "check-wheel-contents", *wheels)
+    except CommandFailed:
+        output = report.read_text(encoding="utf-8")
+        findings = wheel_findings(output)
+        configured = any(
+            section in _read(settings.project_dir / name)
+            for name, section in _WHEEL_CONTENTS_CONFIGS
+        )
+        if configured or not findings or set(findings) - TOLERATED_WHEEL_FINDINGS:
+            codes = ", ".join(findings) or "an error"
+            raise NoxlineError(
+                f"check-wheel-contents found {codes} in the wheel ({report.name} in the build's "
+                "reports lists the files): fix what the wheel ships, or ignore the finding in "
+                "[tool.check-wheel-contents] ignore"
+            ) from None
+        for code, text in findings.items():
+            session.warn(
+                f"check-wheel-contents: {code} {text} (a warning: no defect by itself; "
+                "[tool.check-wheel-contents] in pyproject.toml makes it fail or silences it)"
+            )
+        return [f"{code} {text}" for code, text in findings.items()]
+    return []
+
+
+def wheel_findings(output: str) -> dict[str, str]:
+    """check-wheel-contents' findings by code (``W009: Wheel contains multiple toplevel ...``)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    found = re.findall(r": ([EW][0-9]{3}): (.+?):?\s*$", plain, flags=re.MULTILINE)
+    return dict(sorted(dict(reversed(found)).items()))
+
+
+def _read(path: Path) -> str:
+    """The text of ``path``, empty when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _twine_check(session: nox.Session, settings: Settings, job: Job, files: list[str]) -> list[str]:
@@ -210,8 +270,8 @@ def _twine_check(session: nox.Session, settings: Settings, job: Job, files: list
     warnings = twine_warnings(report.read_text(encoding="utf-8"))
     for warning in warnings:
         session.warn(
-            f"twine check: {warning} (a warning: the package is fine, its PyPI page lacks a "
-            "rendered description; strict-metadata = true in [tool.noxline] makes this fail)"
+            f"twine check: {warning} (a warning: the package is fine, only its PyPI page may "
+            "show less; strict-metadata = true in [tool.noxline] makes this fail)"
         )
     return warnings
 
