@@ -128,7 +128,8 @@ def test_twine_is_strict_only_when_the_project_asks(tmp_path: Path) -> None:
     [
         ("dist/x.whl: OK\n", {}),
         (
-            "dist/x.whl: W009: Wheel contains multiple toplevel library entries:\n  tlz/\n  toolz/\n"
+            "dist/x.whl: W009: Wheel contains multiple toplevel library entries:\n"
+            "  tlz/\n  toolz/\n"
             "dist/x.whl: W002: Wheel contains duplicate files:\n  a/LICENSE\n  b/LICENSE\n",
             {
                 "W002": "Wheel contains duplicate files",
