@@ -28,7 +28,7 @@ from noxline.setuptools_config import (
     as_pyproject,
     cfg_version,
     read_setup_cfg,
-    setup_py_name,
+    setup_py_metadata,
 )
 
 #: Dependency groups, Poetry groups and extras holding a project's test tools, in search order.
@@ -113,13 +113,13 @@ def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]
     parser = read_setup_cfg(root)
     declared = as_pyproject(parser) if parser is not None else {"project": {}}
     table = declared["project"] | {"dynamic": ["version"]}
-    if (root / "setup.py").is_file() and "readme" not in table:
-        table["dynamic"].append("readme")  # setup(long_description=...) may set it
+    if (root / "setup.py").is_file():
+        # setup()'s literal arguments fill what setup.cfg leaves out, as setuptools merges them.
+        table = {**setup_py_metadata(root), **table}
+        if "readme" not in table:
+            table["dynamic"].append("readme")  # setup(long_description=...) may set it
     if "name" not in table:
-        name = setup_py_name(root) if (root / "setup.py").is_file() else ""
-        if not name:
-            raise ConfigError(_legacy_metadata_message(root))
-        table["name"] = name
+        raise ConfigError(_legacy_metadata_message(root))
     setuptools = declared.get("tool", {}).get("setuptools", {}) | tool.get("setuptools", {})
     return data | {"project": table, "tool": tool | {"setuptools": setuptools}}
 

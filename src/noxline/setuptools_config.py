@@ -145,27 +145,73 @@ def as_pyproject(parser: configparser.ConfigParser) -> dict[str, Any]:
     return data
 
 
-def setup_py_name(root: Path) -> str:
-    """The literal ``name=`` of the ``setup(...)`` call in ``root/setup.py``; empty when there is
-    no such literal (the name is computed, or the file is not Python this interpreter reads)."""
+def setup_py_metadata(root: Path) -> dict[str, Any]:
+    """What the ``setup(...)`` call in ``root/setup.py`` states literally, as ``[project]`` keys:
+    name, dependencies, optional-dependencies and requires-python.
+
+    A value is read when it is a literal, or a name bound once at the module's top level to a
+    literal (``NAME = "mylib"`` ... ``setup(name=NAME)``); anything computed is left out. The file
+    is parsed, never run.
+    """
     path = root / "setup.py"
     try:
         tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"), str(path))
     except (OSError, SyntaxError, ValueError, RecursionError):
-        return ""
+        return {}
+    constants = _module_constants(tree)
+    found: dict[str, Any] = {}
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
+        function = node.func if isinstance(node, ast.Call) else None
+        if getattr(function, "id", getattr(function, "attr", "")) != "setup":
             continue
-        function = node.func
-        called = getattr(function, "id", getattr(function, "attr", ""))
-        if called != "setup":
-            continue
-        for keyword in node.keywords:
-            value = keyword.value
-            if keyword.arg == "name" and isinstance(value, ast.Constant):
-                if isinstance(value.value, str) and value.value.strip():
-                    return value.value.strip()
-    return ""
+        for keyword in getattr(node, "keywords", []):
+            key = _SETUP_KEYWORDS.get(keyword.arg or "")
+            value = _literal(keyword.value, constants)
+            if key and value is not None and _fits(key, value):
+                found[key] = value
+    return found
+
+
+#: ``setup()`` keywords noxline reads, and the ``[project]`` key each becomes.
+_SETUP_KEYWORDS = {
+    "name": "name",
+    "install_requires": "dependencies",
+    "extras_require": "optional-dependencies",
+    "python_requires": "requires-python",
+}
+
+
+def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
+    """Names assigned exactly once at the module's top level, to their value's node."""
+    assigned: dict[str, list[ast.expr]] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name):
+                assigned.setdefault(target.id, []).append(statement.value)
+    return {name: values[0] for name, values in assigned.items() if len(values) == 1}
+
+
+def _literal(node: ast.expr, constants: dict[str, ast.expr]) -> Any:
+    """The literal value of ``node`` (or of the constant it names), None when computed."""
+    if isinstance(node, ast.Name) and node.id in constants:
+        node = constants[node.id]
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _fits(key: str, value: Any) -> bool:
+    """True when ``value`` has the shape ``[project] key`` takes."""
+    if key in ("name", "requires-python"):
+        return isinstance(value, str) and bool(value.strip())
+    if key == "dependencies":
+        return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+    return isinstance(value, dict) and all(
+        isinstance(extra, str) and isinstance(items, (list, tuple))
+        for extra, items in value.items()
+    )
 
 
 def stamp_setup_cfg(text: str, version: str) -> str:

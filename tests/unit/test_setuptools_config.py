@@ -13,7 +13,7 @@ from noxline.setuptools_config import (
     as_pyproject,
     cfg_version,
     read_setup_cfg,
-    setup_py_name,
+    setup_py_metadata,
     stamp_setup_cfg,
 )
 
@@ -104,18 +104,45 @@ def test_a_setup_cfg_setuptools_cannot_read_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("from setuptools import setup\nsetup(name='lib', version='1')\n", "lib"),
-        ('import setuptools\nsetuptools.setup(\n    name="dotted",\n)\n', "dotted"),
-        ("from setuptools import setup\nNAME = 'x'\nsetup(name=NAME)\n", ""),
-        ("from setuptools import setup\nsetup()\n", ""),
-        ("def setup(:\n", ""),  # not Python
-        ("other(name='no')\n", ""),
+        ("from setuptools import setup\nsetup(name='lib', version='1')\n", {"name": "lib"}),
+        ('import setuptools\nsetuptools.setup(\n    name="dotted",\n)\n', {"name": "dotted"}),
+        (
+            "from setuptools import setup\nNAME = 'x'\nREQUIRES = ['a>=1', 'b']\n"
+            "setup(name=NAME, install_requires=REQUIRES, python_requires='>=3.9',\n"
+            "      extras_require={'test': ['pytest']}, version=get_version())\n",
+            {
+                "name": "x",
+                "dependencies": ["a>=1", "b"],
+                "requires-python": ">=3.9",
+                "optional-dependencies": {"test": ["pytest"]},
+            },
+        ),
+        # Computed, bound twice, or of the wrong shape: left out.
+        ("from setuptools import setup\nsetup(name=compute())\n", {}),
+        ("N = 'a'\nif x:\n    N = 'b'\nN = 'c'\nsetup(name=N)\n", {}),
+        ("setup(name=3, install_requires='a')\n", {}),
+        ("from setuptools import setup\nsetup()\n", {}),
+        ("def setup(:\n", {}),  # not Python
+        ("other(name='no')\n", {}),
+    ],
+    ids=[
+        "literal",
+        "attribute-call",
+        "constants",
+        "computed",
+        "rebound",
+        "shapes",
+        "shim",
+        "bad",
+        "other",
     ],
 )
-def test_setup_py_gives_only_a_literal_name(tmp_path: Path, source: str, expected: str) -> None:
-    """The literal ``name=`` of ``setup(...)``, read without running setup.py."""
+def test_setup_py_gives_only_what_it_states_literally(
+    tmp_path: Path, source: str, expected: dict[str, Any]
+) -> None:
+    """setup()'s literal arguments (or top-level constants), read without running setup.py."""
     (tmp_path / "setup.py").write_text(source, encoding="utf-8")
-    assert setup_py_name(tmp_path) == expected
+    assert setup_py_metadata(tmp_path) == expected
 
 
 @pytest.mark.parametrize(
