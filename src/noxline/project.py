@@ -29,6 +29,7 @@ from noxline.setuptools_config import (
     cfg_version,
     read_setup_cfg,
     setup_py_metadata,
+    setup_py_version,
 )
 
 #: Dependency groups, Poetry groups and extras holding a project's test tools, in search order.
@@ -510,7 +511,8 @@ class VersionSource:
 
     ``kind`` is ``static`` (pyproject.toml), ``vcs`` (the backend asks git: ``tool`` names it),
     ``file`` (``paths`` hold it; ``attribute`` is the assignment's name, empty for a whole file),
-    ``setup.cfg`` (its ``[metadata] version``), or ``built``: a source noxline cannot write into
+    ``setup.cfg`` (its ``[metadata] version``), ``setup.py`` (a literal ``setup(version=...)``),
+    or ``built``: a source noxline cannot write into
     (``tool`` names the plugin), so the build reads the version back from the wheel it made.
     """
 
@@ -752,7 +754,9 @@ def version_source(  # pylint: disable=too-many-return-statements
         return VersionSource(
             "file", "setuptools", _module_files(root, module, tool), attribute or "__version__"
         )
-    from_setup_cfg = _setup_cfg_version_source(root, data, source_dir)
+    from_setup_cfg = (
+        _setup_cfg_version_source(root, data, source_dir) if _builds_with_setuptools(data) else None
+    )
     if from_setup_cfg is not None:
         return from_setup_cfg
     if "setuptools-scm" in requirement_names or "setuptools_scm" in tool:
@@ -773,14 +777,30 @@ def _built_source(root: Path, requirement_names: set[str]) -> VersionSource:
     return VersionSource("built", plugins or setup_py or "the build backend")
 
 
+def _read_setup_py_version(root: Path) -> str:
+    """The literal ``setup(version=...)`` of the project's setup.py; empty when there is none."""
+    try:
+        text = (root / "setup.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    found = setup_py_version(text)
+    return found[0] if found else ""
+
+
 def _setup_cfg_version_source(
     root: Path, data: dict[str, Any], source_dir: Path
 ) -> VersionSource | None:
-    """setup.cfg's ``[metadata] version`` as a source, when setuptools builds and it sets one."""
-    setup_cfg = read_setup_cfg(root) if _builds_with_setuptools(data) else None
+    """setup.cfg's ``[metadata] version`` (else setup.py's literal ``setup(version=...)``) as a
+    source, when one is set (setuptools builds the project)."""
+    setup_cfg = read_setup_cfg(root)
     declared = cfg_version(setup_cfg) if setup_cfg is not None else None
     if declared is None:
-        return None
+        literal = _read_setup_py_version(root)
+        return (
+            VersionSource("setup.py", "setuptools", (Path("setup.py"),), "version")
+            if literal
+            else None
+        )
     if declared.kind == "literal":
         return VersionSource("setup.cfg", "setuptools", (Path("setup.cfg"),), "version")
     if declared.kind == "file":
@@ -843,6 +863,8 @@ def _module_files(
 
 def _file_version(root: Path, source: VersionSource) -> str:
     """The version a file source holds now (empty when none can be read)."""
+    if source.kind == "setup.py":
+        return _read_setup_py_version(root)
     if source.kind == "setup.cfg":
         parser = read_setup_cfg(root)
         declared = cfg_version(parser) if parser is not None else None

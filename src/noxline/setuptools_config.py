@@ -181,6 +181,48 @@ _SETUP_KEYWORDS = {
 }
 
 
+def setup_py_version(text: str) -> tuple[str, int, int] | None:
+    """The literal version of ``setup(version=...)`` in setup.py's ``text`` (directly, or through
+    a top-level constant) and where its string literal stands, as character offsets; None when
+    the version is computed or absent."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    constants = _module_constants(tree)
+    for node in ast.walk(tree):
+        function = node.func if isinstance(node, ast.Call) else None
+        if getattr(function, "id", getattr(function, "attr", "")) != "setup":
+            continue
+        for keyword in getattr(node, "keywords", []):
+            value = keyword.value
+            if keyword.arg != "version":
+                continue
+            if isinstance(value, ast.Name) and value.id in constants:
+                value = constants[value.id]
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                start = _offset(text, value.lineno, value.col_offset)
+                end = _offset(text, value.end_lineno or value.lineno, value.end_col_offset or 0)
+                return value.value, start, end
+    return None
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """The character offset in ``text`` of ast's (line, UTF-8 byte column) position."""
+    lines = text.splitlines(keepends=True)
+    before = sum(len(earlier) for earlier in lines[: line - 1])
+    return before + len(lines[line - 1].encode("utf-8")[:column].decode("utf-8", "replace"))
+
+
+def stamp_setup_py(text: str, version: str) -> str:
+    """setup.py's ``text`` with its literal ``setup(version=...)`` replaced by ``version``."""
+    found = setup_py_version(text)
+    if found is None:
+        raise ConfigError("setup.py has no literal setup(version=...) to write the version into")
+    _, start, end = found
+    return f"{text[:start]}{version!r}{text[end:]}"
+
+
 def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
     """Names assigned exactly once at the module's top level, to their value's node."""
     assigned: dict[str, list[ast.expr]] = {}

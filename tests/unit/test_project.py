@@ -673,8 +673,25 @@ test = pytest>=7
                 "",
             ),
         ),
+        (  # setup.py only, name and version as top-level constants
+            {
+                "setup.py": "from setuptools import setup\nNAME = 'constlib'\nVERSION = '3.1'\n"
+                "setup(name=NAME, version=VERSION, install_requires=['six'])\n",
+                "constlib.py": "",
+            },
+            (
+                "constlib",
+                "constlib",
+                Path("constlib.py"),
+                VersionSource("setup.py", "setuptools", (Path("setup.py"),), "version"),
+                "3.1",
+                ("six",),
+                (),
+                "",
+            ),
+        ),
     ],
-    ids=["setup.cfg-shim", "setup.cfg-build-system-only", "setup.py-only"],
+    ids=["setup.cfg-shim", "setup.cfg-build-system-only", "setup.py-only", "setup.py-constants"],
 )
 def test_setuptools_metadata_outside_pyproject_is_read(
     tmp_path: Path, files: dict[str, str], expected: tuple[Any, ...]

@@ -14,7 +14,9 @@ from noxline.setuptools_config import (
     cfg_version,
     read_setup_cfg,
     setup_py_metadata,
+    setup_py_version,
     stamp_setup_cfg,
+    stamp_setup_py,
 )
 
 
@@ -167,3 +169,35 @@ def test_setup_cfg_without_a_version_line_is_refused() -> None:
     """Nothing to write into: one line, not a silently unstamped build."""
     with pytest.raises(ConfigError, match=r"no \[metadata\] version line"):
         stamp_setup_cfg("[metadata]\nname = a\n", "1.0")
+
+
+@pytest.mark.parametrize(
+    ("source", "version", "stamped"),
+    [
+        (
+            "from setuptools import setup\nsetup(name='x', version='1.0',)  # ü\n",
+            "1.0",
+            "from setuptools import setup\nsetup(name='x', version='2.0.dev3',)  # ü\n",
+        ),
+        (
+            '# é\nVERSION = "0.3"\n\nsetup(\n    name="x",\n    version=VERSION,\n)\n',
+            "0.3",
+            "# é\nVERSION = '2.0.dev3'\n\nsetup(\n    name=\"x\",\n    version=VERSION,\n)\n",
+        ),
+        ("setup(name='ü', version=get_version())\n", None, None),
+        ("setup(name='x')\n", None, None),
+    ],
+    ids=["literal", "constant", "computed", "none"],
+)
+def test_setup_py_gets_its_literal_version_in_place(
+    source: str, version: str | None, stamped: str | None
+) -> None:
+    """The literal (or the constant it names) is found and replaced; non-ASCII text before it on
+    its line or above does not shift the place; a computed version is no literal to write."""
+    found = setup_py_version(source)
+    assert (found[0] if found else None) == version
+    if stamped is None:
+        with pytest.raises(ConfigError, match="no literal setup"):
+            stamp_setup_py(source, "2.0.dev3")
+    else:
+        assert stamp_setup_py(source, "2.0.dev3") == stamped

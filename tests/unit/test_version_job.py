@@ -89,6 +89,15 @@ _INIT = '"""Demo."""\n__version__ = "0.0.0"\n'
                 "SETUPTOOLS_SCM_PRETEND_VERSION": "2.0.0",
             },
         ),
+        (
+            "",
+            {
+                "setup.py": "from setuptools import setup\nsetup(name='demo', version='0.1')\n",
+                "src/demo/__init__.py": _INIT,
+            },
+            {"setup.py": "version='2.0.0'", "src/demo/VERSION": "2.0.0\n"},
+            {},
+        ),
     ],
     ids=[
         "static",
@@ -97,6 +106,7 @@ _INIT = '"""Demo."""\n__version__ = "0.0.0"\n'
         "single-module-attr",
         "setup.cfg-literal",
         "unknown-plugin",
+        "setup.py-literal",
     ],
 )
 def test_the_build_copy_gets_the_version_and_the_tree_stays(

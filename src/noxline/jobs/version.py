@@ -29,8 +29,11 @@ from noxline.errors import ConfigError, VersionError
 from noxline.jobs._support import report_file
 from noxline.pipeline import Job
 from noxline.project import VERSION_ASSIGNMENT
-from noxline.setuptools_config import stamp_setup_cfg
+from noxline.setuptools_config import stamp_setup_cfg, stamp_setup_py
 from noxline.versioning import VersionDecision, decide_version
+
+#: setuptools' own files that may hold a literal version, and how each gets a new one.
+_SETUPTOOLS_FILES = {"setup.cfg": stamp_setup_cfg, "setup.py": stamp_setup_py}
 
 #: The variable (and dotenv key) that carries the version from the version job to later jobs.
 VERSION_VARIABLE = "NOXLINE_VERSION"
@@ -86,9 +89,11 @@ def stamp(tree: Path, settings: Settings, version: str) -> Stamp:
         env = override_env(settings.name, source.tool, version)
         if source.tool == "poetry-dynamic-versioning":
             written.append(_write_pyproject_version(tree, version))
-    elif source.kind == "setup.cfg":
-        path = tree / "setup.cfg"
-        _replace_text(path, stamp_setup_cfg(path.read_text(encoding="utf-8"), version))
+    elif source.kind in _SETUPTOOLS_FILES:
+        path = tree / source.kind
+        _replace_text(
+            path, _SETUPTOOLS_FILES[source.kind](path.read_text(encoding="utf-8"), version)
+        )
         written.append(path)
     elif source.kind == "built":
         # No file to write: the build copy carries the version as its release tag (for plugins
