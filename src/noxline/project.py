@@ -105,13 +105,20 @@ def _legacy_metadata_message(project_dir: Path) -> str:
 
 def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` (a parsed pyproject.toml, maybe empty) completed with the metadata setuptools
-    reads from ``setup.cfg`` (and a literal ``setup(name=...)`` in ``setup.py``) when
-    pyproject.toml names no project; the version stays dynamic (see :func:`version_source`)."""
+    reads from ``setup.cfg`` and from the literal arguments of ``setup()`` in ``setup.py``: all
+    of it when pyproject.toml names no project, else the fields ``[project] dynamic`` leaves to
+    them (dependencies, say); the version stays dynamic (see :func:`version_source`)."""
     project = data.get("project", {})
     tool = data.get("tool", {})
-    if "name" in project or "name" in tool.get("poetry", {}) or not _legacy_metadata(root):
+    names = "name" in project or "name" in tool.get("poetry", {})
+    if not _legacy_metadata(root) or (names and not _builds_with_setuptools(data)):
         return data
-    parser = read_setup_cfg(root)
+    try:
+        parser = read_setup_cfg(root)
+    except ConfigError:
+        if names:  # [project] describes the project: setuptools reports its own setup.cfg
+            return data
+        raise
     declared = as_pyproject(parser) if parser is not None else {"project": {}}
     table = declared["project"] | {"dynamic": ["version"]}
     if (root / "setup.py").is_file():
@@ -119,6 +126,10 @@ def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]
         table = {**setup_py_metadata(root), **table}
         if "readme" not in table:
             table["dynamic"].append("readme")  # setup(long_description=...) may set it
+    if names:
+        dynamic = [key for key in project.get("dynamic", []) if key not in project]
+        filled = {key: table[key] for key in dynamic if key in table and key != "dynamic"}
+        return data | {"project": project | filled} if filled else data
     if "name" not in table:
         raise ConfigError(_legacy_metadata_message(root))
     setuptools = declared.get("tool", {}).get("setuptools", {}) | tool.get("setuptools", {})

@@ -773,3 +773,26 @@ def test_tox_testenv_names_the_test_tools(
         '[project.optional-dependencies]\ndiagrams = ["railroad-diagrams", "jinja2"]\n'
     )
     assert tox_test_tools(tmp_path, data) == expected
+
+
+def test_dynamic_project_fields_come_from_setup_cfg(tmp_path: Path) -> None:
+    """[project] dynamic = ["dependencies"] with setuptools: setup.cfg's install_requires are the
+    runtime requirements; a field [project] states itself is never replaced."""
+    pyproject = (
+        '[project]\nname = "demo"\nversion = "1.0"\ndynamic = ["dependencies", "readme"]\n'
+        'requires-python = ">=3.10"\n'
+    )
+    root = _write(
+        tmp_path,
+        {
+            "pyproject.toml": pyproject,
+            "setup.cfg": "[options]\ninstall_requires =\n    attrs\npython_requires = >=3.8\n",
+            **_INIT,
+        },
+    )
+    facts = resolve(root, read_pyproject(root))
+    assert facts.metadata.runtime_requirements == ("attrs",)
+    assert facts.requires_python == ">=3.10"
+    hatch = pyproject + '[build-system]\nbuild-backend = "hatchling.build"\n'
+    (root / "pyproject.toml").write_text(hatch, encoding="utf-8")
+    assert not resolve(root, read_pyproject(root)).metadata.runtime_requirements
