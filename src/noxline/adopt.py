@@ -146,6 +146,7 @@ def init(project_dir: Path, *, force: bool, ratchet: bool = False) -> int:
         f"in {settings.source_dir.as_posix()}{'' if settings.source_dir.suffix == '.py' else '/'}, "
         f"tests in {settings.tests_dir.as_posix()}/ run by {settings.test_runner}"
     )
+    print(f"  version {settings.version_source.describe()}")
     for note in result.notes:
         print(f"  note: {note}")
     if ratchet:

@@ -537,6 +537,17 @@ class VersionSource:
         """True when noxline hands the version to the build (then the build must carry it)."""
         return self.kind != "built"
 
+    def describe(self) -> str:
+        """Where the version comes from, in words (``noxline init`` reports it)."""
+        if self.kind == "static":
+            return "static in pyproject.toml"
+        if self.kind == "vcs":
+            return f"from git tags through {self.tool}"
+        if self.kind == "built":
+            return f"from {self.tool}, read back from the built wheel"
+        where = ", ".join(path.as_posix() for path in self.paths[:1])
+        return f"in {where}" + (f" ({self.attribute})" if self.attribute else "")
+
 
 @dataclass(frozen=True)
 class ProjectFacts:  # pylint: disable=too-many-instance-attributes

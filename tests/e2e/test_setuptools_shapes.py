@@ -32,18 +32,29 @@ class Shape:
     #: The version the wheel must carry, and the files the project must still hold unchanged.
     version: str
     tests: int
+    #: What init says of the version source.
+    origin: str
 
 
 SHAPES = {
     # Tag v1.0.0-dryrun rehearses 1.0.0: the plugin, which noxline does not know, must derive
     # 1.0.0 from the build copy's tag (read back from the wheel), and publish dry-runs it.
-    "git_versioning": Shape("git_versioning", ("v0.9.0",), ("v1.0.0-dryrun",), "1.0.0", 1),
+    "git_versioning": Shape(
+        "git_versioning",
+        ("v0.9.0",),
+        ("v1.0.0-dryrun",),
+        "1.0.0",
+        1,
+        "from setuptools-git-versioning, read back from the built wheel",
+    ),
     # pyproject.toml with only [build-system]; version = attr: cfgattr.__version__ (0.4.0).
-    "setupcfg_attr": Shape("setupcfg_attr", (), (), "0.4.0.dev2", 2),
+    "setupcfg_attr": Shape(
+        "setupcfg_attr", (), (), "0.4.0.dev2", 2, "in src/cfgattr/__init__.py (__version__)"
+    ),
     # No pyproject.toml (init creates one for [tool.noxline]); version = 2.1.0 in setup.cfg.
-    "setupcfg_shim": Shape("setupcfg_shim", (), (), "2.1.0.dev2", 1),
+    "setupcfg_shim": Shape("setupcfg_shim", (), (), "2.1.0.dev2", 1, "in setup.cfg (version)"),
     # No readme: twine check warns, the build passes.
-    "no_readme": Shape("no_readme", (), (), "0.2.0.dev2", 1),
+    "no_readme": Shape("no_readme", (), (), "0.2.0.dev2", 1, "static in pyproject.toml"),
 }
 
 
@@ -76,6 +87,7 @@ def test_the_shape_adopts_green_and_publishes_its_built_version(tmp_path: Path, 
     shape = SHAPES[name]
     project, adopted = _adopt(tmp_path, shape)
     tracked = {path: (project / path).read_bytes() for path in git(project, "ls-files").split()}
+    assert f"  version {shape.origin}\n" in adopted.stdout
 
     result = run_nox(project, "-s", "publish", check=False)
 

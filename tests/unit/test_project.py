@@ -796,3 +796,24 @@ def test_dynamic_project_fields_come_from_setup_cfg(tmp_path: Path) -> None:
     hatch = pyproject + '[build-system]\nbuild-backend = "hatchling.build"\n'
     (root / "pyproject.toml").write_text(hatch, encoding="utf-8")
     assert not resolve(root, read_pyproject(root)).metadata.runtime_requirements
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        (VersionSource(), "static in pyproject.toml"),
+        (VersionSource("vcs", "hatch-vcs"), "from git tags through hatch-vcs"),
+        (
+            VersionSource("setup.cfg", "setuptools", (Path("setup.cfg"),), "version"),
+            "in setup.cfg (version)",
+        ),
+        (
+            VersionSource("file", "flit", (Path("a/__init__.py"), Path("a/v.py")), "__version__"),
+            "in a/__init__.py (__version__)",
+        ),
+        (VersionSource("built", "versioneer"), "from versioneer, read back from the built wheel"),
+    ],
+)
+def test_init_says_where_the_version_comes_from(source: VersionSource, words: str) -> None:
+    """Every kind of source in words."""
+    assert source.describe() == words
