@@ -88,7 +88,9 @@ def _list(value: str) -> list[str]:
 
 def _requirements(value: str) -> list[str]:
     """A requirements value: one a line or ``;``-separated (setuptools' legacy form), comments
-    dropped."""
+    dropped, a line ending in a backslash joined with the next (as setuptools' requirement
+    parser joins them)."""
+    value = re.sub(r"\s*\\\s*\n\s*", " ", value)
     lines = [line.split(" #", 1)[0].strip() for line in value.splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]
     if len(lines) == 1 and ";" in lines[0] and not re.search(r";\s*[a-z_]+\s*[<>=!]", lines[0]):

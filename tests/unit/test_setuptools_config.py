@@ -73,14 +73,18 @@ def test_the_version_is_read_as_setuptools_reads_it(
             "[metadata]\nname = demo\nlong_description = Plain words.\n"
             "[options]\ninstall_requires =\n    # pinned\n    a>=1  # why\n"
             '    b; python_version < "3.12"\npackages = find:\n'
-            "[options.extras_require]\ntest = pytest\ndocs =\n    sphinx\n    furo\n",
+            "[options.extras_require]\ntest = pytest\ndocs =\n    sphinx\n    furo; \\\n"
+            '        python_implementation != "PyPy"\n',
             {
                 "project": {
                     "dynamic": ["version"],
                     "name": "demo",
                     "readme": {"text": "Plain words."},
                     "dependencies": ["a>=1", 'b; python_version < "3.12"'],
-                    "optional-dependencies": {"test": ["pytest"], "docs": ["sphinx", "furo"]},
+                    "optional-dependencies": {
+                        "test": ["pytest"],
+                        "docs": ["sphinx", 'furo; python_implementation != "PyPy"'],
+                    },
                 }
             },
         ),
