@@ -105,7 +105,12 @@ def test_twine_warnings_are_read_once_each(output: str, warnings: list[str]) -> 
         ),
         (
             "Checking dist/x.whl: FAILED\nERROR `long_description` has syntax errors in markup",
-            "twine check failed: the long description does not render",
+            "twine check failed: the long description does not render as PyPI renders it",
+        ),
+        (
+            "Checking dist/x.whl: FAILED\nERROR `long_description` has syntax errors in markup\n"
+            "WARNING  `long_description_content_type` missing. defaulting to `text/x-rst`.\n",
+            "twine check failed: the long description does not render as reStructuredText",
         ),
     ],
 )

@@ -303,6 +303,14 @@ def twine_failure(output: str, report_name: str) -> str:
             'readme (readme = "README.md" in [project], or long_description = file: README.md '
             "in setup.cfg's [metadata]), or remove strict-metadata from [tool.noxline]"
         )
+    if any(warning.startswith("`long_description_content_type` missing") for warning in warnings):
+        return (
+            "twine check failed: the long description does not render as reStructuredText, which "
+            "PyPI assumes when the metadata names no content type, and PyPI refuses such uploads "
+            f"({report_name} in the build's reports says where): name its type "
+            "(long_description_content_type = text/markdown in setup.cfg's [metadata], "
+            'readme = "README.md" in [project]) or fix its markup'
+        )
     return (
         f"twine check failed: the long description does not render as PyPI renders it, or a file "
         f"is unreadable ({report_name} in the build's reports says where): fix the readme's markup"
