@@ -29,6 +29,7 @@ from noxline.setuptools_config import (
     cfg_version,
     read_setup_cfg,
     setup_py_metadata,
+    setup_py_run_name,
     setup_py_version,
 )
 
@@ -96,10 +97,10 @@ def _legacy_metadata(project_dir: Path) -> list[str]:
 def _legacy_metadata_message(project_dir: Path) -> str:
     """Why a setup.py project's name cannot be read, and where to write it."""
     return (
-        f"the project's metadata is in setup.py, whose setup() call names the project with no "
-        f'literal name="..." that noxline can read without running it ({project_dir.resolve()}):'
-        ' write the name as a literal (name="mylib"), or in setup.cfg\'s [metadata] name, or '
-        "in [project] name in pyproject.toml"
+        'the project\'s metadata is in setup.py, whose setup() call has no literal name="..." '
+        f"and `python setup.py --name` gave none ({project_dir.resolve()}): write the name as a "
+        'literal (name="mylib", or NAME = "mylib" at the top of setup.py), or in setup.cfg\'s '
+        "[metadata] name, or in [project] name in pyproject.toml"
     )
 
 
@@ -130,7 +131,9 @@ def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]
         dynamic = [key for key in project.get("dynamic", []) if key not in project]
         filled = {key: table[key] for key in dynamic if key in table and key != "dynamic"}
         return data | {"project": project | filled} if filled else data
-    if "name" not in table:
+    if "name" not in table and (root / "setup.py").is_file():
+        table["name"] = setup_py_run_name(root)  # a computed name: setup.py asked, bounded
+    if not table.get("name"):
         raise ConfigError(_legacy_metadata_message(root))
     setuptools = declared.get("tool", {}).get("setuptools", {}) | tool.get("setuptools", {})
     return data | {"project": table, "tool": tool | {"setuptools": setuptools}}

@@ -19,12 +19,20 @@ from __future__ import annotations
 
 import ast
 import configparser
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from noxline.errors import ConfigError
+
+#: Seconds ``python setup.py --name`` may take (it runs the project's own setup.py).
+SETUP_PY_TIMEOUT = 60
+#: A valid distribution name (PEP 508), as packaging checks it.
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 #: The version of a ``setup.cfg`` project when it declares none (setuptools' own default).
 SETUPTOOLS_DEFAULT_VERSION = "0.0.0"
@@ -181,6 +189,32 @@ _SETUP_KEYWORDS = {
     "extras_require": "optional-dependencies",
     "python_requires": "requires-python",
 }
+
+
+def setup_py_run_name(root: Path) -> str:
+    """The name ``python setup.py --name`` prints, for a setup.py that computes its name
+    (``name=about["__title__"]``); empty when it fails, takes too long or prints no valid name.
+
+    It runs the project's setup.py with noxline's own Python (setuptools must be importable
+    there), in the project folder, no bytecode written, within :data:`SETUP_PY_TIMEOUT`.
+    """
+    try:
+        done = subprocess.run(
+            [sys.executable, "setup.py", "--name"],
+            cwd=root,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=SETUP_PY_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    lines = done.stdout.strip().splitlines()
+    name = lines[-1].strip() if done.returncode == 0 and lines else ""
+    return name if _NAME.match(name) else ""
 
 
 def setup_py_version(text: str) -> tuple[str, int, int] | None:

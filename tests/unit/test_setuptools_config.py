@@ -14,6 +14,7 @@ from noxline.setuptools_config import (
     cfg_version,
     read_setup_cfg,
     setup_py_metadata,
+    setup_py_run_name,
     setup_py_version,
     stamp_setup_cfg,
     stamp_setup_py,
@@ -205,3 +206,22 @@ def test_setup_py_gets_its_literal_version_in_place(
             stamp_setup_py(source, "2.0.dev3")
     else:
         assert stamp_setup_py(source, "2.0.dev3") == stamped
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        # What setuptools prints for a computed name (requests' about["__title__"]).
+        ("import sys\nprint('warning: noise', file=sys.stderr)\nprint('about-lib')\n", "about-lib"),
+        ("raise SystemExit(1)\n", ""),  # setup.py fails (setuptools missing, say)
+        ("print('not a name!')\n", ""),
+        ("", ""),
+    ],
+)
+def test_a_computed_setup_py_name_is_asked_of_setup_py(
+    tmp_path: Path, script: str, expected: str
+) -> None:
+    """`python setup.py --name`, bounded: its last line when it is a valid name, else nothing."""
+    (tmp_path / "setup.py").write_text(script, encoding="utf-8")
+    assert setup_py_run_name(tmp_path) == expected
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["setup.py"]  # nothing written
