@@ -7,6 +7,7 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 from __future__ import annotations
 
 import configparser
+import fnmatch
 import itertools
 import re
 import tomllib
@@ -317,6 +318,9 @@ def _declared_packages(tool: dict[str, Any]) -> Iterator[tuple[Path, str]]:
             # Subpackages are listed too; the outermost listed one stands for them.
             if _plain(package) and package.rpartition(".")[0] not in names:
                 yield base, _dotted(package)
+    for module in setuptools.get("py-modules", []):
+        if isinstance(module, str) and module.isidentifier():  # a single-module distribution
+            yield Path(str(setuptools.get("package-dir", {}).get("", "."))), module
     module = tool.get("flit", {}).get("module", {}).get("name")
     if isinstance(module, str) and _plain(module):
         yield Path("src"), _dotted(module)
@@ -581,6 +585,9 @@ def resolve(
 ) -> ProjectFacts:
     """Infer the facts of the project in ``root`` (parsed pyproject ``data``); given ones win."""
     data = with_setuptools_metadata(root, data)
+    setuptools = data.get("tool", {}).get("setuptools")
+    if isinstance(setuptools, dict):  # find: in a folder find_package does not search itself
+        data = data | {"tool": data["tool"] | {"setuptools": _found_packages(root, setuptools)}}
     meta = read_metadata(data)
     if not meta.test_requirements:
         tools = tox_test_tools(root, data) or requirement_file_tools(root)
@@ -842,6 +849,30 @@ def _setup_cfg_version_source(
 _BACKEND_REQUIREMENTS = frozenset(
     {"setuptools", "wheel", "hatchling", "flit-core", "pdm-backend", "poetry-core", "cython"}
 )
+
+
+def _found_packages(root: Path, setuptools: dict[str, Any]) -> dict[str, Any]:
+    """setuptools' ``packages`` (``find:`` with ``where``) listed as setuptools' finder lists
+    them, when ``where`` is a folder :func:`find_package` does not search itself (``lib``)."""
+    packages = setuptools.get("packages")
+    find = packages.get("find") if isinstance(packages, dict) else None
+    wheres = find.get("where", ["."]) if isinstance(find, dict) else ["."]
+    wheres = [wheres] if isinstance(wheres, str) else [str(where) for where in wheres]
+    if not isinstance(find, dict) or not set(wheres) - {".", "src", ""}:
+        return setuptools
+    include = [str(pattern) for pattern in find.get("include", ["*"])]
+    exclude = [str(pattern) for pattern in find.get("exclude", [])]
+    names = [
+        child.name
+        for where in wheres
+        if (root / where).is_dir()
+        for child in sorted((root / where).iterdir())
+        if child.is_dir() and child.name.isidentifier() and child.name not in NOT_PACKAGES
+        if any(fnmatch.fnmatchcase(child.name, pattern) for pattern in include)
+        and not any(fnmatch.fnmatchcase(child.name, pattern) for pattern in exclude)
+    ]
+    package_dir = setuptools.get("package-dir", {}) or {"": wheres[0]}
+    return setuptools | {"packages": names, "package-dir": package_dir}
 
 
 def _builds_with_setuptools(data: dict[str, Any]) -> bool:

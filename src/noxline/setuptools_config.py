@@ -149,6 +149,18 @@ def as_pyproject(parser: configparser.ConfigParser) -> dict[str, Any]:
     packages = _get(parser, options, "packages")
     if packages and not packages.startswith("find"):
         setuptools["packages"] = _list(packages)
+    elif packages:  # find: or find_namespace:, with [options.packages.find]
+        found = "options.packages.find"
+        setuptools["packages"] = {
+            "find": {
+                key: _list(_get(parser, found, key))
+                for key in ("where", "include", "exclude")
+                if _get(parser, found, key)
+            }
+        }
+    modules = _list(_get(parser, options, "py_modules"))
+    if modules:
+        setuptools["py-modules"] = modules
     data: dict[str, Any] = {"project": project}
     if setuptools:
         data["tool"] = {"setuptools": setuptools}

@@ -690,8 +690,53 @@ test = pytest>=7
                 "",
             ),
         ),
+        (  # find: in a folder noxline does not search by itself, the version in the package
+            {
+                "setup.cfg": "[metadata]\nname = libbed\nversion = attr: inner.__version__\n"
+                "[options]\npackages = find:\npackage_dir =\n    =lib\n"
+                "[options.packages.find]\nwhere = lib\nexclude = tests*\n",
+                "lib/inner/__init__.py": '__version__ = "0.2"\n',
+                "lib/tests/__init__.py": "",
+            },
+            (
+                "libbed",
+                "inner",
+                Path("lib/inner"),
+                VersionSource(
+                    "file", "setuptools", (Path("lib/inner/__init__.py"),), "__version__"
+                ),
+                "0.2",
+                (),
+                (),
+                "",
+            ),
+        ),
+        (  # a single module named otherwise than the distribution
+            {
+                "setup.cfg": "[metadata]\nname = other-name\nversion = 1.0\n"
+                "[options]\npy_modules = tool_mod\n",
+                "tool_mod.py": "",
+            },
+            (
+                "other-name",
+                "tool_mod",
+                Path("tool_mod.py"),
+                VersionSource("setup.cfg", "setuptools", (Path("setup.cfg"),), "version"),
+                "1.0",
+                (),
+                (),
+                "",
+            ),
+        ),
     ],
-    ids=["setup.cfg-shim", "setup.cfg-build-system-only", "setup.py-only", "setup.py-constants"],
+    ids=[
+        "setup.cfg-shim",
+        "setup.cfg-build-system-only",
+        "setup.py-only",
+        "setup.py-constants",
+        "setup.cfg-find-in-lib",
+        "setup.cfg-py-modules",
+    ],
 )
 def test_setuptools_metadata_outside_pyproject_is_read(
     tmp_path: Path, files: dict[str, str], expected: tuple[Any, ...]
@@ -817,3 +862,18 @@ def test_dynamic_project_fields_come_from_setup_cfg(tmp_path: Path) -> None:
 def test_init_says_where_the_version_comes_from(source: VersionSource, words: str) -> None:
     """Every kind of source in words."""
     assert source.describe() == words
+
+
+def test_setuptools_find_in_another_folder_finds_the_package(tmp_path: Path) -> None:
+    """[tool.setuptools.packages.find] where = ["lib"]: the package there, as setuptools finds it
+    (include and exclude patterns applied)."""
+    pyproject = (
+        '[project]\nname = "demo"\nversion = "1"\n[tool.setuptools.packages.find]\n'
+        'where = ["lib"]\nexclude = ["skip*"]\n'
+    )
+    root = _write(
+        tmp_path,
+        {"pyproject.toml": pyproject, "lib/inner/__init__.py": "", "lib/skipped/__init__.py": ""},
+    )
+    facts = resolve(root, _toml(pyproject))
+    assert (facts.package, facts.source_dir) == ("inner", Path("lib/inner"))

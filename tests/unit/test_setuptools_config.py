@@ -86,12 +86,27 @@ def test_the_version_is_read_as_setuptools_reads_it(
                         "test": ["pytest"],
                         "docs": ["sphinx", 'furo; python_implementation != "PyPy"'],
                     },
-                }
+                },
+                "tool": {"setuptools": {"packages": {"find": {}}}},
+            },
+        ),
+        (
+            "[metadata]\nname = demo\n[options]\npackages = find_namespace:\n"
+            "py_modules =\n    one\n    two\n"
+            "[options.packages.find]\nwhere = lib\nexclude =\n    tests\n    docs*\n",
+            {
+                "project": {"dynamic": ["version"], "name": "demo"},
+                "tool": {
+                    "setuptools": {
+                        "packages": {"find": {"where": ["lib"], "exclude": ["tests", "docs*"]}},
+                        "py-modules": ["one", "two"],
+                    }
+                },
             },
         ),
         ("[metadata]\nversion = 1\n", {"project": {"dynamic": ["version"]}}),
     ],
-    ids=["lists-and-package-dir", "dangling-lists-and-extras", "no-name"],
+    ids=["lists-and-package-dir", "dangling-lists-and-extras", "find-and-modules", "no-name"],
 )
 def test_setup_cfg_becomes_the_pyproject_tables_noxline_reads(
     tmp_path: Path, text: str, expected: dict[str, Any]
