@@ -34,7 +34,7 @@ from noxline import gitlab
 from noxline.config import Settings, settings_from
 from noxline.pipeline import define
 from noxline.errors import ConfigError
-from noxline.project import read_pyproject, with_setuptools_metadata
+from noxline.project import count_tests, read_pyproject, with_setuptools_metadata
 
 #: The nox release whose features the sessions use; nox reads it from the noxfile before running it.
 NOX_VERSION = ">=2026.10.20"
@@ -145,6 +145,9 @@ def init(project_dir: Path, *, force: bool, ratchet: bool = False) -> int:
         f"  {'module' if settings.source_dir.suffix == '.py' else 'package'} {settings.package} "
         f"in {settings.source_dir.as_posix()}{'' if settings.source_dir.suffix == '.py' else '/'}, "
         f"tests in {settings.tests_dir.as_posix()}/ run by {settings.test_runner}"
+        f"{' (' + settings.test_pattern + ' files)' if settings.test_pattern else ''}: "
+        f"{count_tests(root, settings.tests_dir, settings.test_pattern)} test functions found "
+        "(counted in the source, not collected)"
     )
     print(f"  version {settings.version_source.describe()}")
     for note in result.notes:
@@ -315,6 +318,12 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
         yield (
             "no tests found (no tests/, test/ or testing/ folder, none in the package): the "
             "tests job fails until you add tests or set tests-dir in [tool.noxline]"
+        )
+    elif not count_tests(root, settings.tests_dir, settings.test_pattern):
+        yield (
+            f"no test function found in {settings.tests_dir.as_posix()}/ (test_*.py or *_test.py "
+            "files defining test... functions): the tests job fails when it runs no test; set "
+            "tests-dir or test-pattern in [tool.noxline] if your tests are elsewhere"
         )
     if settings.requires_python:
         running = ".".join(map(str, sys.version_info[:3]))

@@ -70,6 +70,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     test_runner: TestRunner = "unittest"
     #: Extra arguments for the test runner.
     test_args: tuple[str, ...] = ()
+    #: Which files hold tests (unittest's ``-p``, pytest's ``python_files``); empty: the runner's
+    #: default, or the naming the project's test modules use (``*_test.py``).
+    test_pattern: str = ""
     #: Pythons the tests and wheel-install jobs run on, each its own session and GitLab job when
     #: there are several (a matrix); empty means the one nox runs on. One string is one version.
     python: tuple[str, ...] = ()
@@ -81,8 +84,11 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     test_durations: str = ""
     runtime_requirements: tuple[str, ...] = ()
     test_requirements: tuple[str, ...] = ()
-    #: Paths that pylint, black and mypy check; defaults to the source and tests dirs.
+    #: Paths that pylint, black and mypy check; defaults to the source and tests dirs (mypy: none
+    #: when the project's own mypy configuration names its files, see ``mypy_targets``).
     lint_paths: tuple[str, ...] = ()
+    #: True when the project's mypy configuration names what it checks (detected).
+    mypy_targets: bool = False
     #: Thresholds: None (the default, unless the project declares its own) measures and reports.
     coverage_fail_under: float | None = None
     docstr_fail_under: float | None = None
@@ -164,7 +170,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
 
 #: Fields that are computed, never read from [tool.noxline].
-_NOT_KEYS = frozenset({"project_dir", "version_source", "requires_python"})
+_NOT_KEYS = frozenset({"project_dir", "version_source", "requires_python", "mypy_targets"})
 #: Keys that may no longer be set in the tree, and why.
 _RETIRED_KEYS = {
     "allow-unprotected-tags": (
@@ -222,9 +228,17 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
         "test_requirements": facts.metadata.test_requirements,
         "tests_dir": tests_dir,
         "test_runner": facts.test_runner,
+        "test_pattern": facts.test_pattern,
+        # Tests inside the package are checked with it, never handed over a second time.
         "lint_paths": tuple(
-            dict.fromkeys(str(p) for p in (source_dir, tests_dir) if str(p) != ".")
+            dict.fromkeys(
+                str(p)
+                for p in (source_dir, tests_dir)
+                if str(p) != "." and not (p != source_dir and p.is_relative_to(source_dir))
+            )
         ),
+        # Paths set in [tool.noxline] are what every checker gets, mypy too.
+        "mypy_targets": facts.mypy_targets and "lint_paths" not in given,
         "tag_prefix": facts.tag_prefix,
         "version_source": facts.version_source,
         "requires_python": facts.requires_python,

@@ -573,6 +573,10 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     tag_prefix: str
     release_pattern: str | None
     requires_python: str
+    #: unittest's file pattern for the project's test modules; empty for its default.
+    test_pattern: str = ""
+    #: True when the project's mypy configuration names the files it checks.
+    mypy_targets: bool = False
 
 
 def resolve(
@@ -602,12 +606,15 @@ def resolve(
         tests_dir = find_tests(root, tool, source_dir)
     source = version_source(root, data, meta, package, source_dir)
     prefix, pattern = tag_convention(root)
+    runner = "pytest" if uses_pytest(root, tests_dir, meta, data) else "unittest"
     return ProjectFacts(
         metadata=meta,
         package=package,
         source_dir=source_dir,
         tests_dir=tests_dir,
-        test_runner=("pytest" if uses_pytest(root, tests_dir, meta, data) else "unittest"),
+        test_runner=runner,
+        test_pattern=unittest_pattern(root, tests_dir) if runner == "unittest" else "",
+        mypy_targets=mypy_names_targets(root, data),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds=declared_thresholds(root, tool),
@@ -739,12 +746,124 @@ def uses_pytest(  # pylint: disable=too-many-return-statements
             return True
     if tests is None or not (root / tests).is_dir():
         return False
-    for path in (root / tests).rglob("*.py"):
+    for path in _python_files(root, tests):
         if path.name == "conftest.py":
             return True
-        if _IMPORTS_PYTEST.search(path.read_text(encoding="utf-8", errors="replace")):
+        head = _head(path)
+        if _IMPORTS_PYTEST.search(head):
+            return True
+        # Plain test functions (or classes without a base) are pytest's style: unittest finds
+        # none of them, so the project runs them with pytest even when it never names it.
+        if _TEST_FILE.match(path.name) and _PYTEST_STYLE.search(head):
             return True
     return False
+
+
+#: How much of a tests tree is read to learn how it is written: a bounded look, never a walk of
+#: a huge tree, never an import of the project's code.
+_SCAN_FILES = 3000
+_SCAN_BYTES = 256 * 1024
+#: Folders never looked into for tests (environments, caches, VCS data, build outputs).
+_NOT_SCANNED = frozenset(
+    {"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env", "reports"}
+)
+#: A module-level test function or a base-less test class: pytest-style tests.
+_PYTEST_STYLE = re.compile(
+    r"^(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(|^class[ \t]+Test\w*[ \t]*:", re.M
+)
+#: A test function or method (a static estimate of the number of tests).
+_TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(", re.M)
+
+
+def _python_files(root: Path, tests: Path) -> Iterator[Path]:
+    """The ``.py`` files of the tests folder, sorted, at most :data:`_SCAN_FILES` of them; for
+    tests at the project root only the root's own modules (its subfolders are the package,
+    environments and tools)."""
+    folder = root / tests
+    if tests == Path("."):
+        yield from sorted(folder.glob("*.py"))[:_SCAN_FILES]
+        return
+    count = 0
+    for path in sorted(folder.rglob("*.py")):
+        inside = path.relative_to(folder).parts[:-1]
+        if any(part.startswith(".") or part in _NOT_SCANNED for part in inside):
+            continue
+        yield path
+        count += 1
+        if count >= _SCAN_FILES:
+            return
+
+
+def _head(path: Path) -> str:
+    """The first :data:`_SCAN_BYTES` of a file as text (undecodable bytes replaced)."""
+    try:
+        with path.open("rb") as stream:
+            return stream.read(_SCAN_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def unittest_pattern(root: Path, tests: Path | None) -> str:
+    """The file pattern unittest's discovery needs for the project's test modules (its ``-p``):
+    empty for its default ``test*.py``, ``*_test.py`` for a suite named that way, ``*test*.py``
+    for a suite using both namings."""
+    if tests is None or not (root / tests).is_dir():
+        return ""
+    names = [path.name for path in _python_files(root, tests) if _TEST_FILE.match(path.name)]
+    suffixed = any(name.endswith("_test.py") for name in names)
+    prefixed = any(fnmatch.fnmatchcase(name, "test*.py") for name in names)
+    if not suffixed:
+        return ""
+    return "*test*.py" if prefixed else "*_test.py"
+
+
+#: mypy's configuration files in the order mypy itself looks for them, with their section.
+_MYPY_CONFIGS = (
+    ("mypy.ini", "mypy"),
+    (".mypy.ini", "mypy"),
+    ("pyproject.toml", ""),
+    ("setup.cfg", "mypy"),
+)
+
+
+def mypy_names_targets(root: Path, data: dict[str, Any]) -> bool:
+    """True when the project's own mypy configuration (the file mypy reads, found as mypy finds
+    it) names what to check (``files``, ``packages`` or ``modules``): mypy is then run without
+    paths, checking exactly what the project checks."""
+    for name, section in _MYPY_CONFIGS:
+        path = root / name
+        if not path.is_file():
+            continue
+        if name == "pyproject.toml":
+            table = data.get("tool", {}).get("mypy")
+            if not isinstance(table, dict):
+                continue
+            return any(table.get(key) for key in ("files", "packages", "modules"))
+        # mypy reads its ini files with configparser too.
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(_head(path), source=name)
+        except configparser.Error:
+            return False  # mypy stops on it with its own message
+        if not parser.has_section(section):
+            continue  # setup.cfg without [mypy]: mypy reads no configuration from it
+        return any(
+            parser.get(section, key, fallback="").strip()
+            for key in ("files", "packages", "modules")
+        )
+    return False
+
+
+def count_tests(root: Path, tests: Path | None, pattern: str = "") -> int:
+    """An estimate of the number of tests: test functions and methods in the test modules
+    (``test_*.py``, ``*_test.py``, or ``pattern``), counted without importing anything."""
+    if tests is None or not (root / tests).is_dir():
+        return 0
+    return sum(
+        len(_TEST_DEF.findall(_head(path)))
+        for path in _python_files(root, tests)
+        if _TEST_FILE.match(path.name) or (pattern and fnmatch.fnmatchcase(path.name, pattern))
+    )
 
 
 def version_source(  # pylint: disable=too-many-return-statements

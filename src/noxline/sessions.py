@@ -18,6 +18,7 @@ import nox
 from noxline.config import Settings, load_settings
 from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_traceback
 from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
+from noxline.jobs._support import clear_summary
 from noxline.pipeline import Job, define
 from noxline.sharding import Instance, shard_from_env
 
@@ -61,11 +62,14 @@ def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
         reuse_venv=False if job.fresh_venv else None,
         requires=list(job.needs),
         tags=[job.stage, "pipeline"],
-    )(
-        _session_body(
-            body, lambda session: body(session, settings, this_copy(job, session)), job.description
-        )
-    )
+    )(_session_body(body, functools.partial(_run_job, body, settings, job), job.description))
+
+
+def _run_job(body: JobBody, settings: Settings, job: Job, session: nox.Session) -> None:
+    """Run the body of this session's copy of ``job``, its earlier one-line result cleared."""
+    copy = this_copy(job, session)
+    clear_summary(settings, copy)
+    body(session, settings, copy)
 
 
 def this_copy(job: Job, session: nox.Session) -> Job:

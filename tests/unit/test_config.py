@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from noxline.config import AcceptedAdvisory, Settings, load_settings
+from noxline.config import _NOT_KEYS, AcceptedAdvisory, Settings, load_settings
 from noxline.errors import ConfigError
 from noxline.jobs import EXTRA_SESSIONS
 from noxline.pipeline import define
@@ -186,9 +186,7 @@ def test_python_is_one_version_or_a_matrix(
 def _settings_keys() -> list[str]:
     """Every [tool.noxline] key: the Settings fields but project_dir, spelled with dashes."""
     return [
-        f.name.replace("_", "-")
-        for f in dataclasses.fields(Settings)
-        if f.name not in ("project_dir", "version_source", "requires_python")
+        f.name.replace("_", "-") for f in dataclasses.fields(Settings) if f.name not in _NOT_KEYS
     ]
 
 

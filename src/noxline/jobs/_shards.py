@@ -31,7 +31,9 @@ def walk(suite):
             yield from walk(test)
         else:
             yield test.id()
-print("\\n".join(walk(unittest.TestLoader().discover(sys.argv[1], top_level_dir=sys.argv[2]))))
+loader = unittest.TestLoader()
+suite = loader.discover(sys.argv[1], pattern=sys.argv[3] or "test*.py", top_level_dir=sys.argv[2])
+print("\\n".join(walk(suite)))
 """
 
 
@@ -79,7 +81,10 @@ def collect(session: nox.Session, settings: Settings, command: tuple[str, ...]) 
         )
     else:
         start, top = command[command.index("-s") + 1], command[command.index("-t") + 1]
-        output = session.run("python", "-c", _UNITTEST_COLLECT, start, top, silent=True, env=env)
+        pattern = settings.test_pattern
+        output = session.run(
+            "python", "-c", _UNITTEST_COLLECT, start, top, pattern, silent=True, env=env
+        )
     if not isinstance(output, str):
         return []  # --install-only: nothing ran
     # pytest ends its list with a blank line and "N tests collected"; ids never contain spaces

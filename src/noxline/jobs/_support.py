@@ -70,14 +70,20 @@ def run_to_report(
     *args: str,
     env: dict[str, str] | None = None,
     external: bool = False,
-) -> None:
-    """Run a command in the session, saving its output to ``report`` and echoing it to the log.
+) -> bool:
+    """Run a command in the session, saving its output to ``report`` and echoing it to the log;
+    True when it ran and passed, False when nothing ran (``--install-only``).
 
     The output is echoed even when the command fails, so a job log always shows the findings.
     """
     try:
         with report.open("w", encoding="utf-8") as stream:
-            session.run(*args, stdout=stream, stderr=subprocess.STDOUT, env=env, external=external)
+            return (
+                session.run(
+                    *args, stdout=stream, stderr=subprocess.STDOUT, env=env, external=external
+                )
+                is not None
+            )
     finally:
         with suppress(FileNotFoundError):
             sys.stdout.write(report.read_text(encoding="utf-8"))
@@ -140,11 +146,20 @@ def wheel_environment(session: nox.Session, dist: Dist) -> Path:
     return python
 
 
-def summarize(settings: Settings, job: Job, line: str) -> None:
+def summarize(settings: Settings, job: Job, line: str, *, append: bool = False) -> None:
     """Record the job's one-line result (``312 tests``, ``black 23.12.1 (uv.lock)``), which
-    ``noxline run``'s summary table shows beside the job; a later call replaces it."""
+    ``noxline run``'s summary table shows beside the job; a later call replaces it, or with
+    ``append`` adds to it (``312 tests ran, coverage 91.2 %``)."""
+    path = report_file(settings, job, "summary")
+    earlier = path.read_text(encoding="utf-8").strip() if append and path.is_file() else ""
     text = " ".join(line.split())  # one line, whatever the parts held
-    report_file(settings, job, "summary").write_text(text + "\n", encoding="utf-8")
+    path.write_text(f"{earlier}, {text}\n" if earlier else f"{text}\n", encoding="utf-8")
+
+
+def clear_summary(settings: Settings, job: Job) -> None:
+    """Remove the one-line result of an earlier run, before the job runs again."""
+    if "summary" in job.files:
+        report_file(settings, job, "summary").unlink(missing_ok=True)
 
 
 #: How each check writes its figure and its threshold: ``coverage 78.1 %``, ``pylint 6.2/10``.
@@ -168,6 +183,7 @@ def judge(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     record = {"check": check, "figure": figure, "threshold": threshold}
     report_file(settings, job, "figure").write_text(json.dumps(record) + "\n", encoding="utf-8")
     key = f"{check}-fail-under"
+    summarize(settings, job, f"{check} {shown}", append=True)
     if threshold is None:
         session.log(
             f"{check} {shown}: measured, no threshold (set {key} in [tool.noxline], or run "

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import nox
 
+import re
+
 from noxline.config import Settings
-from noxline.jobs._support import report_file, run_to_report
+from noxline.errors import NoxlineError
+from noxline.jobs._support import report_file, run_to_report, summarize
 from noxline.pipeline import Job
 
 REQUIREMENTS = ("black>=24",)
@@ -15,7 +18,30 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: ``black --check --diff``; fails when a file would be reformatted."""
     session.install(*REQUIREMENTS)
     report = report_file(settings, job, "diff")
-    run_to_report(session, report, "black", "--check", "--diff", *settings.lint_paths)
+    if run_to_report(session, report, "black", "--check", "--diff", *settings.lint_paths):
+        judge_checked(settings, job, report.read_text(encoding="utf-8", errors="replace"))
+
+
+#: black's closing counts: ``3 files would be reformatted, 12 files would be left unchanged.``
+_COUNT = re.compile(r"([0-9]+) files? would (be reformatted|be left unchanged|fail to reformat)")
+
+
+def judge_checked(settings: Settings, job: Job, output: str) -> None:
+    """Summarise how many files black checked; none checked is a failure, not a pass (black
+    itself exits 0 when it finds no file)."""
+    counts = {kind: int(number) for number, kind in _COUNT.findall(output)}
+    checked = sum(counts.values())
+    if checked == 0:
+        raise NoxlineError(
+            f"black checked no file in {' '.join(settings.lint_paths) or '.'} (its own include and "
+            "exclude settings apply): set lint-paths in [tool.noxline] to your Python folders"
+        )
+    reformat = counts.get("be reformatted", 0)
+    summarize(
+        settings,
+        job,
+        f"{checked} files checked" + (f", {reformat} would be reformatted" if reformat else ""),
+    )
 
 
 def format_code(session: nox.Session, settings: Settings) -> None:

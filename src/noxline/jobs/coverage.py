@@ -18,7 +18,14 @@ import nox
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.jobs._support import report_file
-from noxline.jobs.tests import COVERAGE, coverage_config, enforce_threshold, write_reports
+from noxline.jobs.tests import (
+    COVERAGE,
+    coverage_config,
+    enforce_threshold,
+    junit_counts,
+    tests_ran,
+    write_reports,
+)
 from noxline.pipeline import Job
 from noxline.sharding import Instance, junit_totals, merge_junit, parse_label
 
@@ -105,6 +112,12 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             f"{target.name}: {counts['tests']} tests from {len(copies)} job(s), "
             f"{counts['failures']} failures, {counts['errors']} errors, {counts['skipped']} skipped"
         )
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for merged_path in (merged_junit(settings, job, python) for python in found):
+        for key, value in (junit_counts(merged_path) or {}).items():
+            totals[key] += value
+    # Copies that together ran no test checked nothing (one copy may rightly have none).
+    tests_ran(session, settings, job, totals)
     session.install(COVERAGE)
     rcfile = coverage_config(settings, job)
     data = [str(path) for copies in found.values() for _, _, files in copies for path in files]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 
 import nox
 
 from noxline.config import Settings
-from noxline.jobs._support import report_file, run_to_report
+from noxline.errors import NoxlineError
+from noxline.jobs._support import report_file, run_to_report, summarize
 from noxline.pipeline import Job
 
 REQUIREMENTS = ("mypy>=1.8", "lxml>=5", "mypy-gitlab-code-quality>=1.1")
@@ -32,8 +34,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         session.env["MYPYPATH"] = os.pathsep.join(
             filter(None, (str(settings.namespace_root), os.environ.get("MYPYPATH", "")))
         )
+    ran = False
     try:
-        run_to_report(
+        ran = run_to_report(
             session,
             text,
             "mypy",
@@ -41,9 +44,39 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             str(report_file(settings, job, "html")),
             "--show-error-codes",
             *namespace,
-            *settings.lint_paths,
+            # The project's own configuration names its files: mypy checks exactly those.
+            *(() if settings.mypy_targets else settings.lint_paths),
             *session.posargs,
         )
     finally:
         codequality = report_file(settings, job, "codequality")
         session.run("python", "-c", _TO_CODE_QUALITY, str(text), str(codequality))
+    if ran:
+        judge_checked(settings, job, text.read_text(encoding="utf-8", errors="replace"))
+
+
+#: mypy's closing line: ``Success: no issues found in 12 source files`` or ``Found 3 errors in 2
+#: files (checked 12 source files)``.
+_CHECKED = re.compile(r"(?:found in|checked) ([0-9]+) source files?")
+
+
+def judge_checked(settings: Settings, job: Job, output: str) -> None:
+    """Summarise what mypy checked; a run that checked no source file is a failure."""
+    found = _CHECKED.findall(output)
+    checked = int(found[-1]) if found else 0
+    where = (
+        "the files its configuration names"
+        if settings.mypy_targets
+        else " ".join(settings.lint_paths)
+    )
+    if checked == 0:
+        raise NoxlineError(
+            f"mypy checked no source file ({where}): name your Python folders in lint-paths in "
+            "[tool.noxline], or in files in your mypy configuration"
+        )
+    errors = re.findall(r"Found ([0-9]+) errors?", output)
+    summarize(
+        settings,
+        job,
+        f"{checked} source files checked" + (f", {errors[-1]} errors" if errors else ""),
+    )

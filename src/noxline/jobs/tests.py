@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
+import xml.etree.ElementTree as ET  # nosec B405 - parses the JUnit report our own run wrote
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,13 @@ from noxline.config import Settings
 from noxline.errors import NoxlineError, name_some
 from noxline.git import GitError, run_git
 from noxline.jobs import _shards
-from noxline.jobs._support import built_dist, install_wheel, judge, report_file
+from noxline.jobs._support import built_dist, install_wheel, judge, report_file, summarize
 from noxline.pipeline import Job
+from noxline.sharding import junit_totals
 
 COVERAGE = "coverage[toml]>=7.4"
+#: The counts a JUnit report gives (:func:`noxline.sharding.junit_totals`).
+_COUNTS = ("tests", "failures", "errors", "skipped")
 RUNNER_REQUIREMENTS = {"unittest": ("unittest-xml-reporting>=3.2",), "pytest": ("pytest>=7",)}
 
 
@@ -80,7 +84,14 @@ def test_command(settings: Settings, job: Job) -> tuple[str, ...]:
     if settings.test_runner == "pytest":
         if dotted is not None:
             # Tests inside the package run from the installed wheel, found by import name.
-            return ("-m", "pytest", f"--junitxml={junit}", "--pyargs", dotted)
+            return (
+                "-m",
+                "pytest",
+                f"--junitxml={junit}",
+                *_python_files(settings),
+                "--pyargs",
+                dotted,
+            )
         # append mode puts the tests' base folder after site-packages: the wheel wins over the
         # source tree, and tests still import their siblings and get their usual module names.
         return (
@@ -88,14 +99,58 @@ def test_command(settings: Settings, job: Job) -> tuple[str, ...]:
             "pytest",
             "--import-mode=append",
             f"--junitxml={junit}",
+            *_python_files(settings),
             *_not_tests(settings),
             tests,
         )
+    pattern = ("-p", settings.test_pattern) if settings.test_pattern else ()
     if dotted is not None:
         # unittest discovers a dotted package name where the interpreter imports it: the wheel.
-        return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", dotted)
+        return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", dotted, *pattern)
     top = str(unittest_top(settings))
-    return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", tests, "-t", top)
+    return ("-m", "xmlrunner", "--output-file", junit, "discover", "-s", tests, "-t", top, *pattern)
+
+
+def _python_files(settings: Settings) -> tuple[str, ...]:
+    """pytest's option for a ``test-pattern`` set in [tool.noxline] (the project's own
+    ``python_files`` and pytest's default, ``test_*.py`` and ``*_test.py``, need none)."""
+    return ("-o", f"python_files={settings.test_pattern}") if settings.test_pattern else ()
+
+
+def looked_for(settings: Settings) -> str:
+    """What the tests job looked for, in words: ``test*.py files in tests/ with unittest``."""
+    default = "test*.py" if settings.test_runner == "unittest" else "test_*.py and *_test.py"
+    where = installed_tests(settings) or f"{settings.tests_dir.as_posix()}/"
+    return f"{settings.test_pattern or default} files in {where} with {settings.test_runner}"
+
+
+def tests_ran(session: nox.Session, settings: Settings, job: Job, totals: dict[str, int]) -> None:
+    """Record how many tests ran (the summary line) and fail when none did: a job that tested
+    nothing is never green, whatever the runner's exit code said (unittest exits 0 on 3.11 when
+    it finds nothing)."""
+    ran = totals["tests"] - totals["skipped"]
+    failed = totals["failures"] + totals["errors"]
+    words = [f"{ran} tests ran"]
+    words += [f"{failed} failed"] if failed else []
+    words += [f"{totals['skipped']} skipped"] if totals["skipped"] else []
+    summarize(settings, job, ", ".join(words))
+    if ran <= 0:
+        skipped = f" ({totals['skipped']} skipped)" if totals["skipped"] else ""
+        raise NoxlineError(
+            f"no test ran in {job.name}{skipped}: looked for {looked_for(settings)}; point noxline "
+            "at your tests with tests-dir, test-runner or test-pattern in [tool.noxline]"
+        )
+
+
+def junit_counts(path: Path) -> dict[str, int] | None:
+    """The test counts of a JUnit report (None when the runner wrote none)."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        root = ET.parse(path).getroot()  # nosec B314 - the report our own test run just wrote
+    except ET.ParseError:
+        return None
+    return junit_totals(root)
 
 
 def _not_tests(settings: Settings) -> tuple[str, ...]:
@@ -171,8 +226,10 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     env = {"PYTHONSAFEPATH": "1"}
     passed = False
     before = untracked_files(settings)
+    junit = report_file(settings, job, "junit")
+    junit.unlink(missing_ok=True)  # a report of an earlier run never counts for this one
     try:
-        session.run(
+        ran = session.run(
             "coverage",
             "run",
             f"--rcfile={rcfile}",
@@ -186,6 +243,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         # A copy leaves its data to the coverage job; a failed run still writes HTML and XML.
         output = None if settings.fans_out else write_reports(session, rcfile, table=passed)
         warn_of_files_left(session, settings, before)
+    if ran is None:
+        return  # --install-only ran nothing
+    tests_ran(session, settings, job, junit_counts(junit) or dict.fromkeys(_COUNTS, 0))
     if output is not None:
         enforce_threshold(session, settings, job, output)
 
