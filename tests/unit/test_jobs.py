@@ -59,8 +59,11 @@ class RecordingSession:
         return ""
 
 
-#: The last lines of black and mypy passing over one file.
-_CHECKERS_PASSED = "1 file would be left unchanged.\nSuccess: no issues found in 1 source file\n"
+#: The last lines of black, mypy and docstr-coverage passing over one file.
+_CHECKERS_PASSED = (
+    "1 file would be left unchanged.\nSuccess: no issues found in 1 source file\n"
+    "Total coverage: 100.0%\n"
+)
 
 
 def renamed(job: Job) -> Job:
