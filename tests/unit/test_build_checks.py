@@ -215,12 +215,15 @@ def test_only_wheel_findings_that_are_no_defect_warn(
         ("1.2.4.dev5", {"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "main"}, True),
         ("1.2.4", {}, False),
         ("1.3.0rc1", {}, False),
-        # A tag pipeline builds the tag's version, whatever it looks like.
-        ("1.2.4.dev5", {"GITLAB_CI": "true", "CI_COMMIT_TAG": "1.2.4.dev5"}, False),
+        # A tag naming the version: exactly it, whatever it looks like.
+        ("1.2.4.dev5", {"GITLAB_CI": "true", "CI_COMMIT_TAG": "v1.2.4.dev5"}, False),
+        # A tag naming no version (or another one) builds a development version.
+        ("1.2.4.dev42", {"GITLAB_CI": "true", "CI_COMMIT_TAG": "deploy-x"}, True),
+        ("1.2.4.dev42", {"GITLAB_CI": "true", "CI_COMMIT_TAG": "v1.2.3-dryrun"}, True),
     ],
 )
 def test_a_development_build_is_told_without_git(
     decided: str, env: dict[str, str], development: bool
 ) -> None:
     """From the version and the CI variables only: the build job has no history to ask."""
-    assert development_build(decided, env) is development
+    assert development_build(decided, env, "v") is development

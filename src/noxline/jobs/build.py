@@ -17,7 +17,7 @@ from pathlib import Path
 import nox
 from nox.command import CommandFailed
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from noxline.ci import CIContext
 from noxline.config import Settings
@@ -342,7 +342,7 @@ def check_built_version(settings: Settings, dist: Dist, decided: str) -> str:
             f"hand the version to this backend ({source.tool or 'static'}); "
             "set a static version in [project] or report the backend to noxline"
         )
-    if not development_build(decided, os.environ):
+    if not development_build(decided, os.environ, settings.tag_prefix):
         raise NoxlineError(
             f"the build made version {version}, but {decided} is a tag's version, which the "
             f"wheel must carry; noxline cannot hand versions to {source.tool}: make it derive "
@@ -352,11 +352,16 @@ def check_built_version(settings: Settings, dist: Dist, decided: str) -> str:
     return str(version)
 
 
-def development_build(decided: str, env: Mapping[str, str]) -> bool:
-    """True when the decided version is a development build's (``<next>.devN``, not built for
-    a tag): then a version plugin noxline does not know may build its own.
+def development_build(decided: str, env: Mapping[str, str], tag_prefix: str = "") -> bool:
+    """True when the decided version is a development build's (``<next>.devN``, not the version
+    a tag names): then a version plugin noxline does not know may build its own.
 
     Read from the version and the CI variables alone, without git: the build job of a GitLab
     pipeline has no history to decide again with (see :mod:`noxline.versioning`).
     """
-    return Version(decided).dev is not None and not CIContext.from_env(env).tag
+    tag = CIContext.from_env(env).tag
+    try:
+        tagged = Version(tag.removeprefix(tag_prefix) if tag_prefix else tag) == Version(decided)
+    except InvalidVersion:
+        tagged = False  # a tag that names no version (deploy-x): a development build
+    return Version(decided).dev is not None and not tagged
