@@ -302,9 +302,10 @@ def twine_failure(output: str, report_name: str) -> str:
     warnings = twine_warnings(output)
     if "FAILED due to warnings" in re.sub(r"\x1b\[[0-9;]*m", "", output) and warnings:
         return (
-            f"twine check --strict failed (strict-metadata = true): {' '.join(warnings)} Add a "
-            'readme (readme = "README.md" in [project], or long_description = file: README.md '
-            "in setup.cfg's [metadata]), or remove strict-metadata from [tool.noxline]"
+            f"twine check --strict failed (strict-metadata = true): {' '.join(warnings)} Name a "
+            'readme and its type (readme = "README.md" in [project], or long_description = file: '
+            "README.md and long_description_content_type = text/markdown in setup.cfg's "
+            "[metadata]), or remove strict-metadata from [tool.noxline]"
         )
     if any(warning.startswith("`long_description_content_type` missing") for warning in warnings):
         return (
