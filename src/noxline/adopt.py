@@ -244,7 +244,9 @@ def _write_table(root: Path, text: str, settings: Settings, *, replace: bool) ->
             f"cannot add [tool.noxline] to {root / 'pyproject.toml'} ({error}): write the table by "
             "hand (docs/reference.md lists its keys) and run `noxline init` again"
         ) from None
-    return tomlkit.dumps(document).rstrip("\n") + "\n"
+    written = tomlkit.dumps(document).rstrip("\n") + "\n"
+    # A pyproject.toml init creates (setup.cfg projects) starts with the table itself.
+    return written.lstrip("\n") if not text.strip() else written
 
 
 def _replace_table(data: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:

@@ -96,7 +96,13 @@ def _legacy_metadata(project_dir: Path) -> list[str]:
 
 
 def _legacy_metadata_message(project_dir: Path) -> str:
-    """Why a setup.py project's name cannot be read, and where to write it."""
+    """Why neither setup.cfg nor setup.py gives the project's name, and where to write it."""
+    if not (project_dir / "setup.py").is_file():
+        return (
+            f"{project_dir.resolve() / 'setup.cfg'} names no project ([metadata] name) and there "
+            "is no pyproject.toml: set name in setup.cfg's [metadata], or in [project] in "
+            "pyproject.toml, or run noxline from the project's root directory"
+        )
     return (
         'the project\'s metadata is in setup.py, whose setup() call has no literal name="..." '
         f"and `python setup.py --name` gave none ({project_dir.resolve()}): write the name as a "

@@ -117,8 +117,8 @@ def test_the_shape_adopts_green_and_publishes_its_built_version(tmp_path: Path, 
     if name == "setupcfg_shim":
         assert "  created    pyproject.toml: added [tool.noxline]" in adopted.stdout
         assert "holds only [tool.noxline] (without [build-system], as before)" in adopted.stdout
-        kept = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
-        assert set(kept) == {"tool"}
+        created = (project / "pyproject.toml").read_text("utf-8")
+        assert created.startswith("[tool.noxline]\n") and set(tomllib.loads(created)) == {"tool"}
     if name == "git_versioning":
         assert "setuptools-git-versioning, which noxline cannot write into" in log
 

@@ -13,6 +13,7 @@ from noxline.errors import NoxlineError
 from noxline.jobs import build as build_job
 from noxline.jobs.build import (
     check_built_version,
+    development_build,
     twine_check_command,
     twine_failure,
     twine_warnings,
@@ -38,10 +39,10 @@ _BUILT = VersionSource("built", "setuptools-git-versioning")
         # An unknown plugin on a development build: its own version stands.
         (_BUILT, "1.2.4.dev5", None, "1.2.3"),
         # ... but a release tag must get exactly its version.
-        (_BUILT, "1.2.4", "1.2.4", "this is the release 1.2.4 (tag 1.2.4)"),
-        (_BUILT, "1.2.4", "1.2.4-dryrun", "this is the rehearsal 1.2.4"),
+        (_BUILT, "1.2.4", "1.2.4", "but 1.2.4 is a tag's version"),
+        (_BUILT, "1.2.4rc1", "1.2.4rc1", "but 1.2.4rc1 is a tag's version"),
     ],
-    ids=["static", "built-equal", "static-other", "vcs-other", "built-dev", "built-tag", "dryrun"],
+    ids=["static", "built-equal", "static-other", "vcs-other", "built-dev", "built-tag", "pre"],
 )
 def test_the_built_version_is_checked_against_the_decided_one(
     tmp_path: Path, source: VersionSource, decided: str, head_tag: str | None, expected: str
@@ -205,3 +206,24 @@ def test_only_wheel_findings_that_are_no_defect_warn(
     message = str(caught.value)
     assert message.startswith("check-wheel-contents found") and expected in message
     assert "\n" not in message and not session.warnings
+
+
+@pytest.mark.parametrize(
+    ("decided", "env", "development"),
+    [
+        ("1.2.4.dev5", {}, True),
+        ("1.2.4.dev5", {"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "main"}, True),
+        ("1.2.4", {}, False),
+        ("1.3.0rc1", {}, False),
+        # A tag naming the version: exactly it, whatever it looks like.
+        ("1.2.4.dev5", {"GITLAB_CI": "true", "CI_COMMIT_TAG": "v1.2.4.dev5"}, False),
+        # A tag naming no version (or another one) builds a development version.
+        ("1.2.4.dev42", {"GITLAB_CI": "true", "CI_COMMIT_TAG": "deploy-x"}, True),
+        ("1.2.4.dev42", {"GITLAB_CI": "true", "CI_COMMIT_TAG": "v1.2.3-dryrun"}, True),
+    ],
+)
+def test_a_development_build_is_told_without_git(
+    decided: str, env: dict[str, str], development: bool
+) -> None:
+    """From the version and the CI variables only: the build job has no history to ask."""
+    assert development_build(decided, env, "v") is development

@@ -757,6 +757,15 @@ def test_setuptools_metadata_outside_pyproject_is_read(
     ) == expected
 
 
+def test_a_setup_cfg_naming_no_project_is_one_line(tmp_path: Path) -> None:
+    """A setup.cfg holding only tool settings, no pyproject.toml: one line naming the fix."""
+    root = _write(tmp_path, {"setup.cfg": "[flake8]\nmax-line-length = 100\n"})
+    with pytest.raises(ConfigError) as caught:
+        resolve(root, read_pyproject(root))
+    message = str(caught.value)
+    assert "setup.cfg names no project ([metadata] name)" in message and "\n" not in message
+
+
 def test_a_setup_py_name_noxline_cannot_read_is_one_line(tmp_path: Path) -> None:
     """setup.py computing its name, no setup.cfg name: one line naming where to write it."""
     root = _write(tmp_path, {"setup.py": "from setuptools import setup\nsetup(name=NAME)\n"})

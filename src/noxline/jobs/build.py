@@ -8,14 +8,18 @@ backends that list files with git (setuptools-scm) or look for ``.gitignore`` fi
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import nox
 from nox.command import CommandFailed
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
+from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.dist import SUMS_NAME, Dist, read_file_metadata, write_sums
 from noxline.errors import NoxlineError, name_some
@@ -30,9 +34,8 @@ from noxline.jobs._support import (
     uses_uv,
     uv_executable,
 )
-from noxline.jobs.version import compute, decided_version, stamp
+from noxline.jobs.version import decided_version, stamp
 from noxline.pipeline import Job
-from noxline.versioning import ReleaseKind
 
 #: Where the build copy lives, inside the project (nox's own folder, which init has git ignore).
 COPY_DIR = Path(".nox", "noxline-build-copy")
@@ -299,9 +302,10 @@ def twine_failure(output: str, report_name: str) -> str:
     warnings = twine_warnings(output)
     if "FAILED due to warnings" in re.sub(r"\x1b\[[0-9;]*m", "", output) and warnings:
         return (
-            f"twine check --strict failed (strict-metadata = true): {' '.join(warnings)} Add a "
-            'readme (readme = "README.md" in [project], or long_description = file: README.md '
-            "in setup.cfg's [metadata]), or remove strict-metadata from [tool.noxline]"
+            f"twine check --strict failed (strict-metadata = true): {' '.join(warnings)} Name a "
+            'readme and its type (readme = "README.md" in [project], or long_description = file: '
+            "README.md and long_description_content_type = text/markdown in setup.cfg's "
+            "[metadata]), or remove strict-metadata from [tool.noxline]"
         )
     if any(warning.startswith("`long_description_content_type` missing") for warning in warnings):
         return (
@@ -339,12 +343,26 @@ def check_built_version(settings: Settings, dist: Dist, decided: str) -> str:
             f"hand the version to this backend ({source.tool or 'static'}); "
             "set a static version in [project] or report the backend to noxline"
         )
-    decision = compute(settings)
-    if decision.kind is not ReleaseKind.DEV:
+    if not development_build(decided, os.environ, settings.tag_prefix):
         raise NoxlineError(
-            f"the build made version {version} but this is the {decision.kind.value} "
-            f"{decided} ({decision.source}); noxline cannot hand versions to "
-            f"{source.tool}: make it derive {decided} from the tag, or set the version where "
-            f"{source.tool} reads it, before tagging"
+            f"the build made version {version}, but {decided} is a tag's version, which the "
+            f"wheel must carry; noxline cannot hand versions to {source.tool}: make it derive "
+            f"{decided} from the tag, or set the version where {source.tool} reads it, before "
+            "tagging"
         )
     return str(version)
+
+
+def development_build(decided: str, env: Mapping[str, str], tag_prefix: str = "") -> bool:
+    """True when the decided version is a development build's (``<next>.devN``, not the version
+    a tag names): then a version plugin noxline does not know may build its own.
+
+    Read from the version and the CI variables alone, without git: the build job of a GitLab
+    pipeline has no history to decide again with (see :mod:`noxline.versioning`).
+    """
+    tag = CIContext.from_env(env).tag
+    try:
+        tagged = Version(tag.removeprefix(tag_prefix) if tag_prefix else tag) == Version(decided)
+    except InvalidVersion:
+        tagged = False  # a tag that names no version (deploy-x): a development build
+    return Version(decided).dev is not None and not tagged
