@@ -18,6 +18,7 @@ from noxline import gitlab, jobs
 from noxline.config import Settings, load_settings, replace
 from noxline.jobs import BODIES, EXTRA_SESSIONS
 from noxline.errors import NoxlineError, describe_unexpected
+from noxline.jobs import black as black_job
 from noxline.jobs import build as build_job
 from noxline.jobs import docstr as docstr_job
 from noxline.jobs import mypy as mypy_job
@@ -494,3 +495,106 @@ def test_files_the_tests_leave_in_the_project_are_named(tmp_path: Path) -> None:
     quiet = WarningSession()
     tests_job.warn_of_files_left(cast(nox.Session, quiet), settings, None)  # not a git tree
     assert not quiet.warnings
+
+
+@pytest.mark.parametrize(
+    ("totals", "summary", "error"),
+    [
+        ({"tests": 12, "failures": 0, "errors": 0, "skipped": 2}, "10 tests ran, 2 skipped", ""),
+        ({"tests": 3, "failures": 1, "errors": 1, "skipped": 0}, "3 tests ran, 2 failed", ""),
+        (
+            {"tests": 0, "failures": 0, "errors": 0, "skipped": 0},
+            "0 tests ran",
+            r"^no test ran in tests: looked for test_\*\.py and \*_test\.py files in tests/ with "
+            r"pytest; point noxline at your tests with tests-dir, test-runner or test-pattern",
+        ),
+        (
+            {"tests": 4, "failures": 0, "errors": 0, "skipped": 4},
+            "0 tests ran, 4 skipped",
+            r"^no test ran in tests \(4 skipped\): looked for",
+        ),
+    ],
+    ids=["passed", "failed", "none", "all-skipped"],
+)
+def test_a_tests_job_that_ran_no_test_is_red(
+    settings: Settings, totals: dict[str, int], summary: str, error: str
+) -> None:
+    """The JUnit counts decide: 0 tests run (none found, or all skipped) fails with one line
+    naming what was looked for; the summary line says how many ran either way."""
+    job = define(settings).job("tests")
+    pytest_settings = replace(settings, test_runner="pytest")
+    if error:
+        with pytest.raises(NoxlineError, match=error):
+            tests_job.tests_ran(cast(nox.Session, RecordingSession()), pytest_settings, job, totals)
+    else:
+        tests_job.tests_ran(cast(nox.Session, RecordingSession()), pytest_settings, job, totals)
+    assert report_text(pytest_settings, job, "summary") == summary + "\n"
+
+
+@pytest.mark.parametrize(
+    ("runner", "pattern", "looked_for"),
+    [
+        ("unittest", "", "test*.py files in tests/ with unittest"),
+        ("unittest", "*_test.py", "*_test.py files in tests/ with unittest"),
+        ("pytest", "", "test_*.py and *_test.py files in tests/ with pytest"),
+    ],
+)
+def test_the_zero_tests_line_names_pattern_folder_and_runner(
+    settings: Settings, runner: str, pattern: str, looked_for: str
+) -> None:
+    """What the tests job looked for, in the words of its failure line."""
+    chosen = replace(settings, test_runner=runner, test_pattern=pattern)
+    assert tests_job.looked_for(chosen) == looked_for
+
+
+@pytest.mark.parametrize(
+    ("output", "summary"),
+    [
+        ("All done!\n3 files would be left unchanged.\n", "3 files checked"),
+        (
+            "1 file would be reformatted, 2 files would be left unchanged.\n",
+            "3 files checked, 1 would be reformatted",
+        ),
+        ("No Python files are present to be formatted. Nothing to do\n", None),
+    ],
+)
+def test_black_that_checked_no_file_is_red(
+    settings: Settings, output: str, summary: str | None
+) -> None:
+    """black exits 0 when it finds no file; noxline reads its counts and fails on none."""
+    job = define(settings).job("black")
+    if summary is None:
+        with pytest.raises(NoxlineError, match="^black checked no file in src/tiny_lib tests"):
+            black_job.judge_checked(settings, job, output)
+    else:
+        black_job.judge_checked(settings, job, output)
+        assert report_text(settings, job, "summary") == summary + "\n"
+
+
+@pytest.mark.parametrize(
+    ("output", "summary"),
+    [
+        ("Success: no issues found in 7 source files\n", "7 source files checked"),
+        (
+            "a.py:1: error: x  [misc]\nFound 2 errors in 1 file (checked 4 source files)\n",
+            "4 source files checked, 2 errors",
+        ),
+        ("There are no .py[i] files in directory 'src'\n", None),
+    ],
+)
+def test_mypy_that_checked_no_file_is_red(
+    settings: Settings, output: str, summary: str | None
+) -> None:
+    """mypy's closing line gives the count of source files checked; none is a failure."""
+    job = define(settings).job("mypy")
+    if summary is None:
+        with pytest.raises(NoxlineError, match="^mypy checked no source file"):
+            mypy_job.judge_checked(settings, job, output)
+    else:
+        mypy_job.judge_checked(settings, job, output)
+        assert report_text(settings, job, "summary") == summary + "\n"
+
+
+def report_text(settings: Settings, job: Job, role: str) -> str:
+    """The text of a job's report file."""
+    return (settings.project_dir / job.report_path(role)).read_text(encoding="utf-8")

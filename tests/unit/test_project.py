@@ -14,6 +14,7 @@ from noxline.project import (
     ANY_COMPONENTS,
     TWO_OR_THREE_COMPONENTS,
     VersionSource,
+    count_tests,
     declared_thresholds,
     find_package,
     find_tests,
@@ -414,6 +415,97 @@ def test_tests_are_found_where_the_project_keeps_them(
     root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT, **files})
     facts = resolve(root, _toml(pyproject))
     assert (facts.tests_dir, facts.test_runner) == (tests_dir, runner)
+
+
+_UNITTEST_CASE = "import unittest\nclass T(unittest.TestCase):\n    def test_a(self): pass\n"
+_PLAIN_TEST = "def test_a():\n    assert 1\n\nasync def test_b():\n    assert 2\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "runner", "pattern", "count"),
+    [
+        ({"tests/test_a.py": _UNITTEST_CASE}, "unittest", "", 1),
+        (
+            {"tests/a_test.py": _UNITTEST_CASE, "tests/b_test.py": _UNITTEST_CASE},
+            "unittest",
+            "*_test.py",
+            2,
+        ),
+        (
+            {"tests/a_test.py": _UNITTEST_CASE, "tests/test_b.py": _UNITTEST_CASE},
+            "unittest",
+            "*test*.py",
+            2,
+        ),
+        (
+            {"src/demo/tests/__init__.py": "", "src/demo/tests/x_test.py": _UNITTEST_CASE},
+            "unittest",
+            "*_test.py",
+            1,
+        ),
+        # pytest's style without pytest named anywhere: unittest would find none of these.
+        ({"tests/test_a.py": _PLAIN_TEST}, "pytest", "", 2),
+        (
+            {"tests/a_test.py": "class TestA:\n    def test_x(self):\n        assert 1\n"},
+            "pytest",
+            "",
+            1,
+        ),
+        # A helper module's functions are no tests; a tests folder of helpers only has none.
+        ({"tests/helpers.py": "def test_like():\n    pass\n"}, "unittest", "", 0),
+        ({"tests/test_a.py": "X = 1\n"}, "unittest", "", 0),
+    ],
+    ids=[
+        "test_-unittest",
+        "_test-unittest",
+        "both-unittest",
+        "in-package-_test",
+        "plain-functions",
+        "plain-class",
+        "helpers-only",
+        "no-test-functions",
+    ],
+)
+def test_the_runner_and_file_pattern_follow_how_the_tests_are_written(
+    tmp_path: Path, files: dict[str, str], runner: str, pattern: str, count: int
+) -> None:
+    """unittest's -p follows the test modules' naming; pytest-style tests mean pytest; the
+    count init reports is the test functions and methods of the test modules."""
+    pyproject = '[project]\nname = "demo"\nversion = "1"\n'
+    root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT, **files})
+    facts = resolve(root, _toml(pyproject))
+    assert (facts.test_runner, facts.test_pattern) == (runner, pattern)
+    assert count_tests(root, facts.tests_dir, facts.test_pattern) == count
+
+
+@pytest.mark.parametrize(
+    ("files", "names_targets"),
+    [
+        ({"mypy.ini": "[mypy]\nfiles = src\n"}, True),
+        ({".mypy.ini": "[mypy]\npackages = demo\n"}, True),
+        ({"setup.cfg": "[mypy]\nfiles = src/demo\n"}, True),
+        ({"setup.cfg": "[metadata]\nname = demo\n"}, False),
+        ({"mypy.ini": "[mypy]\nstrict = True\n"}, False),
+        ({"mypy.ini": "not an ini file ["}, False),
+        # mypy reads the first file it finds: mypy.ini before setup.cfg.
+        ({"mypy.ini": "[mypy]\nstrict = True\n", "setup.cfg": "[mypy]\nfiles = src\n"}, False),
+        ({}, False),
+    ],
+)
+def test_mypy_checks_what_the_projects_own_configuration_names(
+    tmp_path: Path, files: dict[str, str], names_targets: bool
+) -> None:
+    """The mypy configuration mypy itself would read decides whether it names its files."""
+    pyproject = '[project]\nname = "demo"\nversion = "1"\n'
+    root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT, **files})
+    assert resolve(root, _toml(pyproject)).mypy_targets is names_targets
+
+
+def test_mypy_files_in_pyproject_name_the_targets(tmp_path: Path) -> None:
+    """[tool.mypy] files in pyproject.toml count like an ini file's."""
+    pyproject = '[project]\nname = "demo"\nversion = "1"\n[tool.mypy]\nfiles = ["src"]\n'
+    root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT})
+    assert resolve(root, _toml(pyproject)).mypy_targets
 
 
 def test_a_single_module_distribution_is_its_own_package(tmp_path: Path) -> None:

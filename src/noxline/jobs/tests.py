@@ -72,6 +72,10 @@ def installed_tests(settings: Settings) -> str | None:
     tests, source = settings.tests_dir, settings.source_dir
     if source.suffix == ".py" or not tests.is_relative_to(source):
         return None
+    if tests != source and not (settings.project_dir / tests / "__init__.py").is_file():
+        # Not a subpackage (toolz/tests has no __init__.py): the wheel does not ship it, so
+        # the tests run from their folder, against the installed package.
+        return None
     # tests == source: tests in several subpackages, all found in the installed package.
     return ".".join((settings.package, *tests.relative_to(source).parts))
 
@@ -128,18 +132,22 @@ def tests_ran(session: nox.Session, settings: Settings, job: Job, totals: dict[s
     """Record how many tests ran (the summary line) and fail when none did: a job that tested
     nothing is never green, whatever the runner's exit code said (unittest exits 0 on 3.11 when
     it finds nothing)."""
-    ran = totals["tests"] - totals["skipped"]
-    failed = totals["failures"] + totals["errors"]
-    words = [f"{ran} tests ran"]
-    words += [f"{failed} failed"] if failed else []
-    words += [f"{totals['skipped']} skipped"] if totals["skipped"] else []
-    summarize(settings, job, ", ".join(words))
-    if ran <= 0:
+    summarize(settings, job, count_line(totals))
+    if totals["tests"] - totals["skipped"] <= 0:
         skipped = f" ({totals['skipped']} skipped)" if totals["skipped"] else ""
         raise NoxlineError(
             f"no test ran in {job.name}{skipped}: looked for {looked_for(settings)}; point noxline "
             "at your tests with tests-dir, test-runner or test-pattern in [tool.noxline]"
         )
+
+
+def count_line(totals: dict[str, int]) -> str:
+    """The counts of a test run in words: ``10 tests ran, 1 failed, 2 skipped``."""
+    failed = totals["failures"] + totals["errors"]
+    words = [f"{totals['tests'] - totals['skipped']} tests ran"]
+    words += [f"{failed} failed"] if failed else []
+    words += [f"{totals['skipped']} skipped"] if totals["skipped"] else []
+    return ", ".join(words)
 
 
 def junit_counts(path: Path) -> dict[str, int] | None:
@@ -228,6 +236,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     before = untracked_files(settings)
     junit = report_file(settings, job, "junit")
     junit.unlink(missing_ok=True)  # a report of an earlier run never counts for this one
+    totals = None
     try:
         ran = session.run(
             "coverage",
@@ -238,14 +247,23 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             *session.posargs,
             env=env,
         )
+        if ran is None:
+            return  # --install-only ran nothing
+        totals = junit_counts(junit) or dict.fromkeys(_COUNTS, 0)
+        tests_ran(session, settings, job, totals)
         passed = True
     finally:
-        # A copy leaves its data to the coverage job; a failed run still writes HTML and XML.
-        output = None if settings.fans_out else write_reports(session, rcfile, table=passed)
+        if totals is None and junit.is_file():  # the runner failed: still say what ran
+            summarize(settings, job, count_line(junit_counts(junit) or dict.fromkeys(_COUNTS, 0)))
+        # A copy leaves its data to the coverage job; a failed run still writes HTML and XML
+        # (a run of no test has no data to write).
+        tested = totals is None or totals["tests"] > totals["skipped"]
+        output = (
+            write_reports(session, rcfile, table=passed)
+            if tested and not settings.fans_out
+            else None
+        )
         warn_of_files_left(session, settings, before)
-    if ran is None:
-        return  # --install-only ran nothing
-    tests_ran(session, settings, job, junit_counts(junit) or dict.fromkeys(_COUNTS, 0))
     if output is not None:
         enforce_threshold(session, settings, job, output)
 

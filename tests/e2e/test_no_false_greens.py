@@ -1,0 +1,156 @@
+"""No false greens, end to end: the tests job runs the tests a project has, however they are
+written, and fails when it ran none; mypy and black check what the project checks.
+
+Each shape is a small real project written here, adopted with ``noxline init`` alone, committed,
+and run once through real nox: the shapes' runs share one module fixture, run side by side.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git, run_nox, run_noxline
+
+pytestmark = pytest.mark.xdist_group("no-false-greens")
+
+_BUILD = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+
+_UNITTEST_CASE = '''\
+"""Tests of {name}."""
+
+import unittest
+
+from {package} import double
+
+
+class DoubleTest(unittest.TestCase):
+    """double()."""
+
+    def test_{name}(self) -> None:
+        """Twice the number."""
+        self.assertEqual(double(2), 4)
+'''
+
+#: Shapes: files of the project, the sessions run, and what the run must show.
+SHAPES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    # A unittest suite of *_test.py files inside the package (no pytest anywhere), checked by
+    # mypy (strict, no config: the package and its tests folder once) and black.
+    "suffix_in_package": (
+        {
+            "src/suffixed/__init__.py": '"""Suffixed."""\n\n\ndef double(x: int) -> int:\n'
+            '    """Twice x."""\n    return 2 * x\n',
+            "src/suffixed/tests/__init__.py": '"""Tests."""\n',
+            "src/suffixed/tests/double_test.py": _UNITTEST_CASE.format(
+                name="double", package="suffixed"
+            ),
+            "src/suffixed/tests/again_test.py": _UNITTEST_CASE.format(
+                name="again", package="suffixed"
+            ),
+            "src/suffixed/py.typed": "",
+        },
+        ("version", "build", "tests", "mypy", "black"),
+    ),
+    # pytest-style functions and bare asserts; pytest named nowhere. mypy's own config checks
+    # only src (strict): the untyped tests are not judged.
+    "plain_functions": (
+        {
+            "src/plain/__init__.py": '"""Plain."""\n\n\ndef double(x: int) -> int:\n'
+            '    """Twice x."""\n    return 2 * x\n',
+            "tests/test_plain.py": "from plain import double\n\n\ndef test_double():\n"
+            "    assert double(2) == 4\n\n\ndef test_zero():\n    assert double(0) == 0\n",
+            "mypy.ini": "[mypy]\nfiles = src\nstrict = True\n",
+        },
+        ("version", "build", "tests", "mypy"),
+    ),
+    # A tests folder holding no test at all: red, one line.
+    "no_tests": (
+        {
+            "src/notests/__init__.py": '"""No tests."""\n',
+            "tests/helpers.py": '"""Only helpers."""\n',
+        },
+        ("version", "build", "tests"),
+    ),
+}
+
+
+def _project(root: Path, name: str) -> Path:
+    """The shape ``name`` written, adopted with `noxline init` and committed."""
+    files, _ = SHAPES[name]
+    project = root / name
+    package = next(path.split("/")[1] for path in files if path.startswith("src/"))
+    pyproject = f'{_BUILD}[project]\nname = "{package}"\nversion = "1.0"\n'
+    for path, text in {"pyproject.toml": pyproject, "README.md": "# x\n", **files}.items():
+        target = project / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    git(project, "init", "-q", "-b", "main")
+    adopted = run_noxline(project, "init")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    (project / "init.txt").write_text(adopted.stdout, encoding="utf-8")
+    git(project, "add", "-A")
+    git(project, "rm", "-q", "--cached", "init.txt")
+    (project / ".git" / "info" / "exclude").write_text("init.txt\n", encoding="utf-8")
+    git(project, "commit", "-q", "-m", "initial")
+    return project
+
+
+@pytest.fixture(name="runs", scope="module")
+def runs_fixture(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[Path, subprocess.CompletedProcess[str]]]:
+    """Every shape adopted and run through its sessions, side by side."""
+    root = tmp_path_factory.mktemp("no-false-greens")
+
+    def run(name: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+        project = _project(root, name)
+        return project, run_nox(project, "-s", *SHAPES[name][1], check=False)
+
+    with ThreadPoolExecutor(max_workers=len(SHAPES)) as pool:
+        return dict(zip(SHAPES, pool.map(run, SHAPES)))
+
+
+def _summary(project: Path, job: str) -> str:
+    """A job's one-line result."""
+    return (project / "reports" / job / "summary.txt").read_text(encoding="utf-8").strip()
+
+
+def test_a_unittest_suite_of_suffixed_files_in_the_package_runs(runs: dict) -> None:
+    """*_test.py modules inside the package: init says so, unittest gets -p, both tests run;
+    mypy checks the package once (no "Duplicate module"), black checks its files."""
+    project, result = runs["suffix_in_package"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    init = (project / "init.txt").read_text(encoding="utf-8")
+    assert "run by unittest (*_test.py files): 2 test functions found" in init
+    assert _summary(project, "tests").startswith("2 tests ran, coverage")
+    assert _summary(project, "mypy") == "4 source files checked"
+    assert _summary(project, "black") == "4 files checked"
+    assert not git(project, "status", "--porcelain")
+
+
+def test_pytest_style_tests_run_with_pytest_though_no_file_names_it(runs: dict) -> None:
+    """Plain test functions mean pytest; mypy's own config (src only, strict) is what it checks."""
+    project, result = runs["plain_functions"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "run by pytest: 2 test functions found" in (project / "init.txt").read_text("utf-8")
+    assert _summary(project, "tests").startswith("2 tests ran, coverage")
+    assert _summary(project, "mypy") == "1 source files checked"
+    assert not git(project, "status", "--porcelain")
+
+
+def test_a_tests_folder_without_tests_is_red_in_one_line(runs: dict) -> None:
+    """No test found: init warns, the tests job fails naming pattern, folder and runner."""
+    project, result = runs["no_tests"]
+    assert result.returncode != 0
+    assert "no test function found in tests/" in (project / "init.txt").read_text("utf-8")
+    failure = [line for line in result.stderr.splitlines() if "no test ran in tests" in line]
+    assert len(failure) == 1, result.stderr
+    assert (
+        "no test ran in tests: looked for test*.py files in tests/ with unittest; point noxline "
+        "at your tests with tests-dir, test-runner or test-pattern in [tool.noxline]"
+    ) in failure[0]
+    assert "Traceback" not in result.stderr
+    assert _summary(project, "tests") == "0 tests ran"
