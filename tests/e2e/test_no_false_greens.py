@@ -98,10 +98,12 @@ def _project(root: Path, name: str) -> Path:
     return project
 
 
+#: Each shape's project and its nox run.
+Runs = dict[str, tuple[Path, subprocess.CompletedProcess[str]]]
+
+
 @pytest.fixture(name="runs", scope="module")
-def runs_fixture(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, tuple[Path, subprocess.CompletedProcess[str]]]:
+def runs_fixture(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """Every shape adopted and run through its sessions, side by side."""
     root = tmp_path_factory.mktemp("no-false-greens")
 
@@ -118,7 +120,7 @@ def _summary(project: Path, job: str) -> str:
     return (project / "reports" / job / "summary.txt").read_text(encoding="utf-8").strip()
 
 
-def test_a_unittest_suite_of_suffixed_files_in_the_package_runs(runs: dict) -> None:
+def test_a_unittest_suite_of_suffixed_files_in_the_package_runs(runs: Runs) -> None:
     """*_test.py modules inside the package: init says so, unittest gets -p, both tests run;
     mypy checks the package once (no "Duplicate module"), black checks its files."""
     project, result = runs["suffix_in_package"]
@@ -131,7 +133,7 @@ def test_a_unittest_suite_of_suffixed_files_in_the_package_runs(runs: dict) -> N
     assert not git(project, "status", "--porcelain")
 
 
-def test_pytest_style_tests_run_with_pytest_though_no_file_names_it(runs: dict) -> None:
+def test_pytest_style_tests_run_with_pytest_though_no_file_names_it(runs: Runs) -> None:
     """Plain test functions mean pytest; mypy's own config (src only, strict) is what it checks."""
     project, result = runs["plain_functions"]
     assert result.returncode == 0, result.stdout + result.stderr
@@ -141,7 +143,7 @@ def test_pytest_style_tests_run_with_pytest_though_no_file_names_it(runs: dict) 
     assert not git(project, "status", "--porcelain")
 
 
-def test_a_tests_folder_without_tests_is_red_in_one_line(runs: dict) -> None:
+def test_a_tests_folder_without_tests_is_red_in_one_line(runs: Runs) -> None:
     """No test found: init warns, the tests job fails naming pattern, folder and runner."""
     project, result = runs["no_tests"]
     assert result.returncode != 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import pkgutil
@@ -58,7 +59,7 @@ class RecordingSession:
         at its end (each reads its own line) where the command's output goes."""
         self.commands.append(args)
         stream = options.get("stdout")
-        if hasattr(stream, "write"):
+        if isinstance(stream, io.TextIOBase):
             stream.write(_CHECKERS_PASSED)
         return ""
 
@@ -442,6 +443,12 @@ def test_shards_collect_tests_inside_the_package_by_import_name(settings: Settin
     """Tests in the package run with --pyargs from the wheel; a shard's collection must find them
     the same way (without it pytest looks for a folder named ``tiny.tests`` and fails)."""
     inside = replace(settings, tests_dir=settings.source_dir / "tests")
+    folder = inside.project_dir / inside.tests_dir
+    folder.mkdir(parents=True)
+    # Without __init__.py the folder is no subpackage, and the wheel does not ship it (toolz).
+    outside = tests_job.test_command(inside, define(inside).job("tests"))
+    assert outside[-1] == str(folder) and "--pyargs" not in outside
+    (folder / "__init__.py").write_text("", encoding="utf-8")
     command = tests_job.test_command(inside, define(inside).job("tests"))
     assert command[-2:] == ("--pyargs", f"{inside.package}.tests")
     session = RecordingSession()

@@ -51,8 +51,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     finally:
         codequality = report_file(settings, job, "codequality")
         session.run("python", "-c", _TO_CODE_QUALITY, str(text), str(codequality))
-    if ran:
-        judge_checked(settings, job, text.read_text(encoding="utf-8", errors="replace"))
+        if text.is_file():  # failed too: say what was checked; only a pass can be empty
+            output = text.read_text(encoding="utf-8", errors="replace")
+            judge_checked(settings, job, output, empty_fails=ran)
 
 
 #: mypy's closing line: ``Success: no issues found in 12 source files`` or ``Found 3 errors in 2
@@ -60,8 +61,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
 _CHECKED = re.compile(r"(?:found in|checked) ([0-9]+) source files?")
 
 
-def judge_checked(settings: Settings, job: Job, output: str) -> None:
-    """Summarise what mypy checked; a run that checked no source file is a failure."""
+def judge_checked(settings: Settings, job: Job, output: str, *, empty_fails: bool = True) -> None:
+    """Summarise what mypy checked; a run that checked no source file is a failure (unless
+    ``empty_fails`` is off: mypy failed already, with its own message)."""
     found = _CHECKED.findall(output)
     checked = int(found[-1]) if found else 0
     where = (
@@ -69,7 +71,7 @@ def judge_checked(settings: Settings, job: Job, output: str) -> None:
         if settings.mypy_targets
         else " ".join(settings.lint_paths)
     )
-    if checked == 0:
+    if checked == 0 and empty_fails:
         raise NoxlineError(
             f"mypy checked no source file ({where}): name your Python folders in lint-paths in "
             "[tool.noxline], or in files in your mypy configuration"
