@@ -26,6 +26,7 @@ from packaging.version import InvalidVersion, Version
 from noxline.errors import ConfigError
 from noxline.git import GitError, run_git
 from noxline.setuptools_config import (
+    TESTS_REQUIRE,
     as_pyproject,
     cfg_version,
     read_setup_cfg,
@@ -143,7 +144,12 @@ def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]
     if not table.get("name"):
         raise ConfigError(_legacy_metadata_message(root))
     setuptools = declared.get("tool", {}).get("setuptools", {}) | tool.get("setuptools", {})
-    return data | {"project": table, "tool": tool | {"setuptools": setuptools}}
+    completed = data | {"project": table, "tool": tool | {"setuptools": setuptools}}
+    tests_require = table.pop(TESTS_REQUIRE, None)
+    if tests_require and not data.get("dependency-groups"):
+        # setuptools' tests_require names the test tools: noxline's test group.
+        completed["dependency-groups"] = {"test": list(tests_require)}
+    return completed
 
 
 def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
@@ -729,6 +735,13 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
             return Path(candidate)
     if any(_TEST_FILE.match(path.name) for path in root.glob("*.py")):
         return Path(".")
+    # Test modules beside the code they test, in the package (fire/core_test.py): the package
+    # is the tests folder, run from the installed wheel.
+    package = root / source_dir
+    if package.is_dir() and any(
+        _TEST_FILE.match(path.name) for path in _python_files(root, source_dir)
+    ):
+        return source_dir
     # A single module's tests beside it: src/typing_extensions.py with src/test_*.py.
     beside = (root / source_dir).parent
     if (root / source_dir).is_file() and beside != root:

@@ -134,6 +134,9 @@ def as_pyproject(parser: configparser.ConfigParser) -> dict[str, Any]:
     requires = _get(parser, options, "install_requires")
     if requires:
         project["dependencies"] = _requirements(requires)
+    tests = _get(parser, options, "tests_require")
+    if tests:
+        project[TESTS_REQUIRE] = _requirements(tests)
     python = _get(parser, options, "python_requires")
     if python:
         project["requires-python"] = python
@@ -165,6 +168,10 @@ def as_pyproject(parser: configparser.ConfigParser) -> dict[str, Any]:
     if setuptools:
         data["tool"] = {"setuptools": setuptools}
     return data
+
+
+#: The key under which setup.py's or setup.cfg's ``tests_require`` is returned.
+TESTS_REQUIRE = "tests-require"
 
 
 def setup_py_metadata(root: Path) -> dict[str, Any]:
@@ -200,6 +207,9 @@ _SETUP_KEYWORDS = {
     "install_requires": "dependencies",
     "extras_require": "optional-dependencies",
     "python_requires": "requires-python",
+    # Not a [project] key: setuptools' own (deprecated) list of test tools, which noxline reads
+    # as the project's test requirements (project.with_setuptools_metadata).
+    "tests_require": TESTS_REQUIRE,
 }
 
 
@@ -296,7 +306,7 @@ def _fits(key: str, value: Any) -> bool:
     """True when ``value`` has the shape ``[project] key`` takes."""
     if key in ("name", "requires-python"):
         return isinstance(value, str) and bool(value.strip())
-    if key == "dependencies":
+    if key in ("dependencies", TESTS_REQUIRE):
         return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
     return isinstance(value, dict) and all(
         isinstance(extra, str) and isinstance(items, (list, tuple))

@@ -403,8 +403,10 @@ def test_an_unknown_dynamic_version_is_read_back_from_the_build(tmp_path: Path) 
         ({"test_demo.py": "", "conftest.py": ""}, Path("."), "pytest"),
         ({"tests/a_test.py": "", "tox.ini": "[pytest]\n"}, Path("tests"), "pytest"),
         ({"docs/index.md": ""}, None, "unittest"),
+        # Test modules beside the code in the package (fire/core_test.py): the package.
+        ({"src/demo/core_test.py": "import unittest\n"}, Path("src/demo"), "unittest"),
     ],
-    ids=["tests", "test", "testing", "in-package", "root-conftest", "tox-ini", "none"],
+    ids=["tests", "test", "testing", "in-package", "root-conftest", "tox-ini", "none", "beside"],
 )
 def test_tests_are_found_where_the_project_keeps_them(
     tmp_path: Path, files: dict[str, str], tests_dir: Path | None, runner: str
@@ -978,3 +980,24 @@ def test_setuptools_find_in_another_folder_finds_the_package(tmp_path: Path) -> 
     )
     facts = resolve(root, _toml(pyproject))
     assert (facts.package, facts.source_dir) == ("inner", Path("lib/inner"))
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {
+            "setup.py": "from setuptools import setup\nT = ['hypothesis', 'pytest']\n"
+            "setup(name='demo', tests_require=T)\n"
+        },
+        {
+            "setup.py": "from setuptools import setup\nsetup()\n",
+            "setup.cfg": "[metadata]\nname = demo\n[options]\ntests_require =\n  hypothesis\n  pytest\n",
+        },
+    ],
+    ids=["setup.py", "setup.cfg"],
+)
+def test_setuptools_tests_require_are_the_test_tools(tmp_path: Path, files: dict[str, str]) -> None:
+    """setuptools' tests_require (fire's hypothesis) is what the tests job installs."""
+    root = _write(tmp_path, {**_INIT, **files})
+    facts = resolve(root, {})
+    assert facts.metadata.test_requirements == ("hypothesis", "pytest")
