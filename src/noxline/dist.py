@@ -189,6 +189,17 @@ def _check_listing(dist_dir: Path, sums: dict[str, str]) -> None:
         )
 
 
+def wheel_metadata(item: DistFile) -> bytes:
+    """The bytes of the wheel's METADATA (bounded in size); one line when it cannot be read."""
+    try:
+        return _wheel_metadata(item.path)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise NoxlineError(
+            f"cannot read the metadata inside {item.path.name} ({type(error).__name__}): it is "
+            "not a well-formed wheel; rebuild with `nox -s build`"
+        ) from None
+
+
 def read_file_metadata(item: DistFile) -> tuple[str, Version]:
     """Canonical name and version from inside a dist file (wheel METADATA, sdist PKG-INFO).
 

@@ -148,21 +148,35 @@ def test_an_unreachable_vulnerability_service_is_one_line(built: Path, osv: Fake
     assert "ConnectionError" in log
 
 
-def test_sbom_is_schema_valid_and_lists_the_runtime_dependencies(built: Path) -> None:
-    """CycloneDX 1.6 JSON, valid against the schema, with the wheel and idna at their versions."""
+def test_sbom_names_its_subject_and_is_reproducible(built: Path) -> None:
+    """CycloneDX 1.6 JSON, valid against the schema: the library is its subject (PURL, licence,
+    the published files' SHA-256), idna its dependency; no path of this machine; a second run of
+    the same commit gives the same bytes."""
+    sbom_file = built / "reports" / "sbom" / "sbom.cdx.json"
     run_nox(built, "--no-dependencies", "-s", "sbom")
-    text = (built / "reports" / "sbom" / "sbom.cdx.json").read_text(encoding="utf-8")
+    text = sbom_file.read_text(encoding="utf-8")
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     sbom = json.loads(text)
     (wheel,) = (built / "dist").glob("minilib-*.whl")
+    (sdist,) = (built / "dist").glob("minilib-*.tar.gz")
     version = wheel.name.split("-")[1]
-    assert {(c["name"], c["version"]) for c in sbom["components"]} == {
-        DEPENDENCY,
-        ("minilib", version),
+    subject = sbom["metadata"]["component"]
+    assert (subject["name"], subject["version"], subject["type"]) == ("minilib", version, "library")
+    assert subject["purl"] == f"pkg:pypi/minilib@{version}"
+    sums = dict(
+        reversed(line.split()) for line in (built / "dist" / "SHA256SUMS").read_text().splitlines()
+    )
+    assert subject["hashes"] == [{"alg": "SHA-256", "content": sums[wheel.name]}]
+    assert {ref["url"]: ref["hashes"][0]["content"] for ref in subject["externalReferences"]} == {
+        wheel.name: sums[wheel.name],
+        sdist.name: sums[sdist.name],
     }
-    idna = next(c for c in sbom["components"] if c["name"] == "idna")
-    assert idna["purl"] == "pkg:pypi/idna@3.6"
-    assert {"ref": "minilib==" + version, "dependsOn": ["idna==3.6"]} in sbom["dependencies"]
+    assert {(c["name"], c["version"]) for c in sbom["components"]} == {DEPENDENCY}
+    assert all(c["purl"] == f"pkg:pypi/{c['name']}@{c['version']}" for c in sbom["components"])
+    assert {"ref": subject["bom-ref"], "dependsOn": ["idna==3.6"]} in sbom["dependencies"]
+    assert "file:" not in text and str(built) not in text and "/tmp" not in text
+    run_nox(built, "--no-dependencies", "-s", "sbom")
+    assert sbom_file.read_text(encoding="utf-8") == text
 
 
 def noxline_run(project: Path, env: dict[str, str], *jobs: str) -> subprocess.CompletedProcess[str]:
