@@ -27,10 +27,11 @@ from typing import Any
 
 import tomlkit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
-from noxline import gitlab
+from noxline import gitlab, locks, tools
 from noxline.config import Settings, settings_from
 from noxline.pipeline import define
 from noxline.errors import ConfigError
@@ -150,6 +151,8 @@ def init(project_dir: Path, *, force: bool, ratchet: bool = False) -> int:
         "(counted in the source, not collected)"
     )
     print(f"  version {settings.version_source.describe()}")
+    for line in _environment_lines(root, settings):
+        print(f"  {line}")
     for note in result.notes:
         print(f"  note: {note}")
     if ratchet:
@@ -351,6 +354,32 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
             f"{_OLD_VERSION_SCRIPT.as_posix()} is no longer used (the version job replaces it): "
             "delete it"
         )
+
+
+def _environment_lines(root: Path, settings: Settings) -> Iterator[str]:
+    """What init found of the project's environment: its lock and how many packages it pins,
+    and each tool's version with where it comes from (the jobs choose the same way)."""
+    locked: dict[str, str] = {}
+    if settings.lock_file:
+        pins = locks.pins_at_init(root, settings.lock_file)
+        locked = pins or {}
+        count = f"{len(pins)} packages pinned" if pins is not None else "pins read by each job"
+        yield (
+            f"lock {settings.lock_file} ({count}): every job but wheel-install installs its "
+            f"versions; a stale lock stops the version job (`{locks.FIXES[locks.kind(settings.lock_file)] or 'export it again'}`)"
+        )
+    shown = []
+    for name in tools.DEFAULTS:
+        choice = tools.choose(
+            name,
+            lock_file=settings.lock_file,
+            locked=locked,
+            pins=dict(settings.tool_pins),
+            installed_with=settings.test_requirements,
+        )
+        version = locked.get(canonicalize_name(name), choice.requirement.removeprefix(name))
+        shown.append(f"{name} {version or 'any'} ({choice.source})")
+    yield "tools: " + ", ".join(shown)
 
 
 def ratchet_thresholds(root: Path) -> int:

@@ -89,6 +89,11 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     lint_paths: tuple[str, ...] = ()
     #: True when the project's mypy configuration names what it checks (detected).
     mypy_targets: bool = False
+    #: The lock file every job's dependencies come from (detected: uv.lock, poetry.lock,
+    #: pdm.lock, pylock.toml); "none" installs without it.
+    lock_file: str = ""
+    #: Exact pins (name, version) the project declares outside the lock (detected).
+    tool_pins: tuple[tuple[str, str], ...] = ()
     #: Thresholds: None (the default, unless the project declares its own) measures and reports.
     coverage_fail_under: float | None = None
     docstr_fail_under: float | None = None
@@ -170,7 +175,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
 
 #: Fields that are computed, never read from [tool.noxline].
-_NOT_KEYS = frozenset({"project_dir", "version_source", "requires_python", "mypy_targets"})
+_NOT_KEYS = frozenset(
+    {"project_dir", "version_source", "requires_python", "mypy_targets", "tool_pins"}
+)
 #: Keys that may no longer be set in the tree, and why.
 _RETIRED_KEYS = {
     "allow-unprotected-tags": (
@@ -237,6 +244,8 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
                 if str(p) != "." and not (p != source_dir and p.is_relative_to(source_dir))
             )
         ),
+        "lock_file": facts.lock_file,
+        "tool_pins": tuple(sorted(facts.pins.items())),
         # Paths set in [tool.noxline] are what every checker gets, mypy too.
         "mypy_targets": facts.mypy_targets and "lint_paths" not in given,
         "tag_prefix": facts.tag_prefix,
@@ -247,6 +256,15 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
     if facts.release_pattern is not None:
         defaults["release_pattern"] = facts.release_pattern
     settings = Settings(**(defaults | given))
+    if settings.lock_file == "none":
+        settings = dataclasses.replace(settings, lock_file="")
+    elif settings.lock_file and not (root / settings.lock_file).is_file():
+        raise ConfigError(
+            f"lock-file names {settings.lock_file}, which is not a file in {root}: name the "
+            'project\'s lock file, or set lock-file = "none" to install without one'
+        )
+    elif settings.lock_file and Path(settings.lock_file).name != settings.lock_file:
+        raise ConfigError("lock-file must name a file in the project folder, not a path")
     _check(settings)
     return settings
 

@@ -38,9 +38,6 @@ PYTHON_VARIABLE = "NOXLINE_PYTHON"
 #: What ``{python}`` in gitlab-image stands for in jobs when no Python is configured.
 DEFAULT_IMAGE_PYTHON = "3.11"
 
-#: Lock files that also key the cache when present, first match wins (GitLab takes two files).
-LOCK_FILES = ("uv.lock", "poetry.lock")
-
 #: GitLab's documented pattern: merge request pipelines while an MR is open, branch pipelines
 #: otherwise (never both for one push), and tag pipelines.
 WORKFLOW_RULES: tuple[dict[str, str], ...] = (
@@ -172,9 +169,8 @@ def caches(job: Job, settings: Settings) -> list[dict[str, Any]]:
 
 
 def cache_key_files(settings: Settings) -> list[str]:
-    """pyproject.toml plus the project's lock file when it has one."""
-    locks = [name for name in LOCK_FILES if (settings.project_dir / name).is_file()]
-    return ["pyproject.toml", *locks[:1]]
+    """pyproject.toml plus the project's lock file when it has one: the cache follows the lock."""
+    return ["pyproject.toml", *([settings.lock_file] if settings.lock_file else [])]
 
 
 def image(settings: Settings, python: str) -> str:

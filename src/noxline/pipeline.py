@@ -37,6 +37,11 @@ SBOM_FILE = "sbom.cdx.json"
 #: (:func:`noxline.jobs._support.summarize`), ``noxline run``'s summary table shows it.
 SUMMARY_FILE = "summary.txt"
 
+#: Jobs whose venvs install the project's dependencies or its tools: each installs within the
+#: project's lock (its exported pins, as constraints). wheel-install is left out on purpose: it
+#: proves the published metadata resolves as a user of the library gets it.
+LOCKED_JOBS = frozenset({"tests", "coverage", "pylint", "black", "mypy", "docstr", "audit", "sbom"})
+
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
 
@@ -110,6 +115,8 @@ class Job:  # pylint: disable=too-many-instance-attributes
     needs_git_history: bool = False
     #: True for jobs that prove something about a fresh venv, so they never reuse one.
     fresh_venv: bool = False
+    #: True for jobs that install within the project's lock (:data:`LOCKED_JOBS`).
+    locked: bool = False
     #: OIDC id tokens GitLab gives the job: (environment variable, audience).
     id_tokens: tuple[tuple[str, str], ...] = ()
     #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
@@ -456,6 +463,7 @@ def define(settings: Settings) -> Pipeline:
                 job,
                 reports_folder=folder(job.name),
                 files={**job.files, "summary": SUMMARY_FILE},
+                locked=job.name in LOCKED_JOBS and bool(settings.lock_file),
                 pythons=job.pythons or (one_python if job.uses_venv else ()),
             )
             for job in declared

@@ -7,6 +7,7 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import fnmatch
 import itertools
 import re
@@ -378,6 +379,58 @@ def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
     return ()
 
 
+#: Lock files noxline installs from, in the order it looks for them (one project, one lock).
+LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml")
+#: PEP 751's named lock files, ``pylock.<name>.toml``.
+_NAMED_PYLOCK = re.compile(r"pylock\.[^.]+\.toml")
+
+
+def find_lock(root: Path) -> str:
+    """The project's lock file (a name in ``root``), or "" when it has none."""
+    for name in LOCK_FILES:
+        if (root / name).is_file():
+            return name
+    named = sorted(p.name for p in root.glob("pylock.*.toml") if _NAMED_PYLOCK.fullmatch(p.name))
+    return named[0] if named else ""
+
+
+def exact_pins(root: Path, data: dict[str, Any]) -> dict[str, str]:
+    """Every exact pin (``name==1.2.3``) the project declares for its tools: in any PEP 735
+    group, Poetry group or dev-dependencies, extra, requirements file or tox deps; canonical
+    name -> version (the first one found)."""
+    groups = data.get("dependency-groups", {})
+    poetry = data.get("tool", {}).get("poetry", {})
+    extras = data.get("project", {}).get("optional-dependencies", {})
+    declared: list[str] = []
+    for name in groups:
+        with contextlib.suppress(ConfigError, ValueError, TypeError):
+            declared += _resolve_group(groups, str(name))
+    for group in poetry.get("group", {}).values():
+        if isinstance(group, dict) and isinstance(group.get("dependencies"), dict):
+            with contextlib.suppress(ConfigError, ValueError, TypeError):
+                declared += _poetry_requirements(group["dependencies"])
+    if isinstance(poetry.get("dev-dependencies"), dict):
+        with contextlib.suppress(ConfigError, ValueError, TypeError):
+            declared += _poetry_requirements(poetry["dev-dependencies"])
+    for extra in extras.values():
+        declared += [str(item) for item in extra] if isinstance(extra, list) else []
+    declared += requirement_file_tools(root) + tox_test_tools(root, data)
+    pins: dict[str, str] = {}
+    for text in declared:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        specifiers = list(requirement.specifier)
+        if (
+            len(specifiers) == 1
+            and specifiers[0].operator == "=="
+            and "*" not in specifiers[0].version
+        ):
+            pins.setdefault(canonicalize_name(requirement.name), specifiers[0].version)
+    return pins
+
+
 def _requirement_name(requirement: str) -> str:
     """The normalised project name of a PEP 508 requirement string."""
     return canonicalize_name(re.split(r"[<>=!~\[;@ ]", requirement.strip())[0])
@@ -589,6 +642,10 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     test_pattern: str = ""
     #: True when the project's mypy configuration names the files it checks.
     mypy_targets: bool = False
+    #: The project's lock file ("" for none).
+    lock_file: str = ""
+    #: Exact pins of the project's tools and dependencies outside the lock: name -> version.
+    pins: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def resolve(
@@ -627,6 +684,8 @@ def resolve(
         test_runner=runner,
         test_pattern=unittest_pattern(root, tests_dir) if runner == "unittest" else "",
         mypy_targets=mypy_names_targets(root, data),
+        lock_file=find_lock(root),
+        pins=exact_pins(root, data),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds=declared_thresholds(root, tool),

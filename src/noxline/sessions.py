@@ -18,7 +18,7 @@ import nox
 from noxline.config import Settings, load_settings
 from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_traceback
 from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
-from noxline.jobs._support import clear_summary
+from noxline.jobs._support import clear_summary, constrain
 from noxline.pipeline import Job, define
 from noxline.sharding import Instance, shard_from_env
 
@@ -69,6 +69,8 @@ def _run_job(body: JobBody, settings: Settings, job: Job, session: nox.Session) 
     """Run the body of this session's copy of ``job``, its earlier one-line result cleared."""
     copy = this_copy(job, session)
     clear_summary(settings, copy)
+    if job.locked:
+        constrain(session, settings)  # every install of this job within the project's lock
     body(session, settings, copy)
 
 

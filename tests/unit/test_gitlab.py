@@ -224,11 +224,13 @@ def test_caches_are_relative_and_keyed_on_pyproject(settings: Settings) -> None:
     assert data["variables"]["PIP_CACHE_DIR"] == ".cache/pip"
 
 
-@pytest.mark.parametrize("lock", ["uv.lock", "poetry.lock"])
+@pytest.mark.parametrize("lock", ["uv.lock", "poetry.lock", "pdm.lock", "pylock.toml"])
 def test_a_lock_file_joins_the_cache_key(settings: Settings, lock: str) -> None:
-    """A lock file changes what gets downloaded, so it keys the cache too."""
+    """The detected lock changes what gets installed, so it keys the cache too."""
     (settings.project_dir / lock).write_text("# lock\n", encoding="utf-8")
-    files = parsed(settings)[gitlab.TEMPLATE]["cache"]["key"]["files"]
+    locked = load_settings(settings.project_dir)
+    assert locked.lock_file == lock
+    files = parsed(locked)[gitlab.TEMPLATE]["cache"]["key"]["files"]
     assert files == ["pyproject.toml", lock]
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import nox
 import nox.virtualenv
 
+from noxline import locks, tools
 from noxline.config import Settings
 from noxline.dist import Dist, verified_dist
-from noxline.errors import NoxlineError
+from noxline.errors import NoxlineError, one_line
 from noxline.pipeline import Job
 
 #: Marker in a venv naming the wheel (by sha256) installed there, so a reused venv is never stale.
@@ -194,3 +195,155 @@ def judge(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     if figure < threshold:
         raise NoxlineError(f"{check} {shown} < {limit}: raise it, or lower {key} in [tool.noxline]")
     session.log(f"{check} {shown} >= {limit}")
+
+
+#: Seconds a lock tool may take to export or check a lock (a Poetry venv's install included).
+LOCK_TOOL_TIMEOUT = 600.0
+
+
+def _lock_run(command: tuple[str, ...], cwd: Path, what: str) -> subprocess.CompletedProcess[str]:
+    """Run a lock tool's command in the project, bounded in time; one line when it cannot run."""
+    try:
+        return subprocess.run(
+            command,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            timeout=LOCK_TOOL_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise NoxlineError(
+            f"{what} took longer than {LOCK_TOOL_TIMEOUT:g} s: check the index it reads"
+        ) from None
+    except OSError as error:
+        raise NoxlineError(f"cannot run {command[0]} for {what}: {error.strerror}") from None
+
+
+def lock_tool(settings: Settings, lock_kind: str) -> str:
+    """The executable of the lock's own tool: uv (nox's), or Poetry or pdm in a venv of their own
+    under ``.nox/`` (made once with uv; never in a venv of the project's)."""
+    uv = uv_executable() or shutil.which("uv") or "uv"
+    if lock_kind == "uv":
+        return uv
+    folder = settings.project_dir / ".nox" / f"noxline-{lock_kind}"
+    executable = folder / "bin" / lock_kind
+    if not executable.is_file():
+        requirements = (
+            locks.POETRY_REQUIREMENTS if lock_kind == "poetry" else locks.PDM_REQUIREMENTS
+        )
+        for command in (
+            (uv, "venv", "--quiet", "--allow-existing", str(folder)),
+            (
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(folder / "bin" / "python"),
+                *requirements,
+            ),
+        ):
+            done = _lock_run(command, settings.project_dir, f"installing {lock_kind}")
+            if done.returncode != 0:
+                raise NoxlineError(
+                    f"cannot install {lock_kind} to read {settings.lock_file}: "
+                    f"{one_line(done.stderr or done.stdout)}"
+                )
+    return str(executable)
+
+
+def check_lock(session: nox.Session, settings: Settings) -> None:
+    """Stop when the lock no longer matches pyproject.toml, by the lock tool's own check (for a
+    PEP 751 lock: every requirement of the project must be met by a locked version). Nothing is
+    re-resolved into the tree: the lock file stays as it is."""
+    if not settings.lock_file:
+        return
+    lock_kind = locks.kind(settings.lock_file)
+    if lock_kind == "pylock":
+        pins = locks.pylock_pins(settings.project_dir / settings.lock_file)
+        unmet = locks.pylock_stale(settings.runtime_requirements, pins)
+        if unmet:
+            raise NoxlineError(locks.stale_message(settings.lock_file, "; ".join(unmet)))
+    else:
+        done = _lock_run(
+            locks.check_command(lock_kind, lock_tool(settings, lock_kind)),
+            settings.project_dir,
+            f"checking {settings.lock_file}",
+        )
+        if done.returncode != 0:
+            raise NoxlineError(locks.stale_message(settings.lock_file, done.stderr or done.stdout))
+    session.log(f"{settings.lock_file} matches pyproject.toml")
+
+
+def constrain(session: nox.Session, settings: Settings) -> None:
+    """Make every install of this session take the lock's versions: the lock exported by its own
+    tool into a constraints file, named in ``UV_CONSTRAINT`` and ``PIP_CONSTRAINT``."""
+    if not settings.lock_file:
+        return
+    lock_kind = locks.kind(settings.lock_file)
+    target = Path(session.create_tmp()) / "noxline-lock" / "constraints.txt"
+    if lock_kind == "pylock":
+        locks.pins_file(locks.pylock_pins(settings.project_dir / settings.lock_file), target)
+    else:
+        exported = target.with_name("exported.txt")
+        command = locks.export_command(lock_kind, lock_tool(settings, lock_kind), exported)
+        done = _lock_run(command, settings.project_dir, f"exporting {settings.lock_file}")
+        if done.returncode != 0 or not exported.is_file():
+            raise NoxlineError(
+                f"cannot export {settings.lock_file} with {lock_kind}: "
+                f"{one_line(done.stderr or done.stdout)[:300]} (a stale lock? run "
+                f"`{locks.FIXES[lock_kind]}`)"
+            )
+        locks.write_constraints(exported.read_text(encoding="utf-8"), target)
+        exported.unlink()
+    session.env.update(locks.constraint_env(target))
+
+
+def locked_pins(session: nox.Session) -> dict[str, str]:
+    """Name -> version the session's lock constraints pin (empty without a lock)."""
+    path = session.env.get("UV_CONSTRAINT")
+    return locks.read_constraints(Path(path)) if path and Path(path).is_file() else {}
+
+
+def choose_tool(
+    session: nox.Session,
+    settings: Settings,
+    name: str,
+    extras: str = "",
+    installed_with: tuple[str, ...] = (),
+) -> tools.ToolChoice:
+    """The requirement of tool ``name`` for this session: the lock's, the project's pin or
+    requirement (``installed_with``: the project's requirements in the same install), or
+    noxline's default range (:mod:`noxline.tools`)."""
+    return tools.choose(
+        name,
+        lock_file=settings.lock_file,
+        locked=locked_pins(session),
+        pins=dict(settings.tool_pins),
+        extras=extras,
+        installed_with=installed_with,
+    )
+
+
+def report_tools(
+    session: nox.Session, settings: Settings, job: Job, *choices: tools.ToolChoice
+) -> None:
+    """Say which version of each tool was installed, and from where, in the log and the job's
+    one-line result (``black 23.12.1 (uv.lock)``)."""
+    names = [choice.name for choice in choices]
+    output = session.run(
+        "python",
+        "-c",
+        "import sys, importlib.metadata as m; print(' '.join(m.version(n) for n in sys.argv[1:]))",
+        *names,
+        silent=True,
+    )
+    if not isinstance(output, str):
+        return  # nothing ran (--install-only)
+    versions = output.split()
+    line = ", ".join(tools.described(c, v) for c, v in zip(choices, versions))
+    session.log(line)
+    summarize(settings, job, line, append=True)

@@ -26,10 +26,15 @@ from packaging.utils import canonicalize_name
 
 from noxline.config import AcceptedAdvisory, Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import built_dist, report_file, wheel_environment
+from noxline.jobs._support import (
+    built_dist,
+    choose_tool,
+    report_file,
+    report_tools,
+    wheel_environment,
+)
 from noxline.pipeline import Job
 
-REQUIREMENTS = ("pip-audit>=2.10",)
 #: pip-audit's default service, named in messages when no mirror is set.
 OSV_DEFAULT = "https://api.osv.dev/v1/query"
 #: Seconds pip-audit waits for each answer of the vulnerability service.
@@ -79,7 +84,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     dist = built_dist(settings)
     for role in ("json", "text", "codequality", "log"):
         report_file(settings, job, role).unlink(missing_ok=True)
-    session.install(*REQUIREMENTS)
+    tool = choose_tool(session, settings, "pip-audit")
+    session.install(tool.requirement)
+    report_tools(session, settings, job, tool)
     python = wheel_environment(session, dist)
     site = session.run(
         str(python),

@@ -8,15 +8,22 @@ import re
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import report_file, run_to_report, summarize
+from noxline.jobs._support import (
+    choose_tool,
+    constrain,
+    report_file,
+    report_tools,
+    run_to_report,
+    summarize,
+)
 from noxline.pipeline import Job
-
-REQUIREMENTS = ("black>=24",)
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: ``black --check --diff``; fails when a file would be reformatted."""
-    session.install(*REQUIREMENTS)
+    black = choose_tool(session, settings, "black")
+    session.install(black.requirement)
+    report_tools(session, settings, job, black)
     report = report_file(settings, job, "diff")
     if run_to_report(session, report, "black", "--check", "--diff", *settings.lint_paths):
         judge_checked(settings, job, report.read_text(encoding="utf-8", errors="replace"))
@@ -41,10 +48,12 @@ def judge_checked(settings: Settings, job: Job, output: str) -> None:
         settings,
         job,
         f"{checked} files checked" + (f", {reformat} would be reformatted" if reformat else ""),
+        append=True,
     )
 
 
 def format_code(session: nox.Session, settings: Settings) -> None:
     """Session body of ``format``: reformat the lint paths in place."""
-    session.install(*REQUIREMENTS)
+    constrain(session, settings)  # the project's lock decides black's version here too
+    session.install(choose_tool(session, settings, "black").requirement)
     session.run("black", *settings.lint_paths, *session.posargs)

@@ -17,9 +17,8 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import report_file
+from noxline.jobs._support import choose_tool, report_file, report_tools
 from noxline.jobs.tests import (
-    COVERAGE,
     coverage_config,
     enforce_threshold,
     junit_counts,
@@ -118,7 +117,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             totals[key] += value
     # Copies that together ran no test checked nothing (one copy may rightly have none).
     tests_ran(session, settings, job, totals)
-    session.install(COVERAGE)
+    coverage_tool = choose_tool(session, settings, "coverage", "toml")
+    session.install(coverage_tool.requirement)
+    report_tools(session, settings, job, coverage_tool)
     rcfile = coverage_config(settings, job)
     data = [str(path) for copies in found.values() for _, _, files in copies for path in files]
     output = write_reports(session, rcfile, *data, table=True)

@@ -9,10 +9,8 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import judge, report_file, run_to_report
+from noxline.jobs._support import choose_tool, judge, report_file, report_tools, run_to_report
 from noxline.pipeline import Job
-
-REQUIREMENTS = ("docstr-coverage>=2.3",)
 
 _TOTAL = re.compile(r"Total coverage:\s*([0-9.]+)%")
 
@@ -25,7 +23,9 @@ def total(report: str) -> float | None:
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: docstr-coverage over the source folder; noxline judges the total."""
-    session.install(*REQUIREMENTS)
+    tool = choose_tool(session, settings, "docstr-coverage")
+    session.install(tool.requirement)
+    report_tools(session, settings, job, tool)
     report = report_file(settings, job, "text")
     run_to_report(
         session,

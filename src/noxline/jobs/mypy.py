@@ -9,10 +9,17 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import report_file, run_to_report, summarize
+from noxline.jobs._support import (
+    choose_tool,
+    report_file,
+    report_tools,
+    run_to_report,
+    summarize,
+)
 from noxline.pipeline import Job
 
-REQUIREMENTS = ("mypy>=1.8", "lxml>=5", "mypy-gitlab-code-quality>=1.1")
+#: The HTML report's and the Code Quality report's helpers, installed beside the mypy chosen.
+COMPANIONS = ("lxml>=5", "mypy-gitlab-code-quality>=1.1,<2")
 
 # mypy-gitlab-code-quality reads mypy's text output; feed it the saved report file.
 _TO_CODE_QUALITY = (
@@ -24,7 +31,10 @@ _TO_CODE_QUALITY = (
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: mypy over the lint paths with the project's own mypy config."""
-    session.install(*REQUIREMENTS, *settings.runtime_requirements, *settings.test_requirements)
+    project = (*settings.runtime_requirements, *settings.test_requirements)
+    mypy = choose_tool(session, settings, "mypy", installed_with=project)
+    session.install(mypy.requirement, *COMPANIONS, *project)
+    report_tools(session, settings, job, mypy)
     text = report_file(settings, job, "text")
     namespace: tuple[str, ...] = ()
     if settings.namespace_root is not None:
@@ -81,4 +91,5 @@ def judge_checked(settings: Settings, job: Job, output: str, *, empty_fails: boo
         settings,
         job,
         f"{checked} source files checked" + (f", {errors[-1]} errors" if errors else ""),
+        append=True,
     )

@@ -9,10 +9,11 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import judge, report_file
+from noxline.jobs._support import choose_tool, judge, report_file, report_tools
 from noxline.pipeline import Job
 
-REQUIREMENTS = ("pylint>=3", "pylint-gitlab>=2")
+#: pylint's reporters for GitLab (Code Quality, HTML), installed beside the pylint chosen.
+COMPANIONS = ("pylint-gitlab>=2,<3",)
 
 _SCORE = re.compile(r"rated at (-?[0-9.]+)/10")
 
@@ -27,7 +28,10 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: pylint over the lint paths, every report written in one pass, then the
     score judged by noxline (pylint itself never fails the job: its exit code mixes message
     kinds with the score)."""
-    session.install(*REQUIREMENTS, *settings.runtime_requirements, *settings.test_requirements)
+    project = (*settings.runtime_requirements, *settings.test_requirements)
+    pylint = choose_tool(session, settings, "pylint", installed_with=project)
+    session.install(pylint.requirement, *COMPANIONS, *project)
+    report_tools(session, settings, job, pylint)
     text = report_file(settings, job, "text")
     formats = ",".join(
         (

@@ -21,14 +21,22 @@ from noxline.config import Settings
 from noxline.errors import NoxlineError, name_some
 from noxline.git import GitError, run_git
 from noxline.jobs import _shards
-from noxline.jobs._support import built_dist, install_wheel, judge, report_file, summarize
+from noxline.jobs._support import (
+    built_dist,
+    choose_tool,
+    install_wheel,
+    judge,
+    report_file,
+    report_tools,
+    summarize,
+)
 from noxline.pipeline import Job
 from noxline.sharding import junit_totals
 
-COVERAGE = "coverage[toml]>=7.4"
 #: The counts a JUnit report gives (:func:`noxline.sharding.junit_totals`).
 _COUNTS = ("tests", "failures", "errors", "skipped")
-RUNNER_REQUIREMENTS = {"unittest": ("unittest-xml-reporting>=3.2",), "pytest": ("pytest>=7",)}
+#: The distribution each runner needs (its JUnit writer): its version is chosen like a tool's.
+RUNNER_TOOLS = {"unittest": "unittest-xml-reporting", "pytest": "pytest"}
 
 
 def coverage_config(settings: Settings, job: Job) -> Path:
@@ -132,7 +140,7 @@ def tests_ran(session: nox.Session, settings: Settings, job: Job, totals: dict[s
     """Record how many tests ran (the summary line) and fail when none did: a job that tested
     nothing is never green, whatever the runner's exit code said (unittest exits 0 on 3.11 when
     it finds nothing)."""
-    summarize(settings, job, count_line(totals))
+    summarize(settings, job, count_line(totals), append=True)
     if totals["tests"] - totals["skipped"] <= 0:
         skipped = f" ({totals['skipped']} skipped)" if totals["skipped"] else ""
         raise NoxlineError(
@@ -211,12 +219,13 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             "add your tests there or set tests-dir in [tool.noxline]"
         )
     dist = built_dist(settings)
-    requirements = (
-        COVERAGE,
-        *RUNNER_REQUIREMENTS[settings.test_runner],
-        *settings.test_requirements,
+    project = settings.test_requirements
+    coverage = choose_tool(session, settings, "coverage", "toml", installed_with=project)
+    runner = choose_tool(
+        session, settings, RUNNER_TOOLS[settings.test_runner], installed_with=project
     )
-    install_wheel(session, dist, *requirements)
+    install_wheel(session, dist, coverage.requirement, runner.requirement, *project)
+    report_tools(session, settings, job, coverage, runner)
     _project_root_last(session, settings)
     if settings.fans_out:
         # One of several copies (Pythons, shards): a fresh folder of its own, no report of its
@@ -256,7 +265,8 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         passed = True
     finally:
         if totals is None and junit.is_file():  # the runner failed: still say what ran
-            summarize(settings, job, count_line(junit_counts(junit) or dict.fromkeys(_COUNTS, 0)))
+            totals_then = junit_counts(junit) or dict.fromkeys(_COUNTS, 0)
+            summarize(settings, job, count_line(totals_then), append=True)
         # A copy leaves its data to the coverage job; a failed run still writes HTML and XML
         # (a run of no test has no data to write).
         tested = totals is None or totals["tests"] > totals["skipped"]

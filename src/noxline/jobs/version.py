@@ -26,7 +26,7 @@ from packaging.version import InvalidVersion, Version
 
 from noxline.config import Settings
 from noxline.errors import ConfigError, VersionError
-from noxline.jobs._support import report_file
+from noxline.jobs._support import check_lock, report_file
 from noxline.pipeline import Job
 from noxline.project import VERSION_ASSIGNMENT
 from noxline.setuptools_config import stamp_setup_cfg, stamp_setup_py
@@ -193,7 +193,9 @@ def _replace_text(path: Path, text: str) -> None:
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
-    """Session body: decide the version and leave it as a dotenv report for the later jobs."""
+    """Session body: stop on a stale lock (the first job, so nothing installs from it), decide
+    the version and leave it as a dotenv report for the later jobs."""
+    check_lock(session, settings)
     decision = compute(settings)
     report = report_file(settings, job, "dotenv")
     _replace_text(report, f"{VERSION_VARIABLE}={decision.version}\n")

@@ -11,6 +11,7 @@ from noxline.jobs._support import (
     report_file,
     report_folder,
     run_to_report,
+    summarize,
     uses_uv,
 )
 from noxline.pipeline import Job
@@ -31,3 +32,8 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     run_to_report(session, report_file(settings, job, "pip-check"), *check, external=True)
     freeze = ("uv", "pip", "freeze") if uses_uv(session) else ("python", "-m", "pip", "freeze")
     run_to_report(session, report_file(settings, job, "installed"), *freeze, external=True)
+    if settings.lock_file:
+        # On purpose: this job proves the published metadata resolves as a user gets it.
+        note = f"not from {settings.lock_file}: resolved as a user of the wheel gets it"
+        session.log(f"wheel-install installed the wheel's dependencies {note}")
+        summarize(settings, job, note)
