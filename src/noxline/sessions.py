@@ -125,6 +125,10 @@ def _session_body(
             # about 2x slower warm), but a single-use venv (a CI job, wheel-install) would pay for
             # compiling every installed module and use a few of them once.
             session.env.setdefault("UV_COMPILE_BYTECODE", "1")
+        # uv reads [tool.uv] of the project it runs in: a project's exclude-newer or sources
+        # would decide the versions of noxline's own tools (build, twine) and what a user of the
+        # wheel gets. The project's lock decides its versions instead (locks.py).
+        session.env.setdefault("UV_NO_CONFIG", "1")
         try:
             call(session)
         except NoxlineError as error:

@@ -1,0 +1,146 @@
+"""The project's lock and pinned tools decide, end to end: a project locked by the real uv, whose
+lock holds an older idna than the newest its metadata allows and pins black 23 in its dev group,
+is green under `noxline init` + nox with exactly those versions; a stale lock stops the first job.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import clean_env, git, run_nox, run_noxline
+
+pytestmark = pytest.mark.xdist_group("locks")
+
+
+PYPROJECT = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "lockedlib"
+version = "0.1.0"
+readme = "README.md"
+dependencies = ["idna>=3.4"]
+
+[dependency-groups]
+dev = ["black==23.12.1", "pytest>=7"]
+
+[tool.uv]
+exclude-newer = "2024-01-15T00:00:00Z"
+"""
+
+FILES = {
+    "pyproject.toml": PYPROJECT,
+    "README.md": "# lockedlib\n",
+    # black 23 accepts code right after the module docstring; black 24 wants a blank line.
+    "src/lockedlib/__init__.py": '"""Locked."""\nimport idna\n\n\ndef encode(name: str) -> bytes:\n'
+    '    """IDNA-encode ``name``."""\n    return idna.encode(name)\n',
+    "tests/test_locked.py": '"""The lock decides."""\nimport idna\n\nimport lockedlib\n\n\n'
+    "def test_the_locked_idna_is_installed() -> None:\n"
+    '    """3.6 is locked; a newer idna exists."""\n'
+    '    assert idna.__version__ == "3.6"\n    assert lockedlib.encode("a") == b"a"\n',
+}
+
+
+@pytest.fixture(name="project", scope="module")
+def project_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project written, locked by uv as of its exclude-newer day (idna 3.6, black 23.12.1,
+    pytest 7.4.4: newer releases of all three exist, so an unlocked install would differ),
+    adopted and committed."""
+    project = tmp_path_factory.mktemp("locks") / "lockedlib"
+    for name, text in FILES.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text, encoding="utf-8")
+    locked = subprocess.run(
+        ["uv", "lock"],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert locked.returncode == 0, locked.stderr
+    git(project, "init", "-q", "-b", "main")
+    adopted = run_noxline(project, "init")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    (project / ".git" / "info" / "exclude").write_text("init.txt\n", encoding="utf-8")
+    (project / "init.txt").write_text(adopted.stdout, encoding="utf-8")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "initial")
+    return project
+
+
+def _summary(project: Path, job: str) -> str:
+    """A job's one-line result."""
+    return (project / "reports" / job / "summary.txt").read_text(encoding="utf-8").strip()
+
+
+def test_the_locked_versions_and_the_pinned_black_decide(project: Path) -> None:
+    """tests get idna 3.6 and pytest 7.4.4 from uv.lock, black is 23.12.1 and accepts the code,
+    wheel-install resolves as a user would; init said what it found; the tree stays clean."""
+    init = (project / "init.txt").read_text(encoding="utf-8")
+    assert "lock uv.lock (" in init and "packages pinned" in init
+    assert "black 23.12.1 (uv.lock)" in init
+    run_nox(project, "-s", "version", "build", "wheel-install", "tests", "black")
+    assert _summary(project, "black").startswith("black 23.12.1 (uv.lock), ")
+    tests = _summary(project, "tests")
+    assert "pytest 7.4.4 (uv.lock)" in tests and "1 tests ran" in tests, tests
+    assert "coverage " in tests and "(noxline default)" in tests
+    assert "not from uv.lock" in _summary(project, "wheel-install")
+    installed = (project / "reports" / "wheel-install" / "installed.txt").read_text("utf-8")
+    assert "idna==3.6" not in installed  # unlocked: the newest idna a user gets
+    assert not git(project, "status", "--porcelain")
+
+
+def test_a_stale_lock_stops_the_first_job_in_one_line(project: Path) -> None:
+    """pyproject.toml changed without `uv lock`: the version job fails naming the fix, and the
+    lock is left as it was."""
+    pyproject = project / "pyproject.toml"
+    lock_before = (project / "uv.lock").read_bytes()
+    pyproject.write_text(PYPROJECT.replace('["idna>=3.4"]', '["idna>=3.4", "six"]'), "utf-8")
+    try:
+        result = run_nox(project, "-s", "version", check=False)
+    finally:
+        git(project, "checkout", "--", "pyproject.toml")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if "no longer matches" in line]
+    assert len(lines) == 1, result.stderr
+    assert "uv.lock no longer matches pyproject.toml" in lines[0]
+    assert "run `uv lock` and commit uv.lock" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert (project / "uv.lock").read_bytes() == lock_before
+    assert not git(project, "status", "--porcelain")
+
+
+def _variant(project: Path, tmp_path: Path, lock_file: str, export: tuple[str, ...]) -> Path:
+    """A copy of the project whose only lock is ``lock_file``, made from uv.lock by ``export``."""
+    copy = tmp_path / "p"
+    git(tmp_path, "clone", "-q", str(project), str(copy))
+    done = subprocess.run(
+        export, cwd=copy, env=clean_env(), capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    git(copy, "rm", "-q", "uv.lock")
+    git(copy, "add", "-A")
+    git(copy, "commit", "-q", "-m", f"lock with {lock_file}")
+    return copy
+
+
+def test_a_pep_751_lock_decides_too(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """pylock.toml (PEP 751, exported by uv): the tests get its idna and pytest, black its 23.
+    (A short folder: black 23's worker processes need a short socket path under nox's TMPDIR.)"""
+    tmp_path = tmp_path_factory.mktemp("pylock")
+    export = ("uv", "export", "--frozen", "--all-groups", "--format", "pylock.toml", "-o",
+              "pylock.toml", "--no-emit-project")  # fmt: skip
+    copy = _variant(project, tmp_path, "pylock.toml", export)
+    run_nox(copy, "-s", "version", "build", "tests", "black")
+    assert _summary(copy, "black").startswith("black 23.12.1 (pylock.toml), ")
+    assert "pytest 7.4.4 (pylock.toml)" in _summary(copy, "tests")
+    assert not git(copy, "status", "--porcelain")
