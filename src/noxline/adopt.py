@@ -377,7 +377,8 @@ def _environment_lines(root: Path, settings: Settings) -> Iterator[str]:
             pins=dict(settings.tool_pins),
             installed_with=settings.test_requirements,
         )
-        version = locked.get(canonicalize_name(name), choice.requirement.removeprefix(name))
+        spec = choice.requirement.removeprefix(name)
+        version = locked.get(canonicalize_name(name), spec.removeprefix("=="))
         shown.append(f"{name} {version or 'any'} ({choice.source})")
     yield "tools: " + ", ".join(shown)
 

@@ -144,3 +144,74 @@ def test_a_pep_751_lock_decides_too(
     assert _summary(copy, "black").startswith("black 23.12.1 (pylock.toml), ")
     assert "pytest 7.4.4 (pylock.toml)" in _summary(copy, "tests")
     assert not git(copy, "status", "--porcelain")
+
+
+POETRY_PYPROJECT = """\
+[project]
+name = "plib"
+version = "0.1.0"
+readme = "README.md"
+requires-python = ">=3.9"
+dependencies = ["idna>=3.4"]
+
+[tool.poetry]
+packages = [{ include = "plib", from = "src" }]
+
+[tool.poetry.group.dev.dependencies]
+black = "23.12.1"
+pytest = "~7.4"
+
+[[tool.poetry.source]]
+name = "pypi-simple"
+url = "https://pypi.org/simple/"
+priority = "primary"
+
+[build-system]
+requires = ["poetry-core>=2,<3"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+
+def test_a_poetry_lock_decides_with_poetrys_own_export(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A Poetry 2 project locked by the real Poetry with an older idna than its metadata allows:
+    noxline exports poetry.lock with Poetry (in .nox/noxline-poetry, not the project's venvs);
+    tests get the locked idna and pytest, black its pinned 23; a stale lock names `poetry lock`."""
+    project = tmp_path_factory.mktemp("poetry") / "p"
+    files = {
+        "pyproject.toml": POETRY_PYPROJECT.replace('"idna>=3.4"', '"idna>=3.4,<3.6"'),
+        "README.md": "# plib\n",
+        "src/plib/__init__.py": '"""P."""\nimport idna\n',
+        "tests/test_p.py": "import idna\n\nimport plib\n\n\ndef test_the_lock_decides():\n"
+        '    assert idna.__version__ == "3.5"\n    assert plib.__doc__\n',
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text, encoding="utf-8")
+    git(project, "init", "-q", "-b", "main")
+    # Locked at idna 3.5, then the metadata allows newer: the lock still holds 3.5 (Poetry's
+    # own lock, made by the Poetry noxline installs for itself).
+    poetry = project / ".nox" / "noxline-poetry" / "bin" / "poetry"
+    for command in (
+        ["uv", "venv", "-q", str(poetry.parent.parent)],
+        ["uv", "pip", "install", "-q", "--python", str(poetry.parent / "python"), "poetry>=2,<3",
+         "poetry-plugin-export>=1.8,<2"],
+        [str(poetry), "lock", "-q"],
+    ):  # fmt: skip
+        done = subprocess.run(command, cwd=project, env=clean_env(), capture_output=True,
+                              text=True, check=False, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    (project / "pyproject.toml").write_text(POETRY_PYPROJECT, encoding="utf-8")
+    done = subprocess.run([str(poetry), "lock", "-q"], cwd=project, env=clean_env(),
+                          capture_output=True, text=True, check=False, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    adopted = run_noxline(project, "init")
+    assert adopted.returncode == 0, adopted.stderr
+    assert "lock poetry.lock (pins read by each job)" in adopted.stdout
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "initial")
+    run_nox(project, "-s", "version", "build", "tests", "black")
+    assert _summary(project, "black").startswith("black 23.12.1 (poetry.lock), ")
+    assert "pytest 7.4.4 (poetry.lock)" in _summary(project, "tests")
+    assert not git(project, "status", "--porcelain")

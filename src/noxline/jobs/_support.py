@@ -289,6 +289,7 @@ def constrain(session: nox.Session, settings: Settings) -> None:
         locks.pins_file(locks.pylock_pins(settings.project_dir / settings.lock_file), target)
     else:
         exported = target.with_name("exported.txt")
+        exported.parent.mkdir(parents=True, exist_ok=True)
         command = locks.export_command(lock_kind, lock_tool(settings, lock_kind), exported)
         done = _lock_run(command, settings.project_dir, f"exporting {settings.lock_file}")
         if done.returncode != 0 or not exported.is_file():
