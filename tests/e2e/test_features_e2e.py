@@ -163,9 +163,10 @@ def test_sbom_names_its_subject_and_is_reproducible(built: Path) -> None:
     subject = sbom["metadata"]["component"]
     assert (subject["name"], subject["version"], subject["type"]) == ("minilib", version, "library")
     assert subject["purl"] == f"pkg:pypi/minilib@{version}"
-    sums = dict(
-        reversed(line.split()) for line in (built / "dist" / "SHA256SUMS").read_text().splitlines()
-    )
+    sums: dict[str, str] = {}
+    for line in (built / "dist" / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, name = line.split()
+        sums[name] = digest
     assert subject["hashes"] == [{"alg": "SHA-256", "content": sums[wheel.name]}]
     assert {ref["url"]: ref["hashes"][0]["content"] for ref in subject["externalReferences"]} == {
         wheel.name: sums[wheel.name],
