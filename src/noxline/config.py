@@ -80,6 +80,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     check_python: str = ""
     #: Copies of the tests job, each running a part of the suite (GitLab ``parallel:``).
     test_shards: int = 1
+    #: Add the ``tests-latest`` job: the suite against the newest releases the metadata allows,
+    #: outside the lock, allowed to fail.
+    tests_latest: bool = False
     #: A committed JUnit report whose durations balance the shards (else the last local run's).
     test_durations: str = ""
     runtime_requirements: tuple[str, ...] = ()

@@ -359,6 +359,23 @@ def define(settings: Settings) -> Pipeline:
             caches=durations_cache("pull"),
         ),
         *coverage_jobs,
+        *(
+            (
+                Job(
+                    name="tests-latest",
+                    stage="test",
+                    description="Unit tests against the newest releases the metadata allows "
+                    "(outside the lock; allowed to fail)",
+                    needs=("build",),
+                    files=tests_files,
+                    reports=Reports(junit="junit"),
+                    allow_failure=True,
+                    fresh_venv=True,
+                ),
+            )
+            if settings.tests_latest
+            else ()
+        ),
         Job(
             name="pylint",
             stage="test",

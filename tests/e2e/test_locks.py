@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import tomlkit
 
 from tests.helpers import clean_env, git, run_nox, run_noxline
 
@@ -70,6 +71,9 @@ def project_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert adopted.returncode == 0, adopted.stdout + adopted.stderr
     (project / ".git" / "info" / "exclude").write_text("init.txt\n", encoding="utf-8")
     (project / "init.txt").write_text(adopted.stdout, encoding="utf-8")
+    data = tomlkit.parse((project / "pyproject.toml").read_text(encoding="utf-8"))
+    data["tool"]["noxline"]["tests-latest"] = True  # type: ignore[index]
+    (project / "pyproject.toml").write_text(tomlkit.dumps(data), encoding="utf-8")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "initial")
     return project
@@ -87,6 +91,10 @@ def test_the_locked_versions_and_the_pinned_black_decide(project: Path) -> None:
     assert "lock uv.lock (" in init and "packages pinned" in init
     assert "black 23.12.1 (uv.lock)" in init
     run_nox(project, "-s", "version", "build", "wheel-install", "tests", "black")
+    # Outside the lock the newest idna installs: the project's own test of 3.6 fails there only.
+    latest = run_nox(project, "--no-dependencies", "-s", "tests-latest", check=False)
+    assert latest.returncode != 0 and "assert '3." in latest.stdout + latest.stderr
+    assert "(noxline default)" in _summary(project, "tests-latest")
     assert _summary(project, "black").startswith("black 23.12.1 (uv.lock), ")
     tests = _summary(project, "tests")
     assert "pytest 7.4.4 (uv.lock)" in tests and "1 tests ran" in tests, tests

@@ -25,6 +25,7 @@ from noxline.jobs import (
     release,
     sbom,
     tests,
+    tests_latest,
     version,
     wheel_install,
 )
@@ -49,6 +50,7 @@ BODIES: dict[str, JobBody] = {
         build.run,
         wheel_install.run,
         tests.run,
+        tests_latest.run,
         coverage.run,
         pylint.run,
         black.run,
