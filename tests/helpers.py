@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -208,8 +209,11 @@ class PackageIndex:
 
 
 @contextmanager
-def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex]:
-    """Start pypiserver on 127.0.0.1 with upload auth; stop it on exit."""
+def pypiserver(
+    root: Path, password: str | None = None, authenticate: str = "update"
+) -> Iterator[PackageIndex]:
+    """Start pypiserver on 127.0.0.1 with upload auth (or, ``authenticate="update,download,list"``,
+    a private index); stop it on exit."""
     # Imported here: only the end-to-end tests (the e2e dependency group) start an index.
     # pylint: disable-next=import-outside-toplevel,import-error
     from passlib.apache import HtpasswdFile
@@ -233,7 +237,7 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
             "-P",
             str(root / "htpasswd"),
             "-a",
-            "update",
+            authenticate,
             str(packages),
         ],
         stdout=subprocess.DEVNULL,
@@ -246,6 +250,11 @@ def pypiserver(root: Path, password: str | None = None) -> Iterator[PackageIndex
             try:
                 with urllib.request.urlopen(url + "simple/", timeout=1):
                     break
+            except urllib.error.HTTPError as error:
+                error.close()
+                if error.code == 401:  # up, and private: it asks for the password to list
+                    break
+                raise
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(

@@ -97,6 +97,8 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     lock_file: str = ""
     #: Exact pins (name, version) the project declares outside the lock (detected).
     tool_pins: tuple[tuple[str, str], ...] = ()
+    #: Package indexes the project declares (name, URL, "uv" or "poetry"; detected).
+    package_indexes: tuple[tuple[str, str, str], ...] = ()
     #: Thresholds: None (the default, unless the project declares its own) measures and reports.
     coverage_fail_under: float | None = None
     docstr_fail_under: float | None = None
@@ -179,7 +181,14 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
 #: Fields that are computed, never read from [tool.noxline].
 _NOT_KEYS = frozenset(
-    {"project_dir", "version_source", "requires_python", "mypy_targets", "tool_pins"}
+    {
+        "project_dir",
+        "version_source",
+        "requires_python",
+        "mypy_targets",
+        "tool_pins",
+        "package_indexes",
+    }
 )
 #: Keys that may no longer be set in the tree, and why.
 _RETIRED_KEYS = {
@@ -249,6 +258,7 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
         ),
         "lock_file": facts.lock_file,
         "tool_pins": tuple(sorted(facts.pins.items())),
+        "package_indexes": facts.indexes,
         # Paths set in [tool.noxline] are what every checker gets, mypy too.
         "mypy_targets": facts.mypy_targets and "lint_paths" not in given,
         "tag_prefix": facts.tag_prefix,

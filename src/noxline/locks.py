@@ -167,6 +167,32 @@ def without_constraints(env: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k not in ("UV_CONSTRAINT", "PIP_CONSTRAINT")}
 
 
+def _variable_name(index: str) -> str:
+    """An index name as uv spells it in variable names: upper case, other characters ``_``."""
+    return "".join(char if char.isalnum() else "_" for char in index.upper())
+
+
+def index_env(
+    indexes: tuple[tuple[str, str, str], ...], environ: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment that lets uv install from the project's declared indexes (the URLs, never
+    credentials, from pyproject.toml): ``UV_INDEX`` names them; the credentials stay CI/CD
+    variables, uv's own ``UV_INDEX_<NAME>_USERNAME``/``_PASSWORD``, or Poetry's
+    ``POETRY_HTTP_BASIC_<NAME>_USERNAME``/``_PASSWORD`` handed on under uv's names. Nothing of
+    this is written to a file."""
+    named = [(name, url, owner) for name, url, owner in indexes if name and "@" not in url]
+    if not named:
+        return {}
+    env = {"UV_INDEX": " ".join(f"{name}={url}" for name, url, _ in named)}
+    for name, _, owner in named:
+        key = _variable_name(name)
+        for part in ("USERNAME", "PASSWORD"):
+            given = environ.get(f"POETRY_HTTP_BASIC_{key}_{part}") if owner == "poetry" else None
+            if given and f"UV_INDEX_{key}_{part}" not in environ:
+                env[f"UV_INDEX_{key}_{part}"] = given
+    return env
+
+
 def pins_at_init(root: Path, lock_file: str) -> dict[str, str] | None:
     """What the lock pins, for ``noxline init`` to report: read by uv (``uv export --frozen``,
     bounded) or packaging.pylock; None for Poetry's and pdm's locks, whose tools init does not
@@ -206,6 +232,7 @@ __all__ = [
     "check_command",
     "constraint_env",
     "export_command",
+    "index_env",
     "kind",
     "pins_at_init",
     "pins_file",

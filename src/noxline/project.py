@@ -394,6 +394,21 @@ def find_lock(root: Path) -> str:
     return named[0] if named else ""
 
 
+def package_indexes(data: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """The package indexes the project declares for its dependencies, as (name, URL, whose
+    settings: "uv" or "poetry"): ``[[tool.uv.index]]`` and ``[[tool.poetry.source]]``."""
+    tool = data.get("tool", {})
+    found: list[tuple[str, str, str]] = []
+    for owner, entries in (
+        ("uv", tool.get("uv", {}).get("index", [])),
+        ("poetry", tool.get("poetry", {}).get("source", [])),
+    ):
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                found.append((str(entry.get("name", "")), entry["url"], owner))
+    return tuple(found)
+
+
 def exact_pins(root: Path, data: dict[str, Any]) -> dict[str, str]:
     """Every exact pin (``name==1.2.3``) the project declares for its tools: in any PEP 735
     group, Poetry group or dev-dependencies, extra, requirements file or tox deps; canonical
@@ -646,6 +661,8 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     lock_file: str = ""
     #: Exact pins of the project's tools and dependencies outside the lock: name -> version.
     pins: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: The package indexes it declares: (name, URL, "uv" or "poetry").
+    indexes: tuple[tuple[str, str, str], ...] = ()
 
 
 def resolve(
@@ -686,6 +703,7 @@ def resolve(
         mypy_targets=mypy_names_targets(root, data),
         lock_file=find_lock(root),
         pins=exact_pins(root, data),
+        indexes=package_indexes(data),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds=declared_thresholds(root, tool),

@@ -19,6 +19,7 @@ from noxline.config import Settings, load_settings
 from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_traceback
 from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
 from noxline.jobs._support import clear_summary, constrain
+from noxline.locks import index_env
 from noxline.pipeline import Job, define
 from noxline.sharding import Instance, shard_from_env
 
@@ -62,7 +63,11 @@ def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
         reuse_venv=False if job.fresh_venv else None,
         requires=list(job.needs),
         tags=[job.stage, "pipeline"],
-    )(_session_body(body, functools.partial(_run_job, body, settings, job), job.description))
+    )(
+        _session_body(
+            body, functools.partial(_run_job, body, settings, job), job.description, settings
+        )
+    )
 
 
 def _run_job(body: JobBody, settings: Settings, job: Job, session: nox.Session) -> None:
@@ -91,7 +96,7 @@ def _register_extra(name: str, description: str, body: SessionBody, settings: Se
         python=settings.job_python or None,
         venv_backend=VENV_BACKEND,
         default=False,
-    )(_session_body(body, lambda session: body(session, settings), description))
+    )(_session_body(body, lambda session: body(session, settings), description, settings))
 
 
 def reuses_venv(session: nox.Session) -> bool:
@@ -109,7 +114,10 @@ def _traceback_file(session: nox.Session) -> Path:
 
 
 def _session_body(
-    body: JobBody | SessionBody, call: Callable[[nox.Session], None], description: str
+    body: JobBody | SessionBody,
+    call: Callable[[nox.Session], None],
+    description: str,
+    settings: Settings,
 ) -> Callable[[nox.Session], None]:
     """Wrap ``call`` (``body`` with its arguments bound) as a nox session function.
 
@@ -129,6 +137,9 @@ def _session_body(
         # would decide the versions of noxline's own tools (build, twine) and what a user of the
         # wheel gets. The project's lock decides its versions instead (locks.py).
         session.env.setdefault("UV_NO_CONFIG", "1")
+        # ... but the indexes it declares for its dependencies stay (URLs only; credentials
+        # are CI/CD variables, read by uv from the environment).
+        session.env.update(index_env(settings.package_indexes, os.environ))
         try:
             call(session)
         except NoxlineError as error:

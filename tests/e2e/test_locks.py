@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from tests.helpers import clean_env, git, run_nox, run_noxline
+from tests.helpers import clean_env, git, pypiserver, run_nox, run_noxline
 
 pytestmark = pytest.mark.xdist_group("locks")
 
@@ -223,3 +223,62 @@ def test_a_poetry_lock_decides_with_poetrys_own_export(
     assert _summary(project, "black").startswith("black 23.12.1 (poetry.lock), ")
     assert "pytest 7.4.4 (poetry.lock)" in _summary(project, "tests")
     assert not git(project, "status", "--porcelain")
+
+
+def test_a_locked_package_from_a_private_index_installs_with_ci_credentials(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A dependency locked from a private index (a uv index on a pypiserver that asks for a
+    password to list and download): installed with the credentials from the environment (uv's
+    UV_INDEX_<NAME>_* variables, as CI/CD variables give them); the password is in no file."""
+    root = tmp_path_factory.mktemp("private")
+    with pypiserver(root / "index", authenticate="update,download,list") as index:
+        dep = root / "secretdep"
+        (dep / "src" / "secretdep").mkdir(parents=True)
+        (dep / "src" / "secretdep" / "__init__.py").write_text('"""S."""\nVALUE = 42\n', "utf-8")
+        (dep / "pyproject.toml").write_text(
+            '[project]\nname = "secretdep"\nversion = "1.0"\n[build-system]\n'
+            'requires = ["hatchling"]\nbuild-backend = "hatchling.build"\n',
+            encoding="utf-8",
+        )
+        built = subprocess.run(["uv", "build", "-q", "--wheel", "-o", str(index.packages)],
+                               cwd=dep, env=clean_env(), capture_output=True, text=True,
+                               check=False, timeout=300)  # fmt: skip
+        assert built.returncode == 0, built.stderr
+        project = root / "app"
+        files = {
+            "pyproject.toml": '[project]\nname = "privapp"\nversion = "0.1.0"\nreadme = "README.md"\n'
+            'dependencies = ["secretdep"]\n[build-system]\nrequires = ["hatchling"]\n'
+            'build-backend = "hatchling.build"\n[[tool.uv.index]]\nname = "internal"\n'
+            f'url = "{index.simple_url}"\nexplicit = true\n[tool.uv.sources]\n'
+            'secretdep = { index = "internal" }\n',
+            "README.md": "# app\n",
+            "src/privapp/__init__.py": '"""App."""\nfrom secretdep import VALUE\n',
+            "tests/test_app.py": "import privapp\n\n\ndef test_value():\n    assert privapp.VALUE == 42\n",
+        }
+        for name, text in files.items():
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            (project / name).write_text(text, encoding="utf-8")
+        credentials = {
+            "UV_INDEX_INTERNAL_USERNAME": index.username,
+            "UV_INDEX_INTERNAL_PASSWORD": index.password,
+        }
+        locked = subprocess.run(["uv", "lock"], cwd=project, env=clean_env(**credentials),
+                                capture_output=True, text=True, check=False, timeout=300)  # fmt: skip
+        assert locked.returncode == 0, locked.stderr
+        git(project, "init", "-q", "-b", "main")
+        assert run_noxline(project, "init").returncode == 0
+        git(project, "add", "-A")
+        git(project, "commit", "-q", "-m", "initial")
+        run_nox(project, "-s", "version", "build", "tests", env=clean_env(**credentials))
+        assert "1 tests ran" in _summary(project, "tests")
+        without = run_nox(project, "--no-dependencies", "-s", "tests", check=False)
+        assert without.returncode != 0  # the index asks for its password
+        leaked = [
+            path
+            for path in project.rglob("*")
+            if path.is_file() and index.password.encode() in path.read_bytes()
+        ]
+        assert not leaked
+        assert index.password not in without.stdout + without.stderr
+        assert not git(project, "status", "--porcelain")
