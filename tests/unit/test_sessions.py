@@ -80,7 +80,10 @@ class _StandInSession:
 
     name = "publish"
     virtualenv = None
-    env: dict[str, str] = {}
+
+    def __init__(self) -> None:
+        """An environment of its own, as each nox session has."""
+        self.env: dict[str, str] = {}
 
     def error(self, message: str) -> None:
         """nox ends the session with the message: raise it for the test to see."""
@@ -115,7 +118,7 @@ def test_session_failures_are_one_line(
         """Fail."""
         raise raised
 
-    wrapped = _session_body(body, body, "fails")  # type: ignore[arg-type]
+    wrapped = _session_body(body, body, "fails", load_settings(Path.cwd()))  # type: ignore[arg-type]
     with pytest.raises(SessionEnded, match=expected) as ended:
         wrapped(_StandInSession())  # type: ignore[arg-type]
     message = str(ended.value)
@@ -138,7 +141,7 @@ def test_traceback_on_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         raise ZeroDivisionError("boom")
 
     with pytest.raises(ZeroDivisionError):
-        _session_body(body, body, "fails")(_StandInSession())  # type: ignore[arg-type]
+        _session_body(body, body, "fails", load_settings(Path.cwd()))(_StandInSession())  # type: ignore[arg-type]
 
 
 def test_a_matrix_becomes_parametrised_sessions(
