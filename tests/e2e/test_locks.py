@@ -72,7 +72,7 @@ def project_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (project / ".git" / "info" / "exclude").write_text("init.txt\n", encoding="utf-8")
     (project / "init.txt").write_text(adopted.stdout, encoding="utf-8")
     data = tomlkit.parse((project / "pyproject.toml").read_text(encoding="utf-8"))
-    data["tool"]["noxline"]["tests-latest"] = True  # type: ignore[index]
+    data["tool"]["noxline"]["tests-latest"] = True
     (project / "pyproject.toml").write_text(tomlkit.dumps(data), encoding="utf-8")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "initial")
