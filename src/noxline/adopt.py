@@ -381,6 +381,12 @@ def _environment_lines(root: Path, settings: Settings) -> Iterator[str]:
         version = locked.get(canonicalize_name(name), spec.removeprefix("=="))
         shown.append(f"{name} {version or 'any'} ({choice.source})")
     yield "tools: " + ", ".join(shown)
+    blocking = [check for check in settings.checks if check in settings.blocking]
+    yield (
+        f"checks: {', '.join(settings.checks)}"
+        + (f" ({', '.join(blocking)} blocking)" if blocking else " (allowed to fail)")
+        + ("; ruff replaces pylint and black" if "ruff" in settings.checks else "")
+    )
 
 
 def ratchet_thresholds(root: Path) -> int:

@@ -103,7 +103,10 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     coverage_fail_under: float | None = None
     docstr_fail_under: float | None = None
     pylint_fail_under: float | None = None
-    #: Checks (pylint, black, mypy, docstr) that fail the pipeline instead of warning.
+    #: The checks the pipeline runs (pylint, black, mypy, docstr, ruff); detected: ruff, mypy and
+    #: docstr for a project that lints and formats with ruff, else pylint, black, mypy, docstr.
+    checks: tuple[str, ...] = ()
+    #: Checks (and audit) that fail the pipeline instead of warning.
     blocking: tuple[str, ...] = ()
     release_pattern: str = DEFAULT_RELEASE_PATTERN
     #: What release tags start with (``v`` for ``v1.2.3``); stripped before the pattern applies.
@@ -255,6 +258,9 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
                 for p in (source_dir, tests_dir)
                 if str(p) != "." and not (p != source_dir and p.is_relative_to(source_dir))
             )
+        ),
+        "checks": (
+            ("ruff", "mypy", "docstr") if facts.uses_ruff else ("pylint", "black", "mypy", "docstr")
         ),
         "lock_file": facts.lock_file,
         "tool_pins": tuple(sorted(facts.pins.items())),

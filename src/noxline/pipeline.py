@@ -21,11 +21,21 @@ from noxline.trusted_publishing import ID_TOKEN_VARIABLE
 STAGES = ("pre-package", "package", "test", "publish", "release")
 
 #: Checks of the source tree that start with the pipeline and only warn by default
-#: (``allow_failure``), as in the seed; ``blocking`` flips them.
+#: (``allow_failure``), as in the seed; ``blocking`` flips them. The default set; a project that
+#: lints and formats with ruff gets ruff instead of pylint and black (``checks``).
 CHECKS = ("pylint", "black", "mypy", "docstr")
 
-#: Every job ``blocking`` may name: the checks, and the audit of the built wheel's dependencies.
-BLOCKABLE = (*CHECKS, "audit")
+#: Every check a project may choose (``checks``), and the jobs it brings.
+CHECK_JOBS = {
+    "pylint": ("pylint",),
+    "black": ("black",),
+    "mypy": ("mypy",),
+    "docstr": ("docstr",),
+    "ruff": ("ruff-check", "ruff-format"),
+}
+
+#: Every name ``blocking`` may use: the checks, and the audit of the built wheel's dependencies.
+BLOCKABLE = (*CHECK_JOBS, "audit")
 
 #: Where a measured check (coverage, pylint, docstr) leaves its figure: ``init --ratchet`` reads it.
 FIGURE_FILE = "figure.json"
@@ -255,6 +265,20 @@ def define(settings: Settings) -> Pipeline:
             f"[tool.noxline] blocking names {', '.join(unknown)}, which is not a check; "
             f"choose from {', '.join(BLOCKABLE)}"
         )
+    unknown = sorted(set(settings.checks) - set(CHECK_JOBS))
+    if unknown:
+        raise ConfigError(
+            f"[tool.noxline] checks names {', '.join(unknown)}, which is not a check; "
+            f"choose from {', '.join(CHECK_JOBS)}"
+        )
+    left_out = sorted(set(settings.blocking) - {*settings.checks, "audit"})
+    if left_out:
+        raise ConfigError(
+            f"[tool.noxline] blocking names {', '.join(left_out)}, which checks leaves out: add "
+            "it to checks or remove it from blocking"
+        )
+    # The jobs of the checks the project chose, each allowed to fail unless its check blocks.
+    chosen = {job: check for check in settings.checks for job in CHECK_JOBS[check]}
 
     def folder(name: str) -> str:
         """The reports folder of job ``name``, as a POSIX path GitLab understands."""
@@ -416,6 +440,23 @@ def define(settings: Settings) -> Pipeline:
             allow_failure="docstr" not in settings.blocking,
         ),
         Job(
+            name="ruff-check",
+            stage="test",
+            description="ruff check with the project's ruff configuration; Code Quality",
+            files={"text": "ruff.txt", "codequality": "codequality.json"},
+            reports=Reports(codequality="codequality"),
+            exposed=("ruff report", "text"),
+            allow_failure="ruff" not in settings.blocking,
+        ),
+        Job(
+            name="ruff-format",
+            stage="test",
+            description="ruff format in check mode; the diff is the report",
+            files={"diff": "ruff-format.txt"},
+            exposed=("ruff format report", "diff"),
+            allow_failure="ruff" not in settings.blocking,
+        ),
+        Job(
             name="audit",
             stage="test",
             description="Known vulnerabilities in the wheel's installed dependencies (pip-audit)",
@@ -448,7 +489,8 @@ def define(settings: Settings) -> Pipeline:
                 "wheel-install",
                 "tests",
                 *(job.name for job in coverage_jobs),
-                *(c for c in BLOCKABLE if c in settings.blocking),
+                *(job for job, check in chosen.items() if check in settings.blocking),
+                *(("audit",) if "audit" in settings.blocking else ()),
             ),
             files={"record": "publish.json"},
             interruptible=False,
@@ -474,6 +516,7 @@ def define(settings: Settings) -> Pipeline:
     # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name,
     # with its one-line summary; every job with a venv outside the matrix runs on the one Python
     # (check-python).
+    checks = {job for jobs in CHECK_JOBS.values() for job in jobs}
     return Pipeline(
         jobs=tuple(
             replace(
@@ -484,5 +527,6 @@ def define(settings: Settings) -> Pipeline:
                 pythons=job.pythons or (one_python if job.uses_venv else ()),
             )
             for job in declared
+            if job.name not in checks or job.name in chosen
         )
     )

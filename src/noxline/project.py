@@ -394,6 +394,24 @@ def find_lock(root: Path) -> str:
     return named[0] if named else ""
 
 
+def uses_ruff(root: Path, data: dict[str, Any]) -> bool:
+    """True when the project configures ruff (``[tool.ruff]``, ``ruff.toml``, ``.ruff.toml``) and
+    names it among its dependencies (a group, an extra, a requirements file, tox deps)."""
+    configured = "ruff" in data.get("tool", {}) or any(
+        (root / name).is_file() for name in ("ruff.toml", ".ruff.toml")
+    )
+    return configured and "ruff" in _declared_names(root, data)
+
+
+def _declared_names(root: Path, data: dict[str, Any]) -> set[str]:
+    """The canonical names of every requirement the project declares for its tools."""
+    names: set[str] = set()
+    for text in _declared_requirements(root, data):
+        with contextlib.suppress(InvalidRequirement):
+            names.add(canonicalize_name(Requirement(text).name))
+    return names
+
+
 def package_indexes(data: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
     """The package indexes the project declares for its dependencies, as (name, URL, whose
     settings: "uv" or "poetry"): ``[[tool.uv.index]]`` and ``[[tool.poetry.source]]``."""
@@ -409,10 +427,9 @@ def package_indexes(data: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
     return tuple(found)
 
 
-def exact_pins(root: Path, data: dict[str, Any]) -> dict[str, str]:
-    """Every exact pin (``name==1.2.3``) the project declares for its tools: in any PEP 735
-    group, Poetry group or dev-dependencies, extra, requirements file or tox deps; canonical
-    name -> version (the first one found)."""
+def _declared_requirements(root: Path, data: dict[str, Any]) -> list[str]:
+    """Every requirement the project declares besides its runtime ones: PEP 735 groups, Poetry
+    groups and dev-dependencies, extras, requirements files, tox deps."""
     groups = data.get("dependency-groups", {})
     poetry = data.get("tool", {}).get("poetry", {})
     extras = data.get("project", {}).get("optional-dependencies", {})
@@ -430,8 +447,15 @@ def exact_pins(root: Path, data: dict[str, Any]) -> dict[str, str]:
     for extra in extras.values():
         declared += [str(item) for item in extra] if isinstance(extra, list) else []
     declared += requirement_file_tools(root) + tox_test_tools(root, data)
+    return declared
+
+
+def exact_pins(root: Path, data: dict[str, Any]) -> dict[str, str]:
+    """Every exact pin (``name==1.2.3``) the project declares for its tools: in any PEP 735
+    group, Poetry group or dev-dependencies, extra, requirements file or tox deps; canonical
+    name -> version (the first one found)."""
     pins: dict[str, str] = {}
-    for text in declared:
+    for text in _declared_requirements(root, data):
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
@@ -663,6 +687,9 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     pins: dict[str, str] = dataclasses.field(default_factory=dict)
     #: The package indexes it declares: (name, URL, "uv" or "poetry").
     indexes: tuple[tuple[str, str, str], ...] = ()
+    #: True when the project lints and formats with ruff (its configuration, and ruff among
+    #: its dependencies).
+    uses_ruff: bool = False
 
 
 def resolve(
@@ -704,6 +731,7 @@ def resolve(
         lock_file=find_lock(root),
         pins=exact_pins(root, data),
         indexes=package_indexes(data),
+        uses_ruff=uses_ruff(root, data),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds=declared_thresholds(root, tool),

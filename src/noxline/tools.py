@@ -19,6 +19,7 @@ from packaging.utils import canonicalize_name
 #: noxline's defaults: a range per tool, each tested with this release of noxline.
 DEFAULTS = {
     "black": ">=24.1,<26",
+    "ruff": ">=0.6,<1",
     "pylint": ">=3.0,<4",
     "mypy": ">=1.8,<2",
     "coverage": ">=7.4,<8",

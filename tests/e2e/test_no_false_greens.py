@@ -7,6 +7,7 @@ and run once through real nox: the shapes' runs share one module fixture, run si
 
 from __future__ import annotations
 
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,6 +66,18 @@ SHAPES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
             "mypy.ini": "[mypy]\nfiles = src\nstrict = True\n",
         },
         ("version", "build", "tests", "mypy"),
+    ),
+    # A project that lints and formats with ruff: ruff's jobs, not pylint's and black's.
+    "ruff_project": (
+        {
+            "src/ruffed/__init__.py": '"""Ruffed."""\n\nimport os\n\n\ndef home() -> str:\n'
+            '    """The home folder."""\n    return os.path.expanduser("~")\n',
+            "tests/test_ruffed.py": "from ruffed import home\n\n\ndef test_home():\n"
+            "    assert home()\n",
+            "ruff.toml": 'line-length = 100\n[lint]\nselect = ["E", "F", "I"]\n',
+            "requirements-dev.txt": "ruff\npytest\n",
+        },
+        ("ruff-check", "ruff-format"),
     ),
     # A tests folder holding no test at all: red, one line.
     "no_tests": (
@@ -158,3 +171,20 @@ def test_a_tests_folder_without_tests_is_red_in_one_line(runs: Runs) -> None:
     ) in failure[0]
     assert "Traceback" not in result.stderr
     assert _summary(project, "tests").endswith(" (noxline default), 0 tests ran")
+
+
+def test_a_ruff_project_gets_ruffs_checks_instead_of_pylint_and_black(runs: Runs) -> None:
+    """ruff configured and declared: init says the checks, ruff check and ruff format run with
+    the project's configuration, and there is no pylint or black job."""
+    project, result = runs["ruff_project"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _summary(project, "ruff-check").endswith("(noxline default), no findings")
+    # The project's files as ruff's configuration selects them (noxline's noxfile among them).
+    assert re.search(r"\(noxline default\), [2-9] files checked$", _summary(project, "ruff-format"))
+    listed = {line.split()[1] for line in run_nox(project, "-l").stdout.splitlines()
+              if line[:2] in ("* ", "- ")}  # fmt: skip
+    assert {"ruff-check", "ruff-format", "mypy", "docstr"} <= listed
+    assert not {"pylint", "black"} & listed
+    report = project / "reports" / "ruff-check" / "codequality.json"
+    assert report.read_text(encoding="utf-8").strip() == "[]"
+    assert not git(project, "status", "--porcelain")

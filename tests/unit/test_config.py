@@ -254,7 +254,7 @@ def test_audit_may_block_but_other_jobs_may_not(tmp_path: Path) -> None:
     project = copy_shape(tmp_path, "flat_setuptools", '[tool.noxline]\nblocking = ["audit"]\n')
     assert define(load_settings(project)).job("audit").allow_failure is False
     other = copy_shape(tmp_path / "o", "flat_setuptools", '[tool.noxline]\nblocking = ["sbom"]\n')
-    with pytest.raises(ConfigError, match="choose from pylint, black, mypy, docstr, audit"):
+    with pytest.raises(ConfigError, match="choose from pylint, black, mypy, docstr, ruff, audit"):
         define(load_settings(other))
 
 

@@ -23,7 +23,7 @@ import pytest
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import NoxlineError
 from noxline.jobs._support import summarize
-from noxline.pipeline import BLOCKABLE, Job, Pipeline, define
+from noxline.pipeline import BLOCKABLE, CHECKS, Job, Pipeline, define
 from noxline.runner.processes import TERMINATE_TIMEOUT, TIMED_OUT_CODE
 from noxline.runner import (
     EXIT_INTERRUPTED,
@@ -321,11 +321,19 @@ def test_naming_a_job_pulls_in_what_it_needs(settings: Settings) -> None:
     assert select_jobs(pipeline) == pipeline.jobs
     publish = [j.name for j in select_jobs(pipeline, ["publish"])]
     assert publish == ["version", "build", "wheel-install", "tests", "publish"]
-    blocking = define(replace(settings, blocking=BLOCKABLE))
+    blocking = define(replace(settings, blocking=(*CHECKS, "audit")))
     # Blocking checks and the audit gate publish.
     assert [j.name for j in select_jobs(blocking, ["publish"])] == [
         *publish[:-1],
-        *BLOCKABLE,
+        *CHECKS,
+        "audit",
+        "publish",
+    ]
+    ruff = define(replace(settings, checks=("ruff", "mypy"), blocking=("ruff",)))
+    assert [j.name for j in select_jobs(ruff, ["publish"])] == [
+        *publish[:-1],
+        "ruff-check",
+        "ruff-format",
         "publish",
     ]
     release = [j.name for j in select_jobs(pipeline, ["release"])]

@@ -23,6 +23,8 @@ from noxline.jobs import (
     publish,
     pylint,
     release,
+    ruff_check,
+    ruff_format,
     sbom,
     tests,
     tests_latest,
@@ -56,6 +58,8 @@ BODIES: dict[str, JobBody] = {
         black.run,
         mypy.run,
         docstr.run,
+        ruff_check.run,
+        ruff_format.run,
         audit.run,
         sbom.run,
         publish.run,
@@ -66,7 +70,8 @@ BODIES: dict[str, JobBody] = {
 #: Sessions that are not pipeline jobs: developer conveniences.
 EXTRA_SESSIONS: dict[str, tuple[str, SessionBody]] = {
     "format": (
-        "Reformat the code with black (fixing what the black job reports)",
+        "Reformat the code with the project's formatter, black or ruff (fixing what the "
+        "black or ruff-format job reports)",
         black.format_code,
     ),
 }

@@ -53,7 +53,12 @@ def judge_checked(settings: Settings, job: Job, output: str) -> None:
 
 
 def format_code(session: nox.Session, settings: Settings) -> None:
-    """Session body of ``format``: reformat the lint paths in place."""
-    constrain(session, settings)  # the project's lock decides black's version here too
+    """Session body of ``format``: reformat in place with the project's formatter (ruff format
+    when ruff is its check and black is not, else black over the lint paths)."""
+    constrain(session, settings)  # the project's lock decides the formatter's version here too
+    if "ruff" in settings.checks and "black" not in settings.checks:
+        session.install(choose_tool(session, settings, "ruff").requirement)
+        session.run("ruff", "format", "--no-cache", *session.posargs)
+        return
     session.install(choose_tool(session, settings, "black").requirement)
     session.run("black", *settings.lint_paths, *session.posargs)
