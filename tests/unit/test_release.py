@@ -305,3 +305,19 @@ def test_a_dry_run_says_why_and_reads_nothing(settings: Settings) -> None:
     assert dry_run_reason(RELEASE, None) == (
         "not in a GitLab job: CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN are needed"
     )
+
+
+def test_a_dry_run_shows_a_short_summary() -> None:
+    """Tag, title, the notes' size and first line, each link: lines a person reads, not the
+    whole request (that goes to release.json)."""
+    plan = Plan(
+        "v1.2.3",
+        "mylib 1.2.3",
+        "### Fixed\n- a bug\n- another\n",
+        (Link("mylib-1.2.3.tar.gz", "https://index.example/mylib-1.2.3.tar.gz", "package"),),
+    )
+    assert plan.summary_lines() == [
+        "tag v1.2.3, title 'mylib 1.2.3'",
+        "notes: 3 lines, starting '### Fixed'",
+        "link mylib-1.2.3.tar.gz: https://index.example/mylib-1.2.3.tar.gz",
+    ]

@@ -26,8 +26,9 @@ import nox
 from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.errors import NoxlineError
+from noxline import masking
 from noxline.index import mask, project_file_urls, resolve_repository
-from noxline.jobs._support import built_dist, report_file
+from noxline.jobs._support import built_dist, report_file, summarize
 from noxline.jobs.publish import check_protected, check_version
 from noxline.jobs.version import compute
 from noxline.pipeline import Job
@@ -64,6 +65,16 @@ class Plan:
     name: str
     description: str
     links: tuple[Link, ...]
+
+    def summary_lines(self) -> list[str]:
+        """The release in a few lines a person reads: tag, title, the notes' size, the links."""
+        notes = self.description.splitlines()
+        lines = [
+            f"tag {self.tag}, title {self.name!r}",
+            f"notes: {len(notes)} lines" + (f", starting {notes[0][:80]!r}" if notes else ""),
+        ]
+        lines += [f"link {link.name}: {link.url}" for link in self.links]
+        return lines
 
     def payload(self) -> dict[str, Any]:
         """The release as ``POST /projects/:id/releases`` takes it."""
@@ -131,7 +142,11 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         else:
             report["outcome"] = "dry-run"
             session.log(f"dry run ({dry_run_reason(decision, project)}); would create:")
-            session.log(json.dumps(plan.payload(), indent=2))
+            for line in plan.summary_lines():
+                session.log("  " + masking.mask(line, masking.env_secrets(env)))
+            rel = record.relative_to(settings.project_dir)
+            session.log(f"the whole request is in {rel}")
+            summarize(settings, job, f"dry run: {plan.tag}, {len(plan.links)} links")
     except NoxlineError as error:
         report["outcome"], report["error"] = "failed", str(error)
         raise
