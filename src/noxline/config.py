@@ -20,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from noxline.errors import ConfigError, VersionError
 from noxline.project import VersionSource, read_pyproject, resolve
+from noxline.trusted_publishing import KNOWN_AUDIENCES
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
@@ -120,7 +121,11 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     #: Advisories the audit reports but accepts until their expiry date.
     accepted_advisories: tuple[AcceptedAdvisory, ...] = ()
     #: Audience of the GitLab id token publish exchanges for an upload token; empty: no exchange.
+    #: ``"pypi"`` or ``"testpypi"`` also sets where publish uploads (repository-url, index-url).
     oidc_audience: str = ""
+    #: The GitLab environment of the publish job (``environment:``): PyPI's trusted publisher can
+    #: be restricted to it, GitLab's protected environments can gate it; empty: none.
+    publish_environment: str = ""
     #: The changelog the release notes come from; empty: the first of CHANGELOG.md, CHANGES.md, ...
     changelog: str = ""
     #: Upload URL used when ``TWINE_REPOSITORY_URL`` is not set.
@@ -274,6 +279,10 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
     }
     if facts.release_pattern is not None:
         defaults["release_pattern"] = facts.release_pattern
+    audience_index = KNOWN_AUDIENCES.get(str(given.get("oidc_audience", "")))
+    if audience_index and not given.get("repository_url"):
+        # The one setting trusted publishing to PyPI needs: the index follows from the audience.
+        defaults["repository_url"], defaults["index_url"] = audience_index[:2]
     settings = Settings(**(defaults | given))
     if settings.lock_file == "none":
         settings = dataclasses.replace(settings, lock_file="")

@@ -197,6 +197,9 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
         entry["variables"] = {"GIT_DEPTH": "0"}
     if job.id_tokens:
         entry["id_tokens"] = {variable: {"aud": audience} for variable, audience in job.id_tokens}
+    if job.deploys_to:
+        name, url = job.deploys_to
+        entry["environment"] = {"name": name, **({"url": url} if url else {})}
     if job.caches:
         entry["cache"] = caches(job, settings)
     entry["script"] = [script_line(job)]

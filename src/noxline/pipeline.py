@@ -16,7 +16,7 @@ from types import MappingProxyType
 from noxline.config import Settings
 from noxline.errors import ConfigError
 from noxline.sharding import Instance
-from noxline.trusted_publishing import ID_TOKEN_VARIABLE
+from noxline.trusted_publishing import ID_TOKEN_VARIABLE, KNOWN_AUDIENCES
 
 STAGES = ("pre-package", "package", "test", "publish", "release")
 
@@ -129,6 +129,8 @@ class Job:  # pylint: disable=too-many-instance-attributes
     locked: bool = False
     #: OIDC id tokens GitLab gives the job: (environment variable, audience).
     id_tokens: tuple[tuple[str, str], ...] = ()
+    #: The GitLab environment the job deploys to (its ``environment:``): (name, URL or "").
+    deploys_to: tuple[str, str] | tuple[()] = ()
     #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
     #: always runs (and decides itself whether this is a release or a dry run).
     only_tags_matching: str = ""
@@ -255,6 +257,15 @@ class Pipeline:
             needs = tuple(copy.name for need in job.needs for copy in copies[need])
             jobs.extend(replace(copy, needs=needs) for copy in copies[job.name])
         return Pipeline(jobs=tuple(jobs), stages=self.stages)
+
+
+def publish_environment(settings: Settings) -> tuple[str, str] | tuple[()]:
+    """The publish job's GitLab environment (``publish-environment``), with the project's page
+    on the index its trusted-publishing audience belongs to (PyPI, TestPyPI) as its URL."""
+    if not settings.publish_environment:
+        return ()
+    known = KNOWN_AUDIENCES.get(settings.oidc_audience)
+    return (settings.publish_environment, f"{known[2]}{settings.name}" if known else "")
 
 
 def define(settings: Settings) -> Pipeline:
@@ -499,6 +510,7 @@ def define(settings: Settings) -> Pipeline:
             id_tokens=(
                 ((ID_TOKEN_VARIABLE, settings.oidc_audience),) if settings.oidc_audience else ()
             ),
+            deploys_to=publish_environment(settings),
         ),
         Job(
             name="release",

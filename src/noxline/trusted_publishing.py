@@ -29,6 +29,17 @@ from noxline.webapi import WebError, request_json
 ID_TOKEN_VARIABLE = "NOXLINE_OIDC_TOKEN"
 #: The user name an index expects with an API token.
 TOKEN_USER = "__token__"
+#: The indexes whose trusted publishing an audience names: audience -> (upload URL, simple index,
+#: project page base). ``oidc-audience = "pypi"`` alone publishes to PyPI.
+KNOWN_AUDIENCES = {
+    "pypi": ("https://upload.pypi.org/legacy/", "https://pypi.org/simple/", "https://pypi.org/p/"),
+    "testpypi": (
+        "https://test.pypi.org/legacy/",
+        "https://test.pypi.org/simple/",
+        "https://test.pypi.org/p/",
+    ),
+}
+
 #: Upload hosts whose exchange endpoints live on another host of the same index.
 _EXCHANGE_HOSTS = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
 
@@ -131,6 +142,7 @@ def with_trusted_publishing(
     id_token = env.get(ID_TOKEN_VARIABLE, "")
     if not audience:
         return repository
+    check_target(audience, repository.upload_url, repository.configured_by)
     if not id_token:
         log(
             f"trusted publishing: no id token in {ID_TOKEN_VARIABLE} (not a GitLab job with "
@@ -151,8 +163,25 @@ def with_trusted_publishing(
     )
 
 
+def check_target(audience: str, upload_url: str, configured_by: str) -> None:
+    """Refuse, before any exchange, an upload target that is not the index the audience belongs
+    to (``oidc-audience = "pypi"`` with TestPyPI's or a GitLab registry's URL): the id token
+    would be sent to an index that cannot accept it."""
+    known = KNOWN_AUDIENCES.get(audience)
+    if known is None:
+        return
+    expected = urlsplit(known[0]).hostname
+    if urlsplit(upload_url).hostname != expected:
+        raise PublishError(
+            f"oidc-audience {audience!r} is {expected}'s, but the upload goes to "
+            f"{mask(upload_url)} ({configured_by}): remove that setting to publish to {expected}, "
+            "or set oidc-audience to the audience of the index you upload to"
+        )
+
+
 def describe_exchange(repository: Repository, env: Mapping[str, str]) -> str:
-    """What a release would do about trusted publishing here, in words (for dry runs)."""
+    """What a release would do about trusted publishing here, in words (for dry runs); a dry run
+    already refuses an upload target the audience does not belong to."""
     where = exchange_base(repository.upload_url)
     if env.get(ID_TOKEN_VARIABLE):
         return (

@@ -13,13 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from noxline.config import Settings
+from noxline import gitlab
+from noxline.config import Settings, load_settings
 from noxline.dist import Dist, sha256_of
 from noxline.errors import PublishError
 from noxline.index import Repository
 from noxline.jobs.publish import JobIO, Report, publish_dist
 from noxline.trusted_publishing import (
+    check_target,
     ID_TOKEN_VARIABLE,
     check_claims,
     describe_exchange,
@@ -30,6 +33,7 @@ from noxline.trusted_publishing import (
 from tests.fakes import FakeOIDCIndex, id_token, running
 from tests.helpers import free_port
 from tests.unit._dists import tiny_settings
+from tests.unit._projects import write_project
 from tests.unit._releases import DEV, RELEASE
 
 
@@ -193,3 +197,57 @@ def test_a_dry_run_without_an_id_token_names_the_fallback() -> None:
         f"no id token in {ID_TOKEN_VARIABLE} (not a GitLab job with id_tokens): a release here "
         "would use the other credential sources"
     )
+
+
+def test_the_documented_pypi_setup_is_one_setting_and_an_environment(tmp_path: Path) -> None:
+    """reference.md's PyPI setup: oidc-audience = "pypi" alone makes PyPI the upload target and
+    the index read; publish-environment gives the publish job the environment PyPI's trusted
+    publisher names, with the project's page as its URL, and the id token its audience."""
+    project = write_project(
+        tmp_path, '[tool.noxline]\noidc-audience = "pypi"\npublish-environment = "pypi"\n'
+    )
+    settings = load_settings(project)
+    assert settings.repository_url == "https://upload.pypi.org/legacy/"
+    assert settings.index_url == "https://pypi.org/simple/"
+    publish = yaml.safe_load(gitlab.render(settings))["publish"]
+    assert publish["environment"] == {"name": "pypi", "url": "https://pypi.org/p/tiny-lib"}
+    assert publish["id_tokens"] == {ID_TOKEN_VARIABLE: {"aud": "pypi"}}
+    other = write_project(tmp_path / "t", '[tool.noxline]\noidc-audience = "testpypi"\n')
+    assert load_settings(other).repository_url == "https://test.pypi.org/legacy/"
+    assert "environment" not in yaml.safe_load(gitlab.render(load_settings(other)))["publish"]
+
+
+@pytest.mark.parametrize(
+    ("audience", "upload_url", "refused"),
+    [
+        ("pypi", "https://upload.pypi.org/legacy/", False),
+        ("pypi", "https://test.pypi.org/legacy/", True),
+        ("testpypi", "https://upload.pypi.org/legacy/", True),
+        ("pypi", "https://gitlab.example/api/v4/projects/7/packages/pypi", True),
+        ("company-index", "https://index.example/legacy/", False),  # not one noxline knows
+    ],
+)
+def test_an_audience_for_another_index_is_refused(
+    audience: str, upload_url: str, refused: bool
+) -> None:
+    """The upload target must be the index the audience belongs to, for the audiences noxline
+    knows; one line naming both and the fix."""
+    if refused:
+        with pytest.raises(PublishError, match=rf"^oidc-audience '{audience}' is .*: remove"):
+            check_target(audience, upload_url, "TWINE_REPOSITORY_URL")
+    else:
+        check_target(audience, upload_url, "TWINE_REPOSITORY_URL")
+
+
+def test_a_mismatch_is_refused_before_any_exchange(index: FakeOIDCIndex) -> None:
+    """audience "pypi" while the upload goes to another index (here a trusted-publishing index
+    that would answer): refused before the id token is offered anywhere; the index saw nothing."""
+    repository = Repository(index.url + "/legacy/", index.url + "/simple/", "TWINE_REPOSITORY_URL")
+    env = {ID_TOKEN_VARIABLE: id_token("pypi")}
+    with pytest.raises(PublishError, match="^oidc-audience 'pypi' is upload.pypi.org's"):
+        with_trusted_publishing(repository, env, audience="pypi", log=lambda _: None)
+    assert not index.requests
+    # The same target with its own audience does exchange (the check is what stopped it).
+    with_trusted_publishing(repository, {ID_TOKEN_VARIABLE: id_token("testindex")},
+                            audience="testindex", log=lambda _: None)  # fmt: skip
+    assert index.requests

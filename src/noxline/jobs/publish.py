@@ -67,7 +67,11 @@ from noxline.jobs.build import twine_check_command
 from noxline.jobs.version import compute
 from noxline.masking import env_secrets, too_short_to_mask
 from noxline.pipeline import Job
-from noxline.trusted_publishing import describe_exchange, with_trusted_publishing
+from noxline.trusted_publishing import (
+    check_target,
+    describe_exchange,
+    with_trusted_publishing,
+)
 from noxline.versioning import ReleaseKind, VersionDecision, tracked_changes, untracked_files
 
 REQUIREMENTS = ("twine>=6",)
@@ -527,6 +531,7 @@ def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-argument
     if dist.version in versions_of(existing):
         io.warn(f"dry run: version {dist.version} of {settings.name} is already on the index")
     if repository is not None and settings.oidc_audience:  # trusted publishing (#11)
+        check_target(settings.oidc_audience, repository.upload_url, repository.configured_by)
         io.log(f"dry run: {describe_exchange(repository, io.env)}")
     io.log(f"dry run: nothing was uploaded ({report.reason})")
 
