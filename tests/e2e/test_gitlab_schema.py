@@ -50,6 +50,15 @@ def minilib_variants(root: Path) -> dict[str, Settings]:
         ),
         "shards": replace(base, test_shards=3),
         "matrix-shards": replace(base, python=("3.11", "3.12"), test_shards=2),
+        # ruff's jobs, tests-latest, trusted publishing to PyPI with an environment.
+        "ruff-latest-pypi": replace(
+            base,
+            checks=("ruff", "mypy"),
+            blocking=("ruff",),
+            tests_latest=True,
+            oidc_audience="pypi",
+            publish_environment="pypi",
+        ),
     }
 
 
