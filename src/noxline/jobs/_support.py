@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from contextlib import suppress
+from collections.abc import Mapping
 from pathlib import Path
 
 import nox
@@ -155,6 +156,24 @@ def summarize(settings: Settings, job: Job, line: str, *, append: bool = False) 
     earlier = path.read_text(encoding="utf-8").strip() if append and path.is_file() else ""
     text = " ".join(line.split())  # one line, whatever the parts held
     path.write_text(f"{earlier}, {text}\n" if earlier else f"{text}\n", encoding="utf-8")
+
+
+def judge_formatting(
+    settings: Settings, job: Job, counts: Mapping[str, int], reformatted: str, nothing: str
+) -> None:
+    """End a formatter's check mode (black, ruff format) from its closing counts (kind of file ->
+    how many): ``nothing`` fails a run that checked no file (both exit 0 then); else the one-line
+    result says how many were checked and how many ``reformatted`` would change."""
+    checked = sum(counts.values())
+    if checked == 0:
+        raise NoxlineError(nothing)
+    reformat = counts.get(reformatted, 0)
+    summarize(
+        settings,
+        job,
+        f"{checked} files checked" + (f", {reformat} would be reformatted" if reformat else ""),
+        append=True,
+    )
 
 
 def clear_summary(settings: Settings, job: Job) -> None:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import nox
-
 import re
 
+import nox
+
 from noxline.config import Settings
-from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     choose_tool,
     constrain,
+    judge_formatting,
     report_file,
     report_tools,
     run_to_report,
-    summarize,
 )
 from noxline.pipeline import Job
 
@@ -36,19 +35,13 @@ _COUNT = re.compile(r"([0-9]+) files? would (be reformatted|be left unchanged|fa
 def judge_checked(settings: Settings, job: Job, output: str) -> None:
     """Summarise how many files black checked; none checked is a failure, not a pass (black
     itself exits 0 when it finds no file)."""
-    counts = {kind: int(number) for number, kind in _COUNT.findall(output)}
-    checked = sum(counts.values())
-    if checked == 0:
-        raise NoxlineError(
-            f"black checked no file in {' '.join(settings.lint_paths) or '.'} (its own include and "
-            "exclude settings apply): set lint-paths in [tool.noxline] to your Python folders"
-        )
-    reformat = counts.get("be reformatted", 0)
-    summarize(
+    judge_formatting(
         settings,
         job,
-        f"{checked} files checked" + (f", {reformat} would be reformatted" if reformat else ""),
-        append=True,
+        {kind: int(number) for number, kind in _COUNT.findall(output)},
+        "be reformatted",
+        f"black checked no file in {' '.join(settings.lint_paths) or '.'} (its own include and "
+        "exclude settings apply): set lint-paths in [tool.noxline] to your Python folders",
     )
 
 

@@ -8,8 +8,13 @@ import re
 import nox
 
 from noxline.config import Settings
-from noxline.errors import NoxlineError
-from noxline.jobs._support import choose_tool, report_file, report_tools, run_to_report, summarize
+from noxline.jobs._support import (
+    choose_tool,
+    judge_formatting,
+    report_file,
+    report_tools,
+    run_to_report,
+)
 from noxline.pipeline import Job
 
 #: ``3 files would be reformatted, 12 files already formatted``.
@@ -22,26 +27,17 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     session.install(ruff.requirement)
     report_tools(session, settings, job, ruff)
     report = report_file(settings, job, "diff")
-    try:
-        run_to_report(session, report, "ruff", "format", "--check", "--diff", "--no-cache")
-    finally:
-        if report.is_file():
-            judge_checked(settings, job, report.read_text(encoding="utf-8", errors="replace"))
+    if run_to_report(session, report, "ruff", "format", "--check", "--diff", "--no-cache"):
+        judge_checked(settings, job, report.read_text(encoding="utf-8", errors="replace"))
 
 
 def judge_checked(settings: Settings, job: Job, output: str) -> None:
     """Summarise how many files ruff format checked; none is a failure."""
-    counts = {kind: int(number) for number, kind in _COUNT.findall(output)}
-    checked = sum(counts.values())
-    if checked == 0 and output.strip():
-        raise NoxlineError(
-            "ruff format checked no file (its include and exclude settings left none): fix the "
-            "ruff configuration, or leave ruff out of checks in [tool.noxline]"
-        )
-    reformat = counts.get("would be reformatted", 0)
-    summarize(
+    judge_formatting(
         settings,
         job,
-        f"{checked} files checked" + (f", {reformat} would be reformatted" if reformat else ""),
-        append=True,
+        {kind: int(number) for number, kind in _COUNT.findall(output)},
+        "would be reformatted",
+        "ruff format checked no file (its include and exclude settings left none): fix the ruff "
+        "configuration, or leave ruff out of checks in [tool.noxline]",
     )
