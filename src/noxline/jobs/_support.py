@@ -248,6 +248,7 @@ def lock_tool(settings: Settings, lock_kind: str) -> str:
     if lock_kind == "uv":
         return uv
     folder = settings.project_dir / ".nox" / f"noxline-{lock_kind}"
+    refuse_links(settings, folder)  # a committed .nox link must not carry the venv out
     executable = folder / "bin" / lock_kind
     if not executable.is_file():
         requirements = (
