@@ -53,9 +53,9 @@ def refuse_links(settings: Settings, path: Path) -> None:
         step = root.joinpath(*relative.parts[:depth])
         if step.is_symlink():
             raise NoxlineError(
-                f"{step.relative_to(root)} is a symbolic link, and noxline writes its reports "
-                "there: it never follows links out of the project; delete the link (reports are "
-                "rebuilt on every run)"
+                f"{step.relative_to(root)} is a symbolic link, and noxline writes there (its "
+                "reports, its tools' venvs): it never follows links out of the project; delete "
+                "the link (what noxline writes there is rebuilt on every run)"
             )
 
 
