@@ -51,12 +51,8 @@ from tests.helpers import PIPELINE_JOBS, PackageIndex, git, pypiserver
 PYPI = "https://pypi.org/simple"
 RELEASE = "1.2.3"
 
-#: One worker runs the branch and tag pipelines: they share one set-up job, one index and one
-#: Python. The matrix-and-shards pipelines (and the next one that reads their durations) form a
-#: group of their own, run beside it on the other worker with a lab of its own: the longest
-#: group, not the sum, bounds the suite.
+#: One worker runs this module: its pipelines share one set-up job, one index and one Python.
 pytestmark = pytest.mark.xdist_group("gitlab-ci-local")
-FANNED = pytest.mark.xdist_group("gitlab-ci-local-fanned")
 
 
 # --- gitlab-ci-local ------------------------------------------------------------------------------
@@ -363,7 +359,6 @@ def coverage_figures(log: str) -> list[float]:
     return [float(figure) for figure in pattern.findall(log)]
 
 
-@FANNED
 def test_matrix_and_shards_pipeline_is_green_with_one_coverage_figure(fanned: PipelineRun) -> None:
     """Two versions times two shards run as four jobs; GitLab's regex finds a figure in the
     coverage job's log only, and it equals a local unsharded `nox -s coverage` (±0.1 %)."""
@@ -383,7 +378,6 @@ def test_matrix_and_shards_pipeline_is_green_with_one_coverage_figure(fanned: Pi
     assert abs(figure - unsharded) <= 0.1 and figure < 100, (figure, unsharded)
 
 
-@FANNED
 def test_shards_split_and_junit_counts_add_up(fanned: PipelineRun) -> None:
     """Each test job ran part of the suite; per version the parts are disjoint and add up to the
     merged report, which lists all seven tests once."""
@@ -422,7 +416,6 @@ def fanned_again_fixture(lab: Lab, fanned: PipelineRun) -> tuple[str, PipelineRu
     return first, run
 
 
-@FANNED
 def test_the_next_pipeline_splits_by_the_durations_this_one_recorded(
     fanned_again: tuple[str, PipelineRun],
 ) -> None:
