@@ -35,7 +35,7 @@ from noxline import gitlab, locks, tools
 from noxline.config import Settings, settings_from
 from noxline.pipeline import define
 from noxline.errors import ConfigError
-from noxline.project import count_tests, read_pyproject, with_setuptools_metadata
+from noxline.project import count_tests, read_pyproject, test_globs, with_setuptools_metadata
 
 #: The nox release whose features the sessions use; nox reads it from the noxfile before running it.
 NOX_VERSION = ">=2026.10.20"
@@ -147,8 +147,8 @@ def init(project_dir: Path, *, force: bool, ratchet: bool = False) -> int:
         f"in {settings.source_dir.as_posix()}{'' if settings.source_dir.suffix == '.py' else '/'}, "
         f"tests in {settings.tests_dir.as_posix()}/ run by {settings.test_runner}"
         f"{' (' + settings.test_pattern + ' files)' if settings.test_pattern else ''}: "
-        f"{count_tests(root, settings.tests_dir, settings.test_pattern)} test functions found "
-        "(counted in the source, not collected)"
+        f"{_count(root, settings)} test functions found (counted in the source, an estimate: "
+        "the tests job counts what the runner ran)"
     )
     print(f"  version {settings.version_source.describe()}")
     for line in _environment_lines(root, settings):
@@ -291,6 +291,14 @@ def _toml(value: Any) -> str:
     return str(tomlkit.item(value).as_string())
 
 
+def _count(root: Path, settings: Settings) -> int:
+    """The tests init reports: test functions and methods in the files the runner collects,
+    counted in the source. An estimate on purpose: the runner's own count (``pytest
+    --collect-only``, unittest's loader) needs a venv with the project and its test tools, a
+    cost of seconds to minutes for a line of init's output; the tests job counts what ran."""
+    return count_tests(root, settings.tests_dir, settings.test_runner, settings.test_pattern)
+
+
 def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str]:
     """Things the user should know before the first run: what will go wrong, and the fix."""
     if not data.get("project") and not data.get("tool", {}).get("poetry"):
@@ -324,11 +332,13 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
             "no tests found (no tests/, test/ or testing/ folder, none in the package): the "
             "tests job fails until you add tests or set tests-dir in [tool.noxline]"
         )
-    elif not count_tests(root, settings.tests_dir, settings.test_pattern):
+    elif not _count(root, settings):
         yield (
-            f"no test function found in {settings.tests_dir.as_posix()}/ (test_*.py or *_test.py "
-            "files defining test... functions): the tests job fails when it runs no test; set "
-            "tests-dir or test-pattern in [tool.noxline] if your tests are elsewhere"
+            f"no test function found in {settings.tests_dir.as_posix()}/ "
+            f"({' or '.join(test_globs(settings.test_runner, settings.test_pattern))} files "
+            f"defining test... functions, for {settings.test_runner}): the tests job fails when "
+            "it runs no test; set tests-dir, test-runner or test-pattern in [tool.noxline] if "
+            "your tests are elsewhere"
         )
     if settings.requires_python:
         running = ".".join(map(str, sys.version_info[:3]))

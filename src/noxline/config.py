@@ -93,6 +93,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     lint_paths: tuple[str, ...] = ()
     #: True when the project's mypy configuration names what it checks (detected).
     mypy_targets: bool = False
+    #: True when the project's [tool.black] chooses black's files (include, exclude,
+    #: extend-exclude): black then checks the project root as that configuration selects.
+    black_targets: bool = False
     #: The lock file every job's dependencies come from (detected: uv.lock, poetry.lock,
     #: pdm.lock, pylock.toml); "none" installs without it.
     lock_file: str = ""
@@ -194,6 +197,7 @@ _NOT_KEYS = frozenset(
         "version_source",
         "requires_python",
         "mypy_targets",
+        "black_targets",
         "tool_pins",
         "package_indexes",
     }
@@ -272,6 +276,7 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
         "package_indexes": facts.indexes,
         # Paths set in [tool.noxline] are what every checker gets, mypy too.
         "mypy_targets": facts.mypy_targets and "lint_paths" not in given,
+        "black_targets": facts.black_targets and "lint_paths" not in given,
         "tag_prefix": facts.tag_prefix,
         "version_source": facts.version_source,
         "requires_python": facts.requires_python,

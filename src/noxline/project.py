@@ -10,7 +10,9 @@ import configparser
 import contextlib
 import fnmatch
 import itertools
+import os
 import re
+import shlex
 import tomllib
 from collections.abc import Iterator, Sequence
 import dataclasses
@@ -607,7 +609,6 @@ TEST_REQUIREMENT_FILES = (
 )
 
 _IMPORTS_PYTEST = re.compile(r"^\s*(import pytest|from pytest import|from _pytest)\b", re.MULTILINE)
-_TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
 _VERSION_TAG = re.compile(r"^(v?)([0-9]+(?:\.[0-9]+)+)$")
 #: A literal version assignment, as Hatch's regex source and flit read it.
 VERSION_ASSIGNMENT = re.compile(
@@ -681,6 +682,8 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     test_pattern: str = ""
     #: True when the project's mypy configuration names the files it checks.
     mypy_targets: bool = False
+    #: True when the project's [tool.black] chooses the files black checks.
+    black_targets: bool = False
     #: The project's lock file ("" for none).
     lock_file: str = ""
     #: Exact pins of the project's tools and dependencies outside the lock: name -> version.
@@ -708,7 +711,13 @@ def resolve(
     meta = read_metadata(data)
     if not meta.test_requirements:
         tools = tox_test_tools(root, data) or requirement_file_tools(root)
-        meta = dataclasses.replace(meta, test_requirements=tools)
+        # Test tools from tox.ini or a requirements file name the runner as declared ones do.
+        meta = dataclasses.replace(
+            meta,
+            test_requirements=tools,
+            mentions_pytest=meta.mentions_pytest
+            or any(_requirement_name(r) == "pytest" for r in tools),
+        )
     if package is None or source_dir is None:
         found_package, found_source = find_package(
             root, package or meta.name, meta.declared_packages
@@ -726,8 +735,9 @@ def resolve(
         source_dir=source_dir,
         tests_dir=tests_dir,
         test_runner=runner,
-        test_pattern=unittest_pattern(root, tests_dir) if runner == "unittest" else "",
+        test_pattern=test_pattern(root, tests_dir, runner, tool),
         mypy_targets=mypy_names_targets(root, data),
+        black_targets=black_names_targets(data),
         lock_file=find_lock(root),
         pins=exact_pins(root, data),
         indexes=package_indexes(data),
@@ -810,24 +820,20 @@ def _requirement(line: str) -> Iterator[str]:
 
 
 def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | None:
-    """The folder holding the tests: pytest's testpaths, ``tests``/``test``/``testing``, the
-    package itself when tests folders sit in several of its subpackages, a tests folder inside the
-    package, the project root when test modules sit there (conftest users), or a single module's
-    own folder when its test modules sit beside it (``src/test_x.py``).
+    """The folder holding the tests: pytest's ``testpaths`` (from the configuration file pytest
+    reads), ``tests``/``test``/``testing``, the package itself when tests folders sit in several
+    of its subpackages, a tests folder inside the package, the project root when test modules sit
+    there (conftest users), or a single module's own folder when its test modules sit beside it
+    (``src/test_x.py``).
     """
-    testpaths = tool.get("pytest", {}).get("ini_options", {}).get("testpaths", [])
-    configured = [testpaths] if isinstance(testpaths, str) else list(testpaths)
+    ini = pytest_ini(root, tool)
     source = source_dir.as_posix()
-    outside = [
-        *(str(path).strip("/") for path in configured if isinstance(path, str)),
-        *TEST_FOLDERS,
-    ]
+    outside = [*(path.strip("/") for path in ini.get("testpaths", [])), *TEST_FOLDERS]
     if not any((root / candidate).is_dir() for candidate in outside if candidate != source):
         # Tests spread through the package's subpackages (networkx/algorithms/tests, ...): the
         # package is the tests folder, run from the installed wheel by import name.
         package = root / source_dir
-        spread = [path for name in TEST_FOLDERS for path in package.rglob(name) if path.is_dir()]
-        if package.is_dir() and len(spread) > 1:
+        if package.is_dir() and len(list(itertools.islice(_test_folders(package), 2))) > 1:
             return source_dir
     candidates = [*outside, *(f"{source}/{name}" for name in TEST_FOLDERS)]
     for candidate in candidates:
@@ -836,37 +842,92 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
         if candidate in (source, "src", ".", "") or not folder.is_dir():
             continue
         # A folder named for tests counts with any module (unittest finds `testextensions.py`).
-        if any(folder.rglob("*.py")):
+        if next(_walk(folder), None) is not None:
             return Path(candidate)
-    if any(_TEST_FILE.match(path.name) for path in root.glob("*.py")):
+    globs = (*PYTEST_FILES, *ini.get("python_files", []))
+    if any(_matches(path.name, globs) for path in root.glob("*.py")):
         return Path(".")
     # Test modules beside the code they test, in the package (fire/core_test.py): the package
     # is the tests folder, run from the installed wheel.
     package = root / source_dir
     if package.is_dir() and any(
-        _TEST_FILE.match(path.name) for path in _python_files(root, source_dir)
+        _matches(path.name, globs) for path in _python_files(root, source_dir)
     ):
         return source_dir
     # A single module's tests beside it: src/typing_extensions.py with src/test_*.py.
     beside = (root / source_dir).parent
     if (root / source_dir).is_file() and beside != root:
-        if any(_TEST_FILE.match(path.name) for path in beside.glob("*.py")):
+        if any(_matches(path.name, globs) for path in beside.glob("*.py")):
             return beside.relative_to(root)
     return None
+
+
+#: The configuration files pytest reads, in the order pytest looks for them, with the section
+#: that makes a file pytest's (``""``: the file counts even without one, as pytest.ini does).
+_PYTEST_CONFIGS = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("pyproject.toml", ""),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+
+
+def pytest_ini(root: Path, tool: dict[str, Any]) -> dict[str, list[str]]:
+    """The options that say where pytest looks for tests (``testpaths``, ``python_files``), from
+    the one configuration file pytest itself would read in ``root`` (``tool`` is pyproject.toml's
+    parsed ``[tool]``: ``[tool.pytest.ini_options]``, or pytest 9's ``[tool.pytest]``). {} when
+    the project configures neither; an unreadable file counts as silent."""
+    for name, section in _PYTEST_CONFIGS:
+        path = root / name
+        if name == "pyproject.toml":
+            table = tool.get("pytest")
+            if not isinstance(table, dict):
+                continue
+            options = table.get("ini_options", table)
+            options = options if isinstance(options, dict) else {}
+            return {key: _words(options.get(key)) for key in _PYTEST_KEYS if options.get(key)}
+        if not path.is_file():
+            continue
+        # configparser reads these as pytest's own iniconfig does (sections, key = value).
+        parser = configparser.ConfigParser(interpolation=None)
+        with contextlib.suppress(configparser.Error):
+            parser.read_string(_head(path), source=name)
+        if parser.has_section(section):
+            values = {key: parser.get(section, key, fallback="") for key in _PYTEST_KEYS}
+            return {key: _words(value) for key, value in values.items() if value.strip()}
+        if name in ("pytest.ini", ".pytest.ini"):
+            return {}  # pytest reads it even without a [pytest] section
+    return {}
+
+
+#: The pytest options that decide which files hold tests.
+_PYTEST_KEYS = ("testpaths", "python_files")
+
+
+def _words(value: Any) -> list[str]:
+    """An ini or TOML option as pytest reads it: a list, or a string split on white space."""
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    try:
+        return shlex.split(str(value or ""))
+    except ValueError:
+        return str(value or "").split()
 
 
 def uses_pytest(  # pylint: disable=too-many-return-statements
     root: Path, tests: Path | None, meta: ProjectMetadata, data: dict[str, Any]
 ) -> bool:
-    """True when pytest configuration, a conftest.py, a test importing pytest, or the test
-    requirements name pytest; unittest otherwise."""
+    """True when pytest configuration, a conftest.py, a test importing pytest, the test
+    requirements, or pytest-style tests (plain test functions, base-less test classes) name
+    pytest; unittest otherwise."""
     if "pytest" in data.get("tool", {}) or meta.mentions_pytest:
         return True
     if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
         return True
     for config, section in (("setup.cfg", "[tool:pytest]"), ("tox.ini", "[pytest]")):
         path = root / config
-        if path.is_file() and section in path.read_text(encoding="utf-8", errors="replace"):
+        if path.is_file() and section in _head(path):
             return True
     if tests is None or not (root / tests).is_dir():
         return False
@@ -878,14 +939,22 @@ def uses_pytest(  # pylint: disable=too-many-return-statements
             return True
         # Plain test functions (or classes without a base) are pytest's style: unittest finds
         # none of them, so the project runs them with pytest even when it never names it.
-        if _TEST_FILE.match(path.name) and _PYTEST_STYLE.search(head):
+        if _matches(path.name, PYTEST_FILES) and _PYTEST_STYLE.search(head):
             return True
     return False
 
 
+#: pytest's default ``python_files``; unittest's default ``-p`` is :data:`UNITTEST_FILES`.
+PYTEST_FILES = ("test_*.py", "*_test.py")
+UNITTEST_FILES = "test*.py"
+#: Patterns a unittest suite's modules are matched against when the default does not find
+#: them all, narrowest first: the first that names every test module is the suite's ``-p``.
+_UNITTEST_PATTERNS = ("*_test.py", "*_tests.py", "*test*.py")
+
 #: How much of a tests tree is read to learn how it is written: a bounded look, never a walk of
 #: a huge tree, never an import of the project's code.
 _SCAN_FILES = 3000
+_SCAN_FOLDERS = 2000
 _SCAN_BYTES = 256 * 1024
 #: Folders never looked into for tests (environments, caches, VCS data, build outputs).
 _NOT_SCANNED = frozenset(
@@ -893,29 +962,61 @@ _NOT_SCANNED = frozenset(
 )
 #: A module-level test function or a base-less test class: pytest-style tests.
 _PYTEST_STYLE = re.compile(
-    r"^(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(|^class[ \t]+Test\w*[ \t]*:", re.M
+    r"^(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\("
+    r"|^class[ \t]+Test\w*[ \t]*(?:\([ \t]*(?:object)?[ \t]*\))?[ \t]*:",
+    re.M,
 )
 #: A test function or method (a static estimate of the number of tests).
 _TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(", re.M)
+#: A unittest command naming its file pattern: ``python -m unittest discover -p '*_test.py'``.
+_DISCOVER = re.compile(r"\bunittest\s+discover\b(?P<args>[^\n;&|]*)")
+_DISCOVER_PATTERN = re.compile(r"(?:^|\s)(?:-p|--pattern)(?:\s+|=)['\"]?(?P<glob>[^\s'\"]+)")
+#: Where a project says how it runs its tests: task files and CI definitions, read bounded.
+_TASK_FILES = ("tox.ini", "Makefile", "noxfile.py", ".gitlab-ci.yml", ".travis.yml", "setup.cfg")
+
+
+def _matches(name: str, globs: Sequence[str]) -> bool:
+    """True when the file name matches one of the globs (case-sensitive, as unittest and pytest
+    match on POSIX)."""
+    return any(fnmatch.fnmatchcase(name, glob) for glob in globs)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """The ``.py`` files under ``folder``, in a stable order (each folder's files sorted, then
+    its subfolders), hidden, environment and build folders skipped; at most
+    :data:`_SCAN_FOLDERS` folders are visited: a bounded look, whatever the tree's size."""
+    visited = 0
+    for current, folders, files in os.walk(folder):
+        visited += 1
+        if visited > _SCAN_FOLDERS:
+            return
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and f not in _NOT_SCANNED)
+        for name in sorted(files):
+            if name.endswith(".py"):
+                yield Path(current, name)
+
+
+def _test_folders(package: Path) -> Iterator[Path]:
+    """The folders named for tests (``tests``, ``test``, ``testing``) inside ``package``, found
+    in the same bounded walk as :func:`_walk`."""
+    visited = 0
+    for current, folders, _ in os.walk(package):
+        visited += 1
+        if visited > _SCAN_FOLDERS:
+            return
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and f not in _NOT_SCANNED)
+        yield from (Path(current, name) for name in folders if name in TEST_FOLDERS)
 
 
 def _python_files(root: Path, tests: Path) -> Iterator[Path]:
-    """The ``.py`` files of the tests folder, sorted, at most :data:`_SCAN_FILES` of them; for
-    tests at the project root only the root's own modules (its subfolders are the package,
-    environments and tools)."""
+    """The ``.py`` files of the tests folder (:func:`_walk`), at most :data:`_SCAN_FILES` of
+    them; for tests at the project root only the root's own modules (its subfolders are the
+    package, environments and tools)."""
     folder = root / tests
     if tests == Path("."):
         yield from sorted(folder.glob("*.py"))[:_SCAN_FILES]
         return
-    count = 0
-    for path in sorted(folder.rglob("*.py")):
-        inside = path.relative_to(folder).parts[:-1]
-        if any(part.startswith(".") or part in _NOT_SCANNED for part in inside):
-            continue
-        yield path
-        count += 1
-        if count >= _SCAN_FILES:
-            return
+    yield from itertools.islice(_walk(folder), _SCAN_FILES)
 
 
 def _head(path: Path) -> str:
@@ -927,18 +1028,53 @@ def _head(path: Path) -> str:
         return ""
 
 
-def unittest_pattern(root: Path, tests: Path | None) -> str:
-    """The file pattern unittest's discovery needs for the project's test modules (its ``-p``):
-    empty for its default ``test*.py``, ``*_test.py`` for a suite named that way, ``*test*.py``
-    for a suite using both namings."""
+def test_pattern(root: Path, tests: Path | None, runner: str, tool: dict[str, Any]) -> str:
+    """Which files hold the project's tests, for its runner (``test-pattern``).
+
+    pytest: the project's own ``python_files`` when it configures one (the tests job then
+    names what pytest reads anyway), else empty for pytest's default. unittest: the ``-p`` the
+    project's own ``unittest discover`` command names (tox.ini, Makefile, CI files), else empty
+    when the default ``test*.py`` finds every module holding tests, else the narrowest of
+    ``*_test.py``, ``*_tests.py`` and ``*test*.py`` that finds them all.
+    """
+    if runner == "pytest":
+        return " ".join(pytest_ini(root, tool).get("python_files", []))
+    declared = _declared_discover_pattern(root)
+    if declared:
+        return declared
     if tests is None or not (root / tests).is_dir():
         return ""
-    names = [path.name for path in _python_files(root, tests) if _TEST_FILE.match(path.name)]
-    suffixed = any(name.endswith("_test.py") for name in names)
-    prefixed = any(fnmatch.fnmatchcase(name, "test*.py") for name in names)
-    if not suffixed:
+    names = {
+        path.name
+        for path in _python_files(root, tests)
+        if "test" in path.name.lower() and _TEST_DEF.search(_head(path))
+    }
+    if all(_matches(name, (UNITTEST_FILES,)) for name in names):
         return ""
-    return "*test*.py" if prefixed else "*_test.py"
+    covering = (glob for glob in _UNITTEST_PATTERNS if all(_matches(n, (glob,)) for n in names))
+    return next(covering, _UNITTEST_PATTERNS[-1])
+
+
+def _declared_discover_pattern(root: Path) -> str:
+    """The ``-p`` of a ``python -m unittest discover`` command in the project's task files and
+    CI definitions (``""`` when none names one); each file read bounded."""
+    workflows = sorted((root / ".github" / "workflows").glob("*.y*ml"))[:20]
+    for path in (*(root / name for name in _TASK_FILES), *workflows):
+        if not path.is_file():
+            continue
+        for command in _DISCOVER.finditer(_head(path)):
+            found = _DISCOVER_PATTERN.search(command["args"])
+            if found:
+                return found["glob"]
+    return ""
+
+
+def test_globs(runner: str, pattern: str) -> tuple[str, ...]:
+    """The file globs the runner collects tests from: ``pattern`` (``test-pattern``, several
+    white-space separated for pytest), else the runner's default."""
+    if pattern:
+        return tuple(pattern.split()) if runner == "pytest" else (pattern,)
+    return PYTEST_FILES if runner == "pytest" else (UNITTEST_FILES,)
 
 
 #: mypy's configuration files in the order mypy itself looks for them, with their section.
@@ -978,15 +1114,28 @@ def mypy_names_targets(root: Path, data: dict[str, Any]) -> bool:
     return False
 
 
-def count_tests(root: Path, tests: Path | None, pattern: str = "") -> int:
-    """An estimate of the number of tests: test functions and methods in the test modules
-    (``test_*.py``, ``*_test.py``, or ``pattern``), counted without importing anything."""
+#: The [tool.black] keys that choose which files black checks.
+_BLACK_FILE_KEYS = ("include", "exclude", "extend-exclude", "force-exclude")
+
+
+def black_names_targets(data: dict[str, Any]) -> bool:
+    """True when the project's own ``[tool.black]`` (black reads pyproject.toml only) chooses
+    its files (``include``, ``exclude``, ``extend-exclude``, ``force-exclude``): black is then
+    given the project root and its configuration decides, as the project's own ``black .`` does."""
+    table = data.get("tool", {}).get("black")
+    return isinstance(table, dict) and any(table.get(key) for key in _BLACK_FILE_KEYS)
+
+
+def count_tests(root: Path, tests: Path | None, runner: str, pattern: str = "") -> int:
+    """An estimate of the number of tests: test functions and methods in the modules the runner
+    collects (:func:`test_globs`), counted in the source without importing anything."""
     if tests is None or not (root / tests).is_dir():
         return 0
+    globs = test_globs(runner, pattern)
     return sum(
         len(_TEST_DEF.findall(_head(path)))
         for path in _python_files(root, tests)
-        if _TEST_FILE.match(path.name) or (pattern and fnmatch.fnmatchcase(path.name, pattern))
+        if _matches(path.name, globs)
     )
 
 

@@ -39,9 +39,13 @@ class DoubleTest(unittest.TestCase):
 #: Shapes: files of the project, the sessions run, and what the run must show.
 SHAPES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     # A unittest suite of *_test.py files inside the package (no pytest anywhere), checked by
-    # mypy (strict, no config: the package and its tests folder once) and black.
+    # mypy (strict, no config: the package and its tests folder once) and black, whose own
+    # exclude (replacing black's default one, which skips .nox) leaves docs/ out.
     "suffix_in_package": (
         {
+            "pyproject.toml": f'{_BUILD}[project]\nname = "suffixed"\nversion = "1.0"\n'
+            '[tool.black]\nexclude = "^/docs/"\n',
+            "docs/conf.py": "project='suffixed'\n",
             "src/suffixed/__init__.py": '"""Suffixed."""\n\n\ndef double(x: int) -> int:\n'
             '    """Twice x."""\n    return 2 * x\n',
             "src/suffixed/tests/__init__.py": '"""Tests."""\n',
@@ -76,8 +80,12 @@ SHAPES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
             "    assert home()\n",
             "ruff.toml": 'line-length = 100\n[lint]\nselect = ["E", "F", "I"]\n',
             "requirements-dev.txt": "ruff\npytest\n",
+            # Two conftest.py in folders without __init__.py: one module name to mypy's naming.
+            "tests/conftest.py": "",
+            "tests/unit/conftest.py": "",
+            "tests/unit/test_unit.py": "def test_unit():\n    assert True\n",
         },
-        ("ruff-check", "ruff-format"),
+        ("ruff-check", "ruff-format", "mypy"),
     ),
     # A tests folder holding no test at all: red, one line.
     "no_tests": (
@@ -143,7 +151,8 @@ def test_a_unittest_suite_of_suffixed_files_in_the_package_runs(runs: Runs) -> N
     assert "unittest-xml-reporting " in _summary(project, "tests")
     assert _summary(project, "tests").endswith(", 2 tests ran, coverage 100 %")
     assert _summary(project, "mypy").endswith(" (noxline default), 4 source files checked")
-    assert _summary(project, "black").endswith(" (noxline default), 4 files checked")
+    # The package's four files and the noxfile; not docs/ (the project's exclude), not .nox.
+    assert _summary(project, "black").endswith(" (noxline default), 5 files checked")
     assert not git(project, "status", "--porcelain")
 
 
@@ -167,7 +176,7 @@ def test_a_tests_folder_without_tests_is_red_in_one_line(runs: Runs) -> None:
     assert len(failure) == 1, result.stderr
     assert (
         "no test ran in tests: looked for test*.py files in tests/ with unittest; point noxline "
-        "at your tests with tests-dir, test-runner or test-pattern in [tool.noxline]"
+        "at your tests with tests-dir, test-runner, test-pattern or test-args in [tool.noxline]"
     ) in failure[0]
     assert "Traceback" not in result.stderr
     assert _summary(project, "tests").endswith(" (noxline default), 0 tests ran")
@@ -185,6 +194,8 @@ def test_a_ruff_project_gets_ruffs_checks_instead_of_pylint_and_black(runs: Runs
               if line[:2] in ("* ", "- ")}  # fmt: skip
     assert {"ruff-check", "ruff-format", "mypy", "docstr"} <= listed
     assert not {"pylint", "black"} & listed
+    # tests/conftest.py and tests/unit/conftest.py named from their folder: no duplicate.
+    assert _summary(project, "mypy").endswith(" (noxline default), 5 source files checked")
     report = project / "reports" / "ruff-check" / "codequality.json"
     assert report.read_text(encoding="utf-8").strip() == "[]"
     assert not git(project, "status", "--porcelain")

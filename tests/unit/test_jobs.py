@@ -520,7 +520,8 @@ def test_files_the_tests_leave_in_the_project_are_named(tmp_path: Path) -> None:
             {"tests": 0, "failures": 0, "errors": 0, "skipped": 0},
             "0 tests ran",
             r"^no test ran in tests: looked for test_\*\.py and \*_test\.py files in tests/ with "
-            r"pytest; point noxline at your tests with tests-dir, test-runner or test-pattern",
+            r"pytest; point noxline at your tests with tests-dir, test-runner, test-pattern or "
+            r"test-args in \[tool.noxline\]$",
         ),
         (
             {"tests": 4, "failures": 0, "errors": 0, "skipped": 4},
@@ -551,6 +552,7 @@ def test_a_tests_job_that_ran_no_test_is_red(
         ("unittest", "", "test*.py files in tests/ with unittest"),
         ("unittest", "*_test.py", "*_test.py files in tests/ with unittest"),
         ("pytest", "", "test_*.py and *_test.py files in tests/ with pytest"),
+        ("pytest", "check_*.py *_spec.py", "check_*.py and *_spec.py files in tests/ with pytest"),
     ],
 )
 def test_the_zero_tests_line_names_pattern_folder_and_runner(
@@ -612,3 +614,103 @@ def test_mypy_that_checked_no_file_is_red(
 def report_text(settings: Settings, job: Job, role: str) -> str:
     """The text of a job's report file."""
     return (settings.project_dir / job.report_path(role)).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("files", "bases"),
+    [
+        # mypy's own naming serves: no explicit bases.
+        (("tests/test_a.py", "tests/unit/test_b.py"), ()),
+        # Two conftest.py in folders without __init__.py: both "conftest" to mypy.
+        (("tests/conftest.py", "tests/unit/conftest.py"), ("src", "tests")),
+        (("tests/unit/test_a.py", "tests/functional/test_a.py"), ("src", "tests")),
+        # A package's subpackages give distinct names.
+        (("tests/__init__.py", "tests/a/__init__.py", "tests/a/test_x.py", "tests/test_x.py"), ()),
+    ],
+)
+def test_mypy_names_modules_from_their_own_folders_when_its_naming_would_collide(
+    settings: Settings, files: tuple[str, ...], bases: tuple[str, ...]
+) -> None:
+    """Same-named modules in folders without __init__.py ("Duplicate module", nothing checked):
+    mypy gets explicit package bases, the package's import root and each such lint folder."""
+    for name in files:
+        path = settings.project_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("", encoding="utf-8")
+    session = RecordingSession()
+    mypy_job.run(cast(nox.Session, session), settings, define(settings).job("mypy"))
+    (command,) = [c for c in session.commands if c[0] == "mypy"]
+    assert ("--explicit-package-bases" in command) is bool(bases)
+    assert session.env.get("MYPYPATH", "").split(os.pathsep) == list(bases or [""])
+    # The project's own configuration names the files: it decides, noxline adds nothing.
+    configured = RecordingSession()
+    targeted = replace(settings, mypy_targets=True)
+    mypy_job.run(cast(nox.Session, configured), targeted, define(targeted).job("mypy"))
+    (command,) = [c for c in configured.commands if c[0] == "mypy"]
+    assert "--explicit-package-bases" not in command and "src/tiny_lib" not in command
+
+
+def test_mypy_stopping_for_want_of_files_is_one_line(settings: Settings) -> None:
+    """mypy's own "no .py[i] files" stop ends in noxline's line naming what was looked at."""
+    job = define(settings).job("mypy")
+    with pytest.raises(NoxlineError, match=r"^mypy checked no source file \(src/tiny_lib tests\)"):
+        mypy_job.judge_checked(settings, job, "There are no .py[i] files in directory 'tests'\n")
+
+
+@pytest.mark.parametrize(
+    ("extend_exclude", "expected"),
+    [
+        (None, None),
+        ("", r"^/(?:\.nox|reports|dist)/"),
+        ("/migrations/", r"(?:/migrations/)|^/(?:\.nox|reports|dist)/"),
+        ("/(\n  a  # old\n)/", "(?:/(\n  a  # old\n)/\n)|^/(?:\\.nox|reports|dist)/"),
+    ],
+    ids=["silent", "own-selection", "extend-exclude", "verbose"],
+)
+def test_black_checks_the_project_root_when_its_config_selects_files(
+    settings: Settings, extend_exclude: str | None, expected: str | None
+) -> None:
+    """[tool.black] choosing its files: black gets the project root, noxline's own folders added
+    to the project's extend-exclude (a verbose pattern's comment cannot swallow them); a project
+    silent about black's files gets the lint paths."""
+    if extend_exclude is not None:
+        pyproject = settings.project_dir / "pyproject.toml"
+        table = f"\n[tool.black]\nextend-exclude = {json.dumps(extend_exclude)}\n"
+        if not extend_exclude:
+            table = "\n[tool.black]\nexclude = '/docs/'\n"
+        pyproject.write_text(pyproject.read_text(encoding="utf-8") + table, encoding="utf-8")
+    chosen = load_settings(settings.project_dir)
+    assert chosen.black_targets is (expected is not None)
+    if expected is None:
+        assert black_job.targets(chosen) == ("src/tiny_lib", "tests")
+        return
+    assert black_job.targets(chosen) == ("--extend-exclude", expected, ".")
+    pattern = re.compile(expected, re.VERBOSE if "\n" in expected else 0)
+    assert pattern.search("/.nox/") and pattern.search("/reports/")
+    assert not pattern.search("/src/") and not pattern.search("/tests/")
+
+
+def test_pylint_and_docstr_that_checked_nothing_say_where_they_looked(settings: Settings) -> None:
+    """No score, no total: one line naming the folders looked at and the key to change."""
+
+    class NothingSession(RecordingSession):
+        """Every checker ran and printed nothing countable."""
+
+        def run(self, *args: str, **options: Any) -> str:
+            """Record; write an empty report where a report file is given."""
+            self.commands.append(args)
+            for arg in args:
+                if arg.startswith("--output-format="):
+                    text = Path(arg.split(",")[0].removeprefix("--output-format=text:"))
+                    text.write_text("", encoding="utf-8")
+            return ""
+
+    for name, message in (
+        ("pylint", r"^pylint checked no statement in src/tiny_lib tests \(no score, see "),
+        ("docstr", r"^docstr-coverage checked nothing in src/tiny_lib \(no total, see "),
+    ):
+        job = define(settings).job(name)
+        report_file(settings, job, "text").parent.mkdir(parents=True, exist_ok=True)
+        with pytest.raises(NoxlineError, match=message) as caught:
+            BODIES[name](cast(nox.Session, NothingSession()), settings, job)
+        assert "\n" not in str(caught.value) and "[tool.noxline]" in str(caught.value)

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
+from noxline import project
 from noxline.errors import ConfigError
 from noxline.project import (
     ANY_COMPONENTS,
     TWO_OR_THREE_COMPONENTS,
     VersionSource,
+    black_names_targets,
     count_tests,
     declared_thresholds,
     find_package,
@@ -72,9 +74,7 @@ def test_an_unreadable_poetry_constraint_names_itself() -> None:
 
 def test_pep_621_metadata_and_pep_735_groups() -> None:
     """[project] gives name, version and dependencies; include-group entries are expanded."""
-    meta = read_metadata(
-        _toml(
-            """
+    meta = read_metadata(_toml("""
             [project]
             name = "demo"
             version = "1.0.0"
@@ -82,9 +82,7 @@ def test_pep_621_metadata_and_pep_735_groups() -> None:
             [dependency-groups]
             lint = ["ruff"]
             test = ["hypothesis", {include-group = "lint"}]
-            """
-        )
-    )
+            """))
     assert (meta.name, meta.version, meta.uses_poetry_metadata) == ("demo", "1.0.0", False)
     assert meta.runtime_requirements == ("attrs>=23",)
     assert meta.test_requirements == ("hypothesis", "ruff")
@@ -105,9 +103,7 @@ def test_a_dependency_group_that_includes_itself_is_refused() -> None:
 
 def test_poetry_metadata_with_alternatives_markers_and_optional_dependencies() -> None:
     """Per-Python alternatives get markers; optional runtime and git dependencies are left out."""
-    meta = read_metadata(
-        _toml(
-            """
+    meta = read_metadata(_toml("""
             [tool.poetry]
             name = "legacy"
             version = "2.1.0"
@@ -122,9 +118,7 @@ def test_poetry_metadata_with_alternatives_markers_and_optional_dependencies() -
                 { version = "^8.0", python = ">=3.12 || ~3.8" },
             ]
             tomli = { version = "^2", markers = "platform_system == 'Linux'" }
-            """
-        )
-    )
+            """))
     assert meta.uses_poetry_metadata
     assert (meta.name, meta.version) == ("legacy", "2.1.0")
     assert meta.runtime_requirements == ("requests[socks]<3,>=2.31",)
@@ -410,11 +404,37 @@ def test_an_unknown_dynamic_version_is_read_back_from_the_build(tmp_path: Path) 
         ),
         ({"test_demo.py": "", "conftest.py": ""}, Path("."), "pytest"),
         ({"tests/a_test.py": "", "tox.ini": "[pytest]\n"}, Path("tests"), "pytest"),
+        # pytest's testpaths, from whichever file pytest reads.
+        (
+            {
+                "checks/test_a.py": "",
+                "tests/x.py": "",
+                "pytest.ini": "[pytest]\ntestpaths = checks\n",
+            },
+            Path("checks"),
+            "pytest",
+        ),
+        (
+            {"checks/test_a.py": "", "setup.cfg": "[tool:pytest]\ntestpaths =\n    checks\n"},
+            Path("checks"),
+            "pytest",
+        ),
         ({"docs/index.md": ""}, None, "unittest"),
         # Test modules beside the code in the package (fire/core_test.py): the package.
         ({"src/demo/core_test.py": "import unittest\n"}, Path("src/demo"), "unittest"),
     ],
-    ids=["tests", "test", "testing", "in-package", "root-conftest", "tox-ini", "none", "beside"],
+    ids=[
+        "tests",
+        "test",
+        "testing",
+        "in-package",
+        "root-conftest",
+        "tox-ini",
+        "pytest-ini-testpaths",
+        "setup-cfg-testpaths",
+        "none",
+        "beside",
+    ],
 )
 def test_tests_are_found_where_the_project_keeps_them(
     tmp_path: Path, files: dict[str, str], tests_dir: Path | None, runner: str
@@ -464,6 +484,80 @@ _PLAIN_TEST = "def test_a():\n    assert 1\n\nasync def test_b():\n    assert 2\
         # A helper module's functions are no tests; a tests folder of helpers only has none.
         ({"tests/helpers.py": "def test_like():\n    pass\n"}, "unittest", "", 0),
         ({"tests/test_a.py": "X = 1\n"}, "unittest", "", 0),
+        # Other namings: unittest's default finds test.py (decorator's shape), not *_tests.py.
+        ({"tests/test.py": _UNITTEST_CASE}, "unittest", "", 1),
+        ({"tests/a_tests.py": _UNITTEST_CASE, "tests/b_tests.py": ""}, "unittest", "*_tests.py", 1),
+        # The -p the project's own unittest command names (tox.ini, Makefile) wins.
+        (
+            {
+                "tests/check_a.py": _UNITTEST_CASE,
+                "tox.ini": "[testenv]\ncommands = python -m unittest discover -p 'check_*.py'\n",
+            },
+            "unittest",
+            "check_*.py",
+            1,
+        ),
+        (
+            {"tests/a_spec.py": _UNITTEST_CASE, "Makefile": "test:\n\tpython -m unittest "
+             "discover -s tests --pattern=*_spec.py\n"},
+            "unittest",
+            "*_spec.py",
+            1,
+        ),  # fmt: skip
+        # pytest's python_files, from the one file pytest reads (pytest.ini before setup.cfg).
+        (
+            {
+                "tests/check_a.py": _PLAIN_TEST,
+                "pytest.ini": "[pytest]\npython_files = check_*.py\n",
+            },
+            "pytest",
+            "check_*.py",
+            2,
+        ),
+        (
+            {
+                "tests/a_spec.py": _PLAIN_TEST,
+                "tests/test_b.py": _PLAIN_TEST,
+                "setup.cfg": "[tool:pytest]\npython_files = *_spec.py test_*.py\n",
+            },
+            "pytest",
+            "*_spec.py test_*.py",
+            4,
+        ),
+        (
+            {
+                "tests/test_a.py": _PLAIN_TEST,
+                "pytest.ini": "[pytest]\naddopts = -q\n",
+                "setup.cfg": "[tool:pytest]\npython_files = *_spec.py\n",
+            },
+            "pytest",
+            "",
+            2,
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "demo"\nversion = "1"\n'
+                '[tool.pytest.ini_options]\npython_files = ["check_*.py"]\n',
+                "tests/check_a.py": _UNITTEST_CASE,
+            },
+            "pytest",
+            "check_*.py",
+            1,
+        ),
+        # A base-less class written as `class TestA(object):` is pytest's style too.
+        (
+            {"tests/test_a.py": "class TestA(object):\n    def test_x(self):\n        assert 1\n"},
+            "pytest",
+            "",
+            1,
+        ),
+        # A TestCase suite whose tox.ini installs pytest is run by pytest (cachetools' shape).
+        (
+            {"tests/test_a.py": _UNITTEST_CASE, "tox.ini": "[testenv]\ndeps =\n    pytest\n"},
+            "pytest",
+            "",
+            1,
+        ),
     ],
     ids=[
         "test_-unittest",
@@ -474,18 +568,61 @@ _PLAIN_TEST = "def test_a():\n    assert 1\n\nasync def test_b():\n    assert 2\
         "plain-class",
         "helpers-only",
         "no-test-functions",
+        "test.py",
+        "_tests-unittest",
+        "tox-discover-p",
+        "makefile-discover-pattern",
+        "pytest-ini-python-files",
+        "setup-cfg-python-files",
+        "pytest-ini-first",
+        "pyproject-python-files",
+        "object-class",
+        "tox-deps-pytest",
     ],
 )
 def test_the_runner_and_file_pattern_follow_how_the_tests_are_written(
     tmp_path: Path, files: dict[str, str], runner: str, pattern: str, count: int
 ) -> None:
-    """unittest's -p follows the test modules' naming; pytest-style tests mean pytest; the
-    count init reports is the test functions and methods of the test modules."""
-    pyproject = '[project]\nname = "demo"\nversion = "1"\n'
+    """unittest's -p follows the test modules' naming or the project's own command; pytest's
+    follows its python_files; pytest-style tests mean pytest; the count init reports is the test
+    functions and methods of the files the runner collects."""
+    pyproject = files.get("pyproject.toml", '[project]\nname = "demo"\nversion = "1"\n')
     root = _write(tmp_path, {"pyproject.toml": pyproject, **_INIT, **files})
     facts = resolve(root, _toml(pyproject))
     assert (facts.test_runner, facts.test_pattern) == (runner, pattern)
-    assert count_tests(root, facts.tests_dir, facts.test_pattern) == count
+    assert count_tests(root, facts.tests_dir, facts.test_runner, facts.test_pattern) == count
+
+
+def test_the_look_at_a_tests_tree_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However big the tree, a bounded number of its folders is read: the walk stops there."""
+    for index in range(6):
+        folder = tmp_path / "tests" / "/".join(f"d{level}" for level in range(index))
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"test_{index}.py").write_text(_PLAIN_TEST, encoding="utf-8")
+    assert count_tests(tmp_path, Path("tests"), "pytest") == 12
+    monkeypatch.setattr(project, "_SCAN_FOLDERS", 2)
+    assert count_tests(tmp_path, Path("tests"), "pytest") == 4
+    monkeypatch.setattr(project, "_SCAN_FOLDERS", 2000)
+    monkeypatch.setattr(project, "_SCAN_FILES", 3)
+    assert count_tests(tmp_path, Path("tests"), "pytest") == 6
+
+
+@pytest.mark.parametrize(
+    ("black", "targets"),
+    [
+        ("", False),
+        ("[tool.black]\nline-length = 79\n", False),
+        ("[tool.black]\nextend-exclude = 'migrations'\n", True),
+        ("[tool.black]\ninclude = '\\.pyi?$'\n", True),
+        ("[tool.black]\nexclude = '/(build|docs)/'\n", True),
+    ],
+)
+def test_black_follows_the_projects_own_file_selection(black: str, targets: bool) -> None:
+    """[tool.black] include or exclude: black is given the project root, its config decides."""
+    pyproject = '[project]\nname = "demo"\nversion = "1"\n' + black
+    assert black_names_targets(_toml(pyproject)) is targets
 
 
 @pytest.mark.parametrize(

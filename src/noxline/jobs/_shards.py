@@ -74,6 +74,8 @@ def collect(session: nox.Session, settings: Settings, command: tuple[str, ...]) 
             "no:cacheprovider",
             # Tests inside the package are found by import name, in the installed wheel.
             *(("--pyargs",) if "--pyargs" in command else ()),
+            # The job's own ini overrides (python_files from test-pattern) collect the same files.
+            *_overrides(command),
             tests,
             *settings.test_args,
             silent=True,
@@ -92,6 +94,12 @@ def collect(session: nox.Session, settings: Settings, command: tuple[str, ...]) 
     if settings.test_runner == "pytest":
         return [line.strip() for line in output.splitlines() if "::" in line]
     return [line.strip() for line in output.splitlines() if line.strip()]
+
+
+def _overrides(command: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``-o name=value`` ini overrides of a pytest command line."""
+    pairs = zip(command, command[1:])
+    return tuple(arg for option, value in pairs if option == "-o" for arg in (option, value))
 
 
 def durations_reports(settings: Settings, job: Job) -> list[Path]:

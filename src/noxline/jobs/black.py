@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 import nox
 
@@ -24,8 +26,33 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     session.install(black.requirement)
     report_tools(session, settings, job, black)
     report = report_file(settings, job, "diff")
-    if run_to_report(session, report, "black", "--check", "--diff", *settings.lint_paths):
+    if run_to_report(session, report, "black", "--check", "--diff", *targets(settings)):
         judge_checked(settings, job, report.read_text(encoding="utf-8", errors="replace"))
+
+
+def targets(settings: Settings) -> tuple[str, ...]:
+    """What black is given: the lint paths, or, when the project's [tool.black] chooses its
+    files (``black_targets``), the project root, with noxline's own folders (``.nox``, the
+    reports and dist folders) added to the project's ``extend-exclude``: a project ``exclude``
+    replaces black's default one, which skips ``.nox``, and a command line ``--extend-exclude``
+    replaces the configuration's."""
+    if not settings.black_targets:
+        return settings.lint_paths
+    ours = "|".join(
+        re.escape(path.as_posix().strip("/"))
+        for path in (Path(".nox"), settings.reports_dir, settings.dist_dir)
+    )
+    own = f"^/(?:{ours})/"
+    try:
+        data = tomllib.loads((settings.project_dir / "pyproject.toml").read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        data = {}
+    theirs = str(data.get("tool", {}).get("black", {}).get("extend-exclude") or "")
+    if theirs:
+        # black reads a pattern holding a newline as a verbose one: the newline ends a
+        # trailing comment of the project's pattern before noxline's part.
+        own = f"(?:{theirs}\n)|{own}" if "\n" in theirs else f"(?:{theirs})|{own}"
+    return ("--extend-exclude", own, ".")
 
 
 #: black's closing counts: ``3 files would be reformatted, 12 files would be left unchanged.``
@@ -40,8 +67,13 @@ def judge_checked(settings: Settings, job: Job, output: str) -> None:
         job,
         {kind: int(number) for number, kind in _COUNT.findall(output)},
         "be reformatted",
-        f"black checked no file in {' '.join(settings.lint_paths) or '.'} (its own include and "
-        "exclude settings apply): set lint-paths in [tool.noxline] to your Python folders",
+        (
+            f"black checked no file in {' '.join(settings.lint_paths) or '.'} (its own include and "
+            "exclude settings apply): set lint-paths in [tool.noxline] to your Python folders"
+            if not settings.black_targets
+            else "black checked no file in the project as its [tool.black] include and exclude "
+            "select them: fix those in pyproject.toml, or set lint-paths in [tool.noxline]"
+        ),
     )
 
 
@@ -54,4 +86,4 @@ def format_code(session: nox.Session, settings: Settings) -> None:
         session.run("ruff", "format", "--no-cache", *session.posargs)
         return
     session.install(choose_tool(session, settings, "black").requirement)
-    session.run("black", *settings.lint_paths, *session.posargs)
+    session.run("black", *targets(settings), *session.posargs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import nox
 
@@ -37,12 +39,11 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     report_tools(session, settings, job, mypy)
     text = report_file(settings, job, "text")
     namespace: tuple[str, ...] = ()
-    if settings.namespace_root is not None:
-        # mypy names a module by the __init__.py folders above it, which stop at a namespace
-        # folder (acme/): module names start at the folder the package is imported from instead.
+    bases = package_bases(settings)
+    if bases:
         namespace = ("--explicit-package-bases",)
         session.env["MYPYPATH"] = os.pathsep.join(
-            filter(None, (str(settings.namespace_root), os.environ.get("MYPYPATH", "")))
+            filter(None, (*map(str, bases), os.environ.get("MYPYPATH", "")))
         )
     ran = False
     try:
@@ -61,9 +62,79 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     finally:
         codequality = report_file(settings, job, "codequality")
         session.run("python", "-c", _TO_CODE_QUALITY, str(text), str(codequality))
-        if text.is_file():  # failed too: say what was checked; only a pass can be empty
+        if text.is_file():  # failed too: say what was checked
             output = text.read_text(encoding="utf-8", errors="replace")
-            judge_checked(settings, job, output, empty_fails=ran)
+            # A pass that checked no file, or mypy stopping because it found none to check.
+            judge_checked(settings, job, output, empty_fails=ran or bool(_NOTHING.search(output)))
+
+
+#: mypy stopping because a path it was given holds no file it checks.
+_NOTHING = re.compile(r"There are no \.py\[i\] files|error: Cannot read file|can't read file")
+
+
+def package_bases(settings: Settings) -> tuple[Path, ...]:
+    """The folders mypy names modules from (``--explicit-package-bases`` with ``MYPYPATH``);
+    empty when mypy's own naming serves.
+
+    mypy names a module by the ``__init__.py`` folders above it. That stops at a namespace folder
+    (``acme/``), so a namespace package's modules are named from the folder it is imported from.
+    In folders without ``__init__.py`` it names ``tests/conftest.py`` and
+    ``tests/unit/conftest.py`` both ``conftest``: "Duplicate module", nothing checked. Then,
+    when noxline gives mypy its paths, each module is named from its own base: the package from
+    the folder it is imported from (``src``), a folder without ``__init__.py`` from itself
+    (``conftest``, ``unit.conftest``), the rest from the project root. With the project's own
+    mypy configuration naming the files, that configuration decides.
+    """
+    namespace = (settings.namespace_root,) if settings.namespace_root else ()
+    if settings.mypy_targets or not _duplicate_modules(settings):
+        return namespace
+    imported_from = settings.namespace_root or settings.source_dir.parent
+    bases = [imported_from] + [
+        Path(path)
+        for path in settings.lint_paths
+        if (settings.project_dir / path).is_dir()
+        and not (settings.project_dir / path / "__init__.py").is_file()
+    ]
+    return tuple(dict.fromkeys(base for base in bases if base != Path()))
+
+
+#: How many files are named to look for duplicates: a bounded look at the lint paths.
+_NAMED_FILES = 20_000
+#: Folders mypy never descends into when it collects a folder's files.
+_SKIPPED = frozenset({"__pycache__", "site-packages", "node_modules"})
+
+
+def _duplicate_modules(settings: Settings) -> bool:
+    """True when two files of the lint paths get one module name as mypy names them by default
+    (the ``__init__.py`` folders above each file)."""
+    seen: set[str] = set()
+    for path in _files(settings):
+        parts = [] if path.stem == "__init__" else [path.stem]
+        folder = path.parent
+        while (folder / "__init__.py").is_file() or (folder / "__init__.pyi").is_file():
+            parts.insert(0, folder.name)
+            folder = folder.parent
+        name = ".".join(parts)
+        if name in seen:
+            return True
+        seen.add(name)
+    return False
+
+
+def _files(settings: Settings) -> Iterator[Path]:
+    """The ``.py`` files mypy collects from the lint paths, at most :data:`_NAMED_FILES`."""
+    count = 0
+    for item in settings.lint_paths:
+        start = settings.project_dir / item
+        walked = [(str(start.parent), [], [start.name])] if start.is_file() else os.walk(start)
+        for current, folders, files in walked:
+            folders[:] = sorted(f for f in folders if not f.startswith(".") and f not in _SKIPPED)
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    count += 1
+                    if count > _NAMED_FILES:
+                        return
+                    yield Path(current, name)
 
 
 #: mypy's closing line: ``Success: no issues found in 12 source files`` or ``Found 3 errors in 2

@@ -56,8 +56,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         return
     figure = score(text.read_text(encoding="utf-8"))
     if figure is None:
+        # pylint scores nothing when it checked no statement (no Python file in the paths).
         raise NoxlineError(
-            f"pylint gave no score (see {text}): check that lint-paths in [tool.noxline] name "
-            "Python files"
+            f"pylint checked no statement in {' '.join(settings.lint_paths) or '.'} (no score, "
+            f"see {text}): set lint-paths in [tool.noxline] to your Python folders"
         )
     judge(session, settings, job, "pylint", figure, settings.pylint_fail_under)

@@ -124,16 +124,20 @@ def test_command(settings: Settings, job: Job) -> tuple[str, ...]:
 
 
 def _python_files(settings: Settings) -> tuple[str, ...]:
-    """pytest's option for a ``test-pattern`` set in [tool.noxline] (the project's own
-    ``python_files`` and pytest's default, ``test_*.py`` and ``*_test.py``, need none)."""
+    """pytest's option for ``test-pattern`` (detected: the project's own ``python_files``,
+    which pytest reads anyway; empty for pytest's default, ``test_*.py`` and ``*_test.py``)."""
     return ("-o", f"python_files={settings.test_pattern}") if settings.test_pattern else ()
+
+
+#: The files each runner collects tests from when ``test-pattern`` is empty.
+_DEFAULT_FILES = {"unittest": "test*.py", "pytest": "test_*.py and *_test.py"}
 
 
 def looked_for(settings: Settings) -> str:
     """What the tests job looked for, in words: ``test*.py files in tests/ with unittest``."""
-    default = "test*.py" if settings.test_runner == "unittest" else "test_*.py and *_test.py"
+    files = " and ".join(settings.test_pattern.split()) or _DEFAULT_FILES[settings.test_runner]
     where = installed_tests(settings) or f"{settings.tests_dir.as_posix()}/"
-    return f"{settings.test_pattern or default} files in {where} with {settings.test_runner}"
+    return f"{files} files in {where} with {settings.test_runner}"
 
 
 def tests_ran(session: nox.Session, settings: Settings, job: Job, totals: dict[str, int]) -> None:
@@ -145,7 +149,7 @@ def tests_ran(session: nox.Session, settings: Settings, job: Job, totals: dict[s
         skipped = f" ({totals['skipped']} skipped)" if totals["skipped"] else ""
         raise NoxlineError(
             f"no test ran in {job.name}{skipped}: looked for {looked_for(settings)}; point noxline "
-            "at your tests with tests-dir, test-runner or test-pattern in [tool.noxline]"
+            "at your tests with tests-dir, test-runner, test-pattern or test-args in [tool.noxline]"
         )
 
 
@@ -260,7 +264,10 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         )
         if ran is None:
             return  # --install-only ran nothing
-        totals = junit_counts(junit) or dict.fromkeys(_COUNTS, 0)
+        totals = junit_counts(junit)
+        if totals is None:  # a runner that found nothing may write no report: one saying 0
+            _shards.empty_junit(junit, job.instance)
+            totals = dict.fromkeys(_COUNTS, 0)
         tests_ran(session, settings, job, totals)
         passed = True
     finally:
