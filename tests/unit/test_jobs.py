@@ -714,3 +714,24 @@ def test_pylint_and_docstr_that_checked_nothing_say_where_they_looked(settings: 
         with pytest.raises(NoxlineError, match=message) as caught:
             BODIES[name](cast(nox.Session, NothingSession()), settings, job)
         assert "\n" not in str(caught.value) and "[tool.noxline]" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("files", "folder", "shadows"),
+    [
+        # A tests folder of its own: first on sys.path, as unittest's discover puts it.
+        (("tests/test.py",), "tests", False),
+        # The module's own folder (src/tiny_lib.py beside src/test_tiny_lib.py): after the wheel.
+        (("src/tiny_lib.py", "src/test_tiny_lib.py"), "src", True),
+        (("src/tiny_lib/__init__.py",), "src", True),
+    ],
+)
+def test_only_a_unittest_top_holding_the_package_comes_after_the_wheel(
+    settings: Settings, files: tuple[str, ...], folder: str, shadows: bool
+) -> None:
+    """unittest's top folder goes after site-packages only where it would shadow the wheel."""
+    for name in files:
+        path = settings.project_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("", encoding="utf-8")
+    assert tests_job.shadows_wheel(settings, settings.project_dir / folder) is shadows

@@ -207,12 +207,22 @@ def _project_root_last(session: nox.Session, settings: Settings) -> None:
         "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", silent=True
     )
     if isinstance(purelib, str):  # None under --install-only, which runs nothing
-        # unittest's top folder too: discover puts it first on sys.path unless it is there
-        # already, and first it would let a module beside the tests (src/mod.py beside
-        # src/test_mod.py) shadow the wheel's.
-        folders = dict.fromkeys((settings.project_dir, unittest_top(settings)))
+        folders = [settings.project_dir]
+        if shadows_wheel(settings, unittest_top(settings)):
+            # unittest's top folder too when it holds the package's source (src/mod.py beside
+            # src/test_mod.py): discover puts a top first on sys.path unless it is there
+            # already, and first the source would shadow the wheel. Any other top goes first,
+            # as in the project's own `unittest discover` (tests/test.py is imported as
+            # `test`, not as the standard library's test package).
+            folders.append(unittest_top(settings))
         pth = Path(purelib.strip()) / "noxline-project.pth"
-        pth.write_text("".join(f"{folder}\n" for folder in folders), encoding="utf-8")
+        pth.write_text("".join(f"{f}\n" for f in dict.fromkeys(folders)), encoding="utf-8")
+
+
+def shadows_wheel(settings: Settings, folder: Path) -> bool:
+    """True when ``folder`` holds something importable under the package's top-level name."""
+    top = settings.package.split(".")[0]
+    return (folder / top).is_dir() or (folder / f"{top}.py").is_file()
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
