@@ -87,6 +87,19 @@ SHAPES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         },
         ("ruff-check", "ruff-format", "mypy"),
     ),
+    # pytest's own ini file names the folder and the files (testpaths, python_files): both
+    # followed, the helper module beside the tests collected by neither runner.
+    "pytest_ini_files": (
+        {
+            "src/checked/__init__.py": '"""Checked."""\n\nVALUE = 1\n',
+            "pytest.ini": "[pytest]\ntestpaths = checks\npython_files = check_*.py\n",
+            "checks/check_values.py": "from checked import VALUE\n\n\ndef test_one():\n"
+            "    assert VALUE == 1\n\n\ndef test_two():\n    assert VALUE\n",
+            "checks/helpers.py": "def test_helper_not_a_test():\n    raise AssertionError\n",
+            "tests/test_stale.py": "def test_not_run():\n    raise AssertionError\n",
+        },
+        ("version", "build", "tests"),
+    ),
     # A tests folder holding no test at all: red, one line.
     "no_tests": (
         {
@@ -167,6 +180,18 @@ def test_pytest_style_tests_run_with_pytest_though_no_file_names_it(runs: Runs) 
     assert not git(project, "status", "--porcelain")
 
 
+def test_pytests_own_testpaths_and_python_files_decide(runs: Runs) -> None:
+    """pytest.ini's testpaths and python_files: init finds the tests there, pytest runs them."""
+    project, result = runs["pytest_ini_files"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    init = (project / "init.txt").read_text(encoding="utf-8")
+    assert "tests in checks/ run by pytest (check_*.py files): 2 test functions found" in init
+    assert _summary(project, "tests").endswith(", 2 tests ran, coverage 100 %")
+    junit = (project / "reports" / "tests" / "junit.xml").read_text(encoding="utf-8")
+    assert 'tests="2"' in junit
+    assert not git(project, "status", "--porcelain")
+
+
 def test_a_tests_folder_without_tests_is_red_in_one_line(runs: Runs) -> None:
     """No test found: init warns, the tests job fails naming pattern, folder and runner."""
     project, result = runs["no_tests"]
@@ -180,6 +205,9 @@ def test_a_tests_folder_without_tests_is_red_in_one_line(runs: Runs) -> None:
     ) in failure[0]
     assert "Traceback" not in result.stderr
     assert _summary(project, "tests").endswith(" (noxline default), 0 tests ran")
+    # The JUnit report says so too (unittest's writer left no count of its own).
+    junit = (project / "reports" / "tests" / "junit.xml").read_text(encoding="utf-8")
+    assert re.search(r'tests="0"', junit), junit
 
 
 def test_a_ruff_project_gets_ruffs_checks_instead_of_pylint_and_black(runs: Runs) -> None:

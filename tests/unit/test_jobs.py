@@ -735,3 +735,30 @@ def test_only_a_unittest_top_holding_the_package_comes_after_the_wheel(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("", encoding="utf-8")
     assert tests_job.shadows_wheel(settings, settings.project_dir / folder) is shadows
+
+
+@pytest.mark.parametrize(
+    ("counts", "zero"),
+    [((0, 0), True), ((0, 3), False)],
+    ids=["copies-ran-none", "one-shard-empty"],
+)
+def test_the_coverage_job_is_red_when_the_copies_together_ran_no_test(
+    settings: Settings, counts: tuple[int, int], zero: bool
+) -> None:
+    """A shard without files is fine; shards that together ran no test fail the coverage job in
+    the tests job's one line, before anything is installed."""
+    sharded = replace(settings, test_shards=2)
+    for shard, count in enumerate(counts, start=1):
+        folder = settings.project_dir / "reports" / "tests" / f"{shard}of2"
+        folder.mkdir(parents=True)
+        cases = "".join(f'<testcase classname="t" name="t{i}"/>' for i in range(count))
+        (folder / "junit.xml").write_text(
+            f'<testsuites><testsuite name="s" tests="{count}" failures="0" errors="0" '
+            f'skipped="0">{cases}</testsuite></testsuites>',
+            encoding="utf-8",
+        )
+    session = RecordingSession()
+    with pytest.raises(NoxlineError) as caught:
+        BODIES["coverage"](cast(nox.Session, session), sharded, define(sharded).job("coverage"))
+    assert str(caught.value).startswith("no test ran in coverage: looked for ") is zero
+    assert bool(session.commands) is not zero  # red before any install
