@@ -8,15 +8,19 @@ from pathlib import Path
 
 import nox
 
+from noxline import confine
 from noxline.config import Settings
+from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     choose_tool,
     constrain,
     judge_formatting,
+    read_file,
     report_file,
     report_tools,
     run_to_report,
 )
+
 from noxline.pipeline import Job
 
 
@@ -27,7 +31,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     report_tools(session, settings, job, black)
     report = report_file(settings, job, "diff")
     if run_to_report(session, report, "black", "--check", "--diff", *targets(settings)):
-        judge_checked(settings, job, report.read_text(encoding="utf-8", errors="replace"))
+        judge_checked(settings, job, read_file(settings, report))
 
 
 def targets(settings: Settings) -> tuple[str, ...]:
@@ -44,8 +48,8 @@ def targets(settings: Settings) -> tuple[str, ...]:
     )
     own = f"^/(?:{ours})/"
     try:
-        data = tomllib.loads((settings.project_dir / "pyproject.toml").read_text("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(confine.read_text(settings.project_dir, "pyproject.toml"))
+    except (OSError, NoxlineError, tomllib.TOMLDecodeError):
         data = {}
     theirs = str(data.get("tool", {}).get("black", {}).get("extend-exclude") or "")
     if theirs:

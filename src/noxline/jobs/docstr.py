@@ -9,7 +9,14 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import choose_tool, judge, report_file, report_tools, run_to_report
+from noxline.jobs._support import (
+    choose_tool,
+    judge,
+    read_file,
+    report_file,
+    report_tools,
+    run_to_report,
+)
 from noxline.pipeline import Job
 
 _TOTAL = re.compile(r"Total coverage:\s*([0-9.]+)%")
@@ -39,7 +46,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     )
     if not ran:
         return  # --install-only runs nothing
-    figure = total(report.read_text(encoding="utf-8"))
+    figure = total(read_file(settings, report))
     if figure is None:
         # No total: it found no Python file there, so it checked no object.
         raise NoxlineError(
