@@ -20,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from noxline import confine
 from noxline.errors import ConfigError, VersionError
+from noxline.net import NetError, check_url
 from noxline.project import VersionSource, read_pyproject, resolve
 from noxline.trusted_publishing import KNOWN_AUDIENCES
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
@@ -397,6 +398,7 @@ def _check(settings: Settings) -> None:
     except VersionError as error:
         raise ConfigError(str(error)) from None
     _check_pythons(settings)
+    _check_urls(settings)
     for key, low, high in (
         ("test_shards", 1, MAX_SHARDS),
         ("coverage_fail_under", 0, 100),
@@ -542,6 +544,24 @@ def _inside(root: Path, path: Path, key: str, *, root_ok: bool = False) -> Path:
 def _key(name: str) -> str:
     """The [tool.noxline] key of a Settings field."""
     return name.replace("_", "-")
+
+
+#: URL settings: http(s), a host, no credentials inside (URLs get logged; the values are
+#: committed in the tree).
+_URL_KEYS = ("repository_url", "index_url", "audit_osv_url")
+
+
+def _check_urls(settings: Settings) -> None:
+    """Refuse a URL setting that is no http(s) URL, holds whitespace or control characters, or
+    carries a credential (user-info, a secret query value): the one rule of :mod:`noxline.net`,
+    applied when the settings are loaded."""
+    for key in _URL_KEYS:
+        value = getattr(settings, key)
+        if value:
+            try:
+                check_url(value, what=f"[tool.noxline] {_key(key)}")
+            except NetError as error:
+                raise ConfigError(str(error)) from None
 
 
 def _check_pythons(settings: Settings) -> None:

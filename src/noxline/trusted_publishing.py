@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from noxline import masking
 from noxline.errors import PublishError
 from noxline.index import Repository, mask
 from noxline.webapi import WebError, request_json
@@ -111,10 +112,13 @@ def mint_token(upload_url: str, id_token: str, *, now: datetime.datetime | None 
             f"{base}/_/oidc/mint-token",
             service="the index's OIDC API",
             payload={"token": id_token},
+            secret_in_payload=id_token,
         )
     except WebError as error:
         raise PublishError(mask(str(error), secrets)) from None
     token = answer.data.get("token") if isinstance(answer.data, dict) else None
+    if isinstance(token, str):
+        masking.remember(token)  # masked in every report and log line from now on
     if answer.status != 200 or not isinstance(token, str) or not token:
         raise PublishError(
             mask(

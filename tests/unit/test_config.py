@@ -150,6 +150,25 @@ def test_tests_dir_moves_the_default_lint_paths(tmp_path: Path) -> None:
         ("[tool.noxline]\npython = ['3.12', '3.12']\n", r"python lists 3.12 twice"),
         ("[tool.noxline]\npython = ['3 12']\n", r"python '3 12' is not a Python version"),
         ("[tool.noxline]\npython = 3.12\n", r"python = 3.12 is not a list of strings"),
+        # A setting string is matched whole: a trailing newline does not slip through.
+        ('[tool.noxline]\npython = ["3.12\\n"]\n', r"python '3\.12\\n' is not a Python"),
+        ('[tool.noxline]\ncheck-python = "3.12\\n"\n', r"python '3\.12\\n' is not a Python"),
+        # A URL setting carrying a secret is refused like the upload URL.
+        (
+            "[tool.noxline]\naudit-osv-url = 'https://u:p@osv.example/v1/query'\n",
+            r"^\[tool\.noxline\] audit-osv-url carries credentials inside the URL",
+        ),
+        (
+            "[tool.noxline]\nindex-url = 'https://h.example/simple/?private_token=abc'\n",
+            r"index-url carries credentials",
+        ),
+        ("[tool.noxline]\nrepository-url = 'file:///etc/'\n", r"repository-url = .* not an http"),
+        ('[tool.noxline]\naudit-osv-url = "https://h\\n.evil/"\n', r"audit-osv-url = .* not an"),
+        # Parsers disagree on a backslash (WHATWG reads it as "/"): refused.
+        (
+            "[tool.noxline]\nrepository-url = 'https://evil.example\\.good.example/'\n",
+            r"repository-url = .* not an http",
+        ),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, table: str, message: str) -> None:
