@@ -227,16 +227,56 @@ class Response:
         return self.headers.get(name.lower(), "")
 
     def json(self) -> Any:
-        """The body parsed as JSON; :class:`NetError` when it is not JSON."""
-        try:
-            return json.loads(self.body)
-        except (ValueError, RecursionError) as error:
-            raise NetError(
-                f"{mask(self.url)} did not answer JSON ({type(error).__name__}): check that the "
-                "URL points at the API it should",
-                url=mask(self.url),
-                status=self.status,
-            ) from None
+        """The body parsed as JSON (:func:`parse_json`); :class:`NetError` when it is not."""
+        return parse_json(self.body, self.url, status=self.status)
+
+
+#: How deeply an answer's JSON may nest: API answers nest a few levels; a hostile one nesting
+#: thousands deep would exhaust the stack of whatever walks it.
+MAX_JSON_DEPTH = 64
+
+
+def parse_json(body: bytes, url: str, *, service: str = "", status: int | None = None) -> Any:
+    """An answer's body as JSON, checked as every answer from outside is: UTF-8 (RFC 8259; no
+    guessing of UTF-16), valid JSON without NaN or Infinity, at most :data:`MAX_JSON_DEPTH` deep
+    (its size is capped when it is read). Anything else is one :class:`NetError` line naming the
+    server (``service``, else its URL)."""
+    shown = mask(url)
+    who = f"{service} at {shown}" if service else shown
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        problem = "text that is not UTF-8"
+    except (ValueError, RecursionError) as error:
+        problem = f"something that is not JSON ({type(error).__name__})"
+    else:
+        if _depth(data) <= MAX_JSON_DEPTH:
+            return data
+        problem = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+    raise NetError(
+        f"{who} answered {problem}: check that the URL points at the API it should",
+        url=shown,
+        status=status,
+    )
+
+
+def _no_constant(name: str) -> Any:
+    """Refuse NaN, Infinity and -Infinity, which JSON does not have."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` (parsed JSON) nests, walked without recursion."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def is_loopback(host: str) -> bool:
@@ -782,6 +822,7 @@ __all__ = [
     "get",
     "is_loopback",
     "mask",
+    "parse_json",
     "request",
     "resolver",
     "system_resolver",

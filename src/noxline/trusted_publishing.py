@@ -17,6 +17,7 @@ import binascii
 import dataclasses
 import datetime
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -119,6 +120,12 @@ def mint_token(upload_url: str, id_token: str, *, now: datetime.datetime | None 
     token = answer.data.get("token") if isinstance(answer.data, dict) else None
     if isinstance(token, str):
         masking.remember(token)  # masked in every report and log line from now on
+    if answer.status == 200 and isinstance(token, str) and not _TOKEN.fullmatch(token):
+        raise PublishError(
+            f"{base} answered the exchange with a token that is not one line of printable "
+            f"ASCII of at most {_MAX_TOKEN} characters: check that the index is the one the "
+            "audience names"
+        )
     if answer.status != 200 or not isinstance(token, str) or not token:
         raise PublishError(
             mask(
@@ -198,7 +205,19 @@ def describe_exchange(repository: Repository, env: Mapping[str, str]) -> str:
     )
 
 
+#: The longest upload token accepted from an exchange (PyPI's are a few hundred characters).
+_MAX_TOKEN = 4096
+#: An upload token: printable ASCII without spaces (it goes into an HTTP header, via twine).
+_TOKEN = re.compile(r"[\x21-\x7e]{1,%d}" % _MAX_TOKEN)
+
+
 def _refusal(data: Any) -> str:
+    """The index's reasons for a refusal, on one line of at most 300 characters (text from
+    outside: bounded)."""
+    return " ".join(_reasons(data).split())[:300]
+
+
+def _reasons(data: Any) -> str:
     """The index's reasons for a refusal, in one line (PyPI answers a list of errors)."""
     if isinstance(data, dict):
         errors = data.get("errors")

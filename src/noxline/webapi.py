@@ -75,14 +75,12 @@ def request_json(  # pylint: disable=too-many-arguments
     except net.NetError as error:
         raise WebError(f"{service}: {error}") from None
     try:
-        data = json.loads(raw) if raw.strip() else None
-    except ValueError:
+        # Checked as every answer from outside: UTF-8, JSON, bounded depth (net.parse_json).
+        data = net.parse_json(raw, url, service=service, status=status) if raw.strip() else None
+    except net.NetError as error:
         if status >= 400:
             return Response(status, None)  # an error page: the status says enough
-        raise WebError(
-            f"{service} answered {net.mask(url)} (HTTP {status}) with something that is not "
-            "JSON: check that the URL points at the API"
-        ) from None
+        raise WebError(f"{error} (HTTP {status})") from None
     return Response(status, data)
 
 

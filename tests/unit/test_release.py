@@ -287,6 +287,30 @@ def test_the_plan_links_the_files_the_index_lists_and_the_sbom(settings: Setting
     ]
 
 
+@pytest.mark.parametrize(
+    "spelling", ["Tiny_Lib-1.2.3.tar.gz", "tiny-lib-1.2.3.tar.gz", "TINY.LIB-1.2.3.tar.gz"]
+)
+def test_the_release_finds_a_file_the_index_spells_otherwise(
+    settings: Settings, spelling: str
+) -> None:
+    """File names are compared by the one normalised key (dist.file_key), as publish compares
+    them: an index listing the sdist under another spelling still holds it."""
+    with running(FakeOIDCIndex()) as index:
+        assert isinstance(index, FakeOIDCIndex)
+        dist = settings.project_dir / "dist"
+        listed = {p.name: sha256_of(p) for p in dist.glob("tiny_lib-*.whl")}
+        listed[spelling] = sha256_of(dist / "tiny_lib-1.2.3.tar.gz")
+        index.files["tiny-lib"] = listed
+        env = {"TWINE_REPOSITORY_URL": f"{index.url}/"}
+        plan = make_plan(
+            settings, RELEASE, env, sbom=SBOM, files_on_index=True, log=lambda line: None
+        )
+    assert [(link.name, link.url) for link in plan.links][1] == (
+        "tiny_lib-1.2.3.tar.gz",
+        f"{index.url}/files/{spelling}",
+    )
+
+
 def test_a_release_whose_files_are_not_on_the_index_fails(settings: Settings) -> None:
     """The release links published files: missing ones mean publish did not upload them."""
     with running(FakeOIDCIndex()) as index:

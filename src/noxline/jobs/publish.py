@@ -45,7 +45,7 @@ from noxline import confine, net
 from noxline.dist import (
     Dist,
     DistFile,
-    file_key,
+    listed_as,
     parse_filename,
     read_file_metadata,
     sha256_of,
@@ -454,8 +454,7 @@ def _differing(dist: Dist, listed: dict[str, str]) -> list[tuple[DistFile, str]]
 
 def listed_sha256(listed: Mapping[str, str], filename: str) -> str | None:
     """The sha256 the index lists for ``filename`` under any spelling of it; None when absent."""
-    wanted = file_key(filename)
-    return next((sha256 for name, sha256 in listed.items() if file_key(name) == wanted), None)
+    return listed_as(listed, filename)
 
 
 def _verify(
