@@ -28,10 +28,12 @@ with ``lstat`` before it is used instead (a narrow window, noted in docs/securit
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import stat
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -440,6 +442,50 @@ def _masked_strings(data: Any, secrets: tuple[str, ...]) -> Any:
     return data
 
 
+# --- one run at a time ------------------------------------------------------------------------
+
+#: Where the lock of a project's runs lives (nox's own folder, which init has git ignore).
+LOCK_FILE = ".nox/noxline.lock"
+#: Set for the jobs of a run that holds the lock: they run inside it and take no lock of their own.
+LOCK_VARIABLE = "NOXLINE_RUN_LOCK_HELD"
+
+
+class ProjectBusy(ConfinementError):
+    """Another noxline run (``noxline run``, or nox running noxline's sessions) uses the
+    project: two runs in one tree would overwrite each other's reports, venvs and dist/."""
+
+
+def lock_project(root: Path, what: str) -> IO[bytes] | None:
+    """Take the project's run lock (an exclusive ``flock`` on :data:`LOCK_FILE`), held until the
+    returned file is closed or the process ends (the system releases it then: never stale);
+    None when this process runs inside a run that holds it (:data:`LOCK_VARIABLE`).
+
+    :class:`ProjectBusy` names the run that holds it: "another noxline run is using this
+    project (pid ..., noxline run, since ...)".
+    """
+    if os.environ.get(LOCK_VARIABLE):
+        return None
+    stream = open_write(root, LOCK_FILE, "ab", what="keeps its run lock")
+    try:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        stream.close()
+        try:
+            holder = read_text(root, LOCK_FILE, limit=4096, errors="replace").strip()
+        except (OSError, NoxlineError):
+            holder = ""
+        raise ProjectBusy(
+            f"another noxline run is using this project ({holder or 'pid unknown'}): wait for it "
+            "to finish or stop it; two runs in one tree would overwrite each other's reports, "
+            "venvs and dist/"
+        ) from None
+    stream.truncate(0)
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    stream.write(f"pid {os.getpid()}, {what}, since {since}\n".encode())
+    stream.flush()
+    return stream
+
+
 # --- reading --------------------------------------------------------------------------------
 
 
@@ -533,9 +579,13 @@ def is_file(root: Path, path: Path | str) -> bool:
 
 __all__ = [
     "ConfinementError",
+    "LOCK_FILE",
+    "LOCK_VARIABLE",
     "MAX_READ_BYTES",
+    "ProjectBusy",
     "copy_file",
     "is_file",
+    "lock_project",
     "make_folder",
     "mask_file",
     "masked",

@@ -114,6 +114,24 @@ def run(
     selected = select_jobs(define(settings).expand(), _copy_names(define(settings), jobs or ()))
     Scheduler(selected, parallel)  # refuses a bad -j before anything starts
     parallel = min(parallel, len(selected))
+    # One run at a time in a tree; its jobs run inside this run's lock.
+    lock = confine.lock_project(settings.project_dir, "noxline run")
+    environ[confine.LOCK_VARIABLE] = str(os.getpid())
+    try:
+        return _run_locked(settings, selected, parallel, out, environ)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _run_locked(
+    settings: Settings,
+    selected: Sequence[Job],
+    parallel: int,
+    out: TextIO,
+    environ: dict[str, str],
+) -> int:
+    """Run the selected jobs (the project's lock held); GitLab's exit code."""
     live = is_live_terminal(out, environ)
     colored = live and uses_color(environ)
     out.write(f"noxline: running {len(selected)} jobs, up to {parallel} at a time\n")
