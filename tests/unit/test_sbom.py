@@ -62,7 +62,10 @@ def test_the_project_urls_become_the_subject_references() -> None:
     """Project-URL and Home-page reach the tool as ``urls`` (it makes them references)."""
     headers = "Home-page: https://lib.example\nProject-URL: Source, https://git.example/lib\n"
     project = tomllib.loads(root_pyproject(_metadata(headers)))["project"]
-    assert project["urls"] == {"Source": "https://git.example/lib", "Homepage": "https://lib.example"}
+    assert project["urls"] == {
+        "Source": "https://git.example/lib",
+        "Homepage": "https://lib.example",
+    }
 
 
 @pytest.mark.parametrize(
@@ -125,7 +128,11 @@ TOOL_DOCUMENT = {
             "type": "library",
             "version": "1.2.3",
             "externalReferences": [
-                {"comment": "from pyproject urls: Source", "type": "vcs", "url": "https://g.example"}
+                {
+                    "comment": "from pyproject urls: Source",
+                    "type": "vcs",
+                    "url": "https://g.example",
+                }
             ],
         },
     },

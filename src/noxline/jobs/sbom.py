@@ -188,7 +188,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     python = wheel_environment(session, dist)
     tmp = Path(session.create_tmp())
     metadata = wheel_metadata(dist.wheel)
-    subject = confine.write_text(tmp, "subject/pyproject.toml", root_pyproject(metadata), exact=True)
+    subject = confine.write_text(
+        tmp, "subject/pyproject.toml", root_pyproject(metadata), exact=True
+    )
     # One commit, one document: the build's own clock unless the caller set one.
     epoch = os.environ.get("SOURCE_DATE_EPOCH") or source_date_epoch(settings)
     ran = run_to_report(
