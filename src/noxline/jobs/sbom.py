@@ -26,14 +26,11 @@ import tomlkit
 from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 
-from noxline import confine
 from noxline.config import Settings
 from noxline.dist import Dist, wheel_metadata
 from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     built_dist,
-    read_file,
-    remove_file,
     report_file,
     run_to_report,
     summarize,
@@ -183,14 +180,13 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     subject, validate the result."""
     dist = built_dist(settings)
     sbom = report_file(settings, job, "sbom")
-    remove_file(settings, sbom)
+    sbom.unlink(missing_ok=True)
     session.install(*REQUIREMENTS)
     python = wheel_environment(session, dist)
-    tmp = Path(session.create_tmp())
     metadata = wheel_metadata(dist.wheel)
-    subject = confine.write_text(
-        tmp, "subject/pyproject.toml", root_pyproject(metadata), exact=True
-    )
+    subject = Path(session.create_tmp()) / "subject" / "pyproject.toml"
+    subject.parent.mkdir(parents=True, exist_ok=True)
+    subject.write_text(root_pyproject(metadata), encoding="utf-8")
     # One commit, one document: the build's own clock unless the caller set one.
     epoch = os.environ.get("SOURCE_DATE_EPOCH") or source_date_epoch(settings)
     ran = run_to_report(
@@ -217,13 +213,12 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     if not ran or not sbom.is_file():  # --install-only
         return
     document = name_subject(
-        json.loads(read_file(settings, sbom)),
+        json.loads(sbom.read_text(encoding="utf-8")),
         dist,
         metadata=metadata,
         machine_paths=machine_paths(session, settings, python.parent.parent),
     )
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    confine.write_text(settings.project_dir, sbom, text)
+    sbom.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     session.run("python", "-c", _VALIDATE, str(sbom), silent=True)
     listed = {str(c.get("name")): str(c.get("version")) for c in document.get("components", [])}
     summarize(
