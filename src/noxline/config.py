@@ -313,8 +313,27 @@ def _validate(table: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"unknown key {key!r} in [tool.noxline]; known keys: {choices}")
         if name == "python" and isinstance(value, str):
             value = [value] if value.strip() else []  # one version, as before lists were allowed
+        _refuse_control_characters(key, value)
         result[name] = _convert(key, value, hints[name])
     return result
+
+
+#: Characters no setting needs: C0 and C1 controls (a newline, a NUL, an escape sequence).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _refuse_control_characters(key: str, value: Any) -> None:
+    """Refuse a string setting (or a string in a list setting) that holds control characters:
+    every setting string is taken whole, and a trailing newline or an escape sequence would
+    reach a tag pattern, a command line, the generated YAML or a terminal as something else
+    than what the line shows."""
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    for text in texts:
+        if isinstance(text, str) and _CONTROL.search(text):
+            raise ConfigError(
+                f"[tool.noxline] {key} = {text!r} holds control characters (a newline, a tab, "
+                "an escape, ...): no setting needs them; fix the key in pyproject.toml"
+            )
 
 
 def _convert(key: str, value: Any, hint: Any) -> Any:

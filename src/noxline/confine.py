@@ -412,10 +412,14 @@ def remove_tree(root: Path, path: Path | str, *, what: str = "writes") -> None:
 
 def mask_file(root: Path, path: Path | str, secrets: Iterable[str] = ()) -> None:
     """Mask a file another process wrote (a tool's report, a job's log) in place; nothing there
-    is fine."""
+    is fine. A file that is not UTF-8 text (a database, an image: NUL bytes or invalid UTF-8) is
+    left as it is: masking could only corrupt it."""
     try:
-        text = read_text(root, path, errors="replace", limit=MAX_READ_BYTES)
-    except FileNotFoundError:
+        data = read_bytes(root, path, limit=MAX_READ_BYTES)
+        text = data.decode("utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return
+    if "\0" in text:
         return
     hidden = masked(text, secrets)
     if hidden != text:

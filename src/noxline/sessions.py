@@ -23,7 +23,13 @@ import nox
 
 from noxline import confine
 from noxline.config import Settings, load_settings
-from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_traceback
+from noxline.errors import (
+    NoxlineError,
+    describe_unexpected,
+    one_line,
+    printable,
+    wants_traceback,
+)
 from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
 from noxline.jobs._support import clear_summary, constrain
 from noxline.locks import index_env
@@ -43,7 +49,8 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Replace the record's message by its masked text; never drops a record."""
         message = record.getMessage()
-        hidden = mask(message, env_secrets(os.environ))
+        # Masked, and printable: a file name that is not UTF-8 must not break the log handler.
+        hidden = printable(mask(message, env_secrets(os.environ)))
         if hidden != message:
             record.msg, record.args = hidden, ()
         return True
@@ -105,9 +112,26 @@ def _run_job(body: JobBody, settings: Settings, job: Job, session: nox.Session) 
     """Run the body of this session's copy of ``job``, its earlier one-line result cleared."""
     copy = this_copy(job, session)
     clear_summary(settings, copy)
-    if job.locked:
-        constrain(session, settings)  # every install of this job within the project's lock
-    body(session, settings, copy)
+    try:
+        if job.locked:
+            constrain(session, settings)  # every install of this job within the project's lock
+        body(session, settings, copy)
+    finally:
+        mask_reports(settings, copy)
+
+
+def mask_reports(settings: Settings, job: Job) -> None:
+    """Mask every report file ``job`` declares, whoever wrote it (a tool's JUnit XML holds what
+    the tests printed; GitLab does not mask artifacts): the one masking step reaches reports
+    noxline did not write itself. Folders (an HTML report) and files that are not UTF-8 text are
+    left as they are."""
+    folder = settings.project_dir / job.reports_folder
+    for name in job.files.values():
+        if not name.endswith("/"):
+            try:
+                confine.mask_file(settings.project_dir, folder / name)
+            except NoxlineError:
+                continue  # not text, too large, or refused: never a reason to fail the job
 
 
 def this_copy(job: Job, session: nox.Session) -> Job:

@@ -105,6 +105,8 @@ FILE_FUNCTIONS = frozenset(
         "tempfile.TemporaryDirectory",
         "tarfile.open",
         "zipfile.ZipFile",
+        "ET.parse",
+        "ElementTree.parse",
     }
 )
 #: Functions that start a process.
