@@ -22,7 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from noxline.about import __version__
 from noxline.config import Settings
 from noxline.errors import ConfigError, NoxlineError
-from noxline.pipeline import Job, Pipeline, define
+from noxline.pipeline import DEFAULT_BRANCH_RULE, Job, Pipeline, define
 from noxline.sharding import SHARD_VARIABLE, Instance
 
 #: The hidden job holding the set-up every job shares.
@@ -193,6 +193,8 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
         entry["parallel"] = parallel
     if job.only_tags_matching:
         entry["rules"] = [{"if": tag_rule(job.only_tags_matching)}]
+    elif job.only_default_branch:
+        entry["rules"] = [{"if": DEFAULT_BRANCH_RULE}]
     if job.needs_git_history:
         entry["variables"] = {"GIT_DEPTH": "0"}
     if job.id_tokens:
@@ -209,6 +211,10 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
     entry["interruptible"] = job.interruptible
     if job.resource_group:
         entry["resource_group"] = job.resource_group
+    if job.pages_publish:
+        # GitLab's Pages job: the folder it serves (GitLab 17.9+ also adds it to the artifacts,
+        # which artifacts() lists anyway for earlier versions).
+        entry["pages"] = {"publish": job.pages_publish}
     entry["artifacts"] = artifacts(job)
     return entry
 

@@ -50,7 +50,15 @@ SUMMARY_FILE = "summary.txt"
 #: Jobs whose venvs install the project's dependencies or its tools: each installs within the
 #: project's lock (its exported pins, as constraints). wheel-install is left out on purpose: it
 #: proves the published metadata resolves as a user of the library gets it.
-LOCKED_JOBS = frozenset({"tests", "coverage", "pylint", "black", "mypy", "docstr", "audit", "sbom"})
+LOCKED_JOBS = frozenset(
+    {"tests", "coverage", "pylint", "black", "mypy", "docstr", "audit", "sbom", "docs"}
+)
+
+#: The docs job's site folder (its ``index.html`` is the page to open): GitLab Pages publishes it.
+DOCS_SITE = "site/"
+
+#: GitLab's rule for pipelines of the default branch.
+DEFAULT_BRANCH_RULE = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
@@ -134,6 +142,11 @@ class Job:  # pylint: disable=too-many-instance-attributes
     #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
     #: always runs (and decides itself whether this is a release or a dry run).
     only_tags_matching: str = ""
+    #: True: GitLab runs the job only in pipelines of the default branch; locally it always runs.
+    only_default_branch: bool = False
+    #: The folder (POSIX, relative to the project) this job publishes with GitLab Pages
+    #: (``pages: publish:``); the job is then GitLab's Pages job.
+    pages_publish: str = ""
     #: Report files of other jobs this job reads or links: role -> POSIX path in the project.
     upstream_files: Mapping[str, str] = field(default_factory=dict, hash=False)
     #: Interpreters of the job's venv: none (the one nox runs on), one, or several (a matrix: one
@@ -342,6 +355,41 @@ def define(settings: Settings) -> Pipeline:
                 caches=durations_cache("push"),
             ),
         )
+    docs_jobs: tuple[Job, ...] = ()
+    pages_jobs: tuple[Job, ...] = ()
+    if settings.docs:
+        site = f"{folder('docs')}/{DOCS_SITE}"
+        from_release = settings.pages_from == "release"
+        docs_jobs = (
+            Job(
+                name="docs",
+                stage="test",
+                description="Build the documentation site: the project's MkDocs or Sphinx, else "
+                "pdoc's API reference of the wheel; warnings fail",
+                needs=("build",),
+                files={"site": DOCS_SITE, "index": f"{DOCS_SITE}index.html", "log": "docs.log"},
+                # Merge requests link the built site, so reviewers browse the change.
+                exposed=("documentation", "site"),
+            ),
+        )
+        pages_jobs = (
+            Job(
+                name="pages",
+                stage="release",
+                description="Publish the docs site with GitLab Pages: "
+                + ("the latest release's" if from_release else "the default branch's"),
+                # A release's site goes live once the release is published.
+                needs=("docs", *(("publish",) if from_release else ())),
+                artifacts=(site,),
+                upstream_files={"site": site},
+                uses_venv=False,
+                interruptible=False,
+                resource_group="pages",
+                only_tags_matching=settings.release_tag_pattern if from_release else "",
+                only_default_branch=not from_release,
+                pages_publish=site.rstrip("/"),
+            ),
+        )
     declared = (
         Job(
             name="version",
@@ -491,6 +539,7 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(cyclonedx="sbom"),
             exposed=("SBOM", "sbom"),
         ),
+        *docs_jobs,
         Job(
             name="publish",
             stage="publish",
@@ -524,6 +573,7 @@ def define(settings: Settings) -> Pipeline:
             needs_git_history=True,
             only_tags_matching=settings.release_tag_pattern,
         ),
+        *pages_jobs,
     )
     # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name,
     # with its one-line summary; every job with a venv outside the matrix runs on the one Python

@@ -156,7 +156,7 @@ def test_publish_is_never_interrupted_and_runs_alone(settings: Settings) -> None
     data = parsed(settings)
     for job in define(settings).jobs:
         entry = data[job.name]
-        uploads = job.name in ("publish", "release")
+        uploads = job.name in ("publish", "release", "pages")  # uploads and deploys
         assert entry["interruptible"] is not uploads
         assert entry.get("resource_group") == (job.name if uploads else None)
         depth = entry.get("variables", {}).get("GIT_DEPTH")
@@ -444,12 +444,17 @@ def test_image_without_placeholder_serves_every_job(settings: Settings) -> None:
 def test_release_runs_only_in_release_tag_pipelines(
     settings: Settings, pattern: str, rule: str
 ) -> None:
-    """The release job's rule is the release pattern, slashes escaped; no other job has rules."""
+    """The release job's rule is the release pattern, slashes escaped; Pages publishes the same
+    release's site (pages-from = "release"); no other job has rules."""
     data = parsed(replace(settings, release_pattern=pattern))
     assert data["release"]["rules"] == [{"if": rule}]
     assert data["release"]["needs"] == ["build", "sbom", "publish"]
     assert data["release"]["stage"] == "release" and data["stages"][-1] == "release"
-    assert [name for name in define(settings).names if "rules" in data[name]] == ["release"]
+    assert data["pages"]["rules"] == [{"if": rule}]
+    assert [name for name in define(settings).names if "rules" in data[name]] == [
+        "release",
+        "pages",
+    ]
 
 
 @pytest.mark.parametrize("audience", ["", "pypi"])

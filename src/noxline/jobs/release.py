@@ -185,7 +185,11 @@ def make_plan(  # pylint: disable=too-many-arguments
         release_pattern=settings.release_tag_pattern,
     )
     log(f"release notes from {notes.source}")
-    links = [*file_links(settings, env, files_on_index), *sbom_link(sbom, env, tag)]
+    links = [
+        *file_links(settings, env, files_on_index),
+        *sbom_link(sbom, env, tag),
+        *docs_link(settings, env),
+    ]
     return Plan(tag, f"{settings.name} {decision.version}", notes.text, tuple(links))
 
 
@@ -225,6 +229,13 @@ def sbom_link(sbom: str, env: Mapping[str, str], tag: str) -> list[Link]:
         return []
     url = f"{project_url}/-/jobs/artifacts/{quote(tag, safe='')}/raw/{sbom}?job=sbom"
     return [Link(f"SBOM (CycloneDX): {sbom.rsplit('/', 1)[-1]}", url, "other")]
+
+
+def docs_link(settings: Settings, env: Mapping[str, str]) -> list[Link]:
+    """A link to the documentation site GitLab Pages serves (``CI_PAGES_URL``), when the
+    pipeline publishes one (the ``docs`` key)."""
+    url = env.get("CI_PAGES_URL", "")
+    return [Link("Documentation", url, "other")] if settings.docs and url else []
 
 
 def apply_release(project: GitLabProject, plan: Plan, log: Callable[[str], None]) -> str:
