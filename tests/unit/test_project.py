@@ -72,7 +72,9 @@ def test_an_unreadable_poetry_constraint_names_itself() -> None:
 
 def test_pep_621_metadata_and_pep_735_groups() -> None:
     """[project] gives name, version and dependencies; include-group entries are expanded."""
-    meta = read_metadata(_toml("""
+    meta = read_metadata(
+        _toml(
+            """
             [project]
             name = "demo"
             version = "1.0.0"
@@ -80,7 +82,9 @@ def test_pep_621_metadata_and_pep_735_groups() -> None:
             [dependency-groups]
             lint = ["ruff"]
             test = ["hypothesis", {include-group = "lint"}]
-            """))
+            """
+        )
+    )
     assert (meta.name, meta.version, meta.uses_poetry_metadata) == ("demo", "1.0.0", False)
     assert meta.runtime_requirements == ("attrs>=23",)
     assert meta.test_requirements == ("hypothesis", "ruff")
@@ -101,7 +105,9 @@ def test_a_dependency_group_that_includes_itself_is_refused() -> None:
 
 def test_poetry_metadata_with_alternatives_markers_and_optional_dependencies() -> None:
     """Per-Python alternatives get markers; optional runtime and git dependencies are left out."""
-    meta = read_metadata(_toml("""
+    meta = read_metadata(
+        _toml(
+            """
             [tool.poetry]
             name = "legacy"
             version = "2.1.0"
@@ -116,7 +122,9 @@ def test_poetry_metadata_with_alternatives_markers_and_optional_dependencies() -
                 { version = "^8.0", python = ">=3.12 || ~3.8" },
             ]
             tomli = { version = "^2", markers = "platform_system == 'Linux'" }
-            """))
+            """
+        )
+    )
     assert meta.uses_poetry_metadata
     assert (meta.name, meta.version) == ("legacy", "2.1.0")
     assert meta.runtime_requirements == ("requests[socks]<3,>=2.31",)
