@@ -25,7 +25,16 @@ from tests.helpers import FIXTURES, REPO_ROOT
 #: One worker validates every file once (the module fixture).
 pytestmark = pytest.mark.xdist_group("gitlab-schema")
 
-VARIANTS = ("default", "blocking", "lock-file", "own-image", "shards", "matrix-shards")
+VARIANTS = (
+    "default",
+    "blocking",
+    "lock-file",
+    "own-image",
+    "shards",
+    "matrix-shards",
+    "ruff-latest-pypi",
+    "docs-default-branch",
+)
 
 #: Each validated file's schema errors, by name (a variant, "repository" or "broken").
 Errors = dict[str, list[str]]
@@ -59,6 +68,9 @@ def minilib_variants(root: Path) -> dict[str, Settings]:
             oidc_audience="pypi",
             publish_environment="pypi",
         ),
+        # The docs job and Pages from the default branch (the default variant has them from
+        # release tags: minilib has docstrings).
+        "docs-default-branch": replace(base, pages_from="default-branch"),
     }
 
 
@@ -115,3 +127,14 @@ def test_this_repository_pipeline_validates(schema_errors: Errors) -> None:
 def test_the_schema_check_catches_a_broken_pipeline(schema_errors: Errors) -> None:
     """Control: the same validation refuses a job with a wrong type, so a pass means something."""
     assert schema_errors["broken"] == ["$.publish.interruptible: 'no' is not of type 'boolean'"]
+
+
+def test_the_validated_shapes_hold_the_docs_and_pages_jobs(tmp_path: Path) -> None:
+    """The files validated above carry the docs job (its site exposed to merge requests) and
+    GitLab's Pages job, from release tags and from the default branch."""
+    variants = minilib_variants(tmp_path)
+    for name, rule in (("default", "$CI_COMMIT_TAG"), ("docs-default-branch", "$CI_DEFAULT")):
+        data = gitlab.document(variants[name])
+        assert data["docs"]["artifacts"]["expose_as"] == "documentation"
+        assert data["pages"]["pages"] == {"publish": "reports/docs/site"}
+        assert rule in data["pages"]["rules"][0]["if"]

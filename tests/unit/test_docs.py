@@ -126,7 +126,8 @@ def test_names_of_the_package_pdoc_left_unlinked_are_found_with_their_place() ->
         ("shop.Cart()", "area"),
         ("shop.cart._private", "Cart"),
     ]
-    assert unresolved_references(PAGE, "shop.shapes") == unresolved_references(PAGE, "shop")
+    # A package inside a namespace: only its own names (shop.cart is another distribution's).
+    assert unresolved_references(PAGE, "shop.shapes") == [("shop.shapes.scaled", "area")]
     assert not unresolved_references(PAGE, "cart")
 
 

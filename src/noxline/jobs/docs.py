@@ -259,10 +259,10 @@ class _References(HTMLParser):
     each with the id of the documented object it appears in."""
 
     def __init__(self, package: str) -> None:
-        """Look for dotted names that start with ``package``'s top-level name."""
+        """Look for dotted names inside ``package`` (``acme.widgets.x``, not ``acme.other``: a
+        namespace's other distributions are documented elsewhere)."""
         super().__init__(convert_charrefs=True)
-        root = re.escape(package.split(".", 1)[0])
-        self._name = re.compile(rf"^{root}(?:\.[A-Za-z_]\w*)+(?:\(\))?$")
+        self._name = re.compile(rf"^{re.escape(package)}(?:\.[A-Za-z_]\w*)+(?:\(\))?$")
         self._stack: list[str] = []
         self._text: list[str] = []
         self._linked = False
