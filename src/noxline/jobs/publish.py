@@ -27,7 +27,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,7 +41,7 @@ from packaging.version import Version
 
 from noxline.ci import ALLOW_UNPROTECTED_VARIABLE, CIContext
 from noxline.config import Settings
-from noxline import net
+from noxline import confine, net
 from noxline.dist import (
     Dist,
     DistFile,
@@ -62,7 +61,7 @@ from noxline.index import (
     resolve_repository,
     upload,
 )
-from noxline.jobs._support import built_dist, report_file
+from noxline.jobs._support import built_dist, remove_file, report_file
 from noxline.jobs.build import twine_check_command
 from noxline.jobs.version import compute
 from noxline.masking import env_secrets, too_short_to_mask
@@ -146,17 +145,14 @@ class Report:  # pylint: disable=too-many-instance-attributes
     def write(self, path: Path) -> None:
         """Write the report as JSON, atomically (a reader never sees half a report)."""
         text = json.dumps(self.as_data(), indent=2) + "\n"
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-        ) as stream:
-            stream.write(text)
-        os.replace(stream.name, path)
+        # path comes from report_file, whose folder was reached without a link: confined to it.
+        confine.replace_atomically(path.parent, path.name, text)
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: check dist/ against this ref's version, then upload (release) or dry-run."""
     record = report_file(settings, job, "record")
-    record.unlink(missing_ok=True)
+    remove_file(settings, record)
     session.install(*REQUIREMENTS)
     # Every secret-named variable is masked in the record, not only the upload credentials: an
     # error raised before they are known (a malformed URL, say) may already quote one.
@@ -187,7 +183,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         raise
     finally:
         if report.outcome == "skipped":  # --install-only decides nothing
-            record.unlink(missing_ok=True)
+            remove_file(settings, record)
         else:
             report.save()
 

@@ -25,11 +25,14 @@ import tomlkit
 from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 
+from noxline import confine
 from noxline.config import Settings
 from noxline.dist import Dist, wheel_metadata
 from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     built_dist,
+    read_file,
+    remove_file,
     report_file,
     run_to_report,
     summarize,
@@ -103,12 +106,13 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     subject, validate the result."""
     dist = built_dist(settings)
     sbom = report_file(settings, job, "sbom")
-    sbom.unlink(missing_ok=True)
+    remove_file(settings, sbom)
     session.install(*REQUIREMENTS)
     python = wheel_environment(session, dist)
-    subject = Path(session.create_tmp()) / "subject" / "pyproject.toml"
-    subject.parent.mkdir(parents=True, exist_ok=True)
-    subject.write_text(root_pyproject(wheel_metadata(dist.wheel)), encoding="utf-8")
+    tmp = Path(session.create_tmp())
+    subject = confine.write_text(
+        tmp, "subject/pyproject.toml", root_pyproject(wheel_metadata(dist.wheel)), exact=True
+    )
     # One commit, one document: the build's own clock unless the caller set one.
     epoch = os.environ.get("SOURCE_DATE_EPOCH") or source_date_epoch(settings)
     ran = run_to_report(
@@ -134,8 +138,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     )
     if not ran or not sbom.is_file():  # --install-only
         return
-    document = name_subject(json.loads(sbom.read_text(encoding="utf-8")), dist)
-    sbom.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    document = name_subject(json.loads(read_file(settings, sbom)), dist)
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    confine.write_text(settings.project_dir, sbom, text)
     session.run("python", "-c", _VALIDATE, str(sbom), silent=True)
     listed = {str(c.get("name")): str(c.get("version")) for c in document.get("components", [])}
     summarize(

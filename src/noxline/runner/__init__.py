@@ -35,7 +35,6 @@ under ``yes``: it always proves the wheel installs into a fresh venv.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -44,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.pipeline import Job, Pipeline, define
@@ -87,10 +87,7 @@ def write_record(settings: Settings, outcome: RunOutcome, wall_time: float, para
             for r in outcome.results
         ],
     }
-    path = settings.report_root / RECORD_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return path
+    return confine.write_json(settings.project_dir, settings.report_root / RECORD_NAME, record)
 
 
 def run(

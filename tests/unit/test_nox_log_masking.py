@@ -1,0 +1,65 @@
+"""nox's own log lines are masked once noxline registers: the command lines it prints for
+``session.run`` carry their arguments (a URL with user-info, a token)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from noxline.sessions import MaskingFilter
+
+NOXFILE = """
+import nox
+from noxline.sessions import mask_nox_log
+
+mask_nox_log()
+
+
+@nox.session(python=False)
+def leak(session):
+    session.run("python", "-c", "pass", "--index-url", "https://user:pw@index.example/simple/",
+                "--token", "s3cret-token-value")
+    session.log("minted s3cret-token-value for https://h/?private_token=xyz")
+"""
+
+
+def test_nox_prints_no_secret_of_a_command_line(tmp_path: Path) -> None:
+    """A real nox run: the printed command line and session.log lines are masked."""
+    (tmp_path / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
+    env = dict(os.environ, TWINE_PASSWORD="s3cret-token-value")
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "leak"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "https://****@index.example/simple/ --token ****" in output
+    assert "minted **** for https://h/?private_token=****" in output
+    assert "s3cret" not in output and "user:pw" not in output and "xyz" not in output
+
+
+@pytest.mark.parametrize(
+    ("message", "args", "shown"),
+    [
+        ("%s %s", ("twine", "https://u:p@h/"), "twine https://****@h/"),
+        ("plain", (), "plain"),
+        ("token=%s", ("s3cret-token-value",), "token=****"),
+    ],
+)
+def test_the_filter_masks_formatted_records(
+    monkeypatch: pytest.MonkeyPatch, message: str, args: tuple[str, ...], shown: str
+) -> None:
+    """Arguments formatted into a record are masked too (nox formats some lines lazily)."""
+    monkeypatch.setenv("TWINE_PASSWORD", "s3cret-token-value")
+    record = logging.LogRecord("nox", logging.INFO, __file__, 1, message, args, None)
+    assert MaskingFilter().filter(record) and record.getMessage() == shown
