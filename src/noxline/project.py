@@ -405,8 +405,7 @@ DOCS_REQUIREMENT_FILES = (
 )
 #: Read the Docs' configuration file names (it names the docs configuration and requirements).
 READ_THE_DOCS = (".readthedocs.yaml", ".readthedocs.yml")
-#: Most bytes read of a Read the Docs file, and most source files read looking for docstrings.
-_RTD_PEEK = 65536
+#: Most source files read looking for docstrings.
 _DOCSTRING_FILES = 200
 
 
@@ -422,10 +421,8 @@ def read_the_docs(root: Path) -> dict[str, Any]:
     """The project's Read the Docs configuration (``.readthedocs.yaml``), or {} without one or
     when it is not a YAML mapping."""
     for name in READ_THE_DOCS:
-        path = root / name
-        if path.is_file():
-            with path.open("rb") as stream:
-                text = stream.read(_RTD_PEEK).decode("utf-8", errors="replace")
+        if (root / name).is_file():
+            text = _head(root, Path(name))
             try:
                 loaded = yaml.safe_load(text)
             except yaml.YAMLError:
@@ -450,10 +447,10 @@ def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> 
     Poetry group, what Read the Docs installs (its requirements files, the project's extras it
     names), a docs extra, a docs requirements file."""
     groups = data.get("dependency-groups", {})
-    by_name = {canonicalize_name(str(name)): name for name in groups}
+    by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in groups}
     poetry = data.get("tool", {}).get("poetry", {})
     extras = data.get("project", {}).get("optional-dependencies", {})
-    extras_by_name = {canonicalize_name(str(name)): name for name in extras}
+    extras_by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in extras}
     for name in DOCS_GROUP_NAMES:
         if name in by_name:
             return _resolve_group(groups, str(by_name[name]))
@@ -469,7 +466,7 @@ def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> 
             continue
         named = entry.get("requirements")
         if isinstance(named, str) and (root / named).is_file():
-            from_rtd.extend(_requirement_lines(root / named, depth=0))
+            from_rtd.extend(_requirement_lines(root, Path(named), depth=0))
         for extra in entry.get("extra_requirements") or ():
             from_rtd.extend(
                 str(r)
@@ -482,7 +479,7 @@ def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> 
             return tuple(str(r) for r in extras[extras_by_name[name]])
     for name in DOCS_REQUIREMENT_FILES:
         if (root / name).is_file():
-            return tuple(dict.fromkeys(_requirement_lines(root / name, depth=0)))
+            return tuple(dict.fromkeys(_requirement_lines(root, Path(name), depth=0)))
     return ()
 
 
@@ -493,14 +490,12 @@ def has_docstrings(root: Path, source_dir: Path) -> bool:
     files = [source] if source.is_file() else sorted(source.rglob("*.py"))
     for path in itertools.islice(files, _DOCSTRING_FILES):
         try:
-            tree = ast.parse(path.read_bytes())
-        except (OSError, SyntaxError, ValueError):
+            tree = ast.parse(_text(root, path.relative_to(root)))
+        except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
-            documented = isinstance(
-                node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
-            )
-            if documented and ast.get_docstring(node):
+            kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+            if isinstance(node, kinds) and ast.get_docstring(node):
                 return True
     return False
 

@@ -54,7 +54,10 @@ class Page:
         start = self.dom.index(f'id="{element_id}"')
         end = self.dom.find("</section>", start)
         part = re.sub(
-            r'<div class="pdoc-code codehilite">.*?</pre></div>', "", self.dom[start:end], flags=re.S
+            r'<div class="pdoc-code codehilite">.*?</pre></div>',
+            "",
+            self.dom[start:end],
+            flags=re.S,
         )
         part = re.sub(r"<label[^>]*>.*?</label>", "", part, flags=re.S)
         return " ".join(html.unescape(re.sub(r"<[^>]+>", "", part.split(">", 1)[1])).split())

@@ -54,8 +54,9 @@ def shape(built: Path, folder: Path, files: dict[str, str], added_toml: str = ""
 
 def docs(project: Path, *options: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The docs session alone, as the GitLab job runs it (``options`` before ``-s``)."""
-    return run_nox(project, *options, "--no-dependencies", "-s", "docs", env=clean_env(**env),
-                   check=False)
+    return run_nox(
+        project, *options, "--no-dependencies", "-s", "docs", env=clean_env(**env), check=False
+    )
 
 
 def failure_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -14,7 +14,6 @@ first problem and the fix; the tool's whole output is in ``docs.log``.
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import nox
 from nox.command import CommandFailed
 from packaging.metadata import parse_email
 
+from noxline import confine
 from noxline.config import Settings
 from noxline.dist import Dist, wheel_metadata
 from noxline.errors import NoxlineError
@@ -29,6 +29,8 @@ from noxline.jobs._support import (
     built_dist,
     choose_tool,
     install_wheel,
+    read_file,
+    remove_file,
     report_file,
     report_tools,
     run_to_report,
@@ -84,9 +86,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: build the site with the project's tool (or pdoc), then judge it."""
     dist = built_dist(settings)
     site = report_file(settings, job, "site")
-    shutil.rmtree(site, ignore_errors=True)  # no page of an earlier build survives
+    confine.remove_tree(settings.project_dir, site)  # no page of an earlier build survives
     log = report_file(settings, job, "log")
-    log.unlink(missing_ok=True)
+    remove_file(settings, log)
     tool = docs_tool(settings.docs_config)
     choice = choose_tool(session, settings, tool, installed_with=settings.docs_requirements)
     install_wheel(session, dist, *dict.fromkeys((*settings.docs_requirements, choice.requirement)))
@@ -100,7 +102,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     if not ran:
         return  # --install-only
     index = report_file(settings, job, "index")
-    if not index.is_file():
+    if not confine.is_file(settings.project_dir, index):
         raise NoxlineError(
             f"docs: {tool} built no {job.report_path('index')} (see {job.report_path('log')}): "
             + (
@@ -136,7 +138,7 @@ def _mkdocs(session: nox.Session, settings: Settings, log: Path, site: Path) -> 
         "--site-dir",
         str(site),
     )
-    _judge(settings, log, problems("mkdocs", _read(log)), site, ran)
+    _judge(settings, log, problems("mkdocs", _read(settings, log)), site, ran)
     return ran
 
 
@@ -158,22 +160,23 @@ def _sphinx(session: nox.Session, settings: Settings, log: Path, site: Path) -> 
         str(source),
         str(site),
     )
-    _judge(settings, log, problems("sphinx", _read(log)), site, ran)
+    _judge(settings, log, problems("sphinx", _read(settings, log)), site, ran)
     return ran
 
 
 def _pdoc(session: nox.Session, settings: Settings, dist: Dist, log: Path, site: Path) -> bool:
     """pdoc's API reference of the installed wheel, with its description as the front page."""
-    work = Path(session.create_tmp()).resolve() / "noxline-pdoc"
-    shutil.rmtree(work, ignore_errors=True)
-    templates, config, neutral = work / "templates", work / "config", work / "cwd"
-    for folder in (templates, config, neutral):
-        folder.mkdir(parents=True)
-    front_page = readme_markdown(session, dist, work)
+    # The session's own folder for temporary files (under .nox/, or --envdir's).
+    tmp = Path(session.create_tmp()).resolve()
+    confine.remove_tree(tmp, "noxline-pdoc")
+    templates, config, neutral = (
+        confine.make_folder(tmp, f"noxline-pdoc/{name}") for name in ("templates", "config", "cwd")
+    )
+    front_page = readme_markdown(session, dist, tmp)
     if front_page is not None:
-        (templates / "index.html.jinja2").write_text(_FRONT_PAGE, encoding="utf-8")
-        (templates / "noxline-readme.md.jinja2").write_text(
-            jinja_literal(front_page), encoding="utf-8"
+        confine.write_text(templates, "index.html.jinja2", _FRONT_PAGE, exact=True)
+        confine.write_text(
+            templates, "noxline-readme.md.jinja2", jinja_literal(front_page), exact=True
         )
     else:
         session.log("docs: the wheel has no description, so the front page is the package's")
@@ -193,24 +196,27 @@ def _pdoc(session: nox.Session, settings: Settings, dist: Dist, log: Path, site:
             # pdoc also reads templates from $XDG_CONFIG_HOME/pdoc: not this machine's.
             env={"XDG_CONFIG_HOME": str(config)},
         )
-    found = problems("pdoc", _read(log))
-    if ran and site.is_dir():
-        found += site_references(site, settings.package)
+    found = problems("pdoc", _read(settings, log))
+    if ran:
+        found += site_references(settings, site)
     _judge(settings, log, found, site, ran)
     return ran
 
 
-def _read(log: Path) -> str:
-    """The build's output, or "" when it never ran."""
-    return log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+def _read(settings: Settings, path: Path) -> str:
+    """The text of a file the build wrote, or "" when there is none."""
+    try:
+        return read_file(settings, path)
+    except FileNotFoundError:
+        return ""
 
 
 def _judge(settings: Settings, log: Path, found: list[str], site: Path, ran: bool) -> None:
     """Fail with the first problem in one line (how many there were, where the rest are)."""
     if not ran:
         return
-    text = _read(log)
-    if not found and not (site / "index.html").is_file():
+    text = _read(settings, log)
+    if not found and not confine.is_file(settings.project_dir, site / "index.html"):
         # The tool stopped without a line this job recognises: its last line says why.
         last = [line.strip() for line in text.splitlines() if line.strip()]
         found = last[-1:] or ["the tool printed nothing"]
@@ -218,7 +224,8 @@ def _judge(settings: Settings, log: Path, found: list[str], site: Path, ran: boo
         return
     # Paths in the project, as the reader sees them: documentation/index.rst:4.
     found = [line.replace(f"{settings.project_dir}/", "") for line in found]
-    with log.open("a", encoding="utf-8") as stream:  # the findings beside the tool's output
+    # The findings beside the tool's output.
+    with confine.open_write(settings.project_dir, log, "a") as stream:
         stream.writelines(f"noxline: {line}\n" for line in found)
     where = log.relative_to(settings.project_dir).as_posix()
     more = f"; {len(found)} problems in all, see {where}" if len(found) > 1 else f"; see {where}"
@@ -262,7 +269,7 @@ class _References(HTMLParser):
         """Look for dotted names inside ``package`` (``acme.widgets.x``, not ``acme.other``: a
         namespace's other distributions are documented elsewhere)."""
         super().__init__(convert_charrefs=True)
-        self._name = re.compile(rf"^{re.escape(package)}(?:\.[A-Za-z_]\w*)+(?:\(\))?$")
+        self._name = re.compile(rf"{re.escape(package)}(?:\.[A-Za-z_]\w*)+(?:\(\))?")
         self._stack: list[str] = []
         self._text: list[str] = []
         self._linked = False
@@ -288,7 +295,7 @@ class _References(HTMLParser):
             pass
         if tag == "code" and "pre" not in self._stack and not self._linked:
             text = "".join(self._text).strip()
-            if self._name.match(text):
+            if self._name.fullmatch(text):
                 self.found.append((text, self._where))
 
     def handle_data(self, data: str) -> None:
@@ -307,11 +314,12 @@ def unresolved_references(page: str, package: str) -> list[tuple[str, str]]:
     return parser.found
 
 
-def site_references(site: Path, package: str) -> list[str]:
+def site_references(settings: Settings, site: Path) -> list[str]:
     """Every unresolved reference of the pdoc site in ``site``, one line each."""
     found = []
     for page in sorted(site.rglob("*.html")):
-        for name, where in unresolved_references(page.read_text(encoding="utf-8"), package):
+        text = _read(settings, page)
+        for name, where in unresolved_references(text, settings.package):
             module = page.relative_to(site).with_suffix("").as_posix().replace("/", ".")
             inside = f"{module}.{where}" if where else module
             found.append(
@@ -321,7 +329,7 @@ def site_references(site: Path, package: str) -> list[str]:
     return found
 
 
-def readme_markdown(session: nox.Session, dist: Dist, work: Path) -> str | None:
+def readme_markdown(session: nox.Session, dist: Dist, tmp: Path) -> str | None:
     """The wheel's description as Markdown for the front page, None when it has none.
 
     A Markdown description is used as it is, reStructuredText (also PyPI's reading of an untyped
@@ -336,10 +344,13 @@ def readme_markdown(session: nox.Session, dist: Dist, work: Path) -> str | None:
         return description
     if kind == "text/plain":
         return "```text\n" + description.replace("```", "` ` `") + "\n```"
-    source, target = work / "readme.rst", work / "readme.md"
-    source.write_text(description, encoding="utf-8")
+    source = confine.write_text(tmp, "noxline-pdoc/readme.rst", description, exact=True)
+    target = source.with_suffix(".md")
     session.run("python", "-c", _RST_TO_MARKDOWN, str(source), str(target), silent=True)
-    return target.read_text(encoding="utf-8") if target.is_file() else description
+    try:
+        return confine.read_text(tmp, target, errors="replace")
+    except FileNotFoundError:
+        return description  # nothing ran (--install-only)
 
 
 def jinja_literal(text: str) -> str:
