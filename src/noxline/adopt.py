@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
-from noxline import commands, confine, gitlab, locks, tools
+from noxline import gitlab, locks, tools
 from noxline.config import Settings, settings_from
 from noxline.pipeline import define
 from noxline.errors import ConfigError
@@ -135,7 +136,7 @@ def init(project_dir: Path, *, force: bool, ratchet: bool = False) -> int:
     print(f"noxline init in {root}")
     for item in result.files:
         if item.changed:
-            confine.write_text(root, item.path, item.new, exact=True, what="writes init's files")
+            item.path.write_text(item.new, encoding="utf-8")
             verb = "created" if item.old is None else "replaced" if item.replaces else "updated"
         else:
             verb = "unchanged"
@@ -170,7 +171,7 @@ def plan(root: Path, *, force: bool = False) -> Plan:
     pyproject = root / "pyproject.toml"
     read_pyproject(root)  # a missing or broken pyproject.toml fails here with its own message
     # A setup.cfg/setup.py project may have none: init creates one holding only [tool.noxline].
-    old_text = _existing(root, pyproject)
+    old_text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
     new_text, what = _with_table(root, old_text or "", force=force)
     data = tomllib.loads(new_text)
     settings = settings_from(root, data)
@@ -191,7 +192,7 @@ def ignored_outputs(settings: Settings) -> tuple[str, ...]:
 def _gitignore(root: Path, settings: Settings) -> Planned:
     """.gitignore with noxline's outputs added (created when missing), so runs leave no trace."""
     path = root / ".gitignore"
-    old = _existing(root, path)
+    old = path.read_text(encoding="utf-8") if path.is_file() else None
     present = {line.strip().strip("/") for line in (old or "").splitlines()}
     missing = [entry for entry in ignored_outputs(settings) if entry.strip("/") not in present]
     if not missing:
@@ -205,15 +206,8 @@ def _gitignore(root: Path, settings: Settings) -> Planned:
 
 def _planned(path: Path, new: str) -> Planned:
     """Plan a file that init owns entirely."""
-    return Planned(path, _existing(path.parent, path), new)
-
-
-def _existing(root: Path, path: Path) -> str | None:
-    """The text of a file init plans to write, None when there is none (a link leading out of
-    the project, a file that is not UTF-8, a FIFO: one line, before anything is written)."""
-    if not path.exists() and not path.is_symlink():
-        return None
-    return confine.read_text(root, path)
+    old = path.read_text(encoding="utf-8") if path.is_file() else None
+    return Planned(path, old, new)
 
 
 def _with_table(root: Path, text: str, *, force: bool) -> tuple[str, str]:
@@ -320,11 +314,7 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
     elif isinstance(readme, (str, dict)):
         name = readme if isinstance(readme, str) else str(readme.get("file", ""))
         path = root / name
-        if (
-            name
-            and confine.is_file(root, path)
-            and not confine.read_text(root, path, errors="replace").strip()
-        ):
+        if name and path.is_file() and not path.read_text(encoding="utf-8").strip():
             yield (
                 f"{name} is empty, so PyPI would show no description and the build job {strict}: "
                 f"write a few lines into {name}"
@@ -428,14 +418,13 @@ def ratchet_thresholds(root: Path) -> int:
     """Run the measured checks once and write their figures into ``[tool.noxline]`` as floors."""
     print("ratchet: measuring with `nox -s tests pylint docstr` (pylint and docstr may warn)")
     try:
-        done = commands.run(
+        done = subprocess.run(
             [sys.executable, "-m", "nox", "-s", "tests", "pylint", "docstr"],
             cwd=root,
-            capture=False,
+            check=False,
             timeout=RATCHET_TIMEOUT,
-            what="measuring the project",
         )
-    except commands.CommandError as error:
+    except (OSError, subprocess.TimeoutExpired) as error:
         raise ConfigError(
             f"could not measure the project ({error}): run `nox -s tests pylint docstr` by hand "
             "and set the thresholds in [tool.noxline]"
@@ -446,7 +435,7 @@ def ratchet_thresholds(root: Path) -> int:
     for job in define(settings).jobs:
         record = root / job.report_path("figure") if "figure" in job.files else None
         if record is not None and not job.per_copy_reports and record.is_file():
-            measured = json.loads(confine.read_text(root, record))
+            measured = json.loads(record.read_text(encoding="utf-8"))
             # A floor the same code always meets: rounded down to one decimal.
             floors[f"{measured['check']}-fail-under"] = math.floor(measured["figure"] * 10) / 10
     if not floors:
@@ -455,11 +444,11 @@ def ratchet_thresholds(root: Path) -> int:
             "the failing session and run `noxline init --ratchet` again"
         )
     pyproject = root / "pyproject.toml"
-    document = tomlkit.parse(confine.read_text(root, pyproject))
+    document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
     table = document["tool"]["noxline"]  # init wrote it just before
     for key, value in floors.items():
         table[key] = value
-    confine.write_text(root, pyproject, tomlkit.dumps(document), exact=True)
+    pyproject.write_text(tomlkit.dumps(document), encoding="utf-8")
     print("ratchet: wrote " + ", ".join(f"{k} = {v:g}" for k, v in floors.items()))
     return 0
 

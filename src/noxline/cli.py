@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from noxline import confine
 from noxline.about import __version__
 from noxline.config import load_settings
 from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_traceback
@@ -54,21 +53,21 @@ def _gitlab_ci(args: argparse.Namespace) -> int:
     if args.stdout:
         sys.stdout.write(gitlab.render(settings))
     else:
-        confine.write_text(settings.project_dir, target, gitlab.render(settings), exact=True)
+        target.write_text(gitlab.render(settings), encoding="utf-8")
         print(f"wrote {target}", file=sys.stderr)
     return 0
 
 
 def _inside_project(project_dir: Path, output: str) -> Path:
-    """``output`` (relative to the project) as a path, refused when it leaves the project (the
-    file is then written through :mod:`noxline.confine`: never through a link)."""
-    try:
-        return confine.path_of(project_dir, output)
-    except confine.ConfinementError:
+    """``output`` (relative to the project) as a path, refused when it leaves the project."""
+    root = project_dir.resolve()
+    target = (root / output).resolve()
+    if root not in target.parents:
         raise NoxlineError(
-            f"--output {output!r} is not a file inside the project {project_dir}: noxline writes "
-            "only inside the project; give a path relative to it, such as .gitlab-ci.yml"
-        ) from None
+            f"--output {output!r} is not a file inside the project {root}: noxline writes only "
+            "inside the project; give a path relative to it, such as .gitlab-ci.yml"
+        )
+    return target
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -153,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if wants_traceback():
             raise
         print(
-            f"noxline: error: {describe_unexpected(error, *_traceback_file(args))}", file=sys.stderr
+            f"noxline: error: {describe_unexpected(error, _traceback_file(args))}", file=sys.stderr
         )
         return UNEXPECTED_EXIT
     return code
@@ -163,14 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 UNEXPECTED_EXIT = 70
 
 
-def _traceback_file(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
-    """Where the CLI keeps the traceback of an unexpected error (the project's reports folder),
-    and the project it is confined to."""
+def _traceback_file(args: argparse.Namespace) -> Path | None:
+    """Where the CLI keeps the traceback of an unexpected error: the project's reports folder."""
     try:
-        settings = load_settings(args.project_dir)
+        return load_settings(args.project_dir).report_root / "noxline-traceback.txt"
     except Exception:  # pylint: disable=broad-exception-caught
-        return None, None  # the settings themselves are broken: no folder to write to
-    return settings.report_root / "noxline-traceback.txt", settings.project_dir
+        return None  # the settings themselves are broken: no folder to write to
 
 
 if __name__ == "__main__":  # pragma: no cover

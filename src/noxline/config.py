@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
-from noxline import confine
 from noxline.errors import ConfigError, VersionError
 from noxline.project import VersionSource, read_pyproject, resolve
 from noxline.trusted_publishing import KNOWN_AUDIENCES
@@ -32,7 +31,7 @@ PagesFrom = Literal["release", "default-branch"]
 MAX_SHARDS = 200
 
 #: What a ``python`` entry may look like: "3.12", "3.13t", "pypy3.10".
-_PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?\Z")
+_PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?$")
 
 
 @dataclass(frozen=True)
@@ -488,10 +487,10 @@ def _confine(settings: Settings) -> None:
                 "folder: set it to a folder of its own, such as "
                 f"{_key(key).split('-', 1)[0]!r}"
             )
-    _check_version_file(root, resolved["version_file"], settings.version_file)
+    _check_version_file(resolved["version_file"], settings.version_file)
 
 
-def _check_version_file(root: Path, target: Path, setting: Path) -> None:
+def _check_version_file(target: Path, setting: Path) -> None:
     """Refuse a version-file that exists and is anything but a text file holding a version.
 
     The version job overwrites it: pointed at a module, a README or a script, it would destroy
@@ -501,10 +500,8 @@ def _check_version_file(root: Path, target: Path, setting: Path) -> None:
         return
     held = ""
     if target.is_file():
-        try:
-            head = confine.read_part(root, target, _VERSION_FILE_PEEK + 1)
-        except (OSError, ConfigError, confine.ConfinementError):
-            head = b"\0" * (_VERSION_FILE_PEEK + 1)  # a FIFO, unreadable: no version file
+        with target.open("rb") as stream:
+            head = stream.read(_VERSION_FILE_PEEK + 1)
         held = head.decode("utf-8", errors="replace").strip()
         if len(head) <= _VERSION_FILE_PEEK and (not held or _is_version(held)):
             return

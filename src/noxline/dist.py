@@ -17,7 +17,6 @@ from pathlib import Path, PurePosixPath
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from noxline import confine
 from noxline.errors import NoxlineError
 
 SUMS_NAME = "SHA256SUMS"
@@ -58,7 +57,7 @@ class Dist:
 def sha256_of(path: Path) -> str:
     """Hex SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
-    with confine.open_read(path.parent, path.name) as stream:
+    with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -69,7 +68,7 @@ def write_sums(dist_dir: Path) -> Path:
     files = sorted(p for p in dist_dir.iterdir() if p.is_file() and p.name != SUMS_NAME)
     lines = [f"{sha256_of(path)}  {path.name}\n" for path in files]
     target = dist_dir / SUMS_NAME
-    confine.write_text(dist_dir, SUMS_NAME, "".join(lines), exact=True)
+    target.write_text("".join(lines), encoding="utf-8")
     return target
 
 
@@ -82,7 +81,7 @@ def read_sums(dist_dir: Path) -> dict[str, str]:
             "(in CI: make this job need `build`)"
         )
     try:
-        text = confine.read_bytes(dist_dir, SUMS_NAME).decode("utf-8")
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise NoxlineError(
             f"{path} is not UTF-8 text, so it is not the file build wrote: rebuild with "
@@ -222,7 +221,7 @@ def read_file_metadata(item: DistFile) -> tuple[str, Version]:
 
 def _wheel_metadata(path: Path) -> bytes:
     """The bytes of ``<name>-<version>.dist-info/METADATA`` (exactly one) in a wheel."""
-    with confine.open_read(path.parent, path.name) as wheel, zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(path) as archive:
         found = [
             info
             for info in archive.infolist()
@@ -239,10 +238,7 @@ def _wheel_metadata(path: Path) -> bytes:
 
 def _sdist_metadata(path: Path) -> bytes:
     """The bytes of the top-level ``<name>-<version>/PKG-INFO`` (exactly one) in an sdist."""
-    with (
-        confine.open_read(path.parent, path.name) as sdist,
-        tarfile.open(fileobj=sdist, mode="r:gz") as archive,
-    ):
+    with tarfile.open(path, "r:gz") as archive:
         found = [
             member
             for member in archive.getmembers()

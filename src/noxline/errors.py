@@ -40,29 +40,18 @@ def wants_traceback(env: Mapping[str, str] | None = None) -> bool:
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line, masked (URL user-info, secret query values, secret variables), and
-    printable: bytes of a name that is not UTF-8 (kept by Python as surrogates) escaped, so
-    printing the message can never fail."""
+    """``text`` on one line, masked (URL user-info, secret query values, secret variables)."""
     flat = " ".join(text.split())
-    return printable(mask(flat, env_secrets(os.environ)))
+    return mask(flat, env_secrets(os.environ))
 
 
-def printable(text: str) -> str:
-    """``text`` with what no UTF-8 output can carry (lone surrogates: undecodable bytes of a file
-    name or of a tool's output) written as backslash escapes."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def describe_unexpected(
-    error: BaseException, traceback_file: Path | None, root: Path | None = None
-) -> str:
+def describe_unexpected(error: BaseException, traceback_file: Path | None) -> str:
     """One line for an exception noxline did not expect: what it was, where the traceback is.
 
-    The full traceback is written to ``traceback_file`` inside the project ``root`` (when both
-    are given and it can be written there) and printed only on request (``NOXLINE_TRACEBACK=1``),
-    so a user sees one clear line, never a traceback.
+    The full traceback is written to ``traceback_file`` (when given and writable) and printed only
+    on request (``NOXLINE_TRACEBACK=1``), so a user sees one clear line, never a traceback.
     """
-    written = _write_traceback(error, traceback_file, root) if traceback_file and root else None
+    written = _write_traceback(error, traceback_file) if traceback_file else None
     detail = one_line(str(error))[:300]
     what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
     where = f"the traceback is in {written}; " if written else ""
@@ -72,17 +61,17 @@ def describe_unexpected(
     )
 
 
-def _write_traceback(error: BaseException, path: Path, root: Path) -> Path | None:
-    """Write the (masked) traceback to ``path`` inside ``root``; None when it cannot be written
-    there (confined as every file noxline writes: never through a link, never outside)."""
-    # confine imports this module (for NoxlineError): imported here, when a bug is reported.
-    from noxline import confine  # pylint: disable=import-outside-toplevel
-
+def _write_traceback(error: BaseException, path: Path) -> Path | None:
+    """Write the (masked) traceback to ``path``; None when it cannot be written."""
     text = "".join(traceback.format_exception(error))
+    if path.is_symlink() or path.parent.is_symlink():
+        return None  # a link committed in the tree could point anywhere: never written through
     try:
-        return confine.write_text(root, path, text)
-    except (OSError, NoxlineError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(mask(text, env_secrets(os.environ)), encoding="utf-8")
+    except OSError:
         return None
+    return path
 
 
 def name_some(names: Sequence[str], limit: int = 5) -> str:

@@ -8,11 +8,9 @@ decides how git runs; what a failed command means stays with the caller, which k
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-from noxline.commands import CommandError, run
 from noxline.errors import NoxlineError
 
 #: Seconds any one git command may take; a small history takes well under a second.
@@ -32,34 +30,30 @@ class GitError(NoxlineError):
 def run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``git <args>`` in ``cwd`` under :data:`GIT_TIMEOUT`; the exit code is the caller's.
 
-    Runs through :func:`noxline.commands.run` (its whole process group stopped at the deadline).
-    Output that is not UTF-8 (a file name, a commit subject in Latin-1) keeps its bytes as
-    surrogates (``errors="surrogateescape"``, as Python reads file names): never a traceback;
-    :func:`noxline.errors.printable` shows them escaped.
-
     Raises :class:`GitError` when git is not installed or does not answer in time.
     """
     env = {key: value for key, value in os.environ.items() if key not in _LOCATION_VARIABLES}
     try:
-        return run(
+        return subprocess.run(
             ["git", *args],
             cwd=cwd,
             env=env,
+            capture_output=True,
+            text=True,
+            check=False,
             timeout=GIT_TIMEOUT,
-            what=f"`git {' '.join(args)}` in {cwd}",
-            errors="surrogateescape",
         )
-    except CommandError as error:
-        if error.timed_out:
-            raise GitError(
-                f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in {cwd}: "
-                "check the repository (a hung file system, a huge history) and try again"
-            ) from None
-        if shutil.which("git") is None:
-            raise GitError(
-                "git was not found on PATH: install git (in CI, use an image that includes it)"
-            ) from None
-        raise GitError(f"cannot run git in {cwd} ({error})") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(
+            f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in {cwd}: check the "
+            "repository (a hung file system, a huge history) and try again"
+        ) from None
+    except FileNotFoundError:
+        raise GitError(
+            "git was not found on PATH: install git (in CI, use an image that includes it)"
+        ) from None
+    except OSError as error:
+        raise GitError(f"cannot run git in {cwd} ({error.strerror or error})") from None
 
 
 def git_output(cwd: Path, *args: str, fix: str) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
-from noxline import confine
 from noxline.about import __version__
 from noxline.config import Settings
 from noxline.errors import ConfigError, NoxlineError
@@ -286,14 +285,12 @@ def drift(settings: Settings, target: Path) -> str:
     """A unified diff from ``target`` to what :func:`render` writes; empty when they are equal."""
     expected = render(settings)
     try:
-        current = confine.read_text(settings.project_dir, target, errors="replace")
-        label = str(target)
+        current, label = target.read_bytes().decode("utf-8", errors="replace"), str(target)
     except FileNotFoundError:
         current, label = "", f"{target} (missing)"
-    except (OSError, NoxlineError) as error:
+    except OSError as error:
         raise NoxlineError(
-            f"cannot read {target} ({getattr(error, 'strerror', None) or error}): pass the "
-            "pipeline file with --output"
+            f"cannot read {target} ({error.strerror}): pass the pipeline file with --output"
         ) from None
     if current == expected:
         return ""

@@ -26,6 +26,7 @@ import codecs
 import hashlib
 import json
 import re
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -38,7 +39,6 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit, urlunspli
 from packaging.utils import canonicalize_name
 
 from noxline import net
-from noxline import commands
 from noxline.dist import file_key
 from noxline.errors import PublishError
 from noxline.net import MASK, mask
@@ -309,24 +309,27 @@ def upload(  # pylint: disable=too-many-arguments
     ]
     echo(mask(" ".join(command), repository.secrets))
     try:
-        done = commands.run(
+        done = subprocess.run(
             command,
-            cwd=None,
             env=env,
-            merge_stderr=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            check=False,
             timeout=max(timeout, 0.1),
-            what=f"uploading {path.name}",
         )
-    except commands.CommandError as error:
-        if not error.timed_out:
-            raise PublishError(
-                f"cannot run twine ({error}): install it into the publish session (twine>=6)"
-            ) from None
-        echo(mask(error.output, repository.secrets))
+    except subprocess.TimeoutExpired as expired:
+        said = expired.output if isinstance(expired.output, str) else ""
+        echo(mask(said, repository.secrets))
         raise PublishError(
             f"twine did not finish uploading {path.name} to {repository.upload_url} within "
             f"{timeout:.0f} s and was stopped: the index hangs or is too slow; check it, then "
             "re-run publish (it skips files already there, identical)"
+        ) from None
+    except OSError as error:
+        raise PublishError(
+            f"cannot run twine ({error}): install it into the publish session (twine>=6)"
         ) from None
     output = mask(done.stdout, repository.secrets)
     echo(output)

@@ -15,6 +15,8 @@ call something.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,7 +26,6 @@ from packaging.pylock import Pylock, PylockValidationError
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from noxline import commands, confine
 from noxline.errors import NoxlineError
 
 #: The tool that owns each kind of lock file, and the command that fixes a stale one.
@@ -86,7 +87,7 @@ def stale_message(lock_file: str, detail: str) -> str:
 def pylock_pins(path: Path) -> dict[str, str]:
     """Name -> version of every package a PEP 751 lock file pins (its version, when it states one)."""
     try:
-        lock = Pylock.from_dict(tomllib.loads(confine.read_text(path.parent, path.name)))
+        lock = Pylock.from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, PylockValidationError) as error:
         raise NoxlineError(f"cannot read {path.name} as a PEP 751 lock file: {error}") from None
     return {
@@ -113,10 +114,10 @@ def pylock_stale(requirements: tuple[str, ...], pins: Mapping[str, str]) -> list
     return unmet
 
 
-def constraint_pins(requirements_text: str) -> tuple[str, dict[str, str]]:
-    """The exported pins as a constraints file's text (``name==version ; marker`` lines; index
+def write_constraints(requirements_text: str, target: Path) -> dict[str, str]:
+    """Write the exported pins as a constraints file (``name==version ; marker`` lines; index
     options and anything that is not a pinned requirement left out: credentials never reach a
-    file) and as name -> version."""
+    file) and return name -> version."""
     lines: list[str] = []
     pins: dict[str, str] = {}
     for raw in requirements_text.splitlines():
@@ -134,28 +135,22 @@ def constraint_pins(requirements_text: str) -> tuple[str, dict[str, str]]:
         marker = f" ; {requirement.marker}" if requirement.marker else ""
         lines.append(f"{requirement.name}=={specifiers[0].version}{marker}\n")
         pins.setdefault(canonicalize_name(requirement.name), specifiers[0].version)
-    return "".join(lines), pins
-
-
-def write_constraints(requirements_text: str, target: Path, root: Path) -> dict[str, str]:
-    """Write the exported pins as a constraints file (:func:`constraint_pins`) to ``target``
-    inside ``root`` (confined) and return name -> version."""
-    text, pins = constraint_pins(requirements_text)
-    confine.write_text(root, target, text, exact=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(lines), encoding="utf-8")
     return pins
 
 
-def pins_file(pins: Mapping[str, str], target: Path, root: Path) -> dict[str, str]:
-    """Write ``pins`` as a constraints file to ``target`` inside ``root``; return them."""
-    text = "".join(f"{n}=={v}\n" for n, v in sorted(pins.items()))
-    confine.write_text(root, target, text, exact=True)
+def pins_file(pins: Mapping[str, str], target: Path) -> dict[str, str]:
+    """Write ``pins`` as a constraints file; return them."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())), encoding="utf-8")
     return dict(pins)
 
 
 def read_constraints(path: Path) -> dict[str, str]:
     """Name -> version of a constraints file this module wrote."""
     pins: dict[str, str] = {}
-    for line in confine.read_text(path.parent, path.name).splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         requirement = Requirement(line)
         (specifier,) = requirement.specifier
         pins.setdefault(canonicalize_name(requirement.name), specifier.version)
@@ -208,22 +203,22 @@ def pins_at_init(root: Path, lock_file: str) -> dict[str, str] | None:
     uv = shutil.which("uv")
     if lock_kind != "uv" or uv is None:
         return None
-    # uv writes the export to its output (no file of noxline's outside the project): read there.
-    command = list(export_command("uv", uv, Path("-")))
-    at = command.index("--output-file")
-    del command[at : at + 2]
-    try:
-        done = commands.run(
-            command,
-            cwd=root,
-            timeout=INIT_EXPORT_TIMEOUT,
-            what=f"reading {lock_file} with uv",
-        )
-    except commands.CommandError:
-        return None
-    if done.returncode != 0:
-        return None
-    return constraint_pins(done.stdout)[1]
+    with tempfile.TemporaryDirectory() as folder:
+        exported = Path(folder) / "exported.txt"
+        try:
+            done = subprocess.run(
+                export_command("uv", uv, exported),
+                cwd=root,
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=INIT_EXPORT_TIMEOUT,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if done.returncode != 0 or not exported.is_file():
+            return None
+        return write_constraints(exported.read_text(encoding="utf-8"), Path(folder) / "c.txt")
 
 
 #: Seconds init waits for uv to export the lock.
@@ -243,7 +238,6 @@ __all__ = [
     "pins_file",
     "pylock_pins",
     "pylock_stale",
-    "constraint_pins",
     "read_constraints",
     "stale_message",
     "without_constraints",

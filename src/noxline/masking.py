@@ -17,8 +17,9 @@ MASK = "****"
 MIN_SECRET_LENGTH = 8
 
 # Anything from a scheme-like word up to the last "@" of the same token is user-info, however
-# malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host").
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
+# malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host"). A
+# package URL ("pkg:pypi/name@1.2.3": no authority, "@" starts the version) has none.
+_USERINFO = re.compile(r"(?P<scheme>\b(?!pkg:)[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
 # "scheme://user:secret" whose "@" went missing or was escaped ("https://u:p%40host/"): what
 # follows the first colon of the authority is no port (ports are digits), so it may be a password.
 _USERINFO_NO_AT = re.compile(
@@ -37,18 +38,6 @@ _SECRET_NAME = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|_KEY|CREDENTIAL|AUTH", 
 _NOT_SECRET = frozenset({"NOXLINE_TRACEBACK", "SSH_AUTH_SOCK"})
 
 
-#: Secrets noxline came to hold while running (a token minted for an upload, credentials read
-#: from the environment): :func:`mask` hides them everywhere from then on, whoever calls it.
-_REMEMBERED: set[str] = set()
-
-
-def remember(*secrets: str) -> None:
-    """Have every later :func:`mask` in this process hide ``secrets`` (empty ones are ignored):
-    a secret noxline obtains is masked in every report and log line, not only where the code
-    that obtained it remembers to pass it on."""
-    _REMEMBERED.update(secret for secret in secrets if secret)
-
-
 def mask(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with each secret (also URL-encoded), any URL's user-info and secret-looking query
     values replaced by :data:`MASK`. Apply it to anything before it is printed or written.
@@ -64,7 +53,7 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     # Each form (plain, URL-encoded) of a secret, and whether it may be masked everywhere: a form
     # of a long secret always may, even when a short secret has the same form.
     forms: dict[str, bool] = {}
-    for secret in (*secrets, *_REMEMBERED):
+    for secret in secrets:
         if secret:
             for form in (secret, quote(secret, safe=""), quote(secret)):
                 forms[form] = forms.get(form, False) or len(secret) >= MIN_SECRET_LENGTH
@@ -104,11 +93,4 @@ def env_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     )
 
 
-__all__ = [
-    "MASK",
-    "MIN_SECRET_LENGTH",
-    "env_secrets",
-    "mask",
-    "remember",
-    "too_short_to_mask",
-]
+__all__ = ["MASK", "MIN_SECRET_LENGTH", "env_secrets", "mask", "too_short_to_mask"]

@@ -26,8 +26,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from noxline import confine
-from noxline.errors import ConfigError, NoxlineError
+from noxline.errors import ConfigError
 from noxline.git import GitError, run_git
 from noxline.setuptools_config import (
     TESTS_REQUIRE,
@@ -72,7 +71,7 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
     """Parse ``project_dir/pyproject.toml``, or fail with a message saying where it looked."""
     path = project_dir / "pyproject.toml"
     try:
-        return tomllib.loads(confine.read_text(project_dir, "pyproject.toml"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         if _legacy_metadata(project_dir):
             return {}  # setuptools' own files hold the metadata: resolve() reads them
@@ -728,8 +727,8 @@ TEST_REQUIREMENT_FILES = (
 )
 
 _IMPORTS_PYTEST = re.compile(r"^\s*(import pytest|from pytest import|from _pytest)\b", re.MULTILINE)
-_TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py\Z")
-_VERSION_TAG = re.compile(r"^(v?)([0-9]+(?:\.[0-9]+)+)\Z")
+_TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
+_VERSION_TAG = re.compile(r"^(v?)([0-9]+(?:\.[0-9]+)+)$")
 #: A literal version assignment, as Hatch's regex source and flit read it.
 VERSION_ASSIGNMENT = re.compile(
     r"""^(?P<head>(?:__version__|VERSION)\s*(?::\s*str\s*)?=\s*)(?P<quote>['"])"""
@@ -878,7 +877,7 @@ def requirement_file_tools(root: Path) -> tuple[str, ...]:
     for name in TEST_REQUIREMENT_FILES:
         path = root / name
         if path.is_file():
-            return tuple(dict.fromkeys(_requirement_lines(root, path, depth=0)))
+            return tuple(dict.fromkeys(_requirement_lines(path, depth=0)))
     return ()
 
 
@@ -894,8 +893,8 @@ def tox_test_tools(root: Path, data: dict[str, Any]) -> tuple[str, ...]:
     # is not a dependency of noxline.
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(_text(root, path))
-    except configparser.Error:
+        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, configparser.Error):
         return ()
     if not parser.has_section("testenv"):
         return ()
@@ -905,7 +904,7 @@ def tox_test_tools(root: Path, data: dict[str, Any]) -> tuple[str, ...]:
         if line.startswith(("-r", "--requirement")):
             included = root / line.removeprefix("--requirement").removeprefix("-r").strip()
             if included.is_file():
-                tools.extend(_requirement_lines(root, included, depth=1))
+                tools.extend(_requirement_lines(included, depth=1))
             continue
         if "{" not in line and not re.match(r"^[\w,!-]+:", line):
             tools.extend(_requirement(line))
@@ -915,15 +914,14 @@ def tox_test_tools(root: Path, data: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tools))
 
 
-def _requirement_lines(root: Path, path: Path, depth: int) -> Iterator[str]:
-    """The PEP 508 requirements in one pip requirements file of the project (includes followed,
-    3 deep; an include outside the project reads as nothing)."""
-    for raw in _text(root, path).splitlines():
+def _requirement_lines(path: Path, depth: int) -> Iterator[str]:
+    """The PEP 508 requirements in one pip requirements file (includes followed, 3 deep)."""
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
         line = raw.split(" #", 1)[0].strip()
         if line.startswith(("-r ", "--requirement ")) and depth < 3:
             included = path.parent / line.split(None, 1)[1].strip()
             if included.is_file():
-                yield from _requirement_lines(root, included, depth + 1)
+                yield from _requirement_lines(included, depth + 1)
             continue
         yield from _requirement(line)
 
@@ -998,14 +996,14 @@ def uses_pytest(  # pylint: disable=too-many-return-statements
         return True
     for config, section in (("setup.cfg", "[tool:pytest]"), ("tox.ini", "[pytest]")):
         path = root / config
-        if path.is_file() and section in _text(root, path):
+        if path.is_file() and section in path.read_text(encoding="utf-8", errors="replace"):
             return True
     if tests is None or not (root / tests).is_dir():
         return False
     for path in _python_files(root, tests):
         if path.name == "conftest.py":
             return True
-        head = _head(root, path)
+        head = _head(path)
         if _IMPORTS_PYTEST.search(head):
             return True
         # Plain test functions (or classes without a base) are pytest's style: unittest finds
@@ -1050,22 +1048,12 @@ def _python_files(root: Path, tests: Path) -> Iterator[Path]:
             return
 
 
-def _head(root: Path, path: Path) -> str:
-    """The first :data:`_SCAN_BYTES` of a project file as text (undecodable bytes replaced);
-    empty when it cannot be read inside the project (see :func:`_text`)."""
+def _head(path: Path) -> str:
+    """The first :data:`_SCAN_BYTES` of a file as text (undecodable bytes replaced)."""
     try:
-        return confine.read_part(root, path, _SCAN_BYTES).decode("utf-8", "replace")
-    except (OSError, NoxlineError):
-        return ""
-
-
-def _text(root: Path, path: Path) -> str:
-    """The text of a project file read to detect something (undecodable bytes replaced); empty
-    when it cannot be read inside the project: missing, a link leading out, a FIFO, a folder or
-    larger than :data:`noxline.confine.MAX_READ_BYTES` (:mod:`noxline.confine`)."""
-    try:
-        return confine.read_text(root, path, errors="replace")
-    except (OSError, NoxlineError):
+        with path.open("rb") as stream:
+            return stream.read(_SCAN_BYTES).decode("utf-8", "replace")
+    except OSError:
         return ""
 
 
@@ -1108,7 +1096,7 @@ def mypy_names_targets(root: Path, data: dict[str, Any]) -> bool:
         # mypy reads its ini files with configparser too.
         parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read_string(_head(root, path), source=name)
+            parser.read_string(_head(path), source=name)
         except configparser.Error:
             return False  # mypy stops on it with its own message
         if not parser.has_section(section):
@@ -1126,7 +1114,7 @@ def count_tests(root: Path, tests: Path | None, pattern: str = "") -> int:
     if tests is None or not (root / tests).is_dir():
         return 0
     return sum(
-        len(_TEST_DEF.findall(_head(root, path)))
+        len(_TEST_DEF.findall(_head(path)))
         for path in _python_files(root, tests)
         if _TEST_FILE.match(path.name) or (pattern and fnmatch.fnmatchcase(path.name, pattern))
     )
@@ -1197,8 +1185,8 @@ def _built_source(root: Path, requirement_names: set[str]) -> VersionSource:
 def _read_setup_py_version(root: Path) -> str:
     """The literal ``setup(version=...)`` of the project's setup.py; empty when there is none."""
     try:
-        text = confine.read_text(root, "setup.py")
-    except (OSError, NoxlineError):
+        text = (root / "setup.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return ""
     found = setup_py_version(text)
     return found[0] if found else ""
@@ -1284,7 +1272,7 @@ def _module_files(
         folder = base.joinpath(*parts)
         init = root / folder / "__init__.py"
         if init.is_file():
-            text = _text(root, init)
+            text = init.read_text(encoding="utf-8", errors="replace")
             imported = _VERSION_IMPORT.search(text)
             if VERSION_ASSIGNMENT.search(text) or imported is None:
                 return (folder / "__init__.py",)
@@ -1312,8 +1300,8 @@ def _file_version(root: Path, source: VersionSource) -> str:
         return declared.value if declared is not None else ""
     for path in source.paths:
         try:
-            text = confine.read_text(root, path)
-        except (OSError, NoxlineError):
+            text = (root / path).read_text(encoding="utf-8")
+        except OSError:
             continue
         if not source.attribute:
             return text.strip()
@@ -1343,7 +1331,9 @@ def declared_thresholds(root: Path, tool: dict[str, Any]) -> dict[str, float]:
     for name in ("pylintrc", ".pylintrc"):
         path = root / name
         if "pylint-fail-under" not in found and path.is_file():
-            match = re.search(r"^fail[-_]under\s*=\s*([0-9.]+)", _text(root, path), re.MULTILINE)
+            match = re.search(
+                r"^fail[-_]under\s*=\s*([0-9.]+)", path.read_text(encoding="utf-8"), re.MULTILINE
+            )
             if match:
                 found["pylint-fail-under"] = match[1]
     result: dict[str, float] = {}

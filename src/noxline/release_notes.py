@@ -18,15 +18,12 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from noxline import confine, patterns
 from noxline.errors import NoxlineError
 from noxline.git import git_output
 
-#: The largest changelog read: a long-lived project's history is well under a megabyte.
-MAX_CHANGELOG_BYTES = 8 * 1024 * 1024
 #: Looked for in this order when ``changelog`` is not set.
 CHANGELOG_NAMES = ("CHANGELOG.md", "CHANGES.md", "HISTORY.md", "NEWS.md")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*\Z")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -39,20 +36,15 @@ class Notes:
 
 
 def find_changelog(project_dir: Path, configured: str) -> Path | None:
-    """The changelog file: ``configured`` (which must exist) or the first of the usual names.
-
-    Confined (:mod:`noxline.confine`): the changelog becomes public release notes, so it is never
-    a file outside the project, nor one reached through a link leading out.
-    """
+    """The changelog file: ``configured`` (which must exist) or the first of the usual names."""
     if configured:
-        try:
-            path = confine.path_of(project_dir, configured)
-        except confine.ConfinementError:
+        path = project_dir / configured
+        if not path.resolve().is_relative_to(project_dir.resolve()):
             raise NoxlineError(
                 f"[tool.noxline] changelog = {configured!r} points outside the project: name a "
                 "file inside it, such as 'CHANGELOG.md'"
-            ) from None
-        if not path.exists() and not path.is_symlink():
+            )
+        if not path.is_file():
             raise NoxlineError(
                 f"[tool.noxline] changelog = {configured!r} does not exist: fix the path or "
                 "remove the key (then CHANGELOG.md and the usual names are looked for)"
@@ -90,37 +82,25 @@ def _body(lines: list[str]) -> str | None:
 
 def previous_release_tag(project_dir: Path, version: str, release_pattern: str) -> str | None:
     """The highest release tag (matching ``release_pattern``) below ``version``."""
-    try:  # the one time-limited engine: a catastrophic pattern fails in one line, never hangs
-        pattern = patterns.compile_pattern(release_pattern)
-        current = Version(version)
-        earlier: dict[Version, str] = {}
-        for tag in _git(project_dir, "tag", "--list").splitlines():
-            if pattern.search(tag):
-                _add_earlier(tag, current, earlier)
-    except patterns.PatternError as error:
-        raise NoxlineError(
-            f"release-pattern: {error}: simplify release-pattern in [tool.noxline]"
-        ) from None
+    pattern = re.compile(release_pattern)
+    current = Version(version)
+    earlier: dict[Version, str] = {}
+    for tag in _git(project_dir, "tag", "--list").splitlines():
+        if not pattern.search(tag):
+            continue
+        try:
+            candidate = Version(tag)
+        except InvalidVersion:
+            continue
+        if candidate < current:
+            earlier[candidate] = tag
     return earlier[max(earlier)] if earlier else None
-
-
-def _add_earlier(tag: str, current: Version, earlier: dict[Version, str]) -> None:
-    """Keep ``tag`` in ``earlier`` when it names a version below ``current``."""
-    try:
-        candidate = Version(tag)
-    except InvalidVersion:
-        return
-    if candidate < current:
-        earlier[candidate] = tag
 
 
 def commit_subjects(project_dir: Path, until: str, since: str | None) -> list[str]:
     """Subjects of the commits reachable from ``until`` but not from ``since``, newest first."""
     revision = f"{since}..{until}" if since else until
-    subjects = _git(project_dir, "log", "--no-merges", "--format=%s", revision)
-    # Subjects written in another encoding (Latin-1): shown with replacement characters, since
-    # the notes go to an API that takes only UTF-8.
-    return subjects.encode("utf-8", "surrogateescape").decode("utf-8", "replace").splitlines()
+    return _git(project_dir, "log", "--no-merges", "--format=%s", revision).splitlines()
 
 
 def release_notes(  # pylint: disable=too-many-arguments
@@ -135,8 +115,7 @@ def release_notes(  # pylint: disable=too-many-arguments
     """The notes for ``version`` (released as ``tag``, built from git ``ref``)."""
     path = find_changelog(project_dir, changelog)
     if path is not None:
-        text = confine.read_text(project_dir, path, limit=MAX_CHANGELOG_BYTES)
-        section = changelog_section(text.removeprefix("\ufeff"), (tag, version))
+        section = changelog_section(path.read_text(encoding="utf-8"), (tag, version))
         if section is not None:
             return Notes(section, f"the {version} section of {path.name}")
     previous = previous_release_tag(project_dir, version, release_pattern)

@@ -9,7 +9,6 @@ prerequisites as artifacts, runs ``nox --no-dependencies -s <job>`` instead
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,6 @@ from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_tr
 from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
 from noxline.jobs._support import clear_summary, constrain
 from noxline.locks import index_env
-from noxline.masking import env_secrets, mask
 from noxline.pipeline import Job, define
 from noxline.sharding import Instance, shard_from_env
 
@@ -29,34 +27,11 @@ from noxline.sharding import Instance, shard_from_env
 VENV_BACKEND = "uv|virtualenv"
 
 
-class MaskingFilter(logging.Filter):
-    """Masks every line nox logs: the command lines it prints for ``session.run`` and
-    ``session.install`` carry their arguments (a URL with user-info, a token), and
-    ``session.log`` lines carry whatever a job logs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Replace the record's message by its masked text; never drops a record."""
-        message = record.getMessage()
-        hidden = mask(message, env_secrets(os.environ))
-        if hidden != message:
-            record.msg, record.args = hidden, ()
-        return True
-
-
-def mask_nox_log() -> None:
-    """Put :class:`MaskingFilter` on nox's logger (once)."""
-    logger = logging.getLogger("nox")
-    if not any(isinstance(existing, MaskingFilter) for existing in logger.filters):
-        logger.addFilter(MaskingFilter())
-
-
 def register(settings: Settings | None = None) -> Settings:
     """Register the pipeline's sessions (and ``format``) with nox; return the settings used.
 
     Call it from a project's ``noxfile.py``; nox runs the noxfile in the project's root folder.
-    From here on, every line nox logs is masked (:func:`mask_nox_log`).
     """
-    mask_nox_log()
     if settings is None:
         try:
             settings = load_settings(Path.cwd())
@@ -129,15 +104,13 @@ def reuses_venv(session: nox.Session) -> bool:
     return bool(getattr(session.virtualenv, "reuse_existing", False))
 
 
-def _traceback_file(session: nox.Session) -> tuple[Path, Path]:
-    """Where a session keeps the traceback of an unexpected error, and the project it is
-    confined to."""
+def _traceback_file(session: nox.Session) -> Path:
+    """Where a session keeps the traceback of an unexpected error: inside the project."""
     try:
-        settings = load_settings(Path.cwd())
-        reports, root = settings.report_root, settings.project_dir
+        root = load_settings(Path.cwd()).report_root
     except NoxlineError:
-        reports, root = Path.cwd() / "reports", Path.cwd()
-    return reports / "tracebacks" / f"{session.name}.txt", root
+        root = Path.cwd() / "reports"
+    return root / "tracebacks" / f"{session.name}.txt"
 
 
 def _session_body(
@@ -174,7 +147,7 @@ def _session_body(
         except Exception as error:  # pylint: disable=broad-exception-caught
             if type(error).__module__.split(".", 1)[0] == "nox" or wants_traceback():
                 raise  # nox's own control flow (a failed command, session.error), or asked for
-            session.error(describe_unexpected(error, *_traceback_file(session)))
+            session.error(describe_unexpected(error, _traceback_file(session)))
 
     session_function.__doc__ = description
     return session_function

@@ -21,18 +21,18 @@ import ast
 import configparser
 import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from noxline import commands, confine
-from noxline.errors import ConfigError, NoxlineError
+from noxline.errors import ConfigError
 
 #: Seconds ``python setup.py --name`` may take (it runs the project's own setup.py).
 SETUP_PY_TIMEOUT = 60
 #: A valid distribution name (PEP 508), as packaging checks it.
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 #: The version of a ``setup.cfg`` project when it declares none (setuptools' own default).
 SETUPTOOLS_DEFAULT_VERSION = "0.0.0"
@@ -58,8 +58,8 @@ def read_setup_cfg(root: Path) -> configparser.ConfigParser | None:
     parser = configparser.ConfigParser()
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # as setuptools does
     try:
-        parser.read_string(confine.read_text(root, path), source=str(path))
-    except (configparser.Error, confine.ConfinementError) as error:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    except (configparser.Error, UnicodeDecodeError) as error:
         first = str(error).splitlines()[0]
         raise ConfigError(
             f"{path} cannot be read as setuptools reads it ({first}): fix it"
@@ -184,8 +184,8 @@ def setup_py_metadata(root: Path) -> dict[str, Any]:
     """
     path = root / "setup.py"
     try:
-        tree = ast.parse(confine.read_text(root, path, errors="replace"), str(path))
-    except (OSError, SyntaxError, ValueError, RecursionError, NoxlineError):
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    except (OSError, SyntaxError, ValueError, RecursionError):
         return {}
     constants = _module_constants(tree)
     found: dict[str, Any] = {}
@@ -221,14 +221,18 @@ def setup_py_run_name(root: Path) -> str:
     there), in the project folder, no bytecode written, within :data:`SETUP_PY_TIMEOUT`.
     """
     try:
-        done = commands.run(
+        done = subprocess.run(
             [sys.executable, "setup.py", "--name"],
             cwd=root,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
             timeout=SETUP_PY_TIMEOUT,
-            what="asking setup.py for its name",
+            check=False,
         )
-    except commands.CommandError:
+    except (OSError, subprocess.SubprocessError):
         return ""
     lines = done.stdout.strip().splitlines()
     name = lines[-1].strip() if done.returncode == 0 and lines else ""
@@ -320,7 +324,7 @@ def stamp_setup_cfg(text: str, version: str) -> str:
         if header:
             section = header[1].strip()
             continue
-        match = re.match(r"^(version\s*[=:]\s*)(\S.*?)(\s*)\Z", line)
+        match = re.match(r"^(version\s*[=:]\s*)(\S.*?)(\s*)$", line)
         if section == "metadata" and match:
             lines[index] = f"{match[1]}{version}{match[3] or ''}"
             if not lines[index].endswith("\n") and line.endswith("\n"):

@@ -49,7 +49,7 @@ class Instance:
         return "-".join(p for p in (self.python, part) if p) or "all"
 
 
-_LABEL = re.compile(r"^(?:(?P<python>\d+\.\d+))?-?(?:(?P<shard>\d+)of(?P<shards>\d+))?\Z")
+_LABEL = re.compile(r"^(?:(?P<python>\d+\.\d+))?-?(?:(?P<shard>\d+)of(?P<shards>\d+))?$")
 
 
 def parse_label(label: str) -> Instance | None:

@@ -23,6 +23,7 @@ release, and a number longer than :data:`MAX_DIGITS` digits is refused with a cl
 from __future__ import annotations
 
 import enum
+import math
 import os
 import re
 import subprocess
@@ -30,9 +31,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import regex
 from packaging.version import InvalidVersion, Version
 
-from noxline import patterns
 from noxline.ci import CIContext
 from noxline.errors import VersionError
 from noxline.git import GitError, run_git, said
@@ -53,8 +54,8 @@ DEFAULT_RELEASE_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 
 #: Longest run of digits accepted in a tag or pipeline id (int64 holds 18 digits safely).
 MAX_DIGITS = 18
-#: Seconds a release pattern may take to match one tag (the engine's limit).
-PATTERN_TIMEOUT = patterns.TIMEOUT
+#: Seconds a release pattern may take to match one tag.
+PATTERN_TIMEOUT = 1.0
 _DRYRUN_SUFFIX = "-dryrun"
 _PIPELINE_ID_RE = re.compile(r"[0-9]+")
 # Git refuses these in ref names; a variable holding one is not a tag git made.
@@ -62,9 +63,11 @@ _NOT_IN_TAGS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _LONG_NUMBER = re.compile(r"[0-9]{%d,}" % (MAX_DIGITS + 1))
 _LEADING_ZERO = re.compile(r"(?<![0-9])0[0-9]")
 #: Longest release pattern accepted, in characters.
-MAX_PATTERN_LENGTH = patterns.MAX_LENGTH
+MAX_PATTERN_LENGTH = 500
 #: Largest product of a release pattern's counted repeats ({n}, {n,m}: m, {n,}: n).
-MAX_PATTERN_REPEATS = patterns.MAX_REPEATS
+MAX_PATTERN_REPEATS = 100_000
+# The numbers inside counted repeats: "{3}", "{1,4}", "{2,}", "{,5}".
+_REPEAT_COUNT = re.compile(r"\{\s*([0-9]*)\s*(?:,\s*([0-9]*)\s*)?\}")
 _SHALLOW_FIX = (
     "Fetch the full history and the tags: in .gitlab-ci.yml set `GIT_DEPTH: 0` under "
     "`variables:` (and `GIT_FETCH_EXTRA_FLAGS: --tags` if your runner does not fetch tags); "
@@ -173,31 +176,36 @@ def untracked_files(project_dir: Path) -> list[str]:
     return [name for name in listed.split("\0") if name]
 
 
-def compile_release_pattern(release_pattern: str) -> patterns.Pattern:
-    """The release pattern compiled by the one time-limited engine (:mod:`noxline.patterns`),
-    or a message naming the error.
+def compile_release_pattern(release_pattern: str) -> regex.Pattern[str]:
+    """The release pattern compiled with the ``regex`` package, or a message naming the error.
+
+    Matching runs under a time limit, but compiling cannot: ``regex`` unrolls counted repeats, so
+    ``a{1000000000}`` would take minutes. Patterns are kept short and their counts small.
 
     A pattern that matches the empty string matches inside every tag ("release", "deploy-test"),
     so every tag would be a release candidate: refused.
     """
-    try:
-        pattern = patterns.compile_pattern(release_pattern)
-    except patterns.TooLarge:
+    counts = [
+        max(int(number[:10] or 1), 1)  # ten digits are already far over the limit
+        for low, high in _REPEAT_COUNT.findall(release_pattern)
+        for number in (high or low,)
+    ]
+    if len(release_pattern) > MAX_PATTERN_LENGTH or math.prod(counts) > MAX_PATTERN_REPEATS:
         raise VersionError(
             f"release pattern {release_pattern[:80]!r} is longer than {MAX_PATTERN_LENGTH} "
             f"characters or repeats more than {MAX_PATTERN_REPEATS} times in all ({{n}} counts "
             "multiplied): a release pattern needs neither; simplify release-pattern in "
             f"[tool.noxline], such as the default {DEFAULT_RELEASE_PATTERN!r}."
-        ) from None
-    except patterns.Invalid as exc:
-        raise VersionError(
-            f"release pattern {release_pattern!r} is not a valid regular expression "
-            f"({str(exc).rsplit('(', 1)[-1].rstrip(')')}); fix release-pattern in "
-            f"[tool.noxline] or use the default {DEFAULT_RELEASE_PATTERN!r}."
-        ) from None
+        )
     try:
-        empty_matches = pattern.search("")
-    except patterns.TooSlow:
+        pattern = regex.compile(release_pattern)
+        empty_matches = pattern.search("", timeout=PATTERN_TIMEOUT) is not None
+    except (regex.error, ValueError, OverflowError, RecursionError) as exc:
+        raise VersionError(
+            f"release pattern {release_pattern!r} is not a valid regular expression ({exc}); "
+            f"fix release-pattern in [tool.noxline] or use the default {DEFAULT_RELEASE_PATTERN!r}."
+        ) from None
+    except TimeoutError:
         empty_matches = True
     if empty_matches:
         raise VersionError(
@@ -259,7 +267,7 @@ def _is_plain_prerelease(version: Version) -> bool:
 class _TagReader:
     """Reads tag names as releases: the prefix, the release pattern (time-limited), exact forms."""
 
-    def __init__(self, pattern: patterns.Pattern, prefix: str) -> None:
+    def __init__(self, pattern: regex.Pattern[str], prefix: str) -> None:
         """Remember the compiled release pattern and the tag prefix."""
         self.pattern = pattern
         self.prefix = prefix
@@ -267,8 +275,8 @@ class _TagReader:
     def matches(self, text: str) -> bool:
         """Whether ``text`` matches the release pattern, refusing a pattern that runs too long."""
         try:
-            return self.pattern.search(text)
-        except patterns.TooSlow:
+            return self.pattern.search(text, timeout=PATTERN_TIMEOUT) is not None
+        except TimeoutError:
             raise VersionError(
                 f"release pattern {self.pattern.pattern!r} took more than {PATTERN_TIMEOUT:g} s "
                 f"on tag {text[:80]!r} (catastrophic backtracking): simplify release-pattern in "

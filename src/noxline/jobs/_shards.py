@@ -6,11 +6,11 @@ own test runner in the session's venv, so the shards see exactly the tests an un
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
 
-from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.jobs._support import refuse_links
@@ -44,10 +44,9 @@ def fresh_copy_folder(settings: Settings, job: Job) -> None:
     are removed, so the coverage job never mixes a stale run in; shards of this run never remove
     each other, because they run at the same time.
     """
-    root = settings.project_dir
-    folder = root / job.reports_folder
+    folder = settings.project_dir / job.reports_folder
     refuse_links(settings, folder)
-    confine.remove_tree(root, folder)
+    shutil.rmtree(folder, ignore_errors=True)
     instance = job.instance
     for sibling in folder.parent.iterdir() if folder.parent.is_dir() else ():
         other = parse_label(sibling.name)
@@ -55,8 +54,8 @@ def fresh_copy_folder(settings: Settings, job: Job) -> None:
             continue
         same_kind = bool(other.shard) == bool(instance.shard) and other.shards == instance.shards
         if not same_kind:
-            confine.remove_tree(root, sibling)
-    confine.make_folder(root, folder)
+            shutil.rmtree(sibling, ignore_errors=True)
+    folder.mkdir(parents=True)
 
 
 def collect(session: nox.Session, settings: Settings, command: tuple[str, ...]) -> list[str]:
@@ -137,10 +136,8 @@ def selection(
 
 def empty_junit(path: Path, instance: Instance) -> None:
     """A JUnit report with no tests, for a shard that got no test files (more shards than files)."""
-    # path comes from report_file, whose folder was reached without a link: confined to it.
-    confine.write_text(
-        path.parent,
-        path.name,
+    path.write_text(
         f'<?xml version="1.0" encoding="utf-8"?>\n'
         f'<testsuites name="{instance.label}" tests="0" failures="0" errors="0" skipped="0"/>\n',
+        encoding="utf-8",
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import nox
 import nox.virtualenv
 
-from noxline import commands, confine, locks, tools
+from noxline import locks, tools
 from noxline.config import Settings
 from noxline.dist import Dist, verified_dist
 from noxline.errors import NoxlineError, one_line
@@ -24,61 +24,46 @@ _WHEEL_MARKER = "noxline-wheel.sha256"
 
 
 def report_folder(settings: Settings, job: Job) -> Path:
-    """Create and return the absolute reports folder the definition declares for ``job``.
-
-    Created through :mod:`noxline.confine`: a tree can commit ``reports/build`` as a link to any
-    folder (``~/.ssh``, the runner's own files); a link on the way stops the job instead.
-    """
-    return confine.make_folder(settings.project_dir, job.reports_folder, what=_REPORTS)
+    """Create and return the absolute reports folder the definition declares for ``job``."""
+    path = settings.project_dir / job.reports_folder
+    refuse_links(settings, path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def report_file(settings: Settings, job: Job, role: str) -> Path:
     """Absolute path of the report file the definition declares for ``job`` under ``role``.
 
     The reports folder is created; the file (or folder, for a name ending in ``/``) is not. A
-    symbolic link in its place is removed: a tool writing "through" it would write outside the
-    project.
+    symbolic link in its place is removed: writing "through" it would write outside the project.
     """
-    return unlinked(settings, report_folder(settings, job) / job.files[role])
-
-
-#: What noxline does in a reports folder, for the confinement's messages.
-_REPORTS = "writes its reports"
+    return unlinked(report_folder(settings, job) / job.files[role])
 
 
 def refuse_links(settings: Settings, path: Path) -> None:
-    """Refuse a path inside the project that goes through a symbolic link (a folder a tool of
-    the job writes into itself: a venv, a copy's reports)."""
-    confine.refuse_links(settings.project_dir, path, what="writes (its reports, its tools' venvs)")
+    """Refuse a reports path that goes through a symbolic link below the project.
+
+    A tree can commit ``reports/build`` as a link to any folder (``~/.ssh``, the runner's own
+    files); following it, a job would write its reports there. The settings already confine
+    reports-dir itself; this covers the folders noxline creates inside it.
+    """
+    root = settings.project_dir
+    relative = path.relative_to(root)
+    for depth in range(1, len(relative.parts) + 1):
+        step = root.joinpath(*relative.parts[:depth])
+        if step.is_symlink():
+            raise NoxlineError(
+                f"{step.relative_to(root)} is a symbolic link, and noxline writes there (its "
+                "reports, its tools' venvs): it never follows links out of the project; delete "
+                "the link (what noxline writes there is rebuilt on every run)"
+            )
 
 
-def unlinked(settings: Settings, path: Path) -> Path:
+def unlinked(path: Path) -> Path:
     """``path``, after removing a symbolic link found there (a report is rewritten anyway)."""
     if path.is_symlink():
-        confine.remove(settings.project_dir, path, what=_REPORTS)
+        path.unlink()
     return path
-
-
-def write_report(settings: Settings, job: Job, role: str, text: str) -> Path:
-    """Write ``text`` as ``job``'s report ``role``: confined and masked (:mod:`noxline.confine`)."""
-    return confine.write_text(settings.project_dir, report_file(settings, job, role), text)
-
-
-def read_report(settings: Settings, job: Job, role: str) -> str:
-    """The text of ``job``'s report ``role`` (see :func:`read_file`)."""
-    return read_file(settings, report_file(settings, job, role))
-
-
-def read_file(settings: Settings, path: Path) -> str:
-    """The text of a file inside the project that a tool wrote (a report, a log): confined,
-    bytes that are not UTF-8 replaced (tools write what their input held); FileNotFoundError
-    when there is none."""
-    return confine.read_text(settings.project_dir, path, errors="replace")
-
-
-def remove_file(settings: Settings, path: Path) -> None:
-    """Delete a file (a report of an earlier run) inside the project; nothing there is fine."""
-    confine.remove(settings.project_dir, path, what=_REPORTS)
 
 
 def run_to_report(
@@ -91,12 +76,10 @@ def run_to_report(
     """Run a command in the session, saving its output to ``report`` and echoing it to the log;
     True when it ran and passed, False when nothing ran (``--install-only``).
 
-    The output is masked, then echoed even when the command fails, so a job log always shows the
-    findings and never a secret. ``report`` comes from :func:`report_file`, whose folder was
-    reached from the project without a link: the file is confined to that folder.
+    The output is echoed even when the command fails, so a job log always shows the findings.
     """
     try:
-        with confine.open_write(report.parent, report.name, what=_REPORTS) as stream:
+        with report.open("w", encoding="utf-8") as stream:
             return (
                 session.run(
                     *args, stdout=stream, stderr=subprocess.STDOUT, env=env, external=external
@@ -105,8 +88,7 @@ def run_to_report(
             )
     finally:
         with suppress(FileNotFoundError):
-            confine.mask_file(report.parent, report.name)
-            sys.stdout.write(confine.read_text(report.parent, report.name, errors="replace"))
+            sys.stdout.write(report.read_text(encoding="utf-8"))
             sys.stdout.flush()
 
 
@@ -135,8 +117,8 @@ def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
     """
     wheel = str(dist.wheel.path)
     session.install(wheel, *requirements)
-    venv = Path(str(getattr(session.virtualenv, "location", "")))
-    if _marker(venv) == dist.wheel.sha256:
+    marker = Path(str(getattr(session.virtualenv, "location", ""))) / _WHEEL_MARKER
+    if marker.is_file() and marker.read_text(encoding="utf-8") == dist.wheel.sha256:
         return
     # Same version number, other contents (a local rebuild): force the reinstall. nox skips this run
     # under --install-only, and then the marker stays stale until the run step refreshes the wheel.
@@ -145,15 +127,7 @@ def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
     else:
         refresh = ("python", "-m", "pip", "install", "--no-deps", "--force-reinstall")
     if session.run(*refresh, wheel, silent=True, external=True) is not None:
-        confine.write_text(venv, _WHEEL_MARKER, dist.wheel.sha256, exact=True)
-
-
-def _marker(venv: Path) -> str:
-    """The sha256 a venv's marker names (empty: none), read inside the venv's folder."""
-    try:
-        return confine.read_text(venv, _WHEEL_MARKER, limit=256, errors="replace")
-    except (OSError, NoxlineError):
-        return ""
+        marker.write_text(dist.wheel.sha256, encoding="utf-8")
 
 
 def wheel_environment(session: nox.Session, dist: Dist) -> Path:
@@ -162,9 +136,8 @@ def wheel_environment(session: nox.Session, dist: Dist) -> Path:
     The audit and the SBOM describe exactly what a user of the wheel gets, so their tools live in
     the session's venv and look at this one, which has no pip, no tools and no test dependencies.
     """
-    tmp = Path(session.create_tmp())
-    folder = tmp / "wheel-env"
-    confine.remove_tree(tmp, folder)
+    folder = Path(session.create_tmp()) / "wheel-env"
+    shutil.rmtree(folder, ignore_errors=True)
     session.run("python", "-m", "venv", "--without-pip", str(folder), silent=True)
     python = folder / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     if uses_uv(session):
@@ -179,12 +152,10 @@ def summarize(settings: Settings, job: Job, line: str, *, append: bool = False) 
     """Record the job's one-line result (``312 tests``, ``black 23.12.1 (uv.lock)``), which
     ``noxline run``'s summary table shows beside the job; a later call replaces it, or with
     ``append`` adds to it (``312 tests ran, coverage 91.2 %``)."""
-    earlier = ""
-    if append:
-        with suppress(FileNotFoundError):
-            earlier = read_report(settings, job, "summary").strip()
+    path = report_file(settings, job, "summary")
+    earlier = path.read_text(encoding="utf-8").strip() if append and path.is_file() else ""
     text = " ".join(line.split())  # one line, whatever the parts held
-    write_report(settings, job, "summary", f"{earlier}, {text}\n" if earlier else f"{text}\n")
+    path.write_text(f"{earlier}, {text}\n" if earlier else f"{text}\n", encoding="utf-8")
 
 
 def judge_formatting(
@@ -208,7 +179,7 @@ def judge_formatting(
 def clear_summary(settings: Settings, job: Job) -> None:
     """Remove the one-line result of an earlier run, before the job runs again."""
     if "summary" in job.files:
-        confine.remove(settings.project_dir, report_file(settings, job, "summary"))
+        report_file(settings, job, "summary").unlink(missing_ok=True)
 
 
 #: How each check writes its figure and its threshold: ``coverage 78.1 %``, ``pylint 6.2/10``.
@@ -230,7 +201,7 @@ def judge(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     """
     shown = _FORMATS[check].format(figure)
     record = {"check": check, "figure": figure, "threshold": threshold}
-    write_report(settings, job, "figure", json.dumps(record) + "\n")
+    report_file(settings, job, "figure").write_text(json.dumps(record) + "\n", encoding="utf-8")
     key = f"{check}-fail-under"
     summarize(settings, job, f"{check} {shown}", append=True)
     if threshold is None:
@@ -252,13 +223,22 @@ LOCK_TOOL_TIMEOUT = 600.0
 def _lock_run(command: tuple[str, ...], cwd: Path, what: str) -> subprocess.CompletedProcess[str]:
     """Run a lock tool's command in the project, bounded in time; one line when it cannot run."""
     try:
-        return commands.run(command, cwd=cwd, timeout=LOCK_TOOL_TIMEOUT, what=what)
-    except commands.CommandError as error:
-        if error.timed_out:
-            raise NoxlineError(
-                f"{what} took longer than {LOCK_TOOL_TIMEOUT:g} s: check the index it reads"
-            ) from None
-        raise
+        return subprocess.run(
+            command,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            timeout=LOCK_TOOL_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise NoxlineError(
+            f"{what} took longer than {LOCK_TOOL_TIMEOUT:g} s: check the index it reads"
+        ) from None
+    except OSError as error:
+        raise NoxlineError(f"cannot run {command[0]} for {what}: {error.strerror}") from None
 
 
 def lock_tool(settings: Settings, lock_kind: str) -> str:
@@ -324,13 +304,12 @@ def constrain(session: nox.Session, settings: Settings) -> None:
     if not settings.lock_file:
         return
     lock_kind = locks.kind(settings.lock_file)
-    tmp = Path(session.create_tmp())
-    target = tmp / "noxline-lock" / "constraints.txt"
+    target = Path(session.create_tmp()) / "noxline-lock" / "constraints.txt"
     if lock_kind == "pylock":
-        locks.pins_file(locks.pylock_pins(settings.project_dir / settings.lock_file), target, tmp)
+        locks.pins_file(locks.pylock_pins(settings.project_dir / settings.lock_file), target)
     else:
         exported = target.with_name("exported.txt")
-        confine.make_folder(tmp, exported.parent)
+        exported.parent.mkdir(parents=True, exist_ok=True)
         command = locks.export_command(lock_kind, lock_tool(settings, lock_kind), exported)
         done = _lock_run(command, settings.project_dir, f"exporting {settings.lock_file}")
         if done.returncode != 0 or not exported.is_file():
@@ -339,8 +318,8 @@ def constrain(session: nox.Session, settings: Settings) -> None:
                 f"{one_line(done.stderr or done.stdout)[:300]} (a stale lock? run "
                 f"`{locks.FIXES[lock_kind]}`)"
             )
-        locks.write_constraints(confine.read_text(tmp, exported, errors="replace"), target, tmp)
-        confine.remove(tmp, exported)
+        locks.write_constraints(exported.read_text(encoding="utf-8"), target)
+        exported.unlink()
     session.env.update(locks.constraint_env(target))
 
 

@@ -24,17 +24,14 @@ from typing import Any
 import nox
 from packaging.utils import canonicalize_name
 
-from noxline import confine
 from noxline.config import AcceptedAdvisory, Settings
 from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     built_dist,
     choose_tool,
-    read_report as read_job_report,
     report_file,
     report_tools,
     wheel_environment,
-    write_report,
 )
 from noxline.pipeline import Job
 
@@ -86,7 +83,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: audit the wheel's own environment, write the reports, fail on open findings."""
     dist = built_dist(settings)
     for role in ("json", "text", "codequality", "log"):
-        confine.remove(settings.project_dir, report_file(settings, job, role))
+        report_file(settings, job, role).unlink(missing_ok=True)
     tool = choose_tool(session, settings, "pip-audit")
     session.install(tool.requirement)
     report_tools(session, settings, job, tool)
@@ -101,8 +98,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     if not isinstance(site, str):  # --install-only: nothing to audit
         return
     output = report_file(settings, job, "json")
-    log = report_file(settings, job, "log")
-    with confine.open_write(settings.project_dir, log) as stream:
+    with report_file(settings, job, "log").open("w", encoding="utf-8") as stream:
         # Every exit code is read below: 1 means "found something" as well as "crashed".
         session.run(
             *pip_audit_command(settings, Path(site.strip()), output, Path(session.create_tmp())),
@@ -110,8 +106,6 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             stderr=subprocess.STDOUT,
             success_codes=range(256),
         )
-    confine.mask_file(settings.project_dir, log)
-    confine.mask_file(settings.project_dir, output)
     judge(settings, job, read_report(settings, job))
 
 
@@ -148,13 +142,11 @@ def judge(settings: Settings, job: Job, result: dict[str, Any]) -> None:
     """Write the text and Code Quality reports of ``result``; fail on open findings."""
     today = datetime.date.today()
     findings = evaluate(result, settings.accepted_advisories)
-    pyproject = confine.read_text(settings.project_dir, "pyproject.toml", errors="replace")
+    pyproject = (settings.project_dir / "pyproject.toml").read_text(encoding="utf-8")
     text = text_report(findings, settings.accepted_advisories, result, today)
-    write_report(settings, job, "text", text)
-    confine.write_json(
-        settings.project_dir,
-        report_file(settings, job, "codequality"),
-        code_quality(findings, pyproject, today),
+    report_file(settings, job, "text").write_text(text, encoding="utf-8")
+    report_file(settings, job, "codequality").write_text(
+        json.dumps(code_quality(findings, pyproject, today), indent=2) + "\n", encoding="utf-8"
     )
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -170,16 +162,14 @@ def judge(settings: Settings, job: Job, result: dict[str, Any]) -> None:
 
 def read_report(settings: Settings, job: Job) -> dict[str, Any]:
     """pip-audit's JSON report; when it wrote none, one line saying why (from its log)."""
+    log = report_file(settings, job, "log")
     try:
-        data = json.loads(read_job_report(settings, job, "json"))
-    except (OSError, ValueError, RecursionError, NoxlineError):
+        data = json.loads(report_file(settings, job, "json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         data = None
     if isinstance(data, dict) and isinstance(data.get("dependencies"), list):
         return data
-    try:
-        said = read_job_report(settings, job, "log")
-    except (OSError, NoxlineError):
-        said = ""
+    said = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
     shown = job.report_path("log")
     if _UNREACHABLE.search(said):
         # pip-audit's own variable names the service when the setting does not.

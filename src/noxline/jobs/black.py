@@ -11,12 +11,10 @@ from noxline.jobs._support import (
     choose_tool,
     constrain,
     judge_formatting,
-    read_file,
     report_file,
     report_tools,
     run_to_report,
 )
-
 from noxline.pipeline import Job
 
 
@@ -27,7 +25,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     report_tools(session, settings, job, black)
     report = report_file(settings, job, "diff")
     if run_to_report(session, report, "black", "--check", "--diff", *settings.lint_paths):
-        judge_checked(settings, job, read_file(settings, report))
+        judge_checked(settings, job, report.read_text(encoding="utf-8", errors="replace"))
 
 
 #: black's closing counts: ``3 files would be reformatted, 12 files would be left unchanged.``

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from nox.command import CommandFailed
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from noxline import confine
 from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.dist import SUMS_NAME, Dist, read_file_metadata, write_sums
@@ -30,7 +30,7 @@ from noxline.jobs._support import (
     report_folder,
     run_to_report,
     summarize,
-    read_file,
+    unlinked,
     uses_uv,
     uv_executable,
 )
@@ -95,7 +95,7 @@ def empty_dist_dir(dist_dir: Path, settings: Settings) -> None:
             "dist-dir in [tool.noxline] to a folder of its own (nothing was deleted)"
         )
     for entry in entries:
-        confine.remove(settings.project_dir, entry)
+        entry.unlink()
 
 
 def _is_build_output(name: str) -> bool:
@@ -132,21 +132,19 @@ def make_build_copy(settings: Settings, version: str) -> tuple[Path, dict[str, s
             f"{linked[0]} is a symbolic link, and noxline writes its build copy only inside the "
             "project: remove the link (nothing was deleted)"
         )
-    root = settings.project_dir
-    confine.remove_tree(root, copy)
+    shutil.rmtree(copy, ignore_errors=True)
     for relative in tree_files(settings):
-        # A tracked link leading out of the project is refused: the backend would package
-        # what it points at (a runner's ~/.pypirc in a merge request's sdist).
-        confine.copy_file(root, root / relative, copy / relative)
+        target = copy / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(settings.project_dir / relative, target, follow_symlinks=False)
     stamped = stamp(copy, settings, version)
     identity = ("-c", "user.name=noxline", "-c", "user.email=noxline@localhost")
     _git(copy, "init", "-q")
     # What the backend writes into the copy while building (setuptools' egg-info and build/)
     # must not make the copy dirty to a plugin that asks git: excluded locally, in .git only.
     exclude = copy / ".git" / "info" / "exclude"
-    confine.write_text(
-        copy, exclude, "".join(f"{entry}\n" for entry in _BUILD_LEFTOVERS), exact=True
-    )
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    exclude.write_text("".join(f"{entry}\n" for entry in _BUILD_LEFTOVERS), encoding="utf-8")
     _git(copy, "add", "-A")
     _git(
         copy, *identity, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", version
@@ -188,11 +186,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     sums = write_sums(dist_dir)
     dist = built_dist(settings)
     built = check_built_version(settings, dist, version)
-    confine.write_bytes(
-        settings.project_dir,
-        report_folder(settings, job) / sums.name,
-        confine.read_bytes(settings.project_dir, sums),
-    )
+    shutil.copy(sums, unlinked(report_folder(settings, job) / sums.name))
     session.log(
         f"built {dist.wheel.path.name} and {dist.sdist.path.name} (version {built}); "
         f"checksums in {sums}"
@@ -232,10 +226,10 @@ def _check_wheel_contents(
     try:
         run_to_report(session, report, "check-wheel-contents", *wheels)
     except CommandFailed:
-        output = read_file(settings, report)
+        output = report.read_text(encoding="utf-8")
         findings = wheel_findings(output)
         configured = any(
-            section in _read(settings.project_dir, name)
+            section in _read(settings.project_dir / name)
             for name, section in _WHEEL_CONTENTS_CONFIGS
         )
         if configured or not findings or set(findings) - TOLERATED_WHEEL_FINDINGS:
@@ -261,11 +255,11 @@ def wheel_findings(output: str) -> dict[str, str]:
     return dict(sorted(dict(reversed(found)).items()))
 
 
-def _read(root: Path, name: str) -> str:
-    """The text of the project's file ``name``, empty when it cannot be read."""
+def _read(path: Path) -> str:
+    """The text of ``path``, empty when it cannot be read."""
     try:
-        return confine.read_text(root, name, errors="replace")
-    except (OSError, NoxlineError):
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
         return ""
 
 
@@ -275,8 +269,8 @@ def _twine_check(session: nox.Session, settings: Settings, job: Job, files: list
     try:
         run_to_report(session, report, *twine_check_command(settings), *files)
     except CommandFailed:
-        raise NoxlineError(twine_failure(read_file(settings, report), report.name)) from None
-    warnings = twine_warnings(read_file(settings, report))
+        raise NoxlineError(twine_failure(report.read_text(encoding="utf-8"), report.name)) from None
+    warnings = twine_warnings(report.read_text(encoding="utf-8"))
     for warning in warnings:
         session.warn(
             f"twine check: {warning} (a warning: the package is fine, only its PyPI page may "

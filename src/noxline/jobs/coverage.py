@@ -17,7 +17,7 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import choose_tool, remove_file, report_file, report_tools
+from noxline.jobs._support import choose_tool, report_file, report_tools
 from noxline.jobs.tests import (
     coverage_config,
     enforce_threshold,
@@ -91,7 +91,7 @@ def _remove_earlier_outputs(settings: Settings, job: Job) -> None:
         *data_file.parent.glob(data_file.name + "*"),
         *junit.parent.glob(f"{junit.stem}*{junit.suffix}"),
     ]:
-        remove_file(settings, old)
+        old.unlink()
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:

@@ -9,14 +9,7 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import (
-    choose_tool,
-    judge,
-    read_file,
-    report_file,
-    report_tools,
-    run_to_report,
-)
+from noxline.jobs._support import choose_tool, judge, report_file, report_tools, run_to_report
 from noxline.pipeline import Job
 
 _TOTAL = re.compile(r"Total coverage:\s*([0-9.]+)%")
@@ -42,9 +35,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         "--fail-under=0",
         *session.posargs,
     )
-    if not report.is_file() or not read_file(settings, report):
+    if not report.is_file() or not report.read_text(encoding="utf-8"):
         return  # --install-only runs nothing
-    figure = total(read_file(settings, report))
+    figure = total(report.read_text(encoding="utf-8"))
     if figure is None:
         raise NoxlineError(
             f"docstr-coverage gave no total (see {report}): check source-dir in [tool.noxline]"

@@ -11,13 +11,11 @@ from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     choose_tool,
-    read_file,
     report_file,
     report_tools,
     run_to_report,
     summarize,
 )
-
 from noxline.pipeline import Job
 
 #: The HTML report's and the Code Quality report's helpers, installed beside the mypy chosen.
@@ -64,7 +62,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         codequality = report_file(settings, job, "codequality")
         session.run("python", "-c", _TO_CODE_QUALITY, str(text), str(codequality))
         if text.is_file():  # failed too: say what was checked; only a pass can be empty
-            output = read_file(settings, text)
+            output = text.read_text(encoding="utf-8", errors="replace")
             judge_checked(settings, job, output, empty_fails=ran)
 
 

@@ -27,6 +27,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,7 +42,7 @@ from packaging.version import Version
 
 from noxline.ci import ALLOW_UNPROTECTED_VARIABLE, CIContext
 from noxline.config import Settings
-from noxline import confine, net
+from noxline import net
 from noxline.dist import (
     Dist,
     DistFile,
@@ -61,7 +62,7 @@ from noxline.index import (
     resolve_repository,
     upload,
 )
-from noxline.jobs._support import built_dist, remove_file, report_file
+from noxline.jobs._support import built_dist, report_file
 from noxline.jobs.build import twine_check_command
 from noxline.jobs.version import compute
 from noxline.masking import env_secrets, too_short_to_mask
@@ -145,14 +146,17 @@ class Report:  # pylint: disable=too-many-instance-attributes
     def write(self, path: Path) -> None:
         """Write the report as JSON, atomically (a reader never sees half a report)."""
         text = json.dumps(self.as_data(), indent=2) + "\n"
-        # path comes from report_file, whose folder was reached without a link: confined to it.
-        confine.replace_atomically(path.parent, path.name, text)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as stream:
+            stream.write(text)
+        os.replace(stream.name, path)
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: check dist/ against this ref's version, then upload (release) or dry-run."""
     record = report_file(settings, job, "record")
-    remove_file(settings, record)
+    record.unlink(missing_ok=True)
     session.install(*REQUIREMENTS)
     # Every secret-named variable is masked in the record, not only the upload credentials: an
     # error raised before they are known (a malformed URL, say) may already quote one.
@@ -183,7 +187,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         raise
     finally:
         if report.outcome == "skipped":  # --install-only decides nothing
-            remove_file(settings, record)
+            record.unlink(missing_ok=True)
         else:
             report.save()
 

@@ -9,7 +9,7 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import choose_tool, judge, read_file, report_file, report_tools
+from noxline.jobs._support import choose_tool, judge, report_file, report_tools
 from noxline.pipeline import Job
 
 #: pylint's reporters for GitLab (Code Quality, HTML), installed beside the pylint chosen.
@@ -54,7 +54,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     )
     if ran is None or not text.is_file():  # --install-only runs nothing
         return
-    figure = score(read_file(settings, text))
+    figure = score(text.read_text(encoding="utf-8"))
     if figure is None:
         raise NoxlineError(
             f"pylint gave no score (see {text}): check that lint-paths in [tool.noxline] name "

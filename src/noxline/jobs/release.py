@@ -14,6 +14,7 @@ same plan to ``reports/release/release.json``.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import nox
 from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline import confine, masking
+from noxline import masking
 from noxline.index import mask, project_file_urls, resolve_repository
 from noxline.jobs._support import built_dist, report_file, summarize
 from noxline.jobs.publish import check_protected, check_version
@@ -122,7 +123,7 @@ class GitLabProject:
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: plan the release; create or update it for a release tag in GitLab CI."""
     record = report_file(settings, job, "record")
-    confine.remove(settings.project_dir, record)
+    record.unlink(missing_ok=True)
     env = dict(os.environ)
     decision = compute(settings)
     dist = built_dist(settings)
@@ -150,9 +151,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         report["outcome"], report["error"] = "failed", str(error)
         raise
     finally:
-        confine.write_json(
-            settings.project_dir, record, report, secrets=(project.job_token,) if project else ()
-        )
+        record.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def dry_run_reason(decision: VersionDecision, project: GitLabProject | None) -> str:

@@ -9,14 +9,7 @@ import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import (
-    choose_tool,
-    read_file,
-    report_file,
-    report_tools,
-    run_to_report,
-    summarize,
-)
+from noxline.jobs._support import choose_tool, report_file, report_tools, run_to_report, summarize
 from noxline.pipeline import Job
 
 #: ruff's note when its configuration and the tree leave it nothing to check.
@@ -45,7 +38,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             silent=True,
         )
         if text.is_file():
-            judge_checked(settings, job, read_file(settings, text))
+            judge_checked(settings, job, text.read_text(encoding="utf-8", errors="replace"))
     if not ran:
         return
 

@@ -11,12 +11,10 @@ from noxline.config import Settings
 from noxline.jobs._support import (
     choose_tool,
     judge_formatting,
-    read_file,
     report_file,
     report_tools,
     run_to_report,
 )
-
 from noxline.pipeline import Job
 
 #: ``3 files would be reformatted, 12 files already formatted``.
@@ -30,7 +28,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     report_tools(session, settings, job, ruff)
     report = report_file(settings, job, "diff")
     if run_to_report(session, report, "ruff", "format", "--check", "--diff", "--no-cache"):
-        judge_checked(settings, job, read_file(settings, report))
+        judge_checked(settings, job, report.read_text(encoding="utf-8", errors="replace"))
 
 
 def judge_checked(settings: Settings, job: Job, output: str) -> None:

@@ -17,7 +17,6 @@ from typing import Any
 import nox
 import tomlkit
 
-from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError, name_some
 from noxline.git import GitError, run_git
@@ -27,12 +26,10 @@ from noxline.jobs._support import (
     choose_tool,
     install_wheel,
     judge,
-    remove_file,
     report_file,
     report_tools,
     summarize,
 )
-
 from noxline.pipeline import Job
 from noxline.sharding import junit_totals
 
@@ -44,7 +41,7 @@ RUNNER_TOOLS = {"unittest": "unittest-xml-reporting", "pytest": "pytest"}
 
 def coverage_config(settings: Settings, job: Job) -> Path:
     """Write a coverage config: the project's own ``[tool.coverage]`` plus what this job needs."""
-    data = tomllib.loads(confine.read_text(settings.project_dir, "pyproject.toml"))
+    data = tomllib.loads((settings.project_dir / "pyproject.toml").read_text(encoding="utf-8"))
     config: dict[str, Any] = data.get("tool", {}).get("coverage", {})
     run_table = dict(config.get("run", {}))
     # source_pkgs replaces source: measure the package wherever it is installed.
@@ -74,7 +71,7 @@ def coverage_config(settings: Settings, job: Job) -> Path:
     merged = {"tool": {"coverage": config | {"run": run_table, "paths": paths, "report": report}}}
     merged["tool"]["coverage"].update(html=html, xml=xml)
     target = report_file(settings, job, "coverage-config")
-    confine.write_text(settings.project_dir, target, tomlkit.dumps(merged), exact=True)
+    target.write_text(tomlkit.dumps(merged), encoding="utf-8")
     return target
 
 
@@ -210,8 +207,8 @@ def _project_root_last(session: nox.Session, settings: Settings) -> None:
         # already, and first it would let a module beside the tests (src/mod.py beside
         # src/test_mod.py) shadow the wheel's.
         folders = dict.fromkeys((settings.project_dir, unittest_top(settings)))
-        text = "".join(f"{folder}\n" for folder in folders)
-        confine.write_text(Path(purelib.strip()), "noxline-project.pth", text, exact=True)
+        pth = Path(purelib.strip()) / "noxline-project.pth"
+        pth.write_text("".join(f"{folder}\n" for folder in folders), encoding="utf-8")
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
@@ -236,7 +233,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         _shards.fresh_copy_folder(settings, job)
     data_file = report_file(settings, job, "coverage-data")
     for old in data_file.parent.glob(data_file.name + "*"):
-        remove_file(settings, old)
+        old.unlink()
     rcfile = coverage_config(settings, job)
     command = _shards.selection(session, settings, job, test_command(settings, job))
     if command is None:  # a shard without test files (more shards than files)
@@ -247,7 +244,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     passed = False
     before = untracked_files(settings)
     junit = report_file(settings, job, "junit")
-    remove_file(settings, junit)  # a report of an earlier run never counts for this one
+    junit.unlink(missing_ok=True)  # a report of an earlier run never counts for this one
     totals = None
     try:
         ran = session.run(

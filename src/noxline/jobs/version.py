@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,6 @@ import tomlkit
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from noxline import confine
 from noxline.config import Settings
 from noxline.errors import ConfigError, VersionError
 from noxline.jobs._support import check_lock, report_file
@@ -61,7 +62,7 @@ def decided_version(dotenv: Path) -> str:
     text = os.environ.get(VERSION_VARIABLE, "")
     if not text:
         try:
-            lines = confine.read_text(dotenv.parent, dotenv.name, errors="replace").splitlines()
+            lines = dotenv.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             raise VersionError(
                 f"no version decided yet ({dotenv} is missing): run `nox -s version` first "
@@ -91,7 +92,7 @@ def stamp(tree: Path, settings: Settings, version: str) -> Stamp:
     elif source.kind in _SETUPTOOLS_FILES:
         path = tree / source.kind
         _replace_text(
-            tree, path, _SETUPTOOLS_FILES[source.kind](confine.read_text(tree, path), version)
+            path, _SETUPTOOLS_FILES[source.kind](path.read_text(encoding="utf-8"), version)
         )
         written.append(path)
     elif source.kind == "built":
@@ -102,7 +103,7 @@ def stamp(tree: Path, settings: Settings, version: str) -> Stamp:
         written.extend(_write_version_files(tree, settings, version))
     if (tree / settings.source_dir).is_dir():  # a single module has no folder to carry it
         version_file = tree / settings.version_file
-        _replace_text(tree, version_file, version + "\n")
+        _replace_text(version_file, version + "\n")
         written.append(version_file)
     return Stamp(tuple(dict.fromkeys(written)), env)
 
@@ -124,7 +125,7 @@ def override_env(name: str, tool: str, version: str) -> dict[str, str]:
 def _write_pyproject_version(tree: Path, version: str) -> Path:
     """Write ``version`` into the static version of ``tree/pyproject.toml`` (format kept)."""
     pyproject = tree / "pyproject.toml"
-    document = tomlkit.parse(confine.read_text(tree, pyproject))
+    document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
     project = document.get("project")
     poetry = document.get("tool", {}).get("poetry")
     if isinstance(project, dict) and "version" in project:
@@ -133,7 +134,7 @@ def _write_pyproject_version(tree: Path, version: str) -> Path:
         poetry["version"] = version
     else:
         raise ConfigError(f"{pyproject} has no static version to write: set [project] version")
-    _replace_text(tree, pyproject, tomlkit.dumps(document))
+    _replace_text(pyproject, tomlkit.dumps(document))
     return pyproject
 
 
@@ -144,10 +145,10 @@ def _write_version_files(tree: Path, settings: Settings, version: str) -> list[P
     for relative in source.paths:
         path = tree / relative
         if not source.attribute:
-            _replace_text(tree, path, version + "\n")
+            _replace_text(path, version + "\n")
             written.append(path)
             continue
-        text = confine.read_text(tree, path)
+        text = path.read_text(encoding="utf-8")
         new, count = VERSION_ASSIGNMENT.subn(
             lambda match: f"{match['head']}{match['quote']}{version}{match['quote']}", text, 1
         )
@@ -161,7 +162,7 @@ def _write_version_files(tree: Path, settings: Settings, version: str) -> list[P
                 flags=re.MULTILINE,
             )
         if count:
-            _replace_text(tree, path, new)
+            _replace_text(path, new)
             written.append(path)
     if not written:
         where = ", ".join(p.as_posix() for p in source.paths)
@@ -177,12 +178,18 @@ def write_version(settings: Settings, version: str) -> list[Path]:
     return list(stamp(settings.project_dir, settings, version).written)
 
 
-def _replace_text(tree: Path, path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` inside ``tree`` atomically (confined: never through a link),
-    and not at all when it is already there."""
-    if confine.is_file(tree, path) and confine.read_text(tree, path, errors="replace") == text:
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically, and not at all when it is already there."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
-    confine.replace_atomically(tree, path, text, exact=True, what="writes the version")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as stream:
+        stream.write(text)
+    if path.exists():
+        shutil.copymode(path, stream.name)
+    os.replace(stream.name, path)
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
@@ -191,7 +198,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     check_lock(session, settings)
     decision = compute(settings)
     report = report_file(settings, job, "dotenv")
-    _replace_text(settings.project_dir, report, f"{VERSION_VARIABLE}={decision.version}\n")
+    _replace_text(report, f"{VERSION_VARIABLE}={decision.version}\n")
     session.log(
         f"version {decision.version} ({decision.kind.value}, from {decision.source}); "
         f"handed on in {report.relative_to(settings.project_dir)}"

@@ -35,6 +35,7 @@ under ``yes``: it always proves the wheel installs into a fresh venv.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -43,7 +44,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.pipeline import Job, Pipeline, define
@@ -87,7 +87,10 @@ def write_record(settings: Settings, outcome: RunOutcome, wall_time: float, para
             for r in outcome.results
         ],
     }
-    return confine.write_json(settings.project_dir, settings.report_root / RECORD_NAME, record)
+    path = settings.report_root / RECORD_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import threading
@@ -11,10 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from noxline import confine
 from noxline.ci import CIContext
 from noxline.config import Settings
-from noxline.errors import NoxlineError
 from noxline.pipeline import Job
 from noxline.runner.processes import log_path
 from noxline.runner.scheduler import Event, JobResult, RunOutcome, Status
@@ -53,22 +52,26 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes}m{rest:02d}s"
 
 
-def _last_line(root: Path, path: Path, size: int = 4096) -> str:
+def _last_line(path: Path, size: int = 4096) -> str:
     """The last non-empty line of a log (its tail only is read), without control characters."""
     try:
-        tail = confine.read_part(root, path, size, from_end=True).decode("utf-8", "replace")
-    except (OSError, NoxlineError):
+        with path.open("rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, stream.tell() - size))
+            tail = stream.read().decode("utf-8", "replace")
+    except OSError:
         return ""
     lines = [_ANSI.sub("", line).rsplit("\r", 1)[-1].strip() for line in tail.splitlines()]
     text = next((line for line in reversed(lines) if line), "")
     return "".join(char for char in text if char.isprintable())
 
 
-def _first_line(root: Path, path: Path, size: int = 200) -> str:
+def _first_line(path: Path, size: int = 200) -> str:
     """The first line of a short file (its first ``size`` bytes), printable characters only."""
     try:
-        head = confine.read_part(root, path, size).decode("utf-8", "replace")
-    except (OSError, NoxlineError):
+        with path.open("rb") as stream:
+            head = stream.read(size).decode("utf-8", "replace")
+    except OSError:
         return ""
     line = head.splitlines()[0] if head.strip() else ""
     return "".join(char for char in line if char.isprintable()).strip()
@@ -166,7 +169,7 @@ class Display:  # pylint: disable=too-many-instance-attributes
         lines = []
         for name, (job, began) in self._running.items():
             head = f"{spinner} {name} ({int(now - began)}s)"
-            preview = _last_line(self.settings.project_dir, log_path(self.settings, job))
+            preview = _last_line(log_path(self.settings, job))
             room = width - len(head) - 2
             line = head + (f"  {preview[:room]}" if preview and room > 0 else "")
             lines.append(self.color(line[:width], "36"))
@@ -221,7 +224,7 @@ def _summary_row(settings: Settings, result: JobResult) -> tuple[str, str, str, 
         job = result.job
         summary_file = settings.project_dir / job.copy_folder / job.files.get("summary", "")
         if "summary" in job.files and not summary_file.is_symlink():
-            outcome = _first_line(settings.project_dir, summary_file)
+            outcome = _first_line(summary_file)
         where = str(log_path(settings, result.job).relative_to(settings.project_dir))
         exposed = result.job.exposed_report()
         ended = result.status in (Status.PASSED, Status.FAILED, Status.ALLOWED_TO_FAIL)
@@ -247,9 +250,8 @@ def failure_tails(settings: Settings, outcome: RunOutcome, count: int = 30) -> s
         if result.status is not Status.FAILED:
             continue
         path = log_path(settings, result.job)
-        with contextlib.suppress(OSError, NoxlineError):
-            tail = confine.read_part(settings.project_dir, path, 64 * 1024, from_end=True)
-            lines = tail.decode("utf-8", "replace").splitlines()[-count:]
+        with contextlib.suppress(OSError):
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[-count:]
             rel = path.relative_to(settings.project_dir)
             parts.append(f"--- {result.job.name} failed; last lines of {rel}:\n" + "\n".join(lines))
     return "".join(part + "\n" for part in parts)

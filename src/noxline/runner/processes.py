@@ -14,12 +14,10 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import BinaryIO
 
-from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.masking import env_secrets, mask
 from noxline.pipeline import Job
 from noxline.runner.scheduler import NOT_STARTED_CODE
 
@@ -28,9 +26,6 @@ LOG_NAME = "job.log"
 
 #: Seconds a stopped job gets to exit after SIGTERM before it is killed.
 TERMINATE_TIMEOUT = 5.0
-
-#: The longest piece of a job's output masked at once (a line, or a piece of a longer one).
-_MAX_LINE = 1024 * 1024
 
 #: The exit code of a job stopped at its deadline (as coreutils' ``timeout`` reports it).
 TIMED_OUT_CODE = 124
@@ -83,81 +78,62 @@ class ProcessLauncher:
         """Start ``job`` in a worker thread; the future holds its return code.
 
         The log is truncated here, before the thread runs, so the display never previews the
-        previous run's log. It is opened through :mod:`noxline.confine` (inside the project,
-        never through a link).
+        previous run's log.
         """
         log = log_path(self.settings, job)
-        # _run closes it
-        stream = confine.open_write(self.settings.project_dir, log, "wb", what="writes job logs")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        stream = log.open("wb")  # pylint: disable=consider-using-with  # _run closes it
         argv = job_argv(job)
         variables = job.environment()
-        env = {**self.env, **variables}
-        secrets = env_secrets(env)
         shown = "".join(f"{key}={value} " for key, value in variables.items())
-        stream.write(_masked(f"$ {shown}{shlex.join(argv)}\n".encode(), secrets))
+        stream.write(f"$ {shown}{shlex.join(argv)}\n".encode())
         stream.flush()
-        return self._executor.submit(self._run, job, argv, stream, env)
+        return self._executor.submit(self._run, job, argv, stream, {**self.env, **variables})
 
-    def _run(self, job: Job, argv: list[str], stream: IO[bytes], env: dict[str, str]) -> int:
-        """Worker: run the job's process to its end, its output masked into ``stream``.
-
-        Every byte a job prints passes :func:`noxline.masking.mask` (with the secrets of its
-        environment) on its way to the log: the command lines nox prints, the tools' output.
-        """
-        with stream:
-            with self._lock:
-                if self._stopping:
-                    stream.write(b"noxline: not started, the run was interrupted\n")
-                    return NOT_STARTED_CODE
-                try:
-                    proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                        argv,
-                        cwd=self.settings.project_dir,
-                        env=env,
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.STDOUT,
-                        # Its own process group: Ctrl-C reaches noxline only, and stopping a job
-                        # signals the job's whole tree (nox and the tool it runs).
-                        start_new_session=True,
-                    )
-                except OSError as error:
-                    stream.write(f"noxline: cannot start {argv[0]}: {error}\n".encode())
-                    return 127
-                self._procs[job.name] = (job, proc)
-            assert proc.stdout is not None  # stdout=PIPE
-            pump = threading.Thread(
-                target=_pump,
-                args=(proc.stdout, stream, env_secrets(env)),
-                name=f"noxline-log {job.name}",
-                daemon=True,
-            )
-            pump.start()
+    def _run(self, job: Job, argv: list[str], stream: BinaryIO, env: dict[str, str]) -> int:
+        """Worker: run the job's process to its end, its output going to ``stream``."""
+        with stream, self._lock:
+            if self._stopping:
+                stream.write(b"noxline: not started, the run was interrupted\n")
+                return NOT_STARTED_CODE
             try:
-                code = proc.wait(timeout=self.settings.job_timeout * 60)
-            except subprocess.TimeoutExpired:
-                code = self._time_out(job, proc)
-            finally:
-                with self._lock:
-                    del self._procs[job.name]
-            # What the job left running (outside its group) may hold the pipe: not waited for.
-            pump.join(timeout=TERMINATE_TIMEOUT)
-            if code == TIMED_OUT_CODE:
-                stream.write(
-                    f"noxline: {job.name} ran longer than job-timeout = "
-                    f"{self.settings.job_timeout:g} minutes and was stopped: find what hangs in "
-                    "the log above, or raise job-timeout in [tool.noxline]\n".encode()
+                proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                    argv,
+                    cwd=self.settings.project_dir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stream,
+                    stderr=subprocess.STDOUT,
+                    # Its own process group: Ctrl-C reaches noxline only, and stopping a job
+                    # signals the job's whole tree (nox and the tool it runs).
+                    start_new_session=True,
                 )
-            return code
+            except OSError as error:
+                stream.write(f"noxline: cannot start {argv[0]}: {error}\n".encode())
+                return 127
+            self._procs[job.name] = (job, proc)
+        # The child holds its own copy of the log's descriptor; ours is closed above.
+        try:
+            return proc.wait(timeout=self.settings.job_timeout * 60)
+        except subprocess.TimeoutExpired:
+            return self._time_out(job, proc)
+        finally:
+            with self._lock:
+                del self._procs[job.name]
 
     def _time_out(self, job: Job, proc: subprocess.Popen[bytes]) -> int:
-        """Stop a job that outlived job-timeout (its whole process group)."""
-        del job
+        """Stop a job that outlived job-timeout (its whole process group); say so in its log."""
         _signal_group(proc, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=TERMINATE_TIMEOUT)
         _signal_group(proc, signal.SIGKILL)
         proc.wait()
+        with log_path(self.settings, job).open("ab") as stream:
+            stream.write(
+                f"noxline: {job.name} ran longer than job-timeout = "
+                f"{self.settings.job_timeout:g} minutes and was stopped: find what hangs in the "
+                "log above, or raise job-timeout in [tool.noxline]\n".encode()
+            )
         return TIMED_OUT_CODE
 
     def stop(self, force: bool) -> None:
@@ -182,21 +158,6 @@ class ProcessLauncher:
         """Running jobs that a first Ctrl-C lets finish."""
         with self._lock:
             return [job.name for job, _ in self._procs.values() if not job.interruptible]
-
-
-def _masked(data: bytes, secrets: tuple[str, ...]) -> bytes:
-    """``data`` (a line of a job's output) masked; bytes that are not UTF-8 kept as they were."""
-    return mask(data.decode("utf-8", "surrogateescape"), secrets).encode("utf-8", "surrogateescape")
-
-
-def _pump(source: IO[bytes], log: IO[bytes], secrets: tuple[str, ...]) -> None:
-    """Copy a job's output to its log line by line, each line masked; ends with the output."""
-    with contextlib.suppress(OSError, ValueError):  # the log closed under a job left behind
-        # Lines of at most 1 MiB: a job printing without newlines cannot fill memory.
-        for line in iter(lambda: source.readline(_MAX_LINE), b""):
-            log.write(_masked(line, secrets))
-            log.flush()
-    source.close()
 
 
 def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
