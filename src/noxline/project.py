@@ -421,7 +421,7 @@ def read_the_docs(root: Path) -> dict[str, Any]:
     when it is not a YAML mapping."""
     for name in READ_THE_DOCS:
         if (root / name).is_file():
-            text = _head(root, Path(name))
+            text = _head(root / name)
             try:
                 loaded = yaml.safe_load(text)
             except yaml.YAMLError:
@@ -465,7 +465,7 @@ def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> 
             continue
         named = entry.get("requirements")
         if isinstance(named, str) and (root / named).is_file():
-            from_rtd.extend(_requirement_lines(root, Path(named), depth=0))
+            from_rtd.extend(_requirement_lines(root / named, depth=0))
         for extra in entry.get("extra_requirements") or ():
             from_rtd.extend(
                 str(r)
@@ -478,7 +478,7 @@ def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> 
             return tuple(str(r) for r in extras[extras_by_name[name]])
     for name in DOCS_REQUIREMENT_FILES:
         if (root / name).is_file():
-            return tuple(dict.fromkeys(_requirement_lines(root, Path(name), depth=0)))
+            return tuple(dict.fromkeys(_requirement_lines(root / name, depth=0)))
     return ()
 
 
@@ -489,8 +489,8 @@ def has_docstrings(root: Path, source_dir: Path) -> bool:
     files = [source] if source.is_file() else sorted(source.rglob("*.py"))
     for path in itertools.islice(files, _DOCSTRING_FILES):
         try:
-            tree = ast.parse(_text(root, path.relative_to(root)))
-        except (SyntaxError, ValueError):
+            tree = ast.parse(path.read_bytes())
+        except (OSError, SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
             kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)

@@ -14,6 +14,7 @@ first problem and the fix; the tool's whole output is in ``docs.log``.
 from __future__ import annotations
 
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,7 +22,6 @@ import nox
 from nox.command import CommandFailed
 from packaging.metadata import parse_email
 
-from noxline import confine
 from noxline.config import Settings
 from noxline.dist import Dist, wheel_metadata
 from noxline.errors import NoxlineError
@@ -29,8 +29,6 @@ from noxline.jobs._support import (
     built_dist,
     choose_tool,
     install_wheel,
-    read_file,
-    remove_file,
     report_file,
     report_tools,
     run_to_report,
@@ -86,9 +84,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: build the site with the project's tool (or pdoc), then judge it."""
     dist = built_dist(settings)
     site = report_file(settings, job, "site")
-    confine.remove_tree(settings.project_dir, site)  # no page of an earlier build survives
+    shutil.rmtree(site, ignore_errors=True)  # no page of an earlier build survives
     log = report_file(settings, job, "log")
-    remove_file(settings, log)
+    log.unlink(missing_ok=True)
     tool = docs_tool(settings.docs_config)
     choice = choose_tool(session, settings, tool, installed_with=settings.docs_requirements)
     install_wheel(session, dist, *dict.fromkeys((*settings.docs_requirements, choice.requirement)))
@@ -102,7 +100,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     if not ran:
         return  # --install-only
     index = report_file(settings, job, "index")
-    if not confine.is_file(settings.project_dir, index):
+    if not index.is_file():
         raise NoxlineError(
             f"docs: {tool} built no {job.report_path('index')} (see {job.report_path('log')}): "
             + (
@@ -138,7 +136,7 @@ def _mkdocs(session: nox.Session, settings: Settings, log: Path, site: Path) -> 
         "--site-dir",
         str(site),
     )
-    _judge(settings, log, problems("mkdocs", _read(settings, log)), site, ran)
+    _judge(settings, log, problems("mkdocs", _read(log)), site, ran)
     return ran
 
 
@@ -160,23 +158,22 @@ def _sphinx(session: nox.Session, settings: Settings, log: Path, site: Path) -> 
         str(source),
         str(site),
     )
-    _judge(settings, log, problems("sphinx", _read(settings, log)), site, ran)
+    _judge(settings, log, problems("sphinx", _read(log)), site, ran)
     return ran
 
 
 def _pdoc(session: nox.Session, settings: Settings, dist: Dist, log: Path, site: Path) -> bool:
     """pdoc's API reference of the installed wheel, with its description as the front page."""
-    # The session's own folder for temporary files (under .nox/, or --envdir's).
-    tmp = Path(session.create_tmp()).resolve()
-    confine.remove_tree(tmp, "noxline-pdoc")
-    templates, config, neutral = (
-        confine.make_folder(tmp, f"noxline-pdoc/{name}") for name in ("templates", "config", "cwd")
-    )
-    front_page = readme_markdown(session, dist, tmp)
+    work = Path(session.create_tmp()).resolve() / "noxline-pdoc"
+    shutil.rmtree(work, ignore_errors=True)
+    templates, config, neutral = work / "templates", work / "config", work / "cwd"
+    for folder in (templates, config, neutral):
+        folder.mkdir(parents=True)
+    front_page = readme_markdown(session, dist, work)
     if front_page is not None:
-        confine.write_text(templates, "index.html.jinja2", _FRONT_PAGE, exact=True)
-        confine.write_text(
-            templates, "noxline-readme.md.jinja2", jinja_literal(front_page), exact=True
+        (templates / "index.html.jinja2").write_text(_FRONT_PAGE, encoding="utf-8")
+        (templates / "noxline-readme.md.jinja2").write_text(
+            jinja_literal(front_page), encoding="utf-8"
         )
     else:
         session.log("docs: the wheel has no description, so the front page is the package's")
@@ -196,27 +193,24 @@ def _pdoc(session: nox.Session, settings: Settings, dist: Dist, log: Path, site:
             # pdoc also reads templates from $XDG_CONFIG_HOME/pdoc: not this machine's.
             env={"XDG_CONFIG_HOME": str(config)},
         )
-    found = problems("pdoc", _read(settings, log))
-    if ran:
-        found += site_references(settings, site)
+    found = problems("pdoc", _read(log))
+    if ran and site.is_dir():
+        found += site_references(site, settings.package)
     _judge(settings, log, found, site, ran)
     return ran
 
 
-def _read(settings: Settings, path: Path) -> str:
-    """The text of a file the build wrote, or "" when there is none."""
-    try:
-        return read_file(settings, path)
-    except FileNotFoundError:
-        return ""
+def _read(log: Path) -> str:
+    """The build's output, or "" when it never ran."""
+    return log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
 
 
 def _judge(settings: Settings, log: Path, found: list[str], site: Path, ran: bool) -> None:
     """Fail with the first problem in one line (how many there were, where the rest are)."""
     if not ran:
         return
-    text = _read(settings, log)
-    if not found and not confine.is_file(settings.project_dir, site / "index.html"):
+    text = _read(log)
+    if not found and not (site / "index.html").is_file():
         # The tool stopped without a line this job recognises: its last line says why.
         last = [line.strip() for line in text.splitlines() if line.strip()]
         found = last[-1:] or ["the tool printed nothing"]
@@ -224,8 +218,7 @@ def _judge(settings: Settings, log: Path, found: list[str], site: Path, ran: boo
         return
     # Paths in the project, as the reader sees them: documentation/index.rst:4.
     found = [line.replace(f"{settings.project_dir}/", "") for line in found]
-    # The findings beside the tool's output.
-    with confine.open_write(settings.project_dir, log, "a") as stream:
+    with log.open("a", encoding="utf-8") as stream:  # the findings beside the tool's output
         stream.writelines(f"noxline: {line}\n" for line in found)
     where = log.relative_to(settings.project_dir).as_posix()
     more = f"; {len(found)} problems in all, see {where}" if len(found) > 1 else f"; see {where}"
@@ -314,12 +307,11 @@ def unresolved_references(page: str, package: str) -> list[tuple[str, str]]:
     return parser.found
 
 
-def site_references(settings: Settings, site: Path) -> list[str]:
+def site_references(site: Path, package: str) -> list[str]:
     """Every unresolved reference of the pdoc site in ``site``, one line each."""
     found = []
     for page in sorted(site.rglob("*.html")):
-        text = _read(settings, page)
-        for name, where in unresolved_references(text, settings.package):
+        for name, where in unresolved_references(page.read_text(encoding="utf-8"), package):
             module = page.relative_to(site).with_suffix("").as_posix().replace("/", ".")
             inside = f"{module}.{where}" if where else module
             found.append(
@@ -329,7 +321,7 @@ def site_references(settings: Settings, site: Path) -> list[str]:
     return found
 
 
-def readme_markdown(session: nox.Session, dist: Dist, tmp: Path) -> str | None:
+def readme_markdown(session: nox.Session, dist: Dist, work: Path) -> str | None:
     """The wheel's description as Markdown for the front page, None when it has none.
 
     A Markdown description is used as it is, reStructuredText (also PyPI's reading of an untyped
@@ -344,13 +336,10 @@ def readme_markdown(session: nox.Session, dist: Dist, tmp: Path) -> str | None:
         return description
     if kind == "text/plain":
         return "```text\n" + description.replace("```", "` ` `") + "\n```"
-    source = confine.write_text(tmp, "noxline-pdoc/readme.rst", description, exact=True)
-    target = source.with_suffix(".md")
+    source, target = work / "readme.rst", work / "readme.md"
+    source.write_text(description, encoding="utf-8")
     session.run("python", "-c", _RST_TO_MARKDOWN, str(source), str(target), silent=True)
-    try:
-        return confine.read_text(tmp, target, errors="replace")
-    except FileNotFoundError:
-        return description  # nothing ran (--install-only)
+    return target.read_text(encoding="utf-8") if target.is_file() else description
 
 
 def jinja_literal(text: str) -> str:

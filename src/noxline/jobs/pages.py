@@ -12,7 +12,6 @@ import os
 
 import nox
 
-from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.jobs._support import summarize
@@ -23,7 +22,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: check the docs site is there; name the URL it is published at."""
     site = job.upstream_files["site"]
     index = settings.project_dir / site / "index.html"
-    if not confine.is_file(settings.project_dir, index):
+    if not index.is_file():
         raise NoxlineError(
             f"pages: {site}index.html is missing, so there is no site to publish: the docs job "
             "builds it (run `nox -s docs`; in GitLab, pages needs docs and gets its artifacts)"
