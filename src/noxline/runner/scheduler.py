@@ -235,7 +235,7 @@ def schedule(  # pylint: disable=too-many-arguments
             for job in started:
                 future = start(job)
                 futures[future] = (job, clock())
-                if not (future.done() and isinstance(future.result(), Reused)):
+                if not (future.done() and not future.exception() and _reused(future)):
                     on_event(Event(job))  # a restored result never ran: it only ends
             if not futures:
                 return scheduler.outcome(jobs, interrupted=False)
@@ -245,6 +245,11 @@ def schedule(  # pylint: disable=too-many-arguments
     except KeyboardInterrupt:
         _stop_all(scheduler, futures, stop, collect)
     return scheduler.outcome(jobs, interrupted=True)
+
+
+def _reused(future: Future[Any]) -> bool:
+    """True for the future of a job that was not run: its green result was restored."""
+    return isinstance(future.result(), Reused)
 
 
 def _stop_all(
