@@ -17,8 +17,9 @@ MASK = "****"
 MIN_SECRET_LENGTH = 8
 
 # Anything from a scheme-like word up to the last "@" of the same token is user-info, however
-# malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host").
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
+# malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host"). A
+# package URL ("pkg:pypi/name@1.2.3": no authority, "@" starts the version) has none.
+_USERINFO = re.compile(r"(?P<scheme>\b(?!pkg:)[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
 # "scheme://user:secret" whose "@" went missing or was escaped ("https://u:p%40host/"): what
 # follows the first colon of the authority is no port (ports are digits), so it may be a password.
 _USERINFO_NO_AT = re.compile(
