@@ -282,11 +282,13 @@ def test_pages_publishes_the_docs_site_by_gitlabs_rules(tmp_path: Path, source: 
     assert pages["pages"] == {"publish": "reports/docs/site"}
     assert "reports/docs/site/" in pages["artifacts"]["paths"]
     assert pages["script"] == ["nox --no-dependencies -s pages"]
+    # A merge request may leave docs out (its files unchanged): the need is optional there.
+    needs = [need["job"] if isinstance(need, dict) else need for need in pages["needs"]]
     if source == "release":
-        assert pages["needs"] == ["docs", "publish"]
+        assert needs == ["docs", "publish"]
         assert pages["rules"] == data["release"]["rules"]
     else:
-        assert pages["needs"] == ["docs"]
+        assert needs == ["docs"]
         assert pages["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
     job = define(settings).job("docs")
     assert job.locked is False and job.report_path("index") == "reports/docs/site/index.html"
