@@ -69,6 +69,13 @@ def broken_pipeline(settings: Settings) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
+def broken_changes(settings: Settings) -> str:
+    """The default rendering with a merge-request rule whose compare_to is not a string."""
+    data: dict[str, Any] = gitlab.document(settings)
+    data["tests"]["rules"][0]["changes"]["compare_to"] = ["main"]
+    return yaml.safe_dump(data, sort_keys=False)
+
+
 @pytest.fixture(name="schema_errors", scope="module")
 def schema_errors_fixture(tmp_path_factory: pytest.TempPathFactory) -> Errors:
     """Validate every file in one check-jsonschema run; each file's errors as ``path: message``."""
@@ -79,6 +86,8 @@ def schema_errors_fixture(tmp_path_factory: pytest.TempPathFactory) -> Errors:
         path.write_text(gitlab.render(variants[name]), encoding="utf-8")
     files["broken"] = root / "broken.gitlab-ci.yml"
     files["broken"].write_text(broken_pipeline(variants["default"]), encoding="utf-8")
+    files["broken-changes"] = root / "broken-changes.gitlab-ci.yml"
+    files["broken-changes"].write_text(broken_changes(variants["default"]), encoding="utf-8")
     files["repository"] = REPO_ROOT / ".gitlab-ci.yml"
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci"]
@@ -115,3 +124,16 @@ def test_this_repository_pipeline_validates(schema_errors: Errors) -> None:
 def test_the_schema_check_catches_a_broken_pipeline(schema_errors: Errors) -> None:
     """Control: the same validation refuses a job with a wrong type, so a pass means something."""
     assert schema_errors["broken"] == ["$.publish.interruptible: 'no' is not of type 'boolean'"]
+
+
+def test_merge_request_rules_are_in_the_checked_shape(
+    schema_errors: Errors, tmp_path: Path
+) -> None:
+    """The default shape carries rules:changes with compare_to and optional needs (so the run
+    above validated them), and the schema refuses a compare_to that is not a ref: control."""
+    data = gitlab.document(minilib_variants(tmp_path)["default"])
+    changes = data["tests"]["rules"][0]["changes"]
+    assert changes["compare_to"] == "refs/heads/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
+    assert "src/minilib/**/*" in changes["paths"]
+    assert {"job": "tests", "optional": True} in data["publish"]["needs"]
+    assert schema_errors["broken-changes"], "a list as compare_to must be refused"
