@@ -25,7 +25,7 @@ import yaml
 from noxline import gitlab, net
 from noxline.config import Settings, load_settings
 from noxline.dist import Dist, sha256_of
-from noxline.errors import PublishError
+from noxline.errors import ConfigError, PublishError
 from noxline.index import Repository
 from noxline.jobs.publish import JobIO, Report, publish_dist
 from noxline.trusted_publishing import (
@@ -424,3 +424,31 @@ def test_a_mismatch_is_refused_before_any_exchange(index: FakeOIDCIndex) -> None
     with_trusted_publishing(repository, {ID_TOKEN_VARIABLE: id_token("testindex")},
                             audience="testindex", log=lambda _: None)  # fmt: skip
     assert index.requests
+
+
+@pytest.mark.parametrize(
+    ("keys", "refusal"),
+    [
+        ('oidc-audience = "PyPI"', "oidc-audience = 'PyPI' is not the audience .*write 'pypi'"),
+        ('oidc-audience = " testpypi"', "write 'testpypi' exactly"),
+        ('oidc-audience = "pypi\\n"', "write 'pypi' exactly"),
+        ('oidc-audience = "my index"', "holds characters no audience has"),
+        ('oidc-audience = "https://index.example"', None),
+        ('publish-environment = "py:pi"', "publish-environment = 'py:pi' is not a GitLab env"),
+        ('publish-environment = "pypi\\n"', "is not a GitLab environment name"),
+        ('publish-environment = " "', "is not a GitLab environment name"),
+        ('publish-environment = "release/pypi"', None),
+    ],
+)
+def test_an_audience_or_environment_the_services_would_not_match_is_refused(
+    tmp_path: Path, keys: str, refusal: str | None
+) -> None:
+    """Written as GitLab and PyPI compare them, or refused when the settings are loaded (one
+    line, the fix named): "PyPI" would get an id token PyPI refuses, and upload elsewhere."""
+    project = write_project(tmp_path, f"[tool.noxline]\n{keys}\n")
+    if refusal is None:
+        load_settings(project)
+        return
+    with pytest.raises(ConfigError, match=refusal) as caught:
+        load_settings(project)
+    assert "\n" not in str(caught.value)
