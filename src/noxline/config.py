@@ -32,6 +32,11 @@ MAX_SHARDS = 200
 
 #: What a ``python`` entry may look like: "3.12", "3.13t", "pypy3.10".
 _PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?$")
+#: An id token audience: what GitLab's ``aud`` and an index's ``/_/oidc/audience`` hold (a name or
+#: a URL), never blanks or control characters.
+_AUDIENCE = re.compile(r"[A-Za-z0-9._:/-]+")
+#: A GitLab environment name as both GitLab and PyPI's trusted-publisher form accept it.
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9_/${} -]+")
 
 
 @dataclass(frozen=True)
@@ -415,6 +420,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError(str(error)) from None
     _check_pythons(settings)
     _check_docs_config(settings)
+    _check_trusted_publishing(settings)
     for key, low, high in (
         ("test_shards", 1, MAX_SHARDS),
         ("coverage_fail_under", 0, 100),
@@ -431,6 +437,29 @@ def _check(settings: Settings) -> None:
                 f"[tool.noxline] {key.replace('_', '-')} = {number} "
                 f"must be between {low} and {high}"
             )
+
+
+def _check_trusted_publishing(settings: Settings) -> None:
+    """An audience and an environment GitLab and the index accept as they are written: an
+    audience that is a known one but for its case or blanks ("PyPI") would get an id token
+    PyPI refuses, and publish to the GitLab registry instead of PyPI."""
+    audience, environment = settings.oidc_audience, settings.publish_environment
+    near = audience.strip().lower()
+    if audience not in KNOWN_AUDIENCES and near in KNOWN_AUDIENCES:
+        raise ConfigError(
+            f"[tool.noxline] oidc-audience = {audience!r} is not the audience the index expects: "
+            f"write {near!r} exactly"
+        )
+    if audience and not _AUDIENCE.fullmatch(audience):
+        raise ConfigError(
+            f"[tool.noxline] oidc-audience = {audience!r} holds characters no audience has: "
+            'write the index\'s audience ("pypi", "testpypi", or what its /_/oidc/audience says)'
+        )
+    if environment and (not _ENVIRONMENT.fullmatch(environment) or not environment.strip()):
+        raise ConfigError(
+            f"[tool.noxline] publish-environment = {environment!r} is not a GitLab environment "
+            'name: use letters, digits, spaces and - _ / $ { } only (for example "pypi")'
+        )
 
 
 #: Path settings, checked to stay inside the project.

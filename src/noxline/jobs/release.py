@@ -29,7 +29,7 @@ from noxline.errors import NoxlineError
 from noxline import masking
 from noxline.index import mask, project_file_urls, resolve_repository
 from noxline.jobs._support import built_dist, report_file, summarize
-from noxline.jobs.publish import check_protected, check_version
+from noxline.jobs.publish import check_protected, check_version, masked_data
 from noxline.jobs.version import compute
 from noxline.pipeline import Job
 from noxline.release_notes import release_notes
@@ -129,6 +129,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     dist = built_dist(settings)
     check_version(settings, decision, dist)
     project = GitLabProject.from_env(env)
+    # CI_JOB_TOKEN, TWINE_PASSWORD and every other secret-named variable: out of the log lines
+    # and out of release.json (URL user-info is masked in both as well).
+    secrets = masking.env_secrets(env)
     real = decision.kind is ReleaseKind.RELEASE and project is not None
     report: dict[str, Any] = {"version": decision.version, "mode": "release" if real else "dry-run"}
     try:
@@ -143,7 +146,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             report["outcome"] = "dry-run"
             session.log(f"dry run ({dry_run_reason(decision, project)}); would create:")
             for line in plan.summary_lines():
-                session.log("  " + masking.mask(line, masking.env_secrets(env)))
+                session.log("  " + masking.mask(line, secrets))
             rel = record.relative_to(settings.project_dir)
             session.log(f"the whole request is in {rel}")
             summarize(settings, job, f"dry run: {plan.tag}, {len(plan.links)} links")
@@ -151,7 +154,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         report["outcome"], report["error"] = "failed", str(error)
         raise
     finally:
-        record.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        record.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(masked_data(report, secrets), indent=2) + "\n"
+        record.write_text(text, encoding="utf-8")
 
 
 def dry_run_reason(decision: VersionDecision, project: GitLabProject | None) -> str:
