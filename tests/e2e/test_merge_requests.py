@@ -31,6 +31,7 @@ ALL_JOBS = {
     "docstr",
     "audit",
     "sbom",
+    "docs",
     "publish",
 }
 
