@@ -351,6 +351,28 @@ def copy_file(root: Path, source: Path | str, target: Path | str) -> None:
             os.fchmod(copy.fileno(), mode)
 
 
+def rename(root: Path, source: Path | str, target: Path | str, *, what: str = "writes") -> Path:
+    """Rename ``source`` to ``target``, both inside ``root``, replacing what is at ``target`` (a
+    file or a link: the link itself, never its target) in one step; the folders on the way are
+    walked without following a link (``target``'s made when missing). Return ``target``'s path.
+
+    For a file written whole under a temporary name and then put in place, so a reader sees the
+    old file or the new one, never half of one (a cache entry).
+    """
+    source_parts = parts_inside(root, source)
+    target_parts = parts_inside(root, target)
+    base = os.path.abspath(root)
+    with _folder(base, source_parts[:-1], create=False, what=what) as here:
+        with _folder(base, target_parts[:-1], create=True, what=what) as there:
+            old, _ = _at(here, source_parts[-1])
+            new, _ = _at(there, target_parts[-1])
+            if isinstance(here, int) and isinstance(there, int):
+                os.replace(old, new, src_dir_fd=here, dst_dir_fd=there)
+            else:  # pragma: no cover - without dir_fd only
+                os.replace(old, new)
+    return path_of(root, target)
+
+
 def make_folder(root: Path, path: Path | str, *, what: str = "writes") -> Path:
     """Create the folder ``path`` inside ``root`` (and those above it), never through a link;
     return its absolute path."""
@@ -603,6 +625,7 @@ __all__ = [
     "refuse_links",
     "remove",
     "remove_tree",
+    "rename",
     "replace_atomically",
     "shown",
     "write_bytes",

@@ -107,7 +107,8 @@ def mint_token(upload_url: str, id_token: str, *, now: datetime.datetime | None 
                 f"{base}/_/oidc/audience answered HTTP {answer.status} without an audience: "
                 "check that the index supports trusted publishing"
             )
-        check_claims(unverified_claims(id_token), expected, now or _now())
+        claims = unverified_claims(id_token)
+        check_claims(claims, expected, now or _now())
         answer = request_json(
             "POST",
             f"{base}/_/oidc/mint-token",
@@ -130,12 +131,30 @@ def mint_token(upload_url: str, id_token: str, *, now: datetime.datetime | None 
         raise PublishError(
             mask(
                 f"{base} refused to exchange the job's id token (HTTP {answer.status}: "
-                f"{_refusal(answer.data)}): register this GitLab project and .gitlab-ci.yml as a "
-                "trusted publisher of the project on the index",
+                f"{_refusal(answer.data)}): the index's trusted publisher of the project must "
+                f"name this job: {publisher_fields(claims)}",
                 secrets,
             )
         )
     return token
+
+
+def publisher_fields(claims: Mapping[str, Any]) -> str:
+    """The fields of PyPI's GitLab trusted-publisher form as this job's id token fills them
+    (*Namespace*, *Project name*, *Top-level pipeline file path*, *Environment name*), so a
+    refusal names what to compare with the index's settings. These claims name the project,
+    never a secret."""
+    project_path = str(claims.get("project_path", ""))
+    namespace, _, project = project_path.rpartition("/")
+    # ci_config_ref_uri is "<host>/<project path>//<pipeline file>@<ref>".
+    config = str(claims.get("ci_config_ref_uri", ""))
+    pipeline_file = config.partition("//")[2].rpartition("@")[0] if "//" in config else ""
+    environment = str(claims.get("environment", ""))
+    return (
+        f"namespace {namespace or '?'!r}, project name {project or '?'!r}, top-level pipeline "
+        f"file path {pipeline_file or '?'!r}, environment name "
+        + (repr(environment) if environment else "empty (the job has no environment)")
+    )
 
 
 def with_trusted_publishing(
@@ -246,6 +265,7 @@ __all__ = [
     "describe_exchange",
     "exchange_base",
     "mint_token",
+    "publisher_fields",
     "unverified_claims",
     "with_trusted_publishing",
 ]

@@ -372,9 +372,9 @@ def choose_tool(
 
 def report_tools(
     session: nox.Session, settings: Settings, job: Job, *choices: tools.ToolChoice
-) -> None:
+) -> str:
     """Say which version of each tool was installed, and from where, in the log and the job's
-    one-line result (``black 23.12.1 (uv.lock)``)."""
+    one-line result (``black 23.12.1 (uv.lock)``); return that line ("" when nothing ran)."""
     names = [choice.name for choice in choices]
     output = session.run(
         "python",
@@ -384,8 +384,9 @@ def report_tools(
         silent=True,
     )
     if not isinstance(output, str):
-        return  # nothing ran (--install-only)
+        return ""  # nothing ran (--install-only)
     versions = output.split()
     line = ", ".join(tools.described(c, v) for c, v in zip(choices, versions))
     session.log(line)
     summarize(settings, job, line, append=True)
+    return line

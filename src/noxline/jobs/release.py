@@ -130,6 +130,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     dist = built_dist(settings)
     check_version(settings, decision, dist)
     project = GitLabProject.from_env(env)
+    # CI_JOB_TOKEN, TWINE_PASSWORD and every other secret-named variable: out of the log lines
+    # and out of release.json (URL user-info is masked in both as well).
+    secrets = masking.env_secrets(env)
     real = decision.kind is ReleaseKind.RELEASE and project is not None
     report: dict[str, Any] = {"version": decision.version, "mode": "release" if real else "dry-run"}
     try:
@@ -144,7 +147,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             report["outcome"] = "dry-run"
             session.log(f"dry run ({dry_run_reason(decision, project)}); would create:")
             for line in plan.summary_lines():
-                session.log("  " + masking.mask(line, masking.env_secrets(env)))
+                session.log("  " + masking.mask(line, secrets))
             rel = record.relative_to(settings.project_dir)
             session.log(f"the whole request is in {rel}")
             summarize(settings, job, f"dry run: {plan.tag}, {len(plan.links)} links")
@@ -153,7 +156,10 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         raise
     finally:
         confine.write_json(
-            settings.project_dir, record, report, secrets=(project.job_token,) if project else ()
+            settings.project_dir,
+            record,
+            report,
+            secrets=(*secrets, *((project.job_token,) if project else ())),
         )
 
 
@@ -188,7 +194,11 @@ def make_plan(  # pylint: disable=too-many-arguments
         release_pattern=settings.release_tag_pattern,
     )
     log(f"release notes from {notes.source}")
-    links = [*file_links(settings, env, files_on_index), *sbom_link(sbom, env, tag)]
+    links = [
+        *file_links(settings, env, files_on_index),
+        *sbom_link(sbom, env, tag),
+        *docs_link(settings, env),
+    ]
     return Plan(tag, f"{settings.name} {decision.version}", notes.text, tuple(links))
 
 
@@ -230,6 +240,13 @@ def sbom_link(sbom: str, env: Mapping[str, str], tag: str) -> list[Link]:
         return []
     url = f"{project_url}/-/jobs/artifacts/{quote(tag, safe='')}/raw/{sbom}?job=sbom"
     return [Link(f"SBOM (CycloneDX): {sbom.rsplit('/', 1)[-1]}", url, "other")]
+
+
+def docs_link(settings: Settings, env: Mapping[str, str]) -> list[Link]:
+    """A link to the documentation site GitLab Pages serves (``CI_PAGES_URL``), when the
+    pipeline publishes one (the ``docs`` key)."""
+    url = env.get("CI_PAGES_URL", "")
+    return [Link("Documentation", url, "other")] if settings.docs and url else []
 
 
 def apply_release(project: GitLabProject, plan: Plan, log: Callable[[str], None]) -> str:
