@@ -224,7 +224,7 @@ def test_every_declared_report_is_masked_when_the_job_ends(
     folder.mkdir(parents=True)
     junit = folder / job.files["junit"]
     junit.write_text(
-        '<testsuite><system-out>pw s3cret-value-Zq81x at https://u:p@h/</system-out></testsuite>',
+        "<testsuite><system-out>pw s3cret-value-Zq81x at https://u:p@h/</system-out></testsuite>",
         encoding="utf-8",
     )
     binary = folder / job.files["coverage-data"]
