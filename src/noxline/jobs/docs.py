@@ -34,6 +34,7 @@ from noxline.jobs._support import (
     report_file,
     report_tools,
     run_to_report,
+    session_tmp,
     summarize,
 )
 from noxline.pipeline import Job
@@ -168,7 +169,7 @@ def _sphinx(session: nox.Session, settings: Settings, log: Path, site: Path) -> 
 def _pdoc(session: nox.Session, settings: Settings, dist: Dist, log: Path, site: Path) -> bool:
     """pdoc's API reference of the installed wheel, with its description as the front page."""
     # The session's own temporary folder, confined as the project is (nothing of it is a link).
-    tmp = Path(session.create_tmp()).resolve()
+    tmp = session_tmp(session)
     confine.remove_tree(tmp, "noxline-pdoc", what="prepares pdoc")
     work = confine.make_folder(tmp, "noxline-pdoc", what="prepares pdoc")
     templates, config, neutral = (

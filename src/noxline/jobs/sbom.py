@@ -36,6 +36,7 @@ from noxline.jobs._support import (
     remove_file,
     report_file,
     run_to_report,
+    session_tmp,
     summarize,
     wheel_environment,
 )
@@ -188,7 +189,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     python = wheel_environment(session, dist)
     metadata = wheel_metadata(dist.wheel)
     subject = confine.write_text(
-        Path(session.create_tmp()), "subject/pyproject.toml", root_pyproject(metadata), exact=True
+        session_tmp(session), "subject/pyproject.toml", root_pyproject(metadata), exact=True
     )
     # One commit, one document: the build's own clock unless the caller set one.
     epoch = os.environ.get("SOURCE_DATE_EPOCH") or source_date_epoch(settings)
