@@ -79,9 +79,11 @@ SHELL_VARIABLES = frozenset(
         "SECURITYSESSIONID",
         "NO_COLOR",
         "FORCE_COLOR",
-        "NOXLINE_NO_CACHE",
     }
 )
+#: Variables of noxline's own run, never a job's input though ``NOXLINE_*`` names them: the
+#: cache switch, and the run lock's marker (the pid of the run: another in every run).
+RUN_VARIABLES = frozenset({"NOXLINE_NO_CACHE", confine.LOCK_VARIABLE})
 #: Prefixes of terminal and session variables left out of ``*`` for the same reason.
 SHELL_PREFIXES = (
     "TERM_",
@@ -199,13 +201,15 @@ def matches(globs: Iterable[str], path: str) -> bool:
 
 def reads_variable(patterns: Iterable[str], name: str) -> bool:
     """True when a variable called ``name`` is among ``patterns`` (a name, ``PREFIX*``, or ``*``:
-    every variable but a shell's or terminal's own)."""
+    every variable but a shell's or terminal's own); never one of :data:`RUN_VARIABLES`."""
+    if name in RUN_VARIABLES:
+        return False
     for pattern in patterns:
         if pattern == "*":
             if name not in SHELL_VARIABLES and not name.startswith(SHELL_PREFIXES):
                 return True
         elif pattern.endswith("*"):
-            if name.startswith(pattern[:-1]) and name != "NOXLINE_NO_CACHE":
+            if name.startswith(pattern[:-1]):
                 return True
         elif name == pattern:
             return True

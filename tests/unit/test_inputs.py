@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from noxline import confine
 from noxline.config import Settings, load_settings, replace
 from noxline.inputs import (
     Interpreters,
@@ -228,6 +229,8 @@ def test_variables_by_name_prefix_or_all_but_the_shells() -> None:
     assert reads_variable(("*",), "APP_MODE")
     assert not reads_variable(("*",), "PWD") and not reads_variable(("*",), "TERM_PROGRAM")
     assert not reads_variable(("NOXLINE_*", "*"), "NOXLINE_NO_CACHE")
+    # The run lock's marker holds the run's pid: a key with it would change on every run.
+    assert not reads_variable(("NOXLINE_*", "*"), confine.LOCK_VARIABLE)
 
 
 def test_a_glob_in_a_folder_name_is_taken_literally(tmp_path: Path) -> None:
