@@ -136,7 +136,7 @@ def shards_benchmark(
     ):
         folder = workdir / name.replace(" ", "-") / LIBRARY[0]
         project = library_copy(python, sdist, folder, extra)
-        argv = [str(python), "-m", "noxline.cli", "run", select, "-j", "2"]
+        argv = [str(python), "-m", "noxline.cli", "run", "--no-cache", select, "-j", "2"]
         measure(f"{name}: warm-up run", argv, project, env, project.parent / "run.log")
         variants[name] = (project, argv)
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}

@@ -29,6 +29,9 @@ SHAPES = FIXTURES / "shapes"
 PIPELINE_JOBS = tuple(
     "version build wheel-install tests pylint black mypy docstr audit sbom publish release".split()
 )
+#: The pipeline of a project with docs (the default for a package with docstrings): the docs job
+#: beside the other checks of the wheel, GitLab Pages after the release.
+DOCS_PIPELINE_JOBS = (*PIPELINE_JOBS[:10], "docs", "publish", "release", "pages")
 REPO_ROOT = Path(__file__).parent.parent
 
 #: Environment for git in tests: no user config, a fixed identity.

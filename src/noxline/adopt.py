@@ -34,7 +34,13 @@ from noxline import commands, confine, gitlab, locks, tools
 from noxline.config import Settings, settings_from
 from noxline.pipeline import define
 from noxline.errors import ConfigError
-from noxline.project import count_tests, read_pyproject, test_globs, with_setuptools_metadata
+from noxline.project import (
+    count_tests,
+    docs_tool,
+    read_pyproject,
+    test_globs,
+    with_setuptools_metadata,
+)
 
 #: The nox release whose features the sessions use; nox reads it from the noxfile before running it.
 NOX_VERSION = ">=2026.10.20"
@@ -376,6 +382,28 @@ def _notes(root: Path, settings: Settings, data: dict[str, Any]) -> Iterator[str
         )
 
 
+def _docs_lines(settings: Settings) -> Iterator[str]:
+    """Whether the docs job is on, what it builds with, and the key that turns it off."""
+    if not settings.docs:
+        yield (
+            "docs job off: no mkdocs.yml or Sphinx conf.py and no docstrings in the package; "
+            "set docs = true in [tool.noxline] for pdoc's API reference of the wheel"
+        )
+        return
+    tool = docs_tool(settings.docs_config)
+    what = (
+        f"{settings.docs_config} built by {tool} (strict: a warning fails it)"
+        if settings.docs_config
+        else "pdoc's API reference of the wheel's docstrings, the README as front page"
+    )
+    source = "release tags" if settings.pages_from == "release" else "the default branch"
+    yield (
+        f"docs job on: {what}, into {settings.reports_dir.as_posix()}/docs/site/; GitLab Pages "
+        f"publishes the site of {source} (pages-from); docs = false in [tool.noxline] turns "
+        "both off"
+    )
+
+
 def _environment_lines(root: Path, settings: Settings) -> Iterator[str]:
     """What init found of the project's environment: its lock and how many packages it pins,
     and each tool's version with where it comes from (the jobs choose the same way)."""
@@ -390,6 +418,8 @@ def _environment_lines(root: Path, settings: Settings) -> Iterator[str]:
         )
     shown = []
     for name in tools.DEFAULTS:
+        if name in tools.DOCS_TOOLS and name != docs_tool(settings.docs_config):
+            continue  # the docs job runs one of them
         choice = tools.choose(
             name,
             lock_file=settings.lock_file,
@@ -407,6 +437,7 @@ def _environment_lines(root: Path, settings: Settings) -> Iterator[str]:
         + (f" ({', '.join(blocking)} blocking)" if blocking else " (allowed to fail)")
         + ("; ruff replaces pylint and black" if "ruff" in settings.checks else "")
     )
+    yield from _docs_lines(settings)
 
 
 def ratchet_thresholds(root: Path) -> int:

@@ -83,7 +83,12 @@ def _run(args: argparse.Namespace) -> int:
     from noxline import runner
 
     settings = load_settings(args.project_dir)
-    return runner.run(settings, jobs=args.jobs, parallel=args.jobs_limit or os.cpu_count() or 1)
+    return runner.run(
+        settings,
+        jobs=args.jobs,
+        parallel=args.jobs_limit or os.cpu_count() or 1,
+        no_cache=args.no_cache,
+    )
 
 
 #: What ``noxline --help`` says first: plain prose, since argparse prints it as it is.
@@ -132,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("jobs", nargs="*", help="jobs to run, with what they need (default: all)")
     run.add_argument(
         "-j", dest="jobs_limit", type=int, default=0, help="parallel jobs (default: cores)"
+    )
+    run.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every job, even those whose inputs match an earlier green run "
+        "(also NOXLINE_NO_CACHE=1)",
     )
     run.set_defaults(handler=_run)
     return parser

@@ -20,17 +20,25 @@ from packaging.version import InvalidVersion, Version
 
 from noxline import confine
 from noxline.errors import ConfigError, VersionError
+from noxline.net import NetError, check_url
 from noxline.project import VersionSource, read_pyproject, resolve
 from noxline.trusted_publishing import KNOWN_AUDIENCES
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
+#: Which site GitLab Pages serves: the latest release's, or the default branch's.
+PagesFrom = Literal["release", "default-branch"]
 
 #: The most test shards: GitLab's ``parallel:`` allows 200, far beyond any useful split.
 MAX_SHARDS = 200
 
 #: What a ``python`` entry may look like: "3.12", "3.13t", "pypy3.10".
 _PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?\Z")
+#: An id token audience: what GitLab's ``aud`` and an index's ``/_/oidc/audience`` hold (a name or
+#: a URL), never blanks or control characters.
+_AUDIENCE = re.compile(r"[A-Za-z0-9._:/-]+")
+#: A GitLab environment name as both GitLab and PyPI's trusted-publisher form accept it.
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9_/${} -]+")
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,19 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     #: The GitLab environment of the publish job (``environment:``): PyPI's trusted publisher can
     #: be restricted to it, GitLab's protected environments can gate it; empty: none.
     publish_environment: str = ""
+    #: The ``docs`` job (and GitLab Pages): the project's documentation site, built strictly;
+    #: detected: on when the project has docs configuration or a package with docstrings.
+    docs: bool = False
+    #: The docs configuration built with its own tool: a mkdocs.yml (MkDocs) or a Sphinx conf.py;
+    #: empty: an API reference of the built wheel by pdoc (detected: Read the Docs' choice, else
+    #: mkdocs.yml, docs/conf.py, doc/conf.py, docs/source/conf.py).
+    docs_config: str = ""
+    #: What the docs job installs beside the wheel (detected: a docs group or extra, Read the
+    #: Docs' requirements, docs/requirements.txt); the tool itself, when none names it.
+    docs_requirements: tuple[str, ...] = ()
+    #: The site GitLab Pages publishes: the latest release's ("release", from the release tag's
+    #: pipeline) or the default branch's ("default-branch").
+    pages_from: PagesFrom = "release"
     #: The changelog the release notes come from; empty: the first of CHANGELOG.md, CHANGES.md, ...
     changelog: str = ""
     #: Upload URL used when ``TWINE_REPOSITORY_URL`` is not set.
@@ -273,6 +294,9 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
             ("ruff", "mypy", "docstr") if facts.uses_ruff else ("pylint", "black", "mypy", "docstr")
         ),
         "lock_file": facts.lock_file,
+        "docs": bool(given.get("docs_config") or facts.docs_config) or facts.has_docstrings,
+        "docs_config": facts.docs_config,
+        "docs_requirements": facts.docs_requirements,
         "tool_pins": tuple(sorted(facts.pins.items())),
         "package_indexes": facts.indexes,
         # Paths set in [tool.noxline] are what every checker gets, mypy too.
@@ -317,8 +341,27 @@ def _validate(table: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"unknown key {key!r} in [tool.noxline]; known keys: {choices}")
         if name == "python" and isinstance(value, str):
             value = [value] if value.strip() else []  # one version, as before lists were allowed
+        _refuse_control_characters(key, value)
         result[name] = _convert(key, value, hints[name])
     return result
+
+
+#: Characters no setting needs: C0 and C1 controls (a newline, a NUL, an escape sequence).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _refuse_control_characters(key: str, value: Any) -> None:
+    """Refuse a string setting (or a string in a list setting) that holds control characters:
+    every setting string is taken whole, and a trailing newline or an escape sequence would
+    reach a tag pattern, a command line, the generated YAML or a terminal as something else
+    than what the line shows."""
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    for text in texts:
+        if isinstance(text, str) and _CONTROL.search(text):
+            raise ConfigError(
+                f"[tool.noxline] {key} = {text!r} holds control characters (a newline, a tab, "
+                "an escape, ...): no setting needs them; fix the key in pyproject.toml"
+            )
 
 
 def _convert(key: str, value: Any, hint: Any) -> Any:
@@ -402,6 +445,9 @@ def _check(settings: Settings) -> None:
     except VersionError as error:
         raise ConfigError(str(error)) from None
     _check_pythons(settings)
+    _check_urls(settings)
+    _check_docs_config(settings)
+    _check_trusted_publishing(settings)
     for key, low, high in (
         ("test_shards", 1, MAX_SHARDS),
         ("coverage_fail_under", 0, 100),
@@ -420,11 +466,34 @@ def _check(settings: Settings) -> None:
             )
 
 
+def _check_trusted_publishing(settings: Settings) -> None:
+    """An audience and an environment GitLab and the index accept as they are written: an
+    audience that is a known one but for its case or blanks ("PyPI") would get an id token
+    PyPI refuses, and publish to the GitLab registry instead of PyPI."""
+    audience, environment = settings.oidc_audience, settings.publish_environment
+    near = audience.strip().lower()
+    if audience not in KNOWN_AUDIENCES and near in KNOWN_AUDIENCES:
+        raise ConfigError(
+            f"[tool.noxline] oidc-audience = {audience!r} is not the audience the index expects: "
+            f"write {near!r} exactly"
+        )
+    if audience and not _AUDIENCE.fullmatch(audience):
+        raise ConfigError(
+            f"[tool.noxline] oidc-audience = {audience!r} holds characters no audience has: "
+            'write the index\'s audience ("pypi", "testpypi", or what its /_/oidc/audience says)'
+        )
+    if environment and (not _ENVIRONMENT.fullmatch(environment) or not environment.strip()):
+        raise ConfigError(
+            f"[tool.noxline] publish-environment = {environment!r} is not a GitLab environment "
+            'name: use letters, digits, spaces and - _ / $ { } only (for example "pypi")'
+        )
+
+
 #: Path settings, checked to stay inside the project.
 _PATH_KEYS = ("source_dir", "tests_dir", "dist_dir", "reports_dir", "version_file")
 #: Path settings that may be empty (then a default applies), checked when set: files noxline
 #: reads and hands on (the changelog becomes public release notes), so never one outside.
-_OPTIONAL_PATH_KEYS = ("changelog", "test_durations")
+_OPTIONAL_PATH_KEYS = ("changelog", "test_durations", "docs_config")
 #: Most bytes of an existing version-file read to check it holds a version.
 _VERSION_FILE_PEEK = 256
 #: Folders noxline owns: build empties dist-dir, every job writes under reports-dir.
@@ -549,6 +618,24 @@ def _key(name: str) -> str:
     return name.replace("_", "-")
 
 
+#: URL settings: http(s), a host, no credentials inside (URLs get logged; the values are
+#: committed in the tree).
+_URL_KEYS = ("repository_url", "index_url", "audit_osv_url")
+
+
+def _check_urls(settings: Settings) -> None:
+    """Refuse a URL setting that is no http(s) URL, holds whitespace or control characters, or
+    carries a credential (user-info, a secret query value): the one rule of :mod:`noxline.net`,
+    applied when the settings are loaded."""
+    for key in _URL_KEYS:
+        value = getattr(settings, key)
+        if value:
+            try:
+                check_url(value, what=f"[tool.noxline] {_key(key)}")
+            except NetError as error:
+                raise ConfigError(str(error)) from None
+
+
 def _check_pythons(settings: Settings) -> None:
     """Python versions are names nox and Docker tags understand, each listed once."""
     for version in (*settings.python, settings.check_python):
@@ -566,6 +653,27 @@ def _check_pythons(settings: Settings) -> None:
         )
 
 
+#: The file names a docs configuration may have: MkDocs' and Sphinx's.
+_DOCS_CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml", "conf.py")
+
+
+def _check_docs_config(settings: Settings) -> None:
+    """A docs-config names an existing mkdocs.yml or Sphinx conf.py (which decides the tool)."""
+    config = settings.docs_config
+    if not config:
+        return
+    if Path(config).name not in _DOCS_CONFIG_NAMES:
+        raise ConfigError(
+            f"[tool.noxline] docs-config = {config!r} is neither a mkdocs.yml nor a Sphinx "
+            "conf.py: name one of them, or remove the key for an API reference made by pdoc"
+        )
+    if not (settings.project_dir / config).is_file():
+        raise ConfigError(
+            f"[tool.noxline] docs-config = {config!r} is not a file in {settings.project_dir}: "
+            "name the project's mkdocs.yml or Sphinx conf.py, relative to pyproject.toml"
+        )
+
+
 def replace(settings: Settings, **changes: Any) -> Settings:
     """Return a copy of ``settings`` with some fields changed (for tests and the CLI)."""
     return dataclasses.replace(settings, **changes)
@@ -574,6 +682,7 @@ def replace(settings: Settings, **changes: Any) -> Settings:
 __all__ = [
     "AcceptedAdvisory",
     "DEFAULT_RELEASE_PATTERN",
+    "PagesFrom",
     "Settings",
     "TestRunner",
     "load_settings",

@@ -28,10 +28,12 @@ with ``lstat`` before it is used instead (a narrow window, noted in docs/securit
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import stat
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -349,6 +351,28 @@ def copy_file(root: Path, source: Path | str, target: Path | str) -> None:
             os.fchmod(copy.fileno(), mode)
 
 
+def rename(root: Path, source: Path | str, target: Path | str, *, what: str = "writes") -> Path:
+    """Rename ``source`` to ``target``, both inside ``root``, replacing what is at ``target`` (a
+    file or a link: the link itself, never its target) in one step; the folders on the way are
+    walked without following a link (``target``'s made when missing). Return ``target``'s path.
+
+    For a file written whole under a temporary name and then put in place, so a reader sees the
+    old file or the new one, never half of one (a cache entry).
+    """
+    source_parts = parts_inside(root, source)
+    target_parts = parts_inside(root, target)
+    base = os.path.abspath(root)
+    with _folder(base, source_parts[:-1], create=False, what=what) as here:
+        with _folder(base, target_parts[:-1], create=True, what=what) as there:
+            old, _ = _at(here, source_parts[-1])
+            new, _ = _at(there, target_parts[-1])
+            if isinstance(here, int) and isinstance(there, int):
+                os.replace(old, new, src_dir_fd=here, dst_dir_fd=there)
+            else:  # pragma: no cover - without dir_fd only
+                os.replace(old, new)
+    return path_of(root, target)
+
+
 def make_folder(root: Path, path: Path | str, *, what: str = "writes") -> Path:
     """Create the folder ``path`` inside ``root`` (and those above it), never through a link;
     return its absolute path."""
@@ -410,10 +434,14 @@ def remove_tree(root: Path, path: Path | str, *, what: str = "writes") -> None:
 
 def mask_file(root: Path, path: Path | str, secrets: Iterable[str] = ()) -> None:
     """Mask a file another process wrote (a tool's report, a job's log) in place; nothing there
-    is fine."""
+    is fine. A file that is not UTF-8 text (a database, an image: NUL bytes or invalid UTF-8) is
+    left as it is: masking could only corrupt it."""
     try:
-        text = read_text(root, path, errors="replace", limit=MAX_READ_BYTES)
-    except FileNotFoundError:
+        data = read_bytes(root, path, limit=MAX_READ_BYTES)
+        text = data.decode("utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return
+    if "\0" in text:
         return
     hidden = masked(text, secrets)
     if hidden != text:
@@ -438,6 +466,50 @@ def _masked_strings(data: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(data, (list, tuple)):
         return [_masked_strings(item, secrets) for item in data]
     return data
+
+
+# --- one run at a time ------------------------------------------------------------------------
+
+#: Where the lock of a project's runs lives (nox's own folder, which init has git ignore).
+LOCK_FILE = ".nox/noxline.lock"
+#: Set for the jobs of a run that holds the lock: they run inside it and take no lock of their own.
+LOCK_VARIABLE = "NOXLINE_RUN_LOCK_HELD"
+
+
+class ProjectBusy(ConfinementError):
+    """Another noxline run (``noxline run``, or nox running noxline's sessions) uses the
+    project: two runs in one tree would overwrite each other's reports, venvs and dist/."""
+
+
+def lock_project(root: Path, what: str) -> IO[bytes] | None:
+    """Take the project's run lock (an exclusive ``flock`` on :data:`LOCK_FILE`), held until the
+    returned file is closed or the process ends (the system releases it then: never stale);
+    None when this process runs inside a run that holds it (:data:`LOCK_VARIABLE`).
+
+    :class:`ProjectBusy` names the run that holds it: "another noxline run is using this
+    project (pid ..., noxline run, since ...)".
+    """
+    if os.environ.get(LOCK_VARIABLE):
+        return None
+    stream = open_write(root, LOCK_FILE, "ab", what="keeps its run lock")
+    try:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        stream.close()
+        try:
+            holder = read_text(root, LOCK_FILE, limit=4096, errors="replace").strip()
+        except (OSError, NoxlineError):
+            holder = ""
+        raise ProjectBusy(
+            f"another noxline run is using this project ({holder or 'pid unknown'}): wait for it "
+            "to finish or stop it; two runs in one tree would overwrite each other's reports, "
+            "venvs and dist/"
+        ) from None
+    stream.truncate(0)
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    stream.write(f"pid {os.getpid()}, {what}, since {since}\n".encode())
+    stream.flush()
+    return stream
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -533,9 +605,13 @@ def is_file(root: Path, path: Path | str) -> bool:
 
 __all__ = [
     "ConfinementError",
+    "LOCK_FILE",
+    "LOCK_VARIABLE",
     "MAX_READ_BYTES",
+    "ProjectBusy",
     "copy_file",
     "is_file",
+    "lock_project",
     "make_folder",
     "mask_file",
     "masked",
@@ -549,6 +625,7 @@ __all__ = [
     "refuse_links",
     "remove",
     "remove_tree",
+    "rename",
     "replace_atomically",
     "shown",
     "write_bytes",

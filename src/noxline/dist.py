@@ -12,6 +12,8 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
+from collections.abc import Mapping
+from typing import TypeVar
 from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
@@ -19,6 +21,9 @@ from packaging.version import InvalidVersion, Version
 
 from noxline import confine
 from noxline.errors import NoxlineError
+
+#: What an index listing maps file names to (a URL, a sha256).
+T = TypeVar("T")
 
 SUMS_NAME = "SHA256SUMS"
 #: Largest metadata file read from a wheel or sdist (real ones are a few kB; README included).
@@ -153,6 +158,21 @@ def parse_filename(filename: str) -> tuple[str, str, Version]:
         return "wheel", str(name), version
     name, version = parse_sdist_filename(filename)
     return "sdist", str(name), version
+
+
+def listed_as(listing: Mapping[str, T], filename: str) -> T | None:
+    """What ``listing`` (file name -> anything, as an index lists it) holds for ``filename``,
+    whatever the spelling (:func:`file_key`: the one comparison of file names); None when it
+    lists no spelling of it. Several spellings with different values are ambiguous: the first is
+    taken only when all agree, else :class:`NoxlineError`."""
+    wanted = file_key(filename)
+    found = [(name, value) for name, value in listing.items() if file_key(name) == wanted]
+    if len({repr(value) for _, value in found}) > 1:
+        raise NoxlineError(
+            f"the index lists {' and '.join(name for name, _ in found)} for {filename} with "
+            "different contents: it is inconsistent; fix the index"
+        )
+    return found[0][1] if found else None
 
 
 def file_key(filename: str) -> str:

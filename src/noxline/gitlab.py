@@ -23,7 +23,7 @@ from noxline import confine
 from noxline.about import __version__
 from noxline.config import Settings
 from noxline.errors import ConfigError, NoxlineError
-from noxline.pipeline import Job, Pipeline, define
+from noxline.pipeline import DEFAULT_BRANCH_RULE, Job, Pipeline, define
 from noxline.sharding import SHARD_VARIABLE, Instance
 
 #: The hidden job holding the set-up every job shares.
@@ -47,6 +47,16 @@ WORKFLOW_RULES: tuple[dict[str, str], ...] = (
     {"if": "$CI_COMMIT_BRANCH"},
     {"if": "$CI_COMMIT_TAG"},
 )
+
+#: The ``if:`` of merge-request pipelines (merged-results pipelines and merge trains included).
+MERGE_REQUEST_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"'
+
+#: What a merge-request pipeline compares a job's files with: the target branch (GitLab expands
+#: variables in ``compare_to`` since 16.3, gitlab-org/gitlab!126860).
+COMPARE_TO = "refs/heads/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
+
+#: GitLab reads at most 50 paths in one ``rules:changes``.
+MAX_CHANGE_PATHS = 50
 
 #: Images such as python:3.11-slim have no git, which the version and build jobs read; Debian-based
 #: images get it here, prebuilt images (ci/Dockerfile) already have it and skip the install.
@@ -185,7 +195,7 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
         "extends": TEMPLATE,
         "stage": job.stage,
         # Always written, even empty: `needs: []` starts the job with the pipeline.
-        "needs": list(job.needs),
+        "needs": needs(job, settings),
     }
     if job.matrix and "{python}" in settings.gitlab_image:
         entry["image"] = image(settings, f"${{{PYTHON_VARIABLE}}}")
@@ -194,6 +204,10 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
         entry["parallel"] = parallel
     if job.only_tags_matching:
         entry["rules"] = [{"if": tag_rule(job.only_tags_matching)}]
+    elif job.only_default_branch:
+        entry["rules"] = [{"if": DEFAULT_BRANCH_RULE}]
+    elif may_leave_out(job):
+        entry["rules"] = change_rules(job)
     if job.needs_git_history:
         entry["variables"] = {"GIT_DEPTH": "0"}
     if job.id_tokens:
@@ -210,8 +224,44 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
     entry["interruptible"] = job.interruptible
     if job.resource_group:
         entry["resource_group"] = job.resource_group
+    if job.pages_publish:
+        # GitLab's Pages job: the folder it serves (GitLab 17.9+ also adds it to the artifacts,
+        # which artifacts() lists anyway for earlier versions).
+        entry["pages"] = {"publish": job.pages_publish}
     entry["artifacts"] = artifacts(job)
     return entry
+
+
+def may_leave_out(job: Job) -> bool:
+    """True when a merge-request pipeline leaves the job out while none of its files changed: it
+    does not read every file, nor git's history (the version, the release jobs)."""
+    return not (job.inputs.reads_everything or job.needs_git_history or job.only_tags_matching)
+
+
+def change_rules(job: Job) -> list[dict[str, Any]]:
+    """The rules of a job a merge-request pipeline runs only when one of its input files changed
+    against the target branch; every other pipeline (branches, tags) runs it."""
+    paths = list(job.inputs.files)
+    if not paths or len(paths) > MAX_CHANGE_PATHS:  # a slip in the definition itself
+        raise ValueError(f"job {job.name} declares {len(paths)} input globs: GitLab reads 1 to 50")
+    return [
+        {
+            "if": MERGE_REQUEST_PIPELINE,
+            "changes": {"paths": paths, "compare_to": COMPARE_TO},
+        },
+        {"if": MERGE_REQUEST_PIPELINE, "when": "never"},
+        {"when": "on_success"},
+    ]
+
+
+def needs(job: Job, settings: Settings) -> list[str | dict[str, Any]]:
+    """The job's ``needs:``; a need on a job that a merge-request pipeline may leave out is
+    optional (GitLab refuses a pipeline whose job needs one that is not in it)."""
+    pipeline = define(settings)
+    return [
+        {"job": name, "optional": True} if may_leave_out(pipeline.job(name)) else name
+        for name in job.needs
+    ]
 
 
 def fan_out(job: Job) -> int | dict[str, Any] | None:

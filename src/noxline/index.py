@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import codecs
 import hashlib
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -438,11 +437,11 @@ def _parse_json(body: bytes, page_url: str) -> list[IndexFile]:
     """The files of a PEP 691 JSON project page (any other shape is a clear error)."""
     shown = mask(page_url)
     try:
-        data: Any = json.loads(body)
-    except (ValueError, RecursionError) as error:
+        data: Any = net.parse_json(body, page_url)
+    except net.NetError as error:
         raise PublishError(
-            f"{shown} is not valid PEP 691 JSON ({type(error).__name__}): set index-url in "
-            "[tool.noxline] to the index's simple API"
+            f"{shown} is not valid PEP 691 JSON ({str(error).split(' answered ', 1)[-1]}): set "
+            "index-url in [tool.noxline] to the index's simple API"
         ) from None
     meta = data.get("meta") if isinstance(data, dict) else None
     version = meta.get("api-version") if isinstance(meta, dict) else None

@@ -5,6 +5,7 @@ A leaf module (it imports nothing of noxline), so errors, net and every job can 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
@@ -17,8 +18,9 @@ MASK = "****"
 MIN_SECRET_LENGTH = 8
 
 # Anything from a scheme-like word up to the last "@" of the same token is user-info, however
-# malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host").
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
+# malformed the URL ("https:/user:pass@host", "https://u:p@ss@host", "user:pass@host"). A
+# package URL ("pkg:pypi/name@1.2.3": no authority, "@" starts the version) has none.
+_USERINFO = re.compile(r"(?P<scheme>\b(?!pkg:)[a-zA-Z][a-zA-Z0-9+.-]*:/*)[^\s'\"<>]*@")
 # "scheme://user:secret" whose "@" went missing or was escaped ("https://u:p%40host/"): what
 # follows the first colon of the authority is no port (ports are digits), so it may be a password.
 _USERINFO_NO_AT = re.compile(
@@ -53,6 +55,9 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with each secret (also URL-encoded), any URL's user-info and secret-looking query
     values replaced by :data:`MASK`. Apply it to anything before it is printed or written.
 
+    The secrets are ``secrets`` and every secret the process knows of (:func:`known_secrets`:
+    the environment's, and those noxline obtained), so no caller can forget one.
+
     A secret of :data:`MIN_SECRET_LENGTH` characters or more is replaced wherever it occurs. A
     shorter one only where it stands alone, with no letter, digit or underscore right before or
     after it (``password=abc``, ``'abc'``, ``abc@host``, a word of its own), never inside a longer
@@ -64,7 +69,7 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     # Each form (plain, URL-encoded) of a secret, and whether it may be masked everywhere: a form
     # of a long secret always may, even when a short secret has the same form.
     forms: dict[str, bool] = {}
-    for secret in (*secrets, *_REMEMBERED):
+    for secret in (*secrets, *known_secrets()):
         if secret:
             for form in (secret, quote(secret, safe=""), quote(secret)):
                 forms[form] = forms.get(form, False) or len(secret) >= MIN_SECRET_LENGTH
@@ -75,6 +80,12 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
         else:
             text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", MASK, text)
     return text
+
+
+def known_secrets() -> tuple[str, ...]:
+    """Every secret this process knows of: those of its environment (:func:`env_secrets`) and
+    those noxline obtained (:func:`remember`)."""
+    return (*env_secrets(os.environ), *_REMEMBERED)
 
 
 def too_short_to_mask(variable: str, value: str) -> str:
@@ -108,6 +119,7 @@ __all__ = [
     "MASK",
     "MIN_SECRET_LENGTH",
     "env_secrets",
+    "known_secrets",
     "mask",
     "remember",
     "too_short_to_mask",

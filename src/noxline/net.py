@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from noxline.errors import NoxlineError
-from noxline.masking import MASK, env_secrets, mask
+from noxline.masking import MASK, MIN_SECRET_LENGTH, env_secrets, known_secrets, mask
 
 #: Seconds one request may take in all, retries and redirects included.
 DEFAULT_DEADLINE = 30.0
@@ -64,7 +64,9 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READ_CHUNK = 64 * 1024
 # Whitespace and control characters: urllib silently drops some ("https://h\n.evil/" reads as
 # "https://h.evil/") and twine's URL parser may not, so such a URL means two things: refused.
-_NOT_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\s]")
+# A backslash too: WHATWG parsers (browsers, some HTTP libraries) read it as "/", urllib as part
+# of the host, so "https://evil.example\\.good.example/" would reach two different hosts.
+_NOT_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\s\\]")
 # A number as HTTP headers write it: ASCII digits only (str.isdigit() also takes "²").
 _HEADER_NUMBER = re.compile(r"[0-9]{1,18}")
 # Characters a request target keeps as they are (RFC 3986 reserved and unreserved, and "%").
@@ -184,6 +186,17 @@ class Credentials:
         """A token in a header of its own (GitLab's ``JOB-TOKEN``, ``PRIVATE-TOKEN``)."""
         return cls(Origin.of(url), header, token, (token,))
 
+    @classmethod
+    def in_body(cls, url: str, secret: str) -> Credentials:
+        """A secret the request's body carries (the id token of an OIDC exchange): no header;
+        the body is sent to the origin of ``url`` only, over https (http only to loopback)."""
+        return cls(Origin.of(url), "", "", (secret,))
+
+    @property
+    def in_the_body(self) -> bool:
+        """True when the secret travels in the body rather than in a header."""
+        return not self.header
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -214,16 +227,56 @@ class Response:
         return self.headers.get(name.lower(), "")
 
     def json(self) -> Any:
-        """The body parsed as JSON; :class:`NetError` when it is not JSON."""
-        try:
-            return json.loads(self.body)
-        except (ValueError, RecursionError) as error:
-            raise NetError(
-                f"{mask(self.url)} did not answer JSON ({type(error).__name__}): check that the "
-                "URL points at the API it should",
-                url=mask(self.url),
-                status=self.status,
-            ) from None
+        """The body parsed as JSON (:func:`parse_json`); :class:`NetError` when it is not."""
+        return parse_json(self.body, self.url, status=self.status)
+
+
+#: How deeply an answer's JSON may nest: API answers nest a few levels; a hostile one nesting
+#: thousands deep would exhaust the stack of whatever walks it.
+MAX_JSON_DEPTH = 64
+
+
+def parse_json(body: bytes, url: str, *, service: str = "", status: int | None = None) -> Any:
+    """An answer's body as JSON, checked as every answer from outside is: UTF-8 (RFC 8259; no
+    guessing of UTF-16), valid JSON without NaN or Infinity, at most :data:`MAX_JSON_DEPTH` deep
+    (its size is capped when it is read). Anything else is one :class:`NetError` line naming the
+    server (``service``, else its URL)."""
+    shown = mask(url)
+    who = f"{service} at {shown}" if service else shown
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        problem = "text that is not UTF-8"
+    except (ValueError, RecursionError) as error:
+        problem = f"something that is not JSON ({type(error).__name__})"
+    else:
+        if _depth(data) <= MAX_JSON_DEPTH:
+            return data
+        problem = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+    raise NetError(
+        f"{who} answered {problem}: check that the URL points at the API it should",
+        url=shown,
+        status=status,
+    )
+
+
+def _no_constant(name: str) -> Any:
+    """Refuse NaN, Infinity and -Infinity, which JSON does not have."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` (parsed JSON) nests, walked without recursion."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def is_loopback(host: str) -> bool:
@@ -289,6 +342,7 @@ def request(  # pylint: disable=too-many-arguments
     shown = mask(url, secrets)
     deadline_at = time.monotonic() + limits.deadline
     _check_target(url, credentials, shown)
+    _check_unbound_secrets(url, headers or {}, body, credentials, shown)
     attempt = 0
     while True:
         try:
@@ -436,19 +490,56 @@ class _Transient(Exception):
 
 
 def _check_target(url: str, credentials: Credentials | None, shown: str) -> None:
-    """Refuse a non-http(s) URL, and plain http with credentials to another machine."""
+    """Refuse a non-http(s) URL, plain http with credentials to another machine, and a body
+    carrying a secret to any origin but its own."""
     origin = Origin.of(url)
-    if (
-        credentials is not None
-        and credentials.origin == origin
-        and origin.scheme == "http"
-        and not origin.is_loopback
-    ):
+    if credentials is None:
+        return
+    if credentials.in_the_body and credentials.origin != origin:
+        raise NetError(
+            f"refusing to send a secret in the body of a request to {shown}: it is bound to "
+            f"{credentials.origin}; check the URL",
+            url=shown,
+        )
+    if credentials.origin == origin and origin.scheme == "http" and not origin.is_loopback:
         raise NetError(
             f"refusing to send credentials to {shown} over plain http (readable on the way): "
             "use the https URL of that server",
             url=shown,
         )
+
+
+def _check_unbound_secrets(
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    credentials: Credentials | None,
+    shown: str,
+) -> None:
+    """Refuse a request whose URL, headers or body carry a secret (of the environment, or one
+    noxline obtained) that no :class:`Credentials` binds to this request's origin: whatever
+    code builds a request, a secret leaves only as credentials, under their origin and https
+    rules. Secrets shorter than :data:`~noxline.masking.MIN_SECRET_LENGTH` are not looked for
+    (a flag such as ``true`` would match every JSON body)."""
+    bound = set(credentials.secrets) if credentials else set()
+    carried = b"\n".join(
+        [url.encode("utf-8", "surrogatepass"), *_header_bytes(headers), body or b""]
+    )
+    for secret in known_secrets():
+        if len(secret) < MIN_SECRET_LENGTH or secret in bound:
+            continue
+        if secret.encode("utf-8", "surrogatepass") in carried:
+            raise NetError(
+                f"refusing a request to {shown} that carries a secret of the environment in its "
+                "URL, headers or body without binding it to that origin (net.Credentials): a "
+                "secret leaves noxline only as credentials for one https origin",
+                url=shown,
+            )
+
+
+def _header_bytes(headers: Mapping[str, str]) -> list[bytes]:
+    """Header names and values as bytes, for :func:`_check_unbound_secrets`."""
+    return [f"{name}: {value}".encode("utf-8", "surrogatepass") for name, value in headers.items()]
 
 
 def _follow(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
@@ -465,7 +556,10 @@ def _follow(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     start = url
     for _ in range(MAX_REDIRECTS + 1):
         sent = dict(headers)
-        if credentials is not None and credentials.origin == Origin.of(url):
+        if credentials is not None and credentials.origin != Origin.of(url):
+            if credentials.in_the_body:  # a same-origin redirect only; checked again anyway
+                raise NetError(f"refusing to send a secret in a body to {mask(url, secrets)}")
+        elif credentials is not None and credentials.header:
             sent[credentials.header] = credentials.value
         status, reply_headers, reply = _exchange(method, url, sent, body, limits, deadline_at)
         shown = mask(url, secrets)
@@ -728,6 +822,7 @@ __all__ = [
     "get",
     "is_loopback",
     "mask",
+    "parse_json",
     "request",
     "resolver",
     "system_resolver",

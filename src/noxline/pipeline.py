@@ -50,7 +50,15 @@ SUMMARY_FILE = "summary.txt"
 #: Jobs whose venvs install the project's dependencies or its tools: each installs within the
 #: project's lock (its exported pins, as constraints). wheel-install is left out on purpose: it
 #: proves the published metadata resolves as a user of the library gets it.
-LOCKED_JOBS = frozenset({"tests", "coverage", "pylint", "black", "mypy", "docstr", "audit", "sbom"})
+LOCKED_JOBS = frozenset(
+    {"tests", "coverage", "pylint", "black", "mypy", "docstr", "audit", "sbom", "docs"}
+)
+
+#: The docs job's site folder (its ``index.html`` is the page to open): GitLab Pages publishes it.
+DOCS_SITE = "site/"
+
+#: GitLab's rule for pipelines of the default branch.
+DEFAULT_BRANCH_RULE = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
 
 #: The total line of ``coverage report``: ``TOTAL   120   4   30   2   96%``.
 COVERAGE_REGEX = r"/^TOTAL\s.*\s(\d+(?:\.\d+)?)%$/"
@@ -91,6 +99,153 @@ class Cache:
     paths: tuple[str, ...]
     #: ``pull`` (restore only), ``push`` (save only) or ``pull-push``.
     policy: str
+
+
+#: Files that configure what a job does: the build's metadata, the checkers' and test runners'
+#: configuration, the noxfile, every lock file noxline reads, requirement files, git's ignore
+#: rules (black, ruff and the build copy follow them), the interpreter pin.
+CONFIG_FILES = (
+    "pyproject.toml",
+    "setup.cfg",
+    "setup.py",
+    "MANIFEST.in",
+    "tox.ini",
+    "noxfile.py",
+    "conftest.py",
+    "pytest.ini",
+    ".coveragerc",
+    ".pylintrc",
+    "pylintrc",
+    "mypy.ini",
+    ".mypy.ini",
+    "ruff.toml",
+    ".ruff.toml",
+    ".python-version",
+    "**/.gitignore",
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+    "pylock.toml",
+    "pylock.*.toml",
+    "*requirements*.txt",
+    "requirements/**/*",
+)
+#: Files a wheel is made of besides the package: its metadata and the files it names.
+PACKAGE_FILES = (
+    "pyproject.toml",
+    "setup.cfg",
+    "setup.py",
+    "MANIFEST.in",
+    "README*",
+    "LICENSE*",
+    "LICENCE*",
+    "COPYING*",
+    "NOTICE*",
+    "AUTHORS*",
+)
+#: Every file of the tree.
+ALL_FILES = "**/*"
+#: Environment variables every job reads: where its tools and interpreters are found, what the
+#: installers resolve against (pip, uv), nox's and noxline's own switches, the CI context, the
+#: locale and time zone (tools' messages and timestamps), the home folder (user configuration).
+COMMON_VARIABLES = (
+    "PATH",
+    "HOME",
+    "PYTHON*",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "PIP_*",
+    "UV_*",
+    "NOX_*",
+    "NOXLINE_*",
+    "CI",
+    "CI_*",
+    "GITLAB_CI",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "TZ",
+    "SOURCE_DATE_EPOCH",
+    "XDG_CONFIG_HOME",
+)
+#: User-level configuration every job's installers read (pip's; uv's, though sessions set
+#: UV_NO_CONFIG, the lock tools' exports may read it).
+COMMON_USER_FILES = (
+    "~/.config/pip/pip.conf",
+    "~/.pip/pip.conf",
+    "/etc/pip.conf",
+    "/etc/xdg/pip/pip.conf",
+    "~/.config/uv/uv.toml",
+    "/etc/uv/uv.toml",
+)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a job's result can depend on, declared once: ``noxline run``'s result cache keys
+    on it (:mod:`noxline.inputs`), and merge-request pipelines leave a job out while none of its
+    files changed (:mod:`noxline.gitlab`).
+
+    :func:`define` writes :attr:`files` as kinds, which it resolves into globs (GitLab's
+    ``rules:changes`` syntax: ``**`` any folders, ``*`` within one) before anything reads them.
+    """
+
+    #: Project files the job reads: the kinds ``source`` (the package), ``tests``, ``python``
+    #: (every Python file: checkers follow imports), ``config`` (:data:`CONFIG_FILES`),
+    #: ``package`` (what the wheel is made of), ``all``; resolved into globs by :func:`define`.
+    files: tuple[str, ...] = ()
+    #: True for jobs that read the built ``dist/`` files (keyed on their sha256).
+    dist: bool = False
+    #: True for jobs that read git's history (HEAD's commit and time, tags).
+    git: bool = False
+    #: Environment variables the job reads besides :data:`COMMON_VARIABLES`: names, ``PREFIX*``,
+    #: or ``*`` for every variable (the project's own code runs: it may read any).
+    env: tuple[str, ...] = ()
+    #: Configuration files outside the project the job's tools read (``~`` is the home folder).
+    user_files: tuple[str, ...] = ()
+    #: Why a green result of the job is never reused (it uploads, or asks a service whose answer
+    #: changes by itself); empty when it may be.
+    never_cached: str = ""
+
+    def resolved(self, settings: Settings) -> Inputs:
+        """These inputs with the file kinds turned into globs, the common ones added."""
+        globs = [glob for kind in self.files for glob in _kind_globs(kind, settings)]
+        return replace(
+            self,
+            files=tuple(dict.fromkeys(globs)),
+            env=tuple(dict.fromkeys((*COMMON_VARIABLES, *self.env))),
+            user_files=tuple(dict.fromkeys((*COMMON_USER_FILES, *self.user_files))),
+        )
+
+    @property
+    def reads_everything(self) -> bool:
+        """True when every file of the tree is an input (no change can leave the job out)."""
+        return ALL_FILES in self.files
+
+
+def escape_glob(path: str) -> str:
+    """A literal path as a glob: the characters globs give a meaning to, backslash-escaped."""
+    return "".join(f"\\{char}" if char in "*?[]{}\\" else char for char in path)
+
+
+def _kind_globs(kind: str, settings: Settings) -> tuple[str, ...]:
+    """The globs of one file kind of :attr:`Inputs.files` for this project."""
+    source = escape_glob(settings.source_dir.as_posix())
+    source_globs = (source,) if settings.source_dir.suffix == ".py" else (f"{source}/**/*",)
+    tests = settings.tests_dir.as_posix()
+    tests_globs = (ALL_FILES,) if tests in ("", ".") else (f"{escape_glob(tests)}/**/*",)
+    lock = (escape_glob(settings.lock_file),) if settings.lock_file else ()
+    table = {
+        "source": source_globs,
+        "tests": tests_globs,
+        "python": ("**/*.py", "**/*.pyi", "**/*.ipynb", "**/py.typed"),
+        "config": (*CONFIG_FILES, *lock),
+        "package": (*source_globs, *PACKAGE_FILES),
+        "all": (ALL_FILES,),
+    }
+    if kind not in table:  # a slip in the definition itself
+        raise ValueError(f"unknown kind of input files {kind!r}: choose from {', '.join(table)}")
+    return table[kind]
 
 
 @dataclass(frozen=True)
@@ -134,6 +289,11 @@ class Job:  # pylint: disable=too-many-instance-attributes
     #: When set, GitLab runs the job only in pipelines for tags matching this regex; locally it
     #: always runs (and decides itself whether this is a release or a dry run).
     only_tags_matching: str = ""
+    #: True: GitLab runs the job only in pipelines of the default branch; locally it always runs.
+    only_default_branch: bool = False
+    #: The folder (POSIX, relative to the project) this job publishes with GitLab Pages
+    #: (``pages: publish:``); the job is then GitLab's Pages job.
+    pages_publish: str = ""
     #: Report files of other jobs this job reads or links: role -> POSIX path in the project.
     upstream_files: Mapping[str, str] = field(default_factory=dict, hash=False)
     #: Interpreters of the job's venv: none (the one nox runs on), one, or several (a matrix: one
@@ -146,6 +306,9 @@ class Job:  # pylint: disable=too-many-instance-attributes
     #: Each copy (Python, shard) writes its :attr:`files` into ``<reports_folder>/<label>/``
     #: (:attr:`noxline.sharding.Instance.label`), so copies never overwrite each other's reports.
     per_copy_reports: bool = False
+    #: What the job's result depends on (files, the built dist, git, variables): the one
+    #: declaration the result cache and merge-request pipelines' ``rules:changes`` derive from.
+    inputs: Inputs = Inputs()
     #: Set on the concrete copies :meth:`copies` makes: the job they copy and which copy.
     template: str = ""
     instance: Instance = Instance()
@@ -320,6 +483,18 @@ def define(settings: Settings) -> Pipeline:
         """The durations cache with ``policy``, when the durations travel between pipelines."""
         return (Cache(DURATIONS_CACHE, (merged_junit,), policy),) if carried else ()
 
+    # The project's own code runs in the tests: it may read any variable.
+    tests_inputs = Inputs(files=("tests", "package", "config"), dist=True, env=("*",))
+    checks_inputs = Inputs(files=("python", "config"))
+    ruff_inputs = replace(
+        checks_inputs,
+        env=("RUFF_*",),
+        user_files=(
+            "~/.config/ruff/ruff.toml",
+            "~/.config/ruff/.ruff.toml",
+            "~/.config/ruff/pyproject.toml",
+        ),
+    )
     coverage_jobs: tuple[Job, ...] = ()
     if settings.fans_out:
         # The copies of tests (Pythons, shards) write data and JUnit into their own folders; this
@@ -340,6 +515,55 @@ def define(settings: Settings) -> Pipeline:
                 exposed=("coverage", "coverage-html"),
                 coverage_regex=COVERAGE_REGEX,
                 caches=durations_cache("push"),
+                inputs=tests_inputs,
+            ),
+        )
+    docs_jobs: tuple[Job, ...] = ()
+    pages_jobs: tuple[Job, ...] = ()
+    if settings.docs:
+        site = f"{folder('docs')}/{DOCS_SITE}"
+        from_release = settings.pages_from == "release"
+        docs_jobs = (
+            Job(
+                name="docs",
+                stage="test",
+                description="Build the documentation site: the project's MkDocs or Sphinx, else "
+                "pdoc's API reference of the wheel; warnings fail",
+                needs=("build",),
+                files={"site": DOCS_SITE, "index": f"{DOCS_SITE}index.html", "log": "docs.log"},
+                # Merge requests link the built site, so reviewers browse the change.
+                exposed=("documentation", "site"),
+                # pdoc reads only the wheel (what the package files make of it); MkDocs and
+                # Sphinx read pages anywhere (an include of README.md, a docs_dir elsewhere).
+                # The documented modules and conf.py are the project's code: any variable.
+                inputs=Inputs(
+                    files=("all",) if settings.docs_config else ("package", "config"),
+                    dist=True,
+                    env=("*",),
+                ),
+            ),
+        )
+        pages_jobs = (
+            Job(
+                name="pages",
+                stage="release",
+                description="Publish the docs site with GitLab Pages: "
+                + ("the latest release's" if from_release else "the default branch's"),
+                # A release's site goes live once the release is published.
+                needs=("docs", *(("publish",) if from_release else ())),
+                artifacts=(site,),
+                upstream_files={"site": site},
+                uses_venv=False,
+                interruptible=False,
+                resource_group="pages",
+                only_tags_matching=settings.release_tag_pattern if from_release else "",
+                only_default_branch=not from_release,
+                pages_publish=site.rstrip("/"),
+                inputs=Inputs(
+                    files=("all",),
+                    env=("CI_PAGES_URL",),
+                    never_cached="GitLab deploys the site it passes on",
+                ),
             ),
         )
     declared = (
@@ -351,6 +575,9 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(dotenv="dotenv"),
             uses_venv=False,
             needs_git_history=True,
+            # The decision reads HEAD, the tags and the CI variables; the stale-lock check reads
+            # pyproject.toml and the lock.
+            inputs=Inputs(files=("config",), git=True),
         ),
         Job(
             name="build",
@@ -364,6 +591,13 @@ def define(settings: Settings) -> Pipeline:
                 "twine-check": "twine-check.txt",
                 "wheel-contents": "check-wheel-contents.txt",
             },
+            # The build copy is the whole tree; SOURCE_DATE_EPOCH is HEAD's commit time; the
+            # backends read their version overrides and twine its settings.
+            inputs=Inputs(
+                files=("all",),
+                git=True,
+                env=("SETUPTOOLS_SCM_*", "PDM_*", "POETRY_*", "HATCH_*", "TWINE_*"),
+            ),
         ),
         Job(
             name="wheel-install",
@@ -374,6 +608,7 @@ def define(settings: Settings) -> Pipeline:
             fresh_venv=True,
             pythons=matrix,
             per_copy_reports=bool(settings.matrix),
+            inputs=Inputs(files=("package", "config"), dist=True),
         ),
         Job(
             name="tests",
@@ -392,6 +627,7 @@ def define(settings: Settings) -> Pipeline:
             # written after every shard ended, so all shards of a run read the same files.
             upstream_files={"durations": durations} if settings.test_shards > 1 else {},
             caches=durations_cache("pull"),
+            inputs=tests_inputs,
         ),
         *coverage_jobs,
         *(
@@ -406,6 +642,10 @@ def define(settings: Settings) -> Pipeline:
                     reports=Reports(junit="junit"),
                     allow_failure=True,
                     fresh_venv=True,
+                    inputs=replace(
+                        tests_inputs,
+                        never_cached="it installs the newest releases the index offers now",
+                    ),
                 ),
             )
             if settings.tests_latest
@@ -424,6 +664,11 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(codequality="codequality"),
             exposed=("pylint report", "html"),
             allow_failure="pylint" not in settings.blocking,
+            inputs=replace(
+                checks_inputs,
+                env=("PYLINT*",),
+                user_files=("~/.pylintrc", "~/.config/pylintrc"),
+            ),
         ),
         Job(
             name="black",
@@ -432,6 +677,7 @@ def define(settings: Settings) -> Pipeline:
             files={"diff": "black.txt"},
             exposed=("black report", "diff"),
             allow_failure="black" not in settings.blocking,
+            inputs=replace(checks_inputs, env=("BLACK_*",), user_files=("~/.config/black",)),
         ),
         Job(
             name="mypy",
@@ -441,6 +687,11 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(codequality="codequality"),
             exposed=("mypy report", "html"),
             allow_failure="mypy" not in settings.blocking,
+            inputs=replace(
+                checks_inputs,
+                env=("MYPY*",),
+                user_files=("~/.config/mypy/config", "~/.mypy.ini"),
+            ),
         ),
         Job(
             name="docstr",
@@ -449,6 +700,7 @@ def define(settings: Settings) -> Pipeline:
             files={"text": "docstr.txt", "figure": FIGURE_FILE},
             exposed=("docstring coverage", "text"),
             allow_failure="docstr" not in settings.blocking,
+            inputs=checks_inputs,
         ),
         Job(
             name="ruff-check",
@@ -458,6 +710,7 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(codequality="codequality"),
             exposed=("ruff report", "text"),
             allow_failure="ruff" not in settings.blocking,
+            inputs=ruff_inputs,
         ),
         Job(
             name="ruff-format",
@@ -466,6 +719,7 @@ def define(settings: Settings) -> Pipeline:
             files={"diff": "ruff-format.txt"},
             exposed=("ruff format report", "diff"),
             allow_failure="ruff" not in settings.blocking,
+            inputs=ruff_inputs,
         ),
         Job(
             name="audit",
@@ -481,6 +735,11 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(codequality="codequality"),
             exposed=("audit report", "text"),
             allow_failure="audit" not in settings.blocking,
+            inputs=Inputs(
+                files=("package", "config"),
+                dist=True,
+                never_cached="the vulnerability database it asks learns of new advisories daily",
+            ),
         ),
         Job(
             name="sbom",
@@ -490,7 +749,10 @@ def define(settings: Settings) -> Pipeline:
             files={"sbom": SBOM_FILE, "log": "cyclonedx-py.log"},
             reports=Reports(cyclonedx="sbom"),
             exposed=("SBOM", "sbom"),
+            # Its timestamp is HEAD's commit time.
+            inputs=Inputs(files=("package", "config"), dist=True, git=True),
         ),
+        *docs_jobs,
         Job(
             name="publish",
             stage="publish",
@@ -511,6 +773,12 @@ def define(settings: Settings) -> Pipeline:
                 ((ID_TOKEN_VARIABLE, settings.oidc_audience),) if settings.oidc_audience else ()
             ),
             deploys_to=publish_environment(settings),
+            inputs=Inputs(
+                files=("all",),
+                dist=True,
+                git=True,
+                never_cached="it uploads a release, or checks one against the index as it is now",
+            ),
         ),
         Job(
             name="release",
@@ -523,7 +791,14 @@ def define(settings: Settings) -> Pipeline:
             resource_group="release",
             needs_git_history=True,
             only_tags_matching=settings.release_tag_pattern,
+            inputs=Inputs(
+                files=("all",),
+                dist=True,
+                git=True,
+                never_cached="it creates a GitLab Release",
+            ),
         ),
+        *pages_jobs,
     )
     # Every job keeps its reports in <reports-dir>/<job>/, named once here from the job's name,
     # with its one-line summary; every job with a venv outside the matrix runs on the one Python
@@ -537,6 +812,7 @@ def define(settings: Settings) -> Pipeline:
                 files={**job.files, "summary": SUMMARY_FILE},
                 locked=job.name in LOCKED_JOBS and bool(settings.lock_file),
                 pythons=job.pythons or (one_python if job.uses_venv else ()),
+                inputs=job.inputs.resolved(settings),
             )
             for job in declared
             if job.name not in checks or job.name in chosen

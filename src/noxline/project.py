@@ -6,6 +6,7 @@ adopt noxline without first migrating its metadata. Nothing here writes files.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import contextlib
 import fnmatch
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from dependency_groups import resolve as resolve_group
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -382,6 +384,127 @@ def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
     return ()
 
 
+#: Documentation configurations built with their own tool, in the order noxline looks for them:
+#: MkDocs' mkdocs.yml, then a Sphinx conf.py where Sphinx's quickstart puts it.
+DOCS_CONFIGS = (
+    "mkdocs.yml",
+    "mkdocs.yaml",
+    "docs/conf.py",
+    "doc/conf.py",
+    "docs/source/conf.py",
+    "doc/source/conf.py",
+)
+#: Dependency groups, Poetry groups and extras holding a project's documentation tools.
+DOCS_GROUP_NAMES = ("docs", "doc", "documentation")
+#: Requirements files holding them, when no group or extra does.
+DOCS_REQUIREMENT_FILES = (
+    "docs/requirements.txt",
+    "doc/requirements.txt",
+    "docs/requirements-docs.txt",
+    "requirements/docs.txt",
+    "requirements-docs.txt",
+    "docs-requirements.txt",
+)
+#: Read the Docs' configuration file names (it names the docs configuration and requirements).
+READ_THE_DOCS = (".readthedocs.yaml", ".readthedocs.yml")
+#: Most source files read looking for docstrings.
+_DOCSTRING_FILES = 200
+#: Largest source file read looking for docstrings (a bigger one is skipped, never loaded).
+_DOCSTRING_BYTES = 8 * 1024 * 1024
+
+
+def docs_tool(config: str) -> str:
+    """The tool that builds a docs configuration: ``mkdocs`` for mkdocs.yml, ``sphinx`` for a
+    conf.py, ``pdoc`` (an API reference of the built wheel) for none."""
+    if not config:
+        return "pdoc"
+    return "sphinx" if Path(config).name == "conf.py" else "mkdocs"
+
+
+def read_the_docs(root: Path) -> dict[str, Any]:
+    """The project's Read the Docs configuration (``.readthedocs.yaml``), or {} without one or
+    when it is not a YAML mapping."""
+    for name in READ_THE_DOCS:
+        if (root / name).is_file():
+            text = _head(root, root / name)
+            try:
+                loaded = yaml.safe_load(text)
+            except yaml.YAMLError:
+                return {}
+            return loaded if isinstance(loaded, dict) else {}
+    return {}
+
+
+def find_docs_config(root: Path, rtd: dict[str, Any]) -> str:
+    """The project's docs configuration as a POSIX path in ``root`` ("" for none): the one Read
+    the Docs builds, else the first of :data:`DOCS_CONFIGS` that exists."""
+    for tool in ("mkdocs", "sphinx"):
+        section = rtd.get(tool)
+        named = section.get("configuration") if isinstance(section, dict) else None
+        # Named by the project's own file: only a file inside the project counts.
+        if isinstance(named, str) and named and confine.is_file(root, named):
+            return Path(named).as_posix()
+    return next((name for name in DOCS_CONFIGS if (root / name).is_file()), "")
+
+
+def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> tuple[str, ...]:
+    """The tools and plugins the project's docs need (first found): a docs dependency group or
+    Poetry group, what Read the Docs installs (its requirements files, the project's extras it
+    names), a docs extra, a docs requirements file."""
+    groups = data.get("dependency-groups", {})
+    by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in groups}
+    poetry = data.get("tool", {}).get("poetry", {})
+    extras = data.get("project", {}).get("optional-dependencies", {})
+    extras_by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in extras}
+    for name in DOCS_GROUP_NAMES:
+        if name in by_name:
+            return _resolve_group(groups, str(by_name[name]))
+        poetry_group = poetry.get("group", {}).get(name, {}).get("dependencies")
+        if isinstance(poetry_group, dict):
+            return _poetry_requirements(poetry_group)
+    installs = (
+        rtd.get("python", {}).get("install", []) if isinstance(rtd.get("python"), dict) else []
+    )
+    from_rtd: list[str] = []
+    for entry in installs if isinstance(installs, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        named = entry.get("requirements")
+        if isinstance(named, str) and named and confine.is_file(root, named):
+            from_rtd.extend(_requirement_lines(root, root / named, depth=0))
+        for extra in entry.get("extra_requirements") or ():
+            from_rtd.extend(
+                str(r)
+                for r in extras.get(extras_by_name.get(canonicalize_name(str(extra)), ""), [])
+            )
+    if from_rtd:
+        return tuple(dict.fromkeys(from_rtd))
+    for name in DOCS_GROUP_NAMES:
+        if name in extras_by_name:
+            return tuple(str(r) for r in extras[extras_by_name[name]])
+    for name in DOCS_REQUIREMENT_FILES:
+        if (root / name).is_file():
+            return tuple(dict.fromkeys(_requirement_lines(root, root / name, depth=0)))
+    return ()
+
+
+def has_docstrings(root: Path, source_dir: Path) -> bool:
+    """True when a module, class or function of the package (or single module) has a docstring:
+    an API reference of it would say something."""
+    source = root / source_dir
+    files = [source] if source.is_file() else sorted(source.rglob("*.py"))
+    for path in itertools.islice(files, _DOCSTRING_FILES):
+        try:
+            tree = ast.parse(confine.read_bytes(root, path, limit=_DOCSTRING_BYTES))
+        except (OSError, NoxlineError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+            if isinstance(node, kinds) and ast.get_docstring(node):
+                return True
+    return False
+
+
 #: Lock files noxline installs from, in the order it looks for them (one project, one lock).
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml")
 #: PEP 751's named lock files, ``pylock.<name>.toml``.
@@ -694,6 +817,12 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     #: True when the project lints and formats with ruff (its configuration, and ruff among
     #: its dependencies).
     uses_ruff: bool = False
+    #: The project's docs configuration (mkdocs.yml, a Sphinx conf.py; "" for none).
+    docs_config: str = ""
+    #: What its docs need installed (a docs group or extra, Read the Docs' requirements).
+    docs_requirements: tuple[str, ...] = ()
+    #: True when the package has docstrings to make an API reference of.
+    has_docstrings: bool = False
 
 
 def resolve(
@@ -730,6 +859,7 @@ def resolve(
     source = version_source(root, data, meta, package, source_dir)
     prefix, pattern = tag_convention(root)
     runner = "pytest" if uses_pytest(root, tests_dir, meta, data) else "unittest"
+    rtd = read_the_docs(root)
     return ProjectFacts(
         metadata=meta,
         package=package,
@@ -743,6 +873,9 @@ def resolve(
         pins=exact_pins(root, data),
         indexes=package_indexes(data),
         uses_ruff=uses_ruff(root, data),
+        docs_config=find_docs_config(root, rtd),
+        docs_requirements=docs_requirements(root, data, rtd),
+        has_docstrings=has_docstrings(root, source_dir),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds=declared_thresholds(root, tool),

@@ -11,13 +11,25 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import IO
 
 import nox
 
+from noxline import confine
 from noxline.config import Settings, load_settings
-from noxline.errors import NoxlineError, describe_unexpected, one_line, wants_traceback
+from noxline.errors import (
+    NoxlineError,
+    describe_unexpected,
+    one_line,
+    printable,
+    wants_traceback,
+)
 from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
 from noxline.jobs._support import clear_summary, constrain
 from noxline.locks import index_env
@@ -37,7 +49,8 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Replace the record's message by its masked text; never drops a record."""
         message = record.getMessage()
-        hidden = mask(message, env_secrets(os.environ))
+        # Masked, and printable: a file name that is not UTF-8 must not break the log handler.
+        hidden = printable(mask(message, env_secrets(os.environ)))
         if hidden != message:
             record.msg, record.args = hidden, ()
         return True
@@ -99,9 +112,26 @@ def _run_job(body: JobBody, settings: Settings, job: Job, session: nox.Session) 
     """Run the body of this session's copy of ``job``, its earlier one-line result cleared."""
     copy = this_copy(job, session)
     clear_summary(settings, copy)
-    if job.locked:
-        constrain(session, settings)  # every install of this job within the project's lock
-    body(session, settings, copy)
+    try:
+        if job.locked:
+            constrain(session, settings)  # every install of this job within the project's lock
+        body(session, settings, copy)
+    finally:
+        mask_reports(settings, copy)
+
+
+def mask_reports(settings: Settings, job: Job) -> None:
+    """Mask every report file ``job`` declares, whoever wrote it (a tool's JUnit XML holds what
+    the tests printed; GitLab does not mask artifacts): the one masking step reaches reports
+    noxline did not write itself. Folders (an HTML report) and files that are not UTF-8 text are
+    left as they are."""
+    folder = settings.project_dir / job.reports_folder
+    for name in job.files.values():
+        if not name.endswith("/"):
+            try:
+                confine.mask_file(settings.project_dir, folder / name)
+            except NoxlineError:
+                continue  # not text, too large, or refused: never a reason to fail the job
 
 
 def this_copy(job: Job, session: nox.Session) -> Job:
@@ -168,7 +198,8 @@ def _session_body(
         # are CI/CD variables, read by uv from the environment).
         session.env.update(index_env(settings.package_indexes, os.environ))
         try:
-            call(session)
+            _hold_project_lock(settings)
+            within_deadline(session, call, settings.job_timeout * 60)
         except NoxlineError as error:
             session.error(one_line(str(error)))
         except Exception as error:  # pylint: disable=broad-exception-caught
@@ -178,3 +209,69 @@ def _session_body(
 
     session_function.__doc__ = description
     return session_function
+
+
+#: Seconds before job-timeout at which a session stops itself: early enough that its own line,
+#: not the runner's or GitLab's kill, ends the log.
+DEADLINE_MARGIN = 5.0
+
+
+class SessionTimeout(NoxlineError):
+    """A session ran past its deadline and was stopped (with the command it was running)."""
+
+
+def within_deadline(
+    session: nox.Session, call: Callable[[nox.Session], None], seconds: float
+) -> None:
+    """Run ``call(session)``, stopped after ``seconds`` (less :data:`DEADLINE_MARGIN`, when
+    that leaves a minute): every job is bounded in total time with the tools it calls, also
+    under plain ``nox -s <job>``, where nox's ``session.run`` has no deadline of its own.
+
+    At the deadline a SIGALRM raises KeyboardInterrupt in the main thread: nox stops the command
+    it is running as it does on Ctrl-C (SIGINT, then SIGTERM, then SIGKILL), and the session
+    fails with one line naming job-timeout. Outside the main thread (no signals) nothing is
+    bounded here: ``noxline run`` and GitLab still stop the job.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        call(session)  # pragma: no cover - nox runs sessions in its main thread, on POSIX
+        return
+    fired: list[bool] = []
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        """The deadline passed: interrupt whatever the session waits for."""
+        del signum, frame
+        fired.append(True)
+        raise KeyboardInterrupt
+
+    limit = seconds - DEADLINE_MARGIN if seconds - DEADLINE_MARGIN >= 60 else seconds
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(limit, 0.01))
+    try:
+        call(session)
+    except KeyboardInterrupt:
+        if not fired:
+            raise
+        raise SessionTimeout(
+            f"{session.name} ran longer than job-timeout = {seconds / 60:g} minutes and was "
+            "stopped with the command it ran: find what hangs in the log above, or raise "
+            "job-timeout in [tool.noxline]"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+#: The project's run lock while this nox process holds it (until it ends).
+_HELD: list[IO[bytes]] = []
+
+
+def _hold_project_lock(settings: Settings) -> None:
+    """Take the project's run lock for this nox process at its first session (kept until the
+    process ends): ``nox -s tests`` beside a ``noxline run`` is one line, not two runs writing
+    the same reports and venvs. The jobs of ``noxline run`` run inside its lock."""
+    if not _HELD:
+        held = confine.lock_project(settings.project_dir, "nox " + " ".join(sys.argv[1:]))
+        if held is not None:
+            _HELD.append(held)

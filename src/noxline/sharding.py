@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from noxline import confine
 from noxline.errors import NoxlineError
 
 #: The shard number of a ``parallel:matrix`` job (1-based), as a matrix variable.
@@ -138,9 +139,9 @@ def durations_from_junit(paths: Iterable[Path]) -> dict[str, float]:
     seconds: dict[str, float] = {}
     for path in paths:
         try:
-            root = ET.parse(path).getroot()  # nosec B314 - our own reports
-        except (OSError, ET.ParseError):
-            continue  # a missing or torn report only costs balance, never correctness
+            root = parse_xml(path)
+        except (OSError, ET.ParseError, NoxlineError):
+            continue  # a missing, torn or refused report only costs balance, never correctness
         for case in root.iter("testcase"):
             try:
                 took = float(case.get("time", "0") or 0)
@@ -237,6 +238,18 @@ def shard_units(
     return split(split_weights(test_ids, durations, shards), shards)[shard - 1]
 
 
+#: The largest JUnit report read (a suite of tens of thousands of tests stays far below).
+MAX_JUNIT_BYTES = 64 * 1024 * 1024
+
+
+def parse_xml(path: Path) -> ET.Element:
+    """The root of the XML file ``path`` (a JUnit report), read through :mod:`noxline.confine`
+    inside its folder: a committed test-durations file that is a link leading out, a FIFO or
+    larger than :data:`MAX_JUNIT_BYTES` is one line, never read or waited for."""
+    data = confine.read_bytes(path.parent, path.name, limit=MAX_JUNIT_BYTES)
+    return ET.fromstring(data)  # nosec B314 - JUnit reports; expat refuses entity expansion bombs
+
+
 def merge_junit(reports: Iterable[Path], name: str) -> ET.ElementTree[ET.Element[str]]:
     """One JUnit document holding every test case of ``reports``, with totals that add up.
 
@@ -246,7 +259,7 @@ def merge_junit(reports: Iterable[Path], name: str) -> ET.ElementTree[ET.Element
     merged = ET.Element("testsuites", name=name)
     for path in sorted(reports):
         try:
-            root = ET.parse(path).getroot()  # nosec B314 - our own reports
+            root = parse_xml(path)
         except (OSError, ET.ParseError) as error:
             raise NoxlineError(
                 f"cannot read the JUnit report {path} ({error}): re-run the tests job it came from"
@@ -285,6 +298,7 @@ __all__ = [
     "junit_key",
     "junit_totals",
     "merge_junit",
+    "parse_xml",
     "module_name",
     "parse_label",
     "shard_from_env",

@@ -27,7 +27,15 @@ DEFAULTS = {
     "unittest-xml-reporting": ">=3.2,<4",
     "docstr-coverage": ">=2.3,<3",
     "pip-audit": ">=2.10,<3",
+    # The docs job's tools: pdoc for a project without docs configuration, else its own.
+    "pdoc": ">=15,<17",
+    "mkdocs": ">=1.5,<2",
+    "sphinx": ">=7.2,<10",
 }
+
+
+#: The docs job's tools: one of them builds a project's docs (:func:`noxline.project.docs_tool`).
+DOCS_TOOLS = ("pdoc", "mkdocs", "sphinx")
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,12 @@ import binascii
 import dataclasses
 import datetime
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from noxline import masking
 from noxline.errors import PublishError
 from noxline.index import Repository, mask
 from noxline.webapi import WebError, request_json
@@ -105,26 +107,54 @@ def mint_token(upload_url: str, id_token: str, *, now: datetime.datetime | None 
                 f"{base}/_/oidc/audience answered HTTP {answer.status} without an audience: "
                 "check that the index supports trusted publishing"
             )
-        check_claims(unverified_claims(id_token), expected, now or _now())
+        claims = unverified_claims(id_token)
+        check_claims(claims, expected, now or _now())
         answer = request_json(
             "POST",
             f"{base}/_/oidc/mint-token",
             service="the index's OIDC API",
             payload={"token": id_token},
+            secret_in_payload=id_token,
         )
     except WebError as error:
         raise PublishError(mask(str(error), secrets)) from None
     token = answer.data.get("token") if isinstance(answer.data, dict) else None
+    if isinstance(token, str):
+        masking.remember(token)  # masked in every report and log line from now on
+    if answer.status == 200 and isinstance(token, str) and not _TOKEN.fullmatch(token):
+        raise PublishError(
+            f"{base} answered the exchange with a token that is not one line of printable "
+            f"ASCII of at most {_MAX_TOKEN} characters: check that the index is the one the "
+            "audience names"
+        )
     if answer.status != 200 or not isinstance(token, str) or not token:
         raise PublishError(
             mask(
                 f"{base} refused to exchange the job's id token (HTTP {answer.status}: "
-                f"{_refusal(answer.data)}): register this GitLab project and .gitlab-ci.yml as a "
-                "trusted publisher of the project on the index",
+                f"{_refusal(answer.data)}): the index's trusted publisher of the project must "
+                f"name this job: {publisher_fields(claims)}",
                 secrets,
             )
         )
     return token
+
+
+def publisher_fields(claims: Mapping[str, Any]) -> str:
+    """The fields of PyPI's GitLab trusted-publisher form as this job's id token fills them
+    (*Namespace*, *Project name*, *Top-level pipeline file path*, *Environment name*), so a
+    refusal names what to compare with the index's settings. These claims name the project,
+    never a secret."""
+    project_path = str(claims.get("project_path", ""))
+    namespace, _, project = project_path.rpartition("/")
+    # ci_config_ref_uri is "<host>/<project path>//<pipeline file>@<ref>".
+    config = str(claims.get("ci_config_ref_uri", ""))
+    pipeline_file = config.partition("//")[2].rpartition("@")[0] if "//" in config else ""
+    environment = str(claims.get("environment", ""))
+    return (
+        f"namespace {namespace or '?'!r}, project name {project or '?'!r}, top-level pipeline "
+        f"file path {pipeline_file or '?'!r}, environment name "
+        + (repr(environment) if environment else "empty (the job has no environment)")
+    )
 
 
 def with_trusted_publishing(
@@ -194,7 +224,19 @@ def describe_exchange(repository: Repository, env: Mapping[str, str]) -> str:
     )
 
 
+#: The longest upload token accepted from an exchange (PyPI's are a few hundred characters).
+_MAX_TOKEN = 4096
+#: An upload token: printable ASCII without spaces (it goes into an HTTP header, via twine).
+_TOKEN = re.compile(r"[\x21-\x7e]{1,%d}" % _MAX_TOKEN)
+
+
 def _refusal(data: Any) -> str:
+    """The index's reasons for a refusal, on one line of at most 300 characters (text from
+    outside: bounded)."""
+    return " ".join(_reasons(data).split())[:300]
+
+
+def _reasons(data: Any) -> str:
     """The index's reasons for a refusal, in one line (PyPI answers a list of errors)."""
     if isinstance(data, dict):
         errors = data.get("errors")
@@ -223,6 +265,7 @@ __all__ = [
     "describe_exchange",
     "exchange_base",
     "mint_token",
+    "publisher_fields",
     "unverified_claims",
     "with_trusted_publishing",
 ]

@@ -41,19 +41,27 @@ def request_json(  # pylint: disable=too-many-arguments
     service: str,
     token_header: tuple[str, str] | None = None,
     payload: Any = None,
+    secret_in_payload: str = "",
     timeout: float = TIMEOUT,
 ) -> Response:
     """Send ``payload`` (as JSON, when given) and return the status and the JSON answer.
 
     ``token_header`` is (header, token), sent to the origin of ``url`` only and never shown.
-    HTTP error statuses are returned, not raised: callers know what a 404 or a 422 means for
-    them. ``service`` names the service in messages ("the GitLab API").
+    ``secret_in_payload`` names a secret the payload carries (an id token): it binds the body to
+    the origin of ``url`` under the same rules (https, http only to loopback, no other origin,
+    redirects included); a payload carrying a secret it does not name is refused by
+    :mod:`noxline.net`. HTTP error statuses are returned, not raised: callers know what a 404 or
+    a 422 means for them. ``service`` names the service in messages ("the GitLab API").
     """
     body = None if payload is None else json.dumps(payload).encode("utf-8")
     headers = {"Accept": "application/json", "User-Agent": "noxline"}
     if body is not None:
         headers["Content-Type"] = "application/json"
     credentials = net.Credentials.token_header(url, *token_header) if token_header else None
+    if secret_in_payload:
+        if credentials is not None:
+            raise ValueError("one credential per request")  # pragma: no cover - a misuse
+        credentials = net.Credentials.in_body(url, secret_in_payload)
     limits = net.Limits(deadline=timeout, max_bytes=MAX_BYTES)
     try:
         answer = net.request(
@@ -67,14 +75,12 @@ def request_json(  # pylint: disable=too-many-arguments
     except net.NetError as error:
         raise WebError(f"{service}: {error}") from None
     try:
-        data = json.loads(raw) if raw.strip() else None
-    except ValueError:
+        # Checked as every answer from outside: UTF-8, JSON, bounded depth (net.parse_json).
+        data = net.parse_json(raw, url, service=service, status=status) if raw.strip() else None
+    except net.NetError as error:
         if status >= 400:
             return Response(status, None)  # an error page: the status says enough
-        raise WebError(
-            f"{service} answered {net.mask(url)} (HTTP {status}) with something that is not "
-            "JSON: check that the URL points at the API"
-        ) from None
+        raise WebError(f"{error} (HTTP {status})") from None
     return Response(status, data)
 
 

@@ -163,6 +163,8 @@ def test_sbom_names_its_subject_and_is_reproducible(built: Path) -> None:
     subject = sbom["metadata"]["component"]
     assert (subject["name"], subject["version"], subject["type"]) == ("minilib", version, "library")
     assert subject["purl"] == f"pkg:pypi/minilib@{version}"
+    # minilib's `license = "MIT"`, from the wheel's License-Expression.
+    assert subject["licenses"] == [{"license": {"acknowledgement": "declared", "id": "MIT"}}]
     sums: dict[str, str] = {}
     for line in (built / "dist" / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
         digest, name = line.split()

@@ -46,10 +46,12 @@ from tests.e2e.gitlab import (
     upload_to,
 )
 from tests.fakes import FakeGitLab, FakeOSV, running
-from tests.helpers import PIPELINE_JOBS, PackageIndex, git, pypiserver
+from tests.helpers import DOCS_PIPELINE_JOBS, PIPELINE_JOBS, PackageIndex, git, pypiserver
 
 PYPI = "https://pypi.org/simple"
 RELEASE = "1.2.3"
+#: Where GitLab Pages would serve minilib's site (GitLab sets CI_PAGES_URL; gitlab-ci-local not).
+PAGES_URL = "https://group.gitlab.example.com/minilib"
 
 #: One worker runs this module: its pipelines share one set-up job, one index and one Python.
 pytestmark = pytest.mark.xdist_group("gitlab-ci-local")
@@ -123,8 +125,9 @@ def tag_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineR
     """A tag pipeline for the release 1.2.3, with upload credentials as CI/CD variables and the
     fake GitLab's API, project and job token in place of GitLab's own.
 
-    It runs the release path, ``release`` and all it needs (version, build, wheel-install, tests,
-    publish, sbom); the checks run the same way on a branch, where the branch pipeline proves them.
+    It runs the release path, ``release`` and ``pages`` and all they need (version, build,
+    wheel-install, tests, publish, sbom, docs); the checks run the same way on a branch, where the
+    branch pipeline proves them.
     """
     project = prepare_project(tmp_path_factory.mktemp("tag"), tag=RELEASE, settings=lab.settings)
     variables = {
@@ -138,9 +141,14 @@ def tag_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> PipelineR
         "CI_API_V4_URL": lab.gitlab.api_url,
         "CI_PROJECT_ID": lab.gitlab.project_id,
         "CI_JOB_TOKEN": lab.gitlab.job_token,
+        "CI_PAGES_URL": PAGES_URL,
     }
     run = run_pipeline(
-        lab.executable, project, job_bin=lab.job_bin, variables=variables, jobs=("release",)
+        lab.executable,
+        project,
+        job_bin=lab.job_bin,
+        variables=variables,
+        jobs=("release", "pages"),
     )
     print(f"\ntag pipeline took {run.seconds:.0f} s")
     return run
@@ -153,9 +161,10 @@ def setup_lines(project: Path) -> list[str]:
 
 
 def release_path(project: Path) -> set[str]:
-    """The release job and every job it needs, directly or not, by the project's definition."""
+    """The release and pages jobs and every job they need, directly or not, by the project's
+    definition."""
     needs = {job.name: job.needs for job in define(load_settings(project)).jobs}
-    path, todo = set(), ["release"]
+    path, todo = set(), ["release", "pages"]
     while todo:
         name = todo.pop()
         if name not in path:
@@ -194,9 +203,12 @@ def test_branch_pipeline_is_green(branch: PipelineRun, lab: Lab) -> None:
     """Every job of the branch pipeline passes, the allowed-to-fail checks included; release
     is not in it (release tags only), so the fake GitLab hears nothing."""
     assert branch.returncode == 0, branch.output
-    expected = {job: "PASS" for job in PIPELINE_JOBS if job != "release"}
+    # Pages publishes releases (pages-from = "release"): not in a branch pipeline either.
+    expected = {job: "PASS" for job in DOCS_PIPELINE_JOBS if job not in ("release", "pages")}
     assert branch.statuses() == expected, branch.output
     assert not [r for r in lab.gitlab.requests if r.method != "GET"]
+    # The docs job's site is its artifact, which merge requests link (expose_as).
+    assert (branch.artifacts("docs") / "reports" / "docs" / "site" / "index.html").is_file()
 
 
 def test_each_job_ran_exactly_its_command(branch: PipelineRun) -> None:
@@ -298,8 +310,21 @@ def test_tag_pipeline_creates_the_release(tag: PipelineRun, lab: Lab) -> None:
     for name in (f"minilib-{RELEASE}-py3-none-any.whl", f"minilib-{RELEASE}.tar.gz"):
         assert links[name].startswith(lab.index.url), links
     assert any(name.startswith("SBOM") for name in links)
+    assert links["Documentation"] == PAGES_URL
     record = tag.artifacts("release") / "reports" / "release" / "release.json"
     assert json.loads(record.read_text())["outcome"] == "created"
+
+
+def test_tag_pipeline_publishes_the_release_site_with_pages(tag: PipelineRun) -> None:
+    """pages ran after docs and publish, received the docs site as an artifact and keeps it as
+    its own, in the folder its `pages: publish:` names, which GitLab deploys."""
+    assert {"docs", "pages"} <= release_path(tag.project)
+    assert (tag.statuses().get("docs"), tag.statuses().get("pages")) == ("PASS", "PASS")
+    site = tag.artifacts("pages") / "reports" / "docs" / "site"
+    assert f"minilib {RELEASE}" in (site / "index.html").read_text(encoding="utf-8")
+    assert (site / "minilib.html").is_file()
+    assert f"pages of reports/docs/site/ published at {PAGES_URL}" in tag.log("pages")
+    assert tag.commands("pages")[-1] == "nox --no-dependencies -s pages"
 
 
 def test_tag_pipeline_never_shows_the_password(tag: PipelineRun, lab: Lab) -> None:

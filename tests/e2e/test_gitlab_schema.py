@@ -25,7 +25,16 @@ from tests.helpers import FIXTURES, REPO_ROOT
 #: One worker validates every file once (the module fixture).
 pytestmark = pytest.mark.xdist_group("gitlab-schema")
 
-VARIANTS = ("default", "blocking", "lock-file", "own-image", "shards", "matrix-shards")
+VARIANTS = (
+    "default",
+    "blocking",
+    "lock-file",
+    "own-image",
+    "shards",
+    "matrix-shards",
+    "ruff-latest-pypi",
+    "docs-default-branch",
+)
 
 #: Each validated file's schema errors, by name (a variant, "repository" or "broken").
 Errors = dict[str, list[str]]
@@ -59,6 +68,9 @@ def minilib_variants(root: Path) -> dict[str, Settings]:
             oidc_audience="pypi",
             publish_environment="pypi",
         ),
+        # The docs job and Pages from the default branch (the default variant has them from
+        # release tags: minilib has docstrings).
+        "docs-default-branch": replace(base, pages_from="default-branch"),
     }
 
 
@@ -66,6 +78,13 @@ def broken_pipeline(settings: Settings) -> str:
     """The default rendering with one job property of the wrong type."""
     data: dict[str, Any] = gitlab.document(settings)
     data["publish"]["interruptible"] = "no"
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def broken_changes(settings: Settings) -> str:
+    """The default rendering with a merge-request rule whose compare_to is not a string."""
+    data: dict[str, Any] = gitlab.document(settings)
+    data["tests"]["rules"][0]["changes"]["compare_to"] = ["main"]
     return yaml.safe_dump(data, sort_keys=False)
 
 
@@ -79,6 +98,8 @@ def schema_errors_fixture(tmp_path_factory: pytest.TempPathFactory) -> Errors:
         path.write_text(gitlab.render(variants[name]), encoding="utf-8")
     files["broken"] = root / "broken.gitlab-ci.yml"
     files["broken"].write_text(broken_pipeline(variants["default"]), encoding="utf-8")
+    files["broken-changes"] = root / "broken-changes.gitlab-ci.yml"
+    files["broken-changes"].write_text(broken_changes(variants["default"]), encoding="utf-8")
     files["repository"] = REPO_ROOT / ".gitlab-ci.yml"
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci"]
@@ -115,3 +136,27 @@ def test_this_repository_pipeline_validates(schema_errors: Errors) -> None:
 def test_the_schema_check_catches_a_broken_pipeline(schema_errors: Errors) -> None:
     """Control: the same validation refuses a job with a wrong type, so a pass means something."""
     assert schema_errors["broken"] == ["$.publish.interruptible: 'no' is not of type 'boolean'"]
+
+
+def test_the_validated_shapes_hold_the_docs_and_pages_jobs(tmp_path: Path) -> None:
+    """The files validated above carry the docs job (its site exposed to merge requests) and
+    GitLab's Pages job, from release tags and from the default branch."""
+    variants = minilib_variants(tmp_path)
+    for name, rule in (("default", "$CI_COMMIT_TAG"), ("docs-default-branch", "$CI_DEFAULT")):
+        data = gitlab.document(variants[name])
+        assert data["docs"]["artifacts"]["expose_as"] == "documentation"
+        assert data["pages"]["pages"] == {"publish": "reports/docs/site"}
+        assert rule in data["pages"]["rules"][0]["if"]
+
+
+def test_merge_request_rules_are_in_the_checked_shape(
+    schema_errors: Errors, tmp_path: Path
+) -> None:
+    """The default shape carries rules:changes with compare_to and optional needs (so the run
+    above validated them), and the schema refuses a compare_to that is not a ref: control."""
+    data = gitlab.document(minilib_variants(tmp_path)["default"])
+    changes = data["tests"]["rules"][0]["changes"]
+    assert changes["compare_to"] == "refs/heads/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
+    assert "src/minilib/**/*" in changes["paths"]
+    assert {"job": "tests", "optional": True} in data["publish"]["needs"]
+    assert schema_errors["broken-changes"], "a list as compare_to must be refused"

@@ -16,7 +16,7 @@ import pytest
 from tests.helpers import (
     MINILIB_RUNS,
     NoxlineRun,
-    PIPELINE_JOBS,
+    DOCS_PIPELINE_JOBS,
     clean_env,
     make_project,
     run_noxline,
@@ -66,8 +66,8 @@ def test_the_whole_pipeline_passes_with_logs_and_a_summary(minilib_run: NoxlineR
     project, result = minilib_run.project, minilib_run.result
     assert result.returncode == 0, result.stdout + result.stderr
     rows = summary_rows(result.stdout)
-    assert tuple(rows) == PIPELINE_JOBS
-    for name in PIPELINE_JOBS:
+    assert tuple(rows) == DOCS_PIPELINE_JOBS
+    for name in DOCS_PIPELINE_JOBS:
         assert rows[name][0] == "passed", (name, rows[name])
         log = project / "reports" / name / "job.log"
         assert f"reports/{name}/job.log" in rows[name]
@@ -77,7 +77,7 @@ def test_the_whole_pipeline_passes_with_logs_and_a_summary(minilib_run: NoxlineR
     assert "coverage: reports/tests/html/" in result.stdout
     assert result.stdout.rstrip().splitlines()[-1].startswith("pipeline passed in ")
     record = json.loads((project / "reports/run.json").read_text(encoding="utf-8"))
-    assert [job["name"] for job in record["jobs"]] == list(PIPELINE_JOBS)
+    assert [job["name"] for job in record["jobs"]] == list(DOCS_PIPELINE_JOBS)
     assert record["exit_code"] == 0
     # Plain output off a terminal: one line per event, no escape codes.
     assert "noxline: build started" in result.stdout and "\x1b[" not in result.stdout

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import MINILIB_RUNS, NoxlineRun, PIPELINE_JOBS, git, make_project, run_nox
+from tests.helpers import DOCS_PIPELINE_JOBS, MINILIB_RUNS, NoxlineRun, git, make_project, run_nox
 
 
 def test_nox_lists_the_pipeline_sessions_and_format(tmp_path: Path) -> None:
     """`nox -l` in an adopting project shows the pipeline's sessions, in stage order."""
     listing = run_nox(make_project(tmp_path), "-l").stdout
     listed = [line.split()[1] for line in listing.splitlines() if line[:2] in ("* ", "- ")]
-    assert tuple(listed[: len(PIPELINE_JOBS)]) == PIPELINE_JOBS
-    assert "format" in listed[len(PIPELINE_JOBS) :]
+    assert tuple(listed[: len(DOCS_PIPELINE_JOBS)]) == DOCS_PIPELINE_JOBS
+    assert "format" in listed[len(DOCS_PIPELINE_JOBS) :]
 
 
 def test_version_build_makes_verifiable_reproducible_dist(tmp_path: Path) -> None:

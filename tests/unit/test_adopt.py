@@ -273,3 +273,35 @@ def test_the_pvout_example_is_adopted_as_init_writes_it() -> None:
     stale = [item.path.name for item in result.files if item.changed]
     assert not stale, f"run `noxline -C examples/pvout init --force`: {stale} are stale"
     assert result.settings.coverage_fail_under == 95.0  # carried over from [tool.coverage.report]
+
+
+def test_init_says_whether_the_docs_job_is_on_and_the_key_that_turns_it_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A package with docstrings gets pdoc's API reference, one with a mkdocs.yml MkDocs, one
+    with neither nothing; each time init says so, with the key; the tools line names only the
+    docs tool the job runs."""
+    project = _shape(tmp_path, "hatch_groups")
+    assert _init(project) == 0
+    output = capsys.readouterr().out
+    (line,) = [line for line in output.splitlines() if "docs job" in line]
+    assert line == (
+        "  docs job on: pdoc's API reference of the wheel's docstrings, the README as front page, "
+        "into reports/docs/site/; GitLab Pages publishes the site of release tags (pages-from); "
+        "docs = false in [tool.noxline] turns both off"
+    )
+    (tools_line,) = [line for line in output.splitlines() if line.startswith("  tools: ")]
+    assert "pdoc " in tools_line and "mkdocs" not in tools_line and "sphinx" not in tools_line
+    assert "docs:" in (project / ".gitlab-ci.yml").read_text(encoding="utf-8")
+
+    (project / "mkdocs.yml").write_text("site_name: hatchdemo\n", encoding="utf-8")
+    assert _init(project, "--force") == 0
+    assert "docs job on: mkdocs.yml built by mkdocs (strict" in capsys.readouterr().out
+
+    (project / "mkdocs.yml").unlink()
+    package = project / "src" / "hatchdemo"
+    for module in package.glob("*.py"):
+        module.write_text("VALUE = 1\n", encoding="utf-8")
+    assert _init(project, "--force") == 0
+    assert "docs job off: no mkdocs.yml or Sphinx conf.py" in capsys.readouterr().out
+    assert "\ndocs:" not in (project / ".gitlab-ci.yml").read_text(encoding="utf-8")

@@ -105,6 +105,8 @@ FILE_FUNCTIONS = frozenset(
         "tempfile.TemporaryDirectory",
         "tarfile.open",
         "zipfile.ZipFile",
+        "ET.parse",
+        "ElementTree.parse",
     }
 )
 #: Functions that start a process.
@@ -260,6 +262,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("noxline/dist.py", ".open"): "a member inside a wheel opened through confine.open_read",
     ("noxline/dist.py", "zipfile.ZipFile"): "reads a wheel opened through confine.open_read",
     ("noxline/dist.py", "tarfile.open"): "reads an sdist opened through confine.open_read",
+    ("noxline/runner/cache.py", "zipfile.ZipFile"): (
+        "a cache entry, read from confine.open_read and written to confine.open_write; its "
+        "members are restored through confine.write_bytes"
+    ),
     ("noxline/jobs/tests.py", "re.findall(<not a literal>)"): (
         "the coverage regex is noxline's own constant (pipeline.COVERAGE_REGEX), never a setting"
     ),

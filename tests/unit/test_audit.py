@@ -152,6 +152,29 @@ def test_a_written_report_is_read(settings: Settings) -> None:
     assert read_report(settings, job) == REPORT
 
 
+@pytest.mark.parametrize(
+    "dependencies",
+    [
+        [1],
+        [{"name": "idna", "vulns": "GHSA-x"}],
+        [{"name": "idna", "vulns": [{"id": "GHSA-x", "aliases": "CVE-1"}]}],
+        [{"name": "idna", "vulns": [{"id": "GHSA-x", "fix_versions": [{"a": 1}]}]}],
+        [{"name": ["idna"], "vulns": []}],
+        [{"name": "idna", "vulns": [{"id": {"x": 1}}]}],
+    ],
+    ids=["number", "vulns-text", "aliases-text", "fix-table", "name-list", "id-table"],
+)
+def test_a_malformed_report_is_one_line(settings: Settings, dependencies: list[Any]) -> None:
+    """Texts in pip-audit's report come from the vulnerability service: a report of another
+    shape is one line naming the setting, never a traceback or a garbled finding."""
+    job = define(settings).job("audit")
+    report_file(settings, job, "json").write_text(
+        json.dumps({"dependencies": dependencies}), encoding="utf-8"
+    )
+    with pytest.raises(AuditError, match="does not have the shape.*audit-osv-url"):
+        read_report(settings, job)
+
+
 def test_pip_audits_own_variable_is_named_when_the_setting_is_not(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -150,6 +150,29 @@ def test_tests_dir_moves_the_default_lint_paths(tmp_path: Path) -> None:
         ("[tool.noxline]\npython = ['3.12', '3.12']\n", r"python lists 3.12 twice"),
         ("[tool.noxline]\npython = ['3 12']\n", r"python '3 12' is not a Python version"),
         ("[tool.noxline]\npython = 3.12\n", r"python = 3.12 is not a list of strings"),
+        # A setting string is taken whole: no control character slips through (a trailing
+        # newline, an escape sequence), in a string or in a list of strings.
+        ('[tool.noxline]\npython = ["3.12\\n"]\n', r"python = '3\.12\\n' holds control char"),
+        ('[tool.noxline]\ncheck-python = "3.12\\n"\n', r"check-python = .* holds control"),
+        ('[tool.noxline]\ntag-prefix = "v\\u001b[2J"\n', r"tag-prefix = .* holds control"),
+        ('[tool.noxline]\ntest-args = ["-x", "a\\u0000"]\n', r"test-args = .* holds control"),
+        ('[tool.noxline]\npublish-environment = "pypi\\n"\n', r"publish-environment = .* holds"),
+        # A URL setting carrying a secret is refused like the upload URL.
+        (
+            "[tool.noxline]\naudit-osv-url = 'https://u:p@osv.example/v1/query'\n",
+            r"^\[tool\.noxline\] audit-osv-url carries credentials inside the URL",
+        ),
+        (
+            "[tool.noxline]\nindex-url = 'https://h.example/simple/?private_token=abc'\n",
+            r"index-url carries credentials",
+        ),
+        ("[tool.noxline]\nrepository-url = 'file:///etc/'\n", r"repository-url = .* not an http"),
+        ('[tool.noxline]\naudit-osv-url = "https://h\\n.evil/"\n', r"audit-osv-url = .* holds"),
+        # Parsers disagree on a backslash (WHATWG reads it as "/"): refused.
+        (
+            "[tool.noxline]\nrepository-url = 'https://evil.example\\.good.example/'\n",
+            r"repository-url = .* not an http",
+        ),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, table: str, message: str) -> None:

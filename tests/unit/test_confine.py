@@ -57,6 +57,12 @@ def _link_to_link(project: Path, outside: Path) -> None:
     (project / "reports").symlink_to(project / "hop")
 
 
+def _rename_into(project: Path) -> Path:
+    """Write a file beside the reports and rename it into reports/job/out.txt."""
+    confine.write_text(project, "staged.txt", "x")
+    return confine.rename(project, "staged.txt", "reports/job/out.txt")
+
+
 #: How a hostile tree is laid out before a write to reports/job/out.txt: (name, set-up).
 LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "reports folder is a link": _link_reports,
@@ -76,8 +82,9 @@ LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
         lambda p: confine.replace_atomically(p, "reports/job/out.txt", "x"),
         lambda p: confine.open_write(p, "reports/job/out.txt", "ab").close(),
         lambda p: confine.refuse_links(p, "reports/job/venv"),
+        _rename_into,
     ],
-    ids=["write_text", "write_bytes", "make_folder", "atomic", "append", "refuse_links"],
+    ids=["write_text", "write_bytes", "make_folder", "atomic", "append", "refuse_links", "rename"],
 )
 def test_a_link_on_the_way_stops_every_write(
     tree: tuple[Path, Path],
@@ -220,6 +227,22 @@ def test_atomic_replacement_keeps_the_mode_and_leaves_no_temporary(tree: tuple[P
     assert target.read_text(encoding="utf-8") == "2.0\n"
     assert target.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in project.iterdir()] == ["VERSION"]
+
+
+def test_a_rename_replaces_a_link_in_its_place_never_its_target(tree: tuple[Path, Path]) -> None:
+    """Renaming onto a link replaces the link itself; the file it pointed at is kept; a name
+    outside the project is refused by its spelling."""
+    project, outside = tree
+    (project / "entry.zip").symlink_to(outside / "victim.txt")
+    confine.write_bytes(project, ".entry.tmp", b"new")
+    assert confine.rename(project, ".entry.tmp", "entry.zip") == project / "entry.zip"
+    assert not (project / "entry.zip").is_symlink()
+    assert (project / "entry.zip").read_bytes() == b"new"
+    assert sorted(p.name for p in project.iterdir()) == ["entry.zip"]
+    assert untouched(outside)
+    with pytest.raises(ConfinementError, match="outside the project"):
+        confine.rename(project, "entry.zip", outside / "moved.zip")
+    assert untouched(outside) and (project / "entry.zip").is_file()
 
 
 def test_names_that_are_not_utf8_are_shown_escaped(tree: tuple[Path, Path]) -> None:

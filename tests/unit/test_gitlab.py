@@ -40,6 +40,11 @@ def parsed(settings: Settings) -> dict[str, Any]:
     return data
 
 
+def need_names(needs: list[Any]) -> list[str]:
+    """The job names of a ``needs:`` list (plain names, or optional needs' ``job``)."""
+    return [need if isinstance(need, str) else need["job"] for need in needs]
+
+
 def test_render_reads_back_as_the_document(settings: Settings) -> None:
     """PyYAML writes exactly the data: no hand-made quoting, every job of the definition present."""
     data = parsed(settings)
@@ -77,18 +82,22 @@ def test_stages_needs_and_artifacts_come_from_the_definition(settings: Settings)
     for job in define(settings).jobs:
         entry = data[job.name]
         assert entry["stage"] == job.stage
-        assert entry["needs"] == list(job.needs)
+        assert need_names(entry["needs"]) == list(job.needs)
         assert entry["artifacts"]["when"] == "always"
         assert f"{job.reports_folder}/" in entry["artifacts"]["paths"]
         for path in job.artifacts:
             assert path in entry["artifacts"]["paths"]
     for check in (*CHECKS, "version"):
-        assert data[check]["needs"] == []
+        assert need_names(data[check]["needs"]) == []
     assert data["version"]["artifacts"]["paths"] == ["reports/version/"]
     assert data["version"]["artifacts"]["reports"] == {"dotenv": "reports/version/version.env"}
     assert data["build"]["artifacts"]["paths"][0] == "dist/"
-    assert data["build"]["needs"] == ["version"]
-    assert data["tests"]["needs"] == data["wheel-install"]["needs"] == ["build"]
+    assert need_names(data["build"]["needs"]) == ["version"]
+    assert (
+        need_names(data["tests"]["needs"])
+        == need_names(data["wheel-install"]["needs"])
+        == ["build"]
+    )
 
 
 def test_gitlab_reports_coverage_and_exposed_html(settings: Settings) -> None:
@@ -141,12 +150,18 @@ def test_checks_warn_until_blocking(settings: Settings) -> None:
     data = parsed(settings)
     for check in CHECKS:
         assert data[check]["allow_failure"] is True
-    assert data["publish"]["needs"] == ["build", "wheel-install", "tests"]
+    assert need_names(data["publish"]["needs"]) == ["build", "wheel-install", "tests"]
     blocking = parsed(replace(settings, blocking=("mypy", "black")))
     assert blocking["mypy"]["allow_failure"] is False
     assert blocking["black"]["allow_failure"] is False
     assert blocking["pylint"]["allow_failure"] is True
-    assert blocking["publish"]["needs"] == ["build", "wheel-install", "tests", "black", "mypy"]
+    assert need_names(blocking["publish"]["needs"]) == [
+        "build",
+        "wheel-install",
+        "tests",
+        "black",
+        "mypy",
+    ]
     for name in ("version", "build", "wheel-install", "tests", "publish"):
         assert blocking[name]["allow_failure"] is False
 
@@ -156,7 +171,7 @@ def test_publish_is_never_interrupted_and_runs_alone(settings: Settings) -> None
     data = parsed(settings)
     for job in define(settings).jobs:
         entry = data[job.name]
-        uploads = job.name in ("publish", "release")
+        uploads = job.name in ("publish", "release", "pages")  # uploads and deploys
         assert entry["interruptible"] is not uploads
         assert entry.get("resource_group") == (job.name if uploads else None)
         depth = entry.get("variables", {}).get("GIT_DEPTH")
@@ -374,7 +389,7 @@ def test_fan_out_becomes_parallel_or_a_matrix(
     assert "coverage" not in data["tests"]
     assert data["tests"]["artifacts"]["reports"] == {"junit": "reports/tests/*/junit.xml"}
     assert data["coverage"]["coverage"] == define(settings).job("tests").coverage_regex
-    assert data["coverage"]["needs"] == ["tests"]
+    assert need_names(data["coverage"]["needs"]) == ["tests"]
     assert data["coverage"]["artifacts"]["reports"]["coverage_report"]["path"] == (
         "reports/coverage/coverage.xml"
     )
@@ -444,12 +459,20 @@ def test_image_without_placeholder_serves_every_job(settings: Settings) -> None:
 def test_release_runs_only_in_release_tag_pipelines(
     settings: Settings, pattern: str, rule: str
 ) -> None:
-    """The release job's rule is the release pattern, slashes escaped; no other job has rules."""
+    """The release job's rule is the release pattern, slashes escaped, and Pages publishes the
+    same release's site (pages-from = "release"); the other jobs with rules are those a
+    merge-request pipeline may leave out."""
     data = parsed(replace(settings, release_pattern=pattern))
     assert data["release"]["rules"] == [{"if": rule}]
-    assert data["release"]["needs"] == ["build", "sbom", "publish"]
+    assert need_names(data["release"]["needs"]) == ["build", "sbom", "publish"]
     assert data["release"]["stage"] == "release" and data["stages"][-1] == "release"
-    assert [name for name in define(settings).names if "rules" in data[name]] == ["release"]
+    assert data["pages"]["rules"] == [{"if": rule}]
+    ruled = [name for name in define(settings).names if "rules" in data[name]]
+    assert ruled == [
+        *("wheel-install", "tests", "pylint", "black", "mypy", "docstr", "audit", "sbom", "docs"),
+        "release",
+        "pages",
+    ]
 
 
 @pytest.mark.parametrize("audience", ["", "pypi"])
@@ -469,9 +492,62 @@ def test_audit_and_sbom_reports(settings: Settings) -> None:
     assert data["audit"]["artifacts"]["reports"] == {
         "codequality": "reports/audit/codequality.json"
     }
-    assert data["audit"]["allow_failure"] is True and data["audit"]["needs"] == ["build"]
+    assert data["audit"]["allow_failure"] is True and need_names(data["audit"]["needs"]) == [
+        "build"
+    ]
     assert data["sbom"]["artifacts"]["reports"] == {"cyclonedx": ["reports/sbom/sbom.cdx.json"]}
-    assert data["sbom"]["allow_failure"] is False and data["sbom"]["needs"] == ["build"]
+    assert data["sbom"]["allow_failure"] is False and need_names(data["sbom"]["needs"]) == ["build"]
     blocking = parsed(replace(settings, blocking=("audit",)))
     assert blocking["audit"]["allow_failure"] is False
-    assert blocking["publish"]["needs"] == ["build", "wheel-install", "tests", "audit"]
+    assert need_names(blocking["publish"]["needs"]) == ["build", "wheel-install", "tests", "audit"]
+
+
+def test_merge_requests_leave_out_jobs_whose_files_did_not_change(settings: Settings) -> None:
+    """A job that reads neither every file nor git's history runs in a merge-request pipeline only
+    when one of its declared input files changed against the target branch; branch and tag
+    pipelines run it always. The globs are the same declaration the result cache keys on."""
+    pipeline = define(replace(settings, python=("3.11", "3.12"), test_shards=2))
+    data = gitlab.document(replace(settings, python=("3.11", "3.12"), test_shards=2), pipeline)
+    for job in pipeline.jobs:
+        rules = data[job.name].get("rules")
+        if job.name in ("version", "build", "publish"):
+            assert rules is None, job.name  # git history or every file: always
+            continue
+        if job.name in ("release", "pages"):  # release tags (or the default branch) only
+            continue
+        assert rules == [
+            {
+                "if": '$CI_PIPELINE_SOURCE == "merge_request_event"',
+                "changes": {
+                    "paths": list(job.inputs.files),
+                    "compare_to": "refs/heads/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                },
+            },
+            {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"', "when": "never"},
+            {"when": "on_success"},
+        ], job.name
+        assert 0 < len(job.inputs.files) <= gitlab.MAX_CHANGE_PATHS
+    # A need on a job that may be left out is optional, so its dependents still start.
+    assert data["coverage"]["needs"] == [{"job": "tests", "optional": True}]
+    assert data["publish"]["needs"][:2] == ["build", {"job": "wheel-install", "optional": True}]
+    assert data["tests"]["needs"] == ["build"]
+
+
+def test_a_job_left_out_never_leaves_a_dependent_without_its_output(settings: Settings) -> None:
+    """Whenever a merge request changes none of a job's files, it changes none of the files of
+    the jobs that consume its output either: they are left out too (the wheel's consumers read a
+    subset of what the build reads; coverage reads what tests read)."""
+    for variant in (settings, replace(settings, test_shards=2, python=("3.11", "3.12"))):
+        pipeline = define(variant)
+        for job in pipeline.jobs:
+            for name in job.needs:
+                need = pipeline.job(name)
+                consumes = (job.inputs.dist and need.artifacts) or any(
+                    path.startswith(need.reports_folder + "/")
+                    for path in job.upstream_files.values()
+                )
+                # A tag-only job (release) is never in a merge-request pipeline.
+                if not consumes or not gitlab.may_leave_out(need) or job.only_tags_matching:
+                    continue
+                assert gitlab.may_leave_out(job), (job.name, name)
+                assert set(job.inputs.files) <= set(need.inputs.files), (job.name, name)

@@ -15,7 +15,7 @@ from typing import Any, cast
 import nox
 import pytest
 
-from noxline import gitlab, jobs
+from noxline import confine, gitlab, jobs
 from noxline.config import Settings, load_settings, replace
 from noxline.jobs import BODIES, EXTRA_SESSIONS
 from noxline.errors import NoxlineError, describe_unexpected
@@ -27,7 +27,7 @@ from noxline.jobs import pylint as pylint_job
 from noxline.jobs import _shards
 from noxline.jobs import tests as tests_job
 from noxline.jobs._support import report_file
-from noxline.jobs._support import judge
+from noxline.jobs._support import judge, session_tmp
 from noxline.pipeline import Job, define
 from tests.unit._projects import write_project
 
@@ -766,3 +766,25 @@ def test_the_coverage_job_is_red_when_the_copies_together_ran_no_test(
         BODIES["coverage"](cast(nox.Session, session), sharded, define(sharded).job("coverage"))
     assert str(caught.value).startswith("no test ran in coverage: looked for ") is zero
     assert bool(session.commands) is not zero  # red before any install
+
+
+class _RelativeTmpSession:  # pylint: disable=too-few-public-methods
+    """A session whose temporary folder is named as nox names it: relative (``.nox/x/tmp``)."""
+
+    def create_tmp(self) -> str:
+        """Make and name the folder, relative to the working folder."""
+        os.makedirs(".nox/x/tmp", exist_ok=True)
+        return ".nox/x/tmp"
+
+
+def test_the_session_tmp_folder_is_absolute_so_confine_writes_inside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nox names .nox/<session>/tmp relative to the working folder; confine reads a relative path
+    as relative to its root, so a relative root would put tmp/x at tmp/tmp/x (the lock's
+    constraints file was written there and uv never found it)."""
+    monkeypatch.chdir(tmp_path)
+    tmp = session_tmp(cast(nox.Session, _RelativeTmpSession()))
+    assert tmp == tmp_path / ".nox/x/tmp"
+    written = confine.write_text(tmp, tmp / "noxline-lock/constraints.txt", "a==1\n", exact=True)
+    assert written == tmp_path / ".nox/x/tmp/noxline-lock/constraints.txt" and written.is_file()

@@ -37,6 +37,17 @@ MASKED = {  # text, secrets → the text as printed
     "long-secret-containing-a-short-one": ("abcdefghij", ["abcdefghij", "abc"], M),
     # A form shared by a long and a short secret stays masked everywhere.
     "same-form-long-wins": ("x%2Fabcdefx", ["/abcdef", "%2Fabcdef"], f"x{M}x"),
+    # A package URL has no user-info: its "@" starts the version (the SBOM's PURLs).
+    "package-url": (
+        "pkg:pypi/my-lib@1.2.3, pkg:npm/%40a/b@2",
+        [],
+        "pkg:pypi/my-lib@1.2.3, pkg:npm/%40a/b@2",
+    ),
+    "url-inside-a-package-url": (
+        "pkg:pypi/x@1?download_url=https://u:p@host/x.whl",
+        [],
+        f"pkg:pypi/x@1?download_url=https://{M}@host/x.whl",
+    ),
 }
 
 

@@ -224,11 +224,44 @@ def test_mask(text: str, secrets: tuple[str, ...], hidden: str) -> None:
     assert hidden not in masked and net.MASK in masked
 
 
-def test_bad_json_is_one_clear_error(server: Server) -> None:
-    """A body that is not JSON raises NetError, not ValueError."""
-    server.routes["/j"] = answer(b"[" * 100_000)
-    with pytest.raises(net.NetError, match="did not answer JSON"):
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"[" * 100_000, "not JSON"),
+        (b"[" * 65 + b"]" * 65, "nested more than 64 levels"),
+        (b'{"a": ' * 70 + b"1" + b"}" * 70, "nested more than 64 levels"),
+        (b'{"token": "\xff\xfe"}', "not UTF-8"),
+        ('{"a": 1}'.encode("utf-16"), "not UTF-8"),
+        (b'{"a": NaN}', "not JSON"),
+        (b'{"a": -Infinity}', "not JSON"),
+        (b"1" * 5000, "not JSON"),
+        (b"<html>error</html>", "not JSON"),
+    ],
+    ids=[
+        "unclosed",
+        "deep-lists",
+        "deep-objects",
+        "latin1",
+        "utf16",
+        "nan",
+        "inf",
+        "huge-int",
+        "html",
+    ],
+)
+def test_bad_json_is_one_clear_error(server: Server, body: bytes, problem: str) -> None:
+    """An answer that is not UTF-8 JSON of bounded depth is one NetError line naming the
+    server, never a ValueError or RecursionError (nor a structure that breaks what walks it)."""
+    server.routes["/j"] = answer(body)
+    with pytest.raises(net.NetError, match=problem) as caught:
         net.get(server.url + "/j", limits=net.Limits(deadline=2)).json()
+    assert server.url in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_json_nested_to_the_limit_is_read(server: Server) -> None:
+    """64 levels are an answer: the limit refuses only what no API answers."""
+    server.routes["/j"] = answer(b"[" * 64 + b"]" * 64)
+    assert net.get(server.url + "/j", limits=net.Limits(deadline=2)).json() is not None
 
 
 # --- attacks that once got through (found by trying other inputs of the same classes) -----------

@@ -63,3 +63,37 @@ def test_the_filter_masks_formatted_records(
     monkeypatch.setenv("TWINE_PASSWORD", "s3cret-token-value")
     record = logging.LogRecord("nox", logging.INFO, __file__, 1, message, args, None)
     assert MaskingFilter().filter(record) and record.getMessage() == shown
+
+
+DEADLINE_NOXFILE = """
+import nox
+from noxline.errors import NoxlineError
+from noxline.sessions import within_deadline
+
+
+@nox.session(python=False)
+def hang(session):
+    try:  # as every registered session does (sessions._session_body)
+        within_deadline(session, lambda s: s.run("sleep", "61.2345"), 1.0)
+    except NoxlineError as error:
+        session.error(str(error))
+"""
+
+
+def test_a_session_is_stopped_at_its_deadline_with_the_command_it_runs(tmp_path: Path) -> None:
+    """``nox -s <job>`` alone: a command that hangs is stopped at the deadline (no process left)
+    and the session fails with one line naming job-timeout."""
+    (tmp_path / "noxfile.py").write_text(DEADLINE_NOXFILE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "hang"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "hang ran longer than job-timeout" in output and "Traceback" not in output, output
+    left = subprocess.run(["pgrep", "-f", "sleep 61.2345"], capture_output=True, check=False)
+    assert left.returncode == 1, left.stdout  # the command was stopped with the session

@@ -10,7 +10,7 @@ import pytest
 from noxline.config import Settings, load_settings, replace, whole_tag_pattern
 from noxline.errors import ConfigError
 from noxline.pipeline import CHECKS, STAGES, Job, Reports, define
-from tests.helpers import PIPELINE_JOBS
+from tests.helpers import DOCS_PIPELINE_JOBS, PIPELINE_JOBS
 from tests.unit._projects import write_project
 
 
@@ -23,7 +23,8 @@ def settings_fixture(tmp_path: Path) -> Settings:
 def test_jobs_in_stage_order_mirror_the_seed(settings: Settings) -> None:
     """The jobs, named like the sessions, in the seed's stage order, then audit, SBOM, release."""
     pipeline = define(settings)
-    assert pipeline.names == PIPELINE_JOBS
+    assert pipeline.names == DOCS_PIPELINE_JOBS  # a package with docstrings: docs on
+    assert define(replace(settings, docs=False)).names == PIPELINE_JOBS
     stage_index = [STAGES.index(job.stage) for job in pipeline.jobs]
     assert stage_index == sorted(stage_index)
     assert {job.name: job.stage for job in pipeline.jobs}["version"] == "pre-package"
@@ -166,7 +167,7 @@ def test_fanned_out_tests_expand_into_copies_a_coverage_job_needs(
 def test_one_python_and_one_shard_keep_the_plain_pipeline(settings: Settings) -> None:
     """No fan-out: no coverage job, tests reports as before, expand() changes nothing."""
     pipeline = define(replace(settings, python=("3.12",)))
-    assert pipeline.names == PIPELINE_JOBS
+    assert pipeline.names == DOCS_PIPELINE_JOBS
     assert pipeline.expand() == pipeline
     assert pipeline.job("tests").coverage_regex
     assert {job.pythons for job in pipeline.jobs if job.uses_venv} == {("3.12",)}

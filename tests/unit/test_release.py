@@ -6,6 +6,7 @@ GitLab does and refuses requests without the job token, so the tests assert the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from noxline.config import Settings, load_settings, replace
 from noxline.dist import sha256_of, write_sums
 from noxline.errors import NoxlineError
+from noxline.jobs import release
 from noxline.jobs.release import (
     GitLabProject,
     Link,
@@ -23,6 +25,7 @@ from noxline.jobs.release import (
     dry_run_reason,
     make_plan,
 )
+from noxline.pipeline import define
 from noxline.release_notes import changelog_section, release_notes
 from tests.fakes import FakeGitLab, FakeOIDCIndex, running
 from tests.helpers import free_port, git
@@ -287,6 +290,30 @@ def test_the_plan_links_the_files_the_index_lists_and_the_sbom(settings: Setting
     ]
 
 
+@pytest.mark.parametrize(
+    "spelling", ["Tiny_Lib-1.2.3.tar.gz", "tiny-lib-1.2.3.tar.gz", "TINY.LIB-1.2.3.tar.gz"]
+)
+def test_the_release_finds_a_file_the_index_spells_otherwise(
+    settings: Settings, spelling: str
+) -> None:
+    """File names are compared by the one normalised key (dist.file_key), as publish compares
+    them: an index listing the sdist under another spelling still holds it."""
+    with running(FakeOIDCIndex()) as index:
+        assert isinstance(index, FakeOIDCIndex)
+        dist = settings.project_dir / "dist"
+        listed = {p.name: sha256_of(p) for p in dist.glob("tiny_lib-*.whl")}
+        listed[spelling] = sha256_of(dist / "tiny_lib-1.2.3.tar.gz")
+        index.files["tiny-lib"] = listed
+        env = {"TWINE_REPOSITORY_URL": f"{index.url}/"}
+        plan = make_plan(
+            settings, RELEASE, env, sbom=SBOM, files_on_index=True, log=lambda line: None
+        )
+    assert [(link.name, link.url) for link in plan.links][1] == (
+        "tiny_lib-1.2.3.tar.gz",
+        f"{index.url}/files/{spelling}",
+    )
+
+
 def test_a_release_whose_files_are_not_on_the_index_fails(settings: Settings) -> None:
     """The release links published files: missing ones mean publish did not upload them."""
     with running(FakeOIDCIndex()) as index:
@@ -321,3 +348,77 @@ def test_a_dry_run_shows_a_short_summary() -> None:
         "notes: 3 lines, starting '### Fixed'",
         "link mylib-1.2.3.tar.gz: https://index.example/mylib-1.2.3.tar.gz",
     ]
+
+
+class _LoggingSession:  # pylint: disable=too-few-public-methods
+    """Stands in for ``nox.Session`` in the release body, which only logs: keeps each line."""
+
+    def __init__(self) -> None:
+        """No line yet."""
+        self.logged: list[str] = []
+
+    def log(self, message: str) -> None:
+        """Keep a log line."""
+        self.logged.append(message)
+
+
+#: Secrets a release job's environment may hold, none of which a dry run may show or write.
+JOB_TOKEN = "job-token-value-1234"
+API_TOKEN = "deploy-api-token-5678"
+INDEX_PASSWORD = "index-password-9012"
+
+
+def test_a_release_dry_run_shows_a_summary_and_records_the_request_masked(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release job's body at a release tag outside a GitLab job (no CI_API_V4_URL): a few
+    lines a person reads (why, tag and title, the notes' size, each link, where the request is)
+    and no JSON blob; the whole request in release.json; no secret of the environment in either,
+    not even one the notes or a link carry."""
+    git(settings.project_dir, "commit", "-q", "--allow-empty", "-m", f"Rotate {API_TOKEN}")
+    git(settings.project_dir, "tag", "-f", "1.2.3")
+    variables = {
+        "CI_COMMIT_TAG": "1.2.3",
+        "CI_COMMIT_REF_NAME": "1.2.3",
+        "CI_PIPELINE_ID": "7",
+        "CI_JOB_TOKEN": JOB_TOKEN,
+        "DEPLOY_API_TOKEN": API_TOKEN,
+        "CI_PROJECT_URL": "https://gitlab.example/group/tiny-lib",
+        "TWINE_REPOSITORY_URL": "https://index.example/legacy/",
+        "TWINE_USERNAME": "uploader",
+        "TWINE_PASSWORD": INDEX_PASSWORD,
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CI_API_V4_URL", raising=False)
+    job = next(job for job in define(settings).jobs if job.name == "release")
+    session = _LoggingSession()
+    release.run(session, settings, job)  # type: ignore[arg-type]
+    record = settings.project_dir / job.report_path("record")
+    written = record.read_text(encoding="utf-8")
+    logged = "\n".join(session.logged)
+    for secret in (JOB_TOKEN, API_TOKEN, INDEX_PASSWORD):
+        assert secret not in logged and secret not in written
+    assert not any(line.lstrip().startswith(("{", "[", '"')) for line in session.logged)
+    summary = session.logged[
+        session.logged.index(next(l for l in session.logged if "would create" in l)) :
+    ]
+    assert summary[0].startswith("dry run (not in a GitLab job: CI_API_V4_URL")
+    assert summary[1:3] == [
+        "  tag 1.2.3, title 'tiny-lib 1.2.3'",
+        "  notes: 5 lines, starting 'Changes since 1.2.2:'",
+    ]
+    assert [line.split(":", 1)[0] for line in summary[3:6]] == [
+        "  link tiny_lib-1.2.3-py3-none-any.whl",
+        "  link tiny_lib-1.2.3.tar.gz",
+        "  link SBOM (CycloneDX)",
+    ]
+    assert summary[6:] == [f"the whole request is in {job.report_path('record')}"]
+    data = json.loads(written)
+    assert (data["mode"], data["outcome"], data["version"]) == ("dry-run", "dry-run", "1.2.3")
+    request = data["release"]
+    assert request["tag_name"] == "1.2.3" and "- Rotate ****" in request["description"]
+    assert len(request["assets"]["links"]) == 3
+    assert request["assets"]["links"][0]["url"] == (
+        "https://index.example/legacy/simple/tiny-lib/#tiny_lib-1.2.3-py3-none-any.whl"
+    )

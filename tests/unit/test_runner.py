@@ -13,6 +13,8 @@ import json
 import os
 import re
 import signal
+import sys
+import subprocess
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from noxline import confine
 from noxline.config import Settings, load_settings, replace
 from noxline.errors import NoxlineError
 from noxline.jobs._support import summarize
@@ -347,12 +350,12 @@ def test_an_unknown_job_name_is_refused_with_the_choices(settings: Settings) -> 
 
 
 def test_the_real_pipeline_runs_in_dependency_order(settings: Settings) -> None:
-    """The real jobs through the fake: publish then release last, build before tests; black
-    failing is a warning only."""
+    """The real jobs through the fake: publish, then release and Pages last, build before tests;
+    black failing is a warning only."""
     pipeline: Pipeline = define(settings)
     fake = FakeRun({"black": 1})
     outcome = fake.run(pipeline.jobs, parallel=2)
-    assert fake.started[-2:] == ["publish", "release"]
+    assert fake.started[-3:] in (["publish", "release", "pages"], ["publish", "pages", "release"])
     assert fake.index("passed", "build") < fake.index("start", "tests")
     assert statuses(outcome)["black"] is Status.ALLOWED_TO_FAIL
     assert outcome.exit_code == 0
@@ -536,6 +539,38 @@ def test_every_line_of_a_jobs_log_is_masked(stub: Settings) -> None:
     log = (stub.report_root / "version" / "job.log").read_text(encoding="utf-8")
     assert "token **** at https://****@index.example/ and pw=abc" in log
     assert "s3cret" not in log and "user:pw" not in log and "version ran" in log
+
+
+def test_a_second_run_in_the_same_tree_is_one_line_naming_the_first(stub: Settings) -> None:
+    """Two runs in one tree would overwrite each other's reports and venvs: while another
+    process holds the project's run lock, `run` stops at once, naming it, and starts nothing."""
+    holder = subprocess.Popen(  # pylint: disable=consider-using-with
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from noxline import confine; "
+            "lock = confine.lock_project(Path(sys.argv[1]), 'noxline run'); print('held', "
+            "flush=True); time.sleep(60)",
+            str(stub.project_dir),
+        ],
+        stdout=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != confine.LOCK_VARIABLE},
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        with pytest.raises(confine.ProjectBusy) as caught:
+            run(stub, jobs=["version"], stream=io.StringIO())
+        assert f"another noxline run is using this project (pid {holder.pid}, noxline run" in str(
+            caught.value
+        )
+        assert not (stub.report_root / "version" / "job.log").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    # The lock goes with the process that held it: the next run proceeds.
+    assert run(stub, jobs=["version"], stream=io.StringIO()) == 0
 
 
 def test_run_passes_when_only_allowed_failures_fail(stub: Settings) -> None:

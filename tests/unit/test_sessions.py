@@ -13,7 +13,7 @@ from nox import registry as nox_registry
 from noxline.config import load_settings, replace
 from noxline.pipeline import define
 from noxline.errors import NoxlineError
-from noxline.sessions import VENV_BACKEND, _session_body, register, this_copy
+from noxline.sessions import VENV_BACKEND, _session_body, mask_reports, register, this_copy
 from tests.unit._projects import write_project
 
 
@@ -210,3 +210,27 @@ def test_each_copy_writes_into_its_own_folder(  # pylint: disable=too-many-argum
     copy = this_copy(job, _PythonSession(session_python))  # type: ignore[arg-type]
     assert copy.reports_folder == folder
     assert copy.report_path("junit") == f"{folder}/junit.xml"
+
+
+def test_every_declared_report_is_masked_when_the_job_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reports a tool wrote (JUnit XML holding what a test printed) pass the masking step when
+    the job ends; a file that is not text (coverage's database) is left byte for byte."""
+    settings = load_settings(write_project(tmp_path))
+    monkeypatch.setenv("TWINE_PASSWORD", "s3cret-value-Zq81x")
+    job = define(settings).job("tests")
+    folder = tmp_path / job.reports_folder
+    folder.mkdir(parents=True)
+    junit = folder / job.files["junit"]
+    junit.write_text(
+        "<testsuite><system-out>pw s3cret-value-Zq81x at https://u:p@h/</system-out></testsuite>",
+        encoding="utf-8",
+    )
+    binary = folder / job.files["coverage-data"]
+    binary.write_bytes(b"SQLite format 3\0 s3cret-value-Zq81x \xff")
+    mask_reports(settings, job)
+    assert junit.read_text(encoding="utf-8") == (
+        "<testsuite><system-out>pw **** at https://****@h/</system-out></testsuite>"
+    )
+    assert binary.read_bytes() == b"SQLite format 3\0 s3cret-value-Zq81x \xff"

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import base64
 import datetime
-from collections.abc import Iterator
+import json
+import re
+import socket
+import ssl
+import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import trustme
 import yaml
 
-from noxline import gitlab
+from noxline import gitlab, net
 from noxline.config import Settings, load_settings
 from noxline.dist import Dist, sha256_of
-from noxline.errors import PublishError
+from noxline.errors import ConfigError, PublishError
 from noxline.index import Repository
 from noxline.jobs.publish import JobIO, Report, publish_dist
 from noxline.trusted_publishing import (
@@ -30,11 +37,15 @@ from noxline.trusted_publishing import (
     mint_token,
     with_trusted_publishing,
 )
-from tests.fakes import FakeOIDCIndex, id_token, running
-from tests.helpers import free_port
-from tests.unit._dists import tiny_settings
+from noxline.versioning import VersionDecision
+from tests.fakes import FakeOIDCIndex, TrustedPublisher, id_token, recording_twine, running
+from tests.helpers import REPO_ROOT, free_port
+from tests.unit._dists import tiny_dist, tiny_settings
+from tests.unit._publish_run import NO_TWINE
 from tests.unit._projects import write_project
 from tests.unit._releases import DEV, RELEASE
+
+REFERENCE = REPO_ROOT / "docs" / "reference.md"
 
 
 @pytest.fixture(name="index")
@@ -89,25 +100,49 @@ def test_a_wrong_or_expired_token_is_refused_before_it_is_sent(
     assert not index.calls("POST")
 
 
+JOB = (
+    "namespace 'group', project name 'tiny-lib', top-level pipeline file path '.gitlab-ci.yml', "
+    "environment name"
+)
+
+
 @pytest.mark.parametrize(
-    ("claims_audience", "expires_in", "refusal"),
+    ("token", "refusal", "fields"),
     [
-        ("pypi", 300, "invalid audience in JWT"),
-        ("testindex", -60, "token has expired"),
+        (lambda: id_token("pypi"), "malformed or invalid token", f"{JOB} empty"),
+        (lambda: id_token("testindex", -60), "malformed or invalid token", f"{JOB} empty"),
+        (
+            lambda: id_token("testindex", project_path="other/tiny-lib"),
+            "valid token, but no corresponding publisher",
+            "namespace 'other', project name 'tiny-lib'",
+        ),
+        (
+            lambda: id_token("testindex", pipeline_file="ci/release.yml"),
+            "valid token, but no corresponding publisher",
+            "top-level pipeline file path 'ci/release.yml'",
+        ),
+        (
+            lambda: id_token("testindex", environment="staging"),
+            "valid token, but no corresponding publisher",
+            f"{JOB} 'staging'",
+        ),
     ],
+    ids=["wrong-audience", "expired", "other-project", "other-pipeline-file", "other-environment"],
 )
 def test_the_index_refusal_is_one_clear_line(
-    index: FakeOIDCIndex, claims_audience: str, expires_in: float, refusal: str
+    index: FakeOIDCIndex, token: Callable[[], str], refusal: str, fields: str
 ) -> None:
-    """When the local check cannot tell (the index changed its mind), the index's words show."""
-    token = id_token(claims_audience, expires_in)
-    index.audience = "testindex"
+    """When the local check cannot tell (the index changed its mind, or its trusted publisher
+    names another project, pipeline file or environment), the index's words show, and the
+    fields of PyPI's form as this job fills them, to compare."""
+    index.publishers = (TrustedPublisher("group", "tiny-lib", environment="pypi"),)
     now = datetime.datetime.fromtimestamp(0, datetime.timezone.utc)  # every token still valid
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("noxline.trusted_publishing.check_claims", lambda *args: None)
-        with pytest.raises(PublishError, match=rf"HTTP 422: {refusal}\).*trusted publisher"):
-            mint_token(f"{index.url}/legacy/", token, now=now)
-    assert index.calls("POST")
+        with pytest.raises(PublishError, match=rf"HTTP 422: {refusal}.*trusted publisher") as e:
+            mint_token(f"{index.url}/legacy/", token(), now=now)
+    assert fields in str(e.value) and "\n" not in str(e.value)
+    assert index.calls("POST") and not index.trusted
 
 
 def test_check_claims_accepts_a_list_of_audiences() -> None:
@@ -199,22 +234,160 @@ def test_a_dry_run_without_an_id_token_names_the_fallback() -> None:
     )
 
 
-def test_the_documented_pypi_setup_is_one_setting_and_an_environment(tmp_path: Path) -> None:
-    """reference.md's PyPI setup: oidc-audience = "pypi" alone makes PyPI the upload target and
-    the index read; publish-environment gives the publish job the environment PyPI's trusted
-    publisher names, with the project's page as its URL, and the id token its audience."""
-    project = write_project(
-        tmp_path, '[tool.noxline]\noidc-audience = "pypi"\npublish-environment = "pypi"\n'
-    )
+def documented_pypi_setup() -> tuple[str, dict[str, str]]:
+    """What docs/reference.md's "Trusted publishing to PyPI, step by step" tells a user to do:
+    the ``[tool.noxline]`` lines of its step 1 exactly, and the fields of PyPI's form its step 2
+    names with a literal value (field name → value)."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    section = text.split("#### Trusted publishing to PyPI, step by step", 1)[1].split("\n#### ")[0]
+    block = re.search(r"```toml\n(.*?)```", section, re.DOTALL)
+    assert block, "the PyPI walk-through shows its settings in a toml block"
+    fields = dict(re.findall(r"\*\*([^*]+)\*\*: `([^`]+)`", section))
+    return textwrap.dedent(block.group(1)), fields
+
+
+@contextmanager
+def pypi_on_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: FakeOIDCIndex
+) -> Iterator[tuple[FakeOIDCIndex, list[str]]]:
+    """``index`` serving as https://pypi.org and https://upload.pypi.org: the fake over TLS with
+    a certificate for both names from a CA the client trusts, and a resolver (``net.resolver``)
+    that sends those two names, and no other, to it. Yields the fake and the names asked."""
+    authority = trustme.CA()
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("pypi.org", "upload.pypi.org", "127.0.0.1").configure_cert(context)
+    asked: list[str] = []
+    with running(index, tls=context) as fake:
+        port = int(fake.url.rsplit(":", 1)[1])
+
+        def resolve(host: str, _port: int) -> list[net.Address]:
+            """pypi.org and upload.pypi.org are the fake; nothing else exists."""
+            asked.append(host)
+            if host not in ("pypi.org", "upload.pypi.org"):
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", port))
+            ]
+
+        monkeypatch.setattr(net, "resolver", resolve)
+        assert isinstance(fake, FakeOIDCIndex)
+        yield fake, asked
+
+
+#: What GitLab sets in the publish job of a tag pipeline for tag 1.2.3 (protected).
+TAG_PIPELINE = {
+    "GITLAB_CI": "true",
+    "CI_PIPELINE_ID": "7",
+    "CI_COMMIT_TAG": "1.2.3",
+    "CI_COMMIT_REF_NAME": "1.2.3",
+    "CI_COMMIT_REF_PROTECTED": "true",
+}
+
+
+def test_the_documented_pypi_setup_publishes_the_first_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Following docs/reference.md alone: its settings, its PyPI form, and the job GitLab runs
+    from the generated YAML (its id token's audience and environment) publish to PyPI through
+    PyPI's documented exchange (here a fake on pypi.org and upload.pypi.org): the id token goes
+    to https://pypi.org/_/oidc/mint-token, the minted token only to https://upload.pypi.org/legacy/,
+    the index is read anonymously, neither token is logged."""
+    toml, form = documented_pypi_setup()
+    project = write_project(tmp_path / "tiny", f"[tool.noxline]\n{toml}")
     settings = load_settings(project)
-    assert settings.repository_url == "https://upload.pypi.org/legacy/"
-    assert settings.index_url == "https://pypi.org/simple/"
+    # One setting: the upload endpoint and the index follow from the audience.
+    assert (settings.repository_url, settings.index_url) == (
+        "https://upload.pypi.org/legacy/",
+        "https://pypi.org/simple/",
+    )
     publish = yaml.safe_load(gitlab.render(settings))["publish"]
-    assert publish["environment"] == {"name": "pypi", "url": "https://pypi.org/p/tiny-lib"}
     assert publish["id_tokens"] == {ID_TOKEN_VARIABLE: {"aud": "pypi"}}
-    other = write_project(tmp_path / "t", '[tool.noxline]\noidc-audience = "testpypi"\n')
-    assert load_settings(other).repository_url == "https://test.pypi.org/legacy/"
-    assert "environment" not in yaml.safe_load(gitlab.render(load_settings(other)))["publish"]
+    assert publish["environment"] == {"name": "pypi", "url": "https://pypi.org/p/tiny-lib"}
+    # PyPI's form as the walk-through fills it for gitlab.com/group/tiny-lib.
+    assert form["Top-level pipeline file path"] == ".gitlab-ci.yml"
+    publisher = TrustedPublisher(
+        "group", "tiny-lib", form["Top-level pipeline file path"], settings.publish_environment
+    )
+    token = id_token(
+        publish["id_tokens"][ID_TOKEN_VARIABLE]["aud"],
+        environment=publish["environment"]["name"],
+    )
+    dist = tiny_dist(settings)
+    pypi = FakeOIDCIndex(audience="pypi", publishers=(publisher,))
+    with pypi_on_loopback(tmp_path, monkeypatch, pypi) as (index, asked):
+        env = {
+            **TAG_PIPELINE,
+            ID_TOKEN_VARIABLE: token,
+            "SSL_CERT_FILE": str(tmp_path / "ca.pem"),
+            "FAKE_UPLOAD_URL": f"{index.url}/legacy/",
+        }
+        lines: list[str] = []
+        io = JobIO(lines.append, lines.append, env, recording_twine(tmp_path), poll_interval=0.05)
+        report = Report(project=settings.name)
+        publish_dist(settings, RELEASE, dist, report, io)
+    assert report.outcome == "uploaded", lines
+    exchange = [(r.method, r.path, r.headers["host"]) for r in index.requests[:2]]
+    assert exchange == [
+        ("GET", "/_/oidc/audience", "pypi.org"),
+        ("POST", "/_/oidc/mint-token", "pypi.org"),
+    ]
+    assert index.requests[1].body == {"token": token}
+    assert [(c["aud"], c["environment"]) for c in index.trusted] == [("pypi", "pypi")]
+    uploads = index.calls("POST")[1:]
+    expected = "Basic " + base64.b64encode(f"__token__:{index.minted}".encode()).decode()
+    assert {(r.body["filename"], r.headers["x-upload-target"]) for r in uploads} == {
+        (item.path.name, "https://upload.pypi.org/legacy/") for item in dist.files
+    }
+    assert all(r.headers["authorization"] == expected for r in uploads)
+    reads = [r for r in index.requests if r.path.startswith("/simple/")]
+    assert reads and all(r.headers["host"] == "pypi.org" for r in reads)
+    assert not any("authorization" in r.headers for r in reads)
+    assert set(asked) <= {"pypi.org", "upload.pypi.org"}
+    logged = "\n".join(lines) + json.dumps(report.as_data())
+    assert token not in logged and index.minted not in logged
+
+
+@pytest.mark.parametrize("decision", [RELEASE, DEV], ids=["release", "dry-run"])
+@pytest.mark.parametrize(
+    ("setting", "variables", "target"),
+    [
+        ('repository-url = "https://test.pypi.org/legacy/"\n', {}, "https://test.pypi.org/legacy/"),
+        ("", {"TWINE_REPOSITORY_URL": "https://test.pypi.org/legacy/"}, "TWINE_REPOSITORY_URL"),
+        (
+            "",
+            {"TWINE_REPOSITORY_URL": "https://gitlab.com/api/v4/projects/7/packages/pypi"},
+            "https://gitlab.com/api/v4/projects/7/packages/pypi",
+        ),
+    ],
+    ids=["testpypi-setting", "testpypi-variable", "gitlab-registry"],
+)
+def test_an_upload_target_of_another_index_is_one_line_before_any_request(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    decision: VersionDecision,
+    setting: str,
+    variables: dict[str, str],
+    target: str,
+) -> None:
+    """The documented settings (audience "pypi"), but the upload goes elsewhere: one line naming
+    both and the fix, before any request (release or dry run), the fake (on every host the
+    target could name) recording none and no name even resolved."""
+    toml, _ = documented_pypi_setup()
+    project = write_project(tmp_path / "tiny", f"[tool.noxline]\n{toml}{setting}")
+    settings = load_settings(project)
+    dist = tiny_dist(settings)
+    with pypi_on_loopback(tmp_path, monkeypatch, FakeOIDCIndex(audience="pypi")) as (index, asked):
+        env = {**TAG_PIPELINE, ID_TOKEN_VARIABLE: id_token("pypi", environment="pypi"), **variables}
+        lines: list[str] = []
+        io = JobIO(lines.append, lines.append, env, NO_TWINE)
+        with pytest.raises(PublishError) as caught:
+            publish_dist(settings, decision, dist, Report(project=settings.name), io)
+    message = str(caught.value)
+    assert message.startswith("oidc-audience 'pypi' is upload.pypi.org's, but the upload goes to")
+    assert target in message and "\n" not in message
+    assert not index.requests and not asked
 
 
 @pytest.mark.parametrize(
@@ -251,3 +424,32 @@ def test_a_mismatch_is_refused_before_any_exchange(index: FakeOIDCIndex) -> None
     with_trusted_publishing(repository, {ID_TOKEN_VARIABLE: id_token("testindex")},
                             audience="testindex", log=lambda _: None)  # fmt: skip
     assert index.requests
+
+
+@pytest.mark.parametrize(
+    ("keys", "refusal"),
+    [
+        ('oidc-audience = "PyPI"', "oidc-audience = 'PyPI' is not the audience .*write 'pypi'"),
+        ('oidc-audience = " testpypi"', "write 'testpypi' exactly"),
+        # A newline is refused first by the check every setting string passes.
+        ('oidc-audience = "pypi\\n"', "oidc-audience = 'pypi\\\\n' holds control characters"),
+        ('oidc-audience = "my index"', "holds characters no audience has"),
+        ('oidc-audience = "https://index.example"', None),
+        ('publish-environment = "py:pi"', "publish-environment = 'py:pi' is not a GitLab env"),
+        ('publish-environment = "pypi\\n"', "publish-environment = .* holds control characters"),
+        ('publish-environment = " "', "is not a GitLab environment name"),
+        ('publish-environment = "release/pypi"', None),
+    ],
+)
+def test_an_audience_or_environment_the_services_would_not_match_is_refused(
+    tmp_path: Path, keys: str, refusal: str | None
+) -> None:
+    """Written as GitLab and PyPI compare them, or refused when the settings are loaded (one
+    line, the fix named): "PyPI" would get an id token PyPI refuses, and upload elsewhere."""
+    project = write_project(tmp_path, f"[tool.noxline]\n{keys}\n")
+    if refusal is None:
+        load_settings(project)
+        return
+    with pytest.raises(ConfigError, match=refusal) as caught:
+        load_settings(project)
+    assert "\n" not in str(caught.value)

@@ -18,8 +18,10 @@ from noxline.jobs import (
     black,
     build,
     coverage,
+    docs,
     docstr,
     mypy,
+    pages,
     publish,
     pylint,
     release,
@@ -62,8 +64,10 @@ BODIES: dict[str, JobBody] = {
         ruff_format.run,
         audit.run,
         sbom.run,
+        docs.run,
         publish.run,
         release.run,
+        pages.run,
     )
 }
 

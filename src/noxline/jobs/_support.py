@@ -110,6 +110,16 @@ def run_to_report(
             sys.stdout.flush()
 
 
+def session_tmp(session: nox.Session) -> Path:
+    """The session's temporary folder (``.nox/<session>/tmp``) as an absolute path.
+
+    nox names it relative to the working folder; :mod:`noxline.confine` takes a relative path
+    as relative to the folder given as its root, so ``tmp / "x"`` with a relative ``tmp`` would
+    be ``tmp/tmp/x`` there.
+    """
+    return Path(session.create_tmp()).absolute()
+
+
 def uses_uv(session: nox.Session) -> bool:
     """True when the session's venv was made by uv (which installs with ``uv pip``, not pip)."""
     return session.venv_backend == "uv"
@@ -162,7 +172,7 @@ def wheel_environment(session: nox.Session, dist: Dist) -> Path:
     The audit and the SBOM describe exactly what a user of the wheel gets, so their tools live in
     the session's venv and look at this one, which has no pip, no tools and no test dependencies.
     """
-    tmp = Path(session.create_tmp())
+    tmp = session_tmp(session)
     folder = tmp / "wheel-env"
     confine.remove_tree(tmp, folder)
     session.run("python", "-m", "venv", "--without-pip", str(folder), silent=True)
@@ -324,7 +334,7 @@ def constrain(session: nox.Session, settings: Settings) -> None:
     if not settings.lock_file:
         return
     lock_kind = locks.kind(settings.lock_file)
-    tmp = Path(session.create_tmp())
+    tmp = session_tmp(session)
     target = tmp / "noxline-lock" / "constraints.txt"
     if lock_kind == "pylock":
         locks.pins_file(locks.pylock_pins(settings.project_dir / settings.lock_file), target, tmp)
@@ -372,9 +382,9 @@ def choose_tool(
 
 def report_tools(
     session: nox.Session, settings: Settings, job: Job, *choices: tools.ToolChoice
-) -> None:
+) -> str:
     """Say which version of each tool was installed, and from where, in the log and the job's
-    one-line result (``black 23.12.1 (uv.lock)``)."""
+    one-line result (``black 23.12.1 (uv.lock)``); return that line ("" when nothing ran)."""
     names = [choice.name for choice in choices]
     output = session.run(
         "python",
@@ -384,8 +394,9 @@ def report_tools(
         silent=True,
     )
     if not isinstance(output, str):
-        return  # nothing ran (--install-only)
+        return ""  # nothing ran (--install-only)
     versions = output.split()
     line = ", ".join(tools.described(c, v) for c, v in zip(choices, versions))
     session.log(line)
     summarize(settings, job, line, append=True)
+    return line

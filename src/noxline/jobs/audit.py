@@ -175,7 +175,7 @@ def read_report(settings: Settings, job: Job) -> dict[str, Any]:
     except (OSError, ValueError, RecursionError, NoxlineError):
         data = None
     if isinstance(data, dict) and isinstance(data.get("dependencies"), list):
-        return data
+        return _checked_shape(data, job.report_path("json"))
     try:
         said = read_job_report(settings, job, "log")
     except (OSError, NoxlineError):
@@ -189,6 +189,38 @@ def read_report(settings: Settings, job: Job) -> dict[str, Any]:
             "the network, or set audit-osv-url in [tool.noxline] to a reachable OSV mirror"
         )
     raise AuditError(f"pip-audit wrote no report: see {shown} for what it said")
+
+
+def _checked_shape(data: dict[str, Any], shown: str) -> dict[str, Any]:
+    """pip-audit's report, refused in one line unless it has the documented shape: its texts
+    come from the vulnerability service (a mirror may be anyone's), so a list that is a string or
+    an advisory that is a number must not turn into a traceback or a garbled report."""
+    texts = (str, int, float)
+    for dependency in data["dependencies"]:
+        vulns = dependency.get("vulns", []) if isinstance(dependency, dict) else None
+        ok = (
+            isinstance(vulns, list)
+            and isinstance(dependency.get("name", ""), str)
+            and isinstance(dependency.get("version", ""), texts)
+        )
+        for vuln in vulns if ok and isinstance(vulns, list) else ():
+            ok = ok and (
+                isinstance(vuln, dict)
+                and isinstance(vuln.get("id", ""), str)
+                and isinstance(vuln.get("description") or "", str)
+                and all(
+                    isinstance(vuln.get(key, []), list)
+                    and all(isinstance(item, texts) for item in vuln.get(key, []))
+                    for key in ("aliases", "fix_versions")
+                )
+            )
+        if not ok:
+            raise AuditError(
+                f"pip-audit's report {shown} does not have the shape pip-audit writes (a "
+                "dependency or an advisory that is not a table of texts): the vulnerability "
+                "service answered something malformed; check audit-osv-url in [tool.noxline]"
+            )
+    return data
 
 
 def evaluate(result: dict[str, Any], accepted: tuple[AcceptedAdvisory, ...]) -> list[Finding]:

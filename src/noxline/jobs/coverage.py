@@ -11,10 +11,12 @@ merged into one per Python, each listing every test once.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET  # nosec B405 - writes the merged report
 from pathlib import Path
 
 import nox
 
+from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.jobs._support import choose_tool, remove_file, report_file, report_tools
@@ -105,7 +107,11 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         reports = [report for _, report, _ in copies if report is not None]
         merged = merge_junit(reports, name=f"tests-{python}" if python else "tests")
         target = merged_junit(settings, job, python)
-        merged.write(target, encoding="utf-8", xml_declaration=True)
+        confine.write_bytes(
+            settings.project_dir,
+            target,
+            ET.tostring(merged.getroot(), encoding="utf-8", xml_declaration=True),
+        )
         counts = junit_totals(merged.getroot())
         session.log(
             f"{target.name}: {counts['tests']} tests from {len(copies)} job(s), "

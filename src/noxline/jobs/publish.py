@@ -45,7 +45,7 @@ from noxline import confine, net
 from noxline.dist import (
     Dist,
     DistFile,
-    file_key,
+    listed_as,
     parse_filename,
     read_file_metadata,
     sha256_of,
@@ -134,7 +134,7 @@ class Report:  # pylint: disable=too-many-instance-attributes
             "outcome": self.outcome,
             "error": self.error,
         }
-        masked: dict[str, Any] = _masked(data, self.secrets)
+        masked: dict[str, Any] = masked_data(data, self.secrets)
         return masked
 
     def save(self) -> None:
@@ -264,6 +264,11 @@ def publish_dist(
             "simple_url": repository.simple_url,
             "configured_by": repository.configured_by,
         }
+        if settings.oidc_audience:
+            # Before any request, dry runs too: an upload target the audience does not belong to
+            # (oidc-audience "pypi", the upload to TestPyPI or a GitLab registry) is one line,
+            # and neither the id token nor a credential goes anywhere.
+            check_target(settings.oidc_audience, repository.upload_url, repository.configured_by)
     io.log(f"{settings.name} {decision.version}: {report.reason}")
     # The one secret a user picks (index tokens and GitLab's are long): said once, here.
     if short := too_short_to_mask(PASSWORD_VARIABLE, io.env.get(PASSWORD_VARIABLE, "")):
@@ -454,8 +459,7 @@ def _differing(dist: Dist, listed: dict[str, str]) -> list[tuple[DistFile, str]]
 
 def listed_sha256(listed: Mapping[str, str], filename: str) -> str | None:
     """The sha256 the index lists for ``filename`` under any spelling of it; None when absent."""
-    wanted = file_key(filename)
-    return next((sha256 for name, sha256 in listed.items() if file_key(name) == wanted), None)
+    return listed_as(listed, filename)
 
 
 def _verify(
@@ -527,7 +531,6 @@ def _dry_run(  # pylint: disable=too-many-arguments,too-many-positional-argument
     if dist.version in versions_of(existing):
         io.warn(f"dry run: version {dist.version} of {settings.name} is already on the index")
     if repository is not None and settings.oidc_audience:  # trusted publishing (#11)
-        check_target(settings.oidc_audience, repository.upload_url, repository.configured_by)
         io.log(f"dry run: {describe_exchange(repository, io.env)}")
     io.log(f"dry run: nothing was uploaded ({report.reason})")
 
@@ -564,14 +567,15 @@ def versions_of(filenames: Iterable[str]) -> set[Version]:
     return versions
 
 
-def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
-    """``value`` with every string in it masked (dicts and lists walked)."""
+def masked_data(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` with every string in it masked (dicts and lists walked): JSON-ready data masked
+    before it is serialised, so a secret is found as it is, not as JSON escapes it."""
     if isinstance(value, str):
         return mask(value, secrets)
     if isinstance(value, dict):
-        return {key: _masked(item, secrets) for key, item in value.items()}
+        return {key: masked_data(item, secrets) for key, item in value.items()}
     if isinstance(value, list):
-        return [_masked(item, secrets) for item in value]
+        return [masked_data(item, secrets) for item in value]
     return value
 
 

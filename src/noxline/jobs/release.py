@@ -15,6 +15,7 @@ same plan to ``reports/release/release.json``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ import nox
 
 from noxline.ci import CIContext
 from noxline.config import Settings
+from noxline.dist import listed_as
 from noxline.errors import NoxlineError
 from noxline import confine, masking
 from noxline.index import mask, project_file_urls, resolve_repository
@@ -128,6 +130,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     dist = built_dist(settings)
     check_version(settings, decision, dist)
     project = GitLabProject.from_env(env)
+    # CI_JOB_TOKEN, TWINE_PASSWORD and every other secret-named variable: out of the log lines
+    # and out of release.json (URL user-info is masked in both as well).
+    secrets = masking.env_secrets(env)
     real = decision.kind is ReleaseKind.RELEASE and project is not None
     report: dict[str, Any] = {"version": decision.version, "mode": "release" if real else "dry-run"}
     try:
@@ -142,7 +147,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             report["outcome"] = "dry-run"
             session.log(f"dry run ({dry_run_reason(decision, project)}); would create:")
             for line in plan.summary_lines():
-                session.log("  " + masking.mask(line, masking.env_secrets(env)))
+                session.log("  " + masking.mask(line, secrets))
             rel = record.relative_to(settings.project_dir)
             session.log(f"the whole request is in {rel}")
             summarize(settings, job, f"dry run: {plan.tag}, {len(plan.links)} links")
@@ -151,7 +156,10 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         raise
     finally:
         confine.write_json(
-            settings.project_dir, record, report, secrets=(project.job_token,) if project else ()
+            settings.project_dir,
+            record,
+            report,
+            secrets=(*secrets, *((project.job_token,) if project else ())),
         )
 
 
@@ -186,7 +194,11 @@ def make_plan(  # pylint: disable=too-many-arguments
         release_pattern=settings.release_tag_pattern,
     )
     log(f"release notes from {notes.source}")
-    links = [*file_links(settings, env, files_on_index), *sbom_link(sbom, env, tag)]
+    links = [
+        *file_links(settings, env, files_on_index),
+        *sbom_link(sbom, env, tag),
+        *docs_link(settings, env),
+    ]
     return Plan(tag, f"{settings.name} {decision.version}", notes.text, tuple(links))
 
 
@@ -210,13 +222,15 @@ def file_links(settings: Settings, env: Mapping[str, str], read_index: bool) -> 
         listed = project_file_urls(repository, settings.name)
     except NoxlineError as error:
         raise ReleaseError(mask(str(error), repository.secrets)) from None
-    missing = [item.path.name for item in dist.files if item.path.name not in listed]
+    # The index may spell a file otherwise (Tiny_Lib-1.2.3.tar.gz): compared by the one key.
+    urls = {item.path.name: listed_as(listed, item.path.name) for item in dist.files}
+    missing = [name for name, url in urls.items() if url is None]
     if missing:
         raise ReleaseError(
             f"{repository.project_url(settings.name)} does not list {', '.join(missing)}: the "
             "release links the published files, so publish must have uploaded them first"
         )
-    return [Link(item.path.name, listed[item.path.name]) for item in dist.files]
+    return [Link(name, str(url)) for name, url in urls.items()]
 
 
 def sbom_link(sbom: str, env: Mapping[str, str], tag: str) -> list[Link]:
@@ -226,6 +240,13 @@ def sbom_link(sbom: str, env: Mapping[str, str], tag: str) -> list[Link]:
         return []
     url = f"{project_url}/-/jobs/artifacts/{quote(tag, safe='')}/raw/{sbom}?job=sbom"
     return [Link(f"SBOM (CycloneDX): {sbom.rsplit('/', 1)[-1]}", url, "other")]
+
+
+def docs_link(settings: Settings, env: Mapping[str, str]) -> list[Link]:
+    """A link to the documentation site GitLab Pages serves (``CI_PAGES_URL``), when the
+    pipeline publishes one (the ``docs`` key)."""
+    url = env.get("CI_PAGES_URL", "")
+    return [Link("Documentation", url, "other")] if settings.docs and url else []
 
 
 def apply_release(project: GitLabProject, plan: Plan, log: Callable[[str], None]) -> str:
@@ -238,15 +259,12 @@ def apply_release(project: GitLabProject, plan: Plan, log: Callable[[str], None]
         return "created"
     _expect(current, (200,), "read the release")
     data = current.data if isinstance(current.data, dict) else {}
+    existing = _existing_links(project, data)
     changes = []
     if data.get("name") != plan.name or data.get("description") != plan.description:
         update = {"name": plan.name, "description": plan.description}
         _expect(project.call("PUT", path, update), (200,), "update the release")
         changes.append("name and notes")
-    assets = data.get("assets") if isinstance(data.get("assets"), dict) else {}
-    existing = {
-        link.get("name"): link for link in (assets or {}).get("links", []) if isinstance(link, dict)
-    }
     for link in plan.links:
         old = existing.get(link.name)
         if old is None:
@@ -268,14 +286,43 @@ def apply_release(project: GitLabProject, plan: Plan, log: Callable[[str], None]
     return "updated"
 
 
+def _existing_links(project: GitLabProject, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The release's asset links by name, checked for the shape the API documents (each a name
+    and a URL, an id that is a number): anything else is one line naming the API, never a
+    traceback, and an id never becomes a path of another API call."""
+    assets = data.get("assets", {})
+    links = assets.get("links", []) if isinstance(assets, dict) else None
+    valid = isinstance(links, list) and all(
+        isinstance(link, dict)
+        and isinstance(link.get("name"), str)
+        and isinstance(link.get("url"), str)
+        and _LINK_ID.fullmatch(str(link.get("id", "")))
+        and not isinstance(link.get("id"), bool)
+        for link in links
+    )
+    if not valid or not isinstance(links, list):
+        raise ReleaseError(
+            f"the GitLab API at {masking.mask(project.api_url)} answered a release whose asset "
+            "links are not a list of links with a name, a URL and a numeric id: check that "
+            "CI_API_V4_URL points at GitLab"
+        )
+    return {link["name"]: link for link in links}
+
+
+#: What a release link's id is: a number.
+_LINK_ID = re.compile(r"[0-9]{1,18}")
+
+
 def _expect(answer: Response, statuses: tuple[int, ...], doing: str) -> None:
     """Fail with what the API said unless it answered one of ``statuses``."""
     if answer.status in statuses:
         return
     said = answer.data.get("message") if isinstance(answer.data, dict) else None
+    # What the API says is shown on one line, bounded: it is text from outside.
+    shown = " ".join(str(said).split())[:300] if said else ""
     raise ReleaseError(
         f"the GitLab API answered HTTP {answer.status} when asked to {doing}"
-        + (f" ({said})" if said else "")
+        + (f" ({shown})" if shown else "")
         + ": check the tag exists and the project's release settings"
     )
 

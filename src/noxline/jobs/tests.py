@@ -34,7 +34,7 @@ from noxline.jobs._support import (
 )
 
 from noxline.pipeline import Job
-from noxline.sharding import junit_totals
+from noxline.sharding import junit_totals, parse_xml
 
 #: The counts a JUnit report gives (:func:`noxline.sharding.junit_totals`).
 _COUNTS = ("tests", "failures", "errors", "skipped")
@@ -170,8 +170,8 @@ def junit_counts(path: Path) -> dict[str, int] | None:
     if not path.is_file() or path.is_symlink():
         return None
     try:
-        root = ET.parse(path).getroot()  # nosec B314 - the report our own test run just wrote
-    except ET.ParseError:
+        root = parse_xml(path)
+    except (ET.ParseError, NoxlineError):
         return None
     return junit_totals(root)
 

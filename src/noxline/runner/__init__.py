@@ -39,14 +39,17 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
+from noxline.inputs import Interpreters, take_snapshot
 from noxline.pipeline import Job, Pipeline, define
+from noxline.runner.cache import CACHE_DIR, CachingStarter, ResultCache, why_off
 from noxline.runner.display import (
     Display,
     failure_tails,
@@ -61,6 +64,7 @@ from noxline.runner.scheduler import (
     JobResult,
     RunOutcome,
     Scheduler,
+    StartJob,
     Status,
     schedule,
     select_jobs,
@@ -81,6 +85,7 @@ def write_record(settings: Settings, outcome: RunOutcome, wall_time: float, para
                 "name": r.job.name,
                 "status": r.status.value,
                 "duration": r.duration,
+                **({"reused": r.reason} if r.status is Status.CACHED else {}),
                 "needs": list(r.job.needs),
                 "log": str(log_path(settings, r.job).relative_to(settings.project_dir)),
             }
@@ -97,11 +102,13 @@ def run(
     *,
     stream: TextIO | None = None,
     env: Mapping[str, str] | None = None,
+    no_cache: bool = False,
 ) -> int:
     """Run the pipeline (or ``jobs`` and what they need) in the project; return GitLab's exit code.
 
     ``stream`` receives the progress and the summary (default stdout); ``env`` is the jobs'
-    environment (default this process's).
+    environment (default this process's). A job whose inputs are those of an earlier green run is
+    not run again: its reports are restored (:mod:`noxline.runner.cache`), unless ``no_cache``.
     """
     out = stream or sys.stdout
     environ = dict(os.environ if env is None else env)
@@ -114,14 +121,50 @@ def run(
     selected = select_jobs(define(settings).expand(), _copy_names(define(settings), jobs or ()))
     Scheduler(selected, parallel)  # refuses a bad -j before anything starts
     parallel = min(parallel, len(selected))
+    # One run at a time in a tree; its jobs run inside this run's lock.
+    lock = confine.lock_project(settings.project_dir, "noxline run")
+    environ[confine.LOCK_VARIABLE] = str(os.getpid())
+    try:
+        return _run_locked(settings, selected, parallel, out, environ, no_cache=no_cache)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _run_locked(
+    settings: Settings,
+    selected: Sequence[Job],
+    parallel: int,
+    out: TextIO,
+    environ: dict[str, str],
+    *,
+    no_cache: bool,
+) -> int:
+    """Run the selected jobs (the project's lock held), behind the result cache unless
+    ``no_cache``; GitLab's exit code."""
     live = is_live_terminal(out, environ)
     colored = live and uses_color(environ)
-    out.write(f"noxline: running {len(selected)} jobs, up to {parallel} at a time\n")
     began = time.monotonic()
+    off = why_off(settings, environ, no_cache)
+    snapshot = None if off else take_snapshot(settings, define(settings), environ)
+    if snapshot is None and not off:
+        off = "not a git repository"
+    cache = ResultCache(settings)
+    note = f"results cache off: {off}" if off else f"results cache {CACHE_DIR.as_posix()}/"
+    out.write(f"noxline: running {len(selected)} jobs, up to {parallel} at a time ({note})\n")
+    caching = None
+    if snapshot is not None:
+        interpreters = Interpreters(settings.project_dir, environ)
+        known = snapshot
+
+        def caching(start: Callable[[Job], Future[int]]) -> StartJob:
+            """``start`` behind the result cache."""
+            return CachingStarter(cache, known, interpreters, start).start
+
     with interrupts() as caught:
-        outcome = _execute(
-            settings, selected, parallel, Display(settings, out, live, colored=colored), environ
-        )
+        display = Display(settings, out, live, colored=colored)
+        outcome = _execute(settings, selected, parallel, display, environ, caching)
+    cache.evict()
     wall_time = time.monotonic() - began
     write_record(settings, outcome, wall_time, parallel)
     out.write("\n" + failure_tails(settings, outcome))
@@ -143,14 +186,16 @@ def _copy_names(pipeline: Pipeline, names: Sequence[str]) -> list[str]:
     return result
 
 
-def _execute(
+def _execute(  # pylint: disable=too-many-arguments,too-many-positional-arguments
     settings: Settings,
     selected: Sequence[Job],
     parallel: int,
     display: Display,
     env: Mapping[str, str],
+    caching: Callable[[Callable[[Job], Future[int]]], StartJob] | None = None,
 ) -> RunOutcome:
-    """Schedule the selected jobs as processes, showing progress on ``display``."""
+    """Schedule the selected jobs as processes, showing progress on ``display``; ``caching``
+    wraps the launcher's start with the result cache."""
     with display, ProcessLauncher(settings, parallel, env) as launcher:
 
         def stop(force: bool) -> None:
@@ -160,7 +205,8 @@ def _execute(
             display.note(f"noxline: interrupted, stopping the running jobs{note}")
             launcher.stop(force)
 
-        return schedule(selected, launcher.start, parallel, on_event=display.event, stop=stop)
+        start: StartJob = caching(launcher.start) if caching else launcher.start
+        return schedule(selected, start, parallel, on_event=display.event, stop=stop)
 
 
 __all__ = [

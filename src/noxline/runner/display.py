@@ -28,6 +28,7 @@ _COLORS = {
     Status.SKIPPED: "2",
     Status.INTERRUPTED: "35",
     Status.NOT_STARTED: "2",
+    Status.CACHED: "34",
 }
 
 
@@ -212,8 +213,9 @@ def summary(
 
 
 def _summary_row(settings: Settings, result: JobResult) -> tuple[str, str, str, str, str]:
-    """One job's row: name, status, duration, its one-line result (what the job body summarised:
-    ``312 tests``) and its log (plus its browsable report, if any)."""
+    """One job's row: name, status (a cached job's says when it was green), duration, its one-line
+    result (what the job body summarised: ``312 tests``) and its log (plus its browsable report,
+    if any)."""
     outcome = ""
     if result.duration is None:
         where = f"({result.reason})" if result.reason else "-"
@@ -224,10 +226,18 @@ def _summary_row(settings: Settings, result: JobResult) -> tuple[str, str, str, 
             outcome = _first_line(settings.project_dir, summary_file)
         where = str(log_path(settings, result.job).relative_to(settings.project_dir))
         exposed = result.job.exposed_report()
-        ended = result.status in (Status.PASSED, Status.FAILED, Status.ALLOWED_TO_FAIL)
+        ended = result.status in (
+            Status.PASSED,
+            Status.FAILED,
+            Status.ALLOWED_TO_FAIL,
+            Status.CACHED,
+        )
         if exposed and ended and (settings.project_dir / exposed[1]).exists():
             where += f"  {exposed[0]}: {exposed[1]}"
-    return (result.job.name, result.status.value, _duration(result.duration), outcome, where)
+    status = result.status.value
+    if result.status is Status.CACHED:
+        status += f" ({result.reason})"
+    return (result.job.name, status, _duration(result.duration), outcome, where)
 
 
 def _verdict(outcome: RunOutcome) -> str:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
+from typing import Any
 
 from noxline.errors import NoxlineError
 from noxline.pipeline import Job, Pipeline
@@ -31,11 +32,21 @@ class Status(enum.Enum):
     SKIPPED = "skipped"
     INTERRUPTED = "interrupted"
     NOT_STARTED = "not started"
+    #: Not run: its inputs are those of an earlier green run, whose reports were restored.
+    CACHED = "cached"
 
     @property
     def lets_dependents_run(self) -> bool:
         """True when jobs that need a job with this status may start."""
-        return self in (Status.PASSED, Status.ALLOWED_TO_FAIL)
+        return self in (Status.PASSED, Status.ALLOWED_TO_FAIL, Status.CACHED)
+
+
+@dataclass(frozen=True)
+class Reused:
+    """What a launcher gives for a job it did not run because a green result of it was restored."""
+
+    #: Why it counts as green, for the summary: ``green 4 min ago``.
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class RunOutcome:
         """GitLab's verdict: 0 when every job that may not fail passed; 130 after an interrupt."""
         if self.interrupted:
             return EXIT_INTERRUPTED
-        ok = all(r.status in (Status.PASSED, Status.ALLOWED_TO_FAIL) for r in self.results)
+        ok = all(r.status.lets_dependents_run for r in self.results)
         return 0 if ok else 1
 
     @property
@@ -153,11 +164,14 @@ class Scheduler:
         return started, skipped
 
     def finish(
-        self, name: str, returncode: int, duration: float, interrupted: bool = False
+        self, name: str, returncode: int | Reused, duration: float, interrupted: bool = False
     ) -> JobResult:
-        """Record that a running job ended with ``returncode``; return its result."""
+        """Record that a running job ended with ``returncode`` (or was :class:`Reused`); return
+        its result."""
         job = self.running.pop(name)
-        if returncode == 0:
+        if isinstance(returncode, Reused):
+            status, reason = Status.CACHED, returncode.reason
+        elif returncode == 0:
             status, reason = Status.PASSED, ""
         elif returncode == NOT_STARTED_CODE:
             status, reason = Status.NOT_STARTED, ""
@@ -184,8 +198,8 @@ class Scheduler:
         return RunOutcome(tuple(by_name[job.name] for job in jobs), interrupted)
 
 
-#: Starts a job and returns a future of its return code.
-StartJob = Callable[[Job], Future[int]]
+#: Starts a job and returns a future of its return code (or of :class:`Reused`: not run).
+StartJob = Callable[[Job], "Future[int] | Future[int | Reused]"]
 #: Stops every running job (``force``: kill at once, sparing none); returns when they are stopped.
 StopJobs = Callable[[bool], None]
 
@@ -205,9 +219,9 @@ def schedule(  # pylint: disable=too-many-arguments
     launcher lets non-interruptible jobs finish); a second one calls ``stop(True)``.
     """
     scheduler = Scheduler(jobs, parallel)
-    futures: dict[Future[int], tuple[Job, float]] = {}
+    futures: dict[Future[Any], tuple[Job, float]] = {}
 
-    def collect(future: Future[int], interrupted: bool = False) -> None:
+    def collect(future: Future[Any], interrupted: bool = False) -> None:
         """Record a finished job and show it."""
         job, began = futures.pop(future)
         result = scheduler.finish(job.name, future.result(), clock() - began, interrupted)
@@ -219,8 +233,10 @@ def schedule(  # pylint: disable=too-many-arguments
             for result in skipped:
                 on_event(Event(result.job, result))
             for job in started:
-                futures[start(job)] = (job, clock())
-                on_event(Event(job))
+                future = start(job)
+                futures[future] = (job, clock())
+                if not (future.done() and not future.exception() and _reused(future)):
+                    on_event(Event(job))  # a restored result never ran: it only ends
             if not futures:
                 return scheduler.outcome(jobs, interrupted=False)
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -231,11 +247,16 @@ def schedule(  # pylint: disable=too-many-arguments
     return scheduler.outcome(jobs, interrupted=True)
 
 
+def _reused(future: Future[Any]) -> bool:
+    """True for the future of a job that was not run: its green result was restored."""
+    return isinstance(future.result(), Reused)
+
+
 def _stop_all(
     scheduler: Scheduler,
-    futures: Mapping[Future[int], tuple[Job, float]],
+    futures: Mapping[Future[Any], tuple[Job, float]],
     stop: StopJobs,
-    collect: Callable[[Future[int], bool], None],
+    collect: Callable[[Future[Any], bool], None],
 ) -> None:
     """After Ctrl-C: stop the running jobs and collect each as it ends (``futures`` shrinks)."""
     launched = {job.name for job, _ in futures.values()}

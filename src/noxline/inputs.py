@@ -1,0 +1,525 @@
+"""A job's inputs read and hashed: the key under which ``noxline run`` keeps a green result.
+
+What a job reads is declared once, :class:`noxline.pipeline.Inputs`; this module turns that
+declaration into a key. The pure part, :func:`job_facts` and :func:`cache_key`, maps what was
+read (a :class:`Snapshot` of the run, the :class:`Ready` facts of a job about to start) to a
+SHA-256; the rest reads the disk, git, the environment and the interpreters, once per run.
+
+A key changes with any of: the content of a file the job reads (tracked, or untracked and not
+ignored: ``git ls-files -co --exclude-standard``), the built dist/ files (jobs that use them), the
+reports of jobs it reads (``Job.upstream_files``), HEAD and the tags (jobs that read git), the
+settings, the job's interpreter (its real path, size, time and ``sys.version``), noxline (its
+version and the digest of its own files), nox's and uv's versions, the environment variables the
+job reads, and its tools' user configuration files. Variable values are hashed, never stored.
+
+Globs follow GitLab's ``rules:changes`` (Ruby's ``File.fnmatch`` with ``FNM_PATHNAME``,
+``FNM_DOTMATCH`` and ``FNM_EXTGLOB``): ``**/`` any folders, ``*`` and ``?`` within one name,
+dot files included, ``{a,b}`` alternatives, ``[...]`` classes, ``\\`` escapes. The same globs
+become merge-request pipelines' ``changes:`` (:mod:`noxline.gitlab`), so both agree on what a job
+reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from noxline import confine, patterns
+from noxline.about import __version__
+from noxline.commands import CommandError, run
+from noxline.config import Settings
+from noxline.git import run_git
+from noxline.pipeline import Job, Pipeline
+
+#: Bumped when the key's facts change meaning, so entries of older noxlines are never reused.
+KEY_FORMAT = 1
+
+#: Variables a shell or terminal sets that no job's result depends on: left out of ``*``.
+SHELL_VARIABLES = frozenset(
+    {
+        "_",
+        "PWD",
+        "OLDPWD",
+        "SHLVL",
+        "TERM",
+        "COLORTERM",
+        "COLUMNS",
+        "LINES",
+        "PS1",
+        "PS2",
+        "PROMPT_COMMAND",
+        "HISTFILE",
+        "HISTSIZE",
+        "HISTCONTROL",
+        "LS_COLORS",
+        "LESSOPEN",
+        "LESSCLOSE",
+        "MAIL",
+        "DISPLAY",
+        "XAUTHORITY",
+        "WINDOWID",
+        "GPG_TTY",
+        "SSH_AUTH_SOCK",
+        "SSH_AGENT_PID",
+        "SSH_CLIENT",
+        "SSH_CONNECTION",
+        "SSH_TTY",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "SECURITYSESSIONID",
+        "NO_COLOR",
+        "FORCE_COLOR",
+    }
+)
+#: Variables of noxline's own run, never a job's input though ``NOXLINE_*`` names them: the
+#: cache switch, and the run lock's marker (the pid of the run: another in every run).
+RUN_VARIABLES = frozenset({"NOXLINE_NO_CACHE", confine.LOCK_VARIABLE})
+#: Prefixes of terminal and session variables left out of ``*`` for the same reason.
+SHELL_PREFIXES = (
+    "TERM_",
+    "TMUX",
+    "STY",
+    "ITERM",
+    "KITTY_",
+    "VSCODE_",
+    "WT_",
+    "XDG_SESSION",
+    "XDG_SEAT",
+    "XDG_VTNR",
+    "LC_TERMINAL",
+)
+
+#: Seconds an interpreter may take to say what it is.
+PROBE_TIMEOUT = 30.0
+
+
+# --- globs --------------------------------------------------------------------------------------
+
+
+def glob_pattern(glob: str) -> str:
+    """A regular expression matching the POSIX paths ``glob`` matches (GitLab's semantics)."""
+    out: list[str] = []
+    index, depth = 0, 0
+    while index < len(glob):
+        char = glob[index]
+        if glob.startswith("**/", index) and (index == 0 or glob[index - 1] == "/"):
+            out.append("(?:[^/]*/)*")  # any folders, none included
+            index += 3
+            continue
+        if glob.startswith("**", index) and (index == 0 or glob[index - 1] == "/"):
+            out.append(".*") if index + 2 == len(glob) else out.append("[^/]*")
+            index += 2
+            continue
+        if char == "\\" and index + 1 < len(glob):
+            out.append(re.escape(glob[index + 1]))
+            index += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = glob.find("]", index + 2)
+            if end < 0:
+                out.append(re.escape(char))
+            else:
+                body = glob[index + 1 : end]
+                negated = body.startswith(("!", "^"))
+                body = body[1:] if negated else body
+                out.append(f"[{'^/' if negated else ''}{body.replace(chr(92), chr(92) * 2)}]")
+                index = end
+        elif char == "{":
+            out.append("(?:")
+            depth += 1
+        elif char == "," and depth:
+            out.append("|")
+        elif char == "}" and depth:
+            out.append(")")
+            depth -= 1
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return "".join(out) + ")" * depth
+
+
+class Globs:  # pylint: disable=too-few-public-methods
+    """Globs compiled for matching paths, by the bounded engine (:mod:`noxline.patterns`): a
+    glob holds setting text (the source and tests folders, escaped), so its expression is
+    compiled as any pattern from the settings is. Globs are joined into as few expressions as
+    :data:`noxline.patterns.MAX_LENGTH` allows (one match per expression and path)."""
+
+    def __init__(self, globs: tuple[str, ...]) -> None:
+        """Compile ``globs`` (none: nothing matches). A glob the engine refuses (longer than it
+        accepts: a source folder named by hundreds of characters) matches every path: every file
+        is then an input of the job, so its key changes too often, never too rarely."""
+        groups: list[list[str]] = []
+        for glob in globs:
+            piece = f"(?:{glob_pattern(glob)})"
+            if groups and len("(?s)" + "|".join([*groups[-1], piece])) <= patterns.MAX_LENGTH:
+                groups[-1].append(piece)
+            else:
+                groups.append([piece])
+        try:
+            compiled = tuple(patterns.compile_pattern("(?s)" + "|".join(g)) for g in groups)
+        except patterns.PatternError:
+            compiled = (patterns.compile_pattern("(?s).*"),)
+        self._compiled = compiled
+
+    def fullmatch(self, path: str) -> bool:
+        """True when one of the globs matches all of the POSIX ``path``; a match too slow to
+        answer counts as one (the file is then an input: a key changes too often, never too
+        rarely)."""
+        for compiled in self._compiled:
+            try:
+                if compiled.fullmatch(path):
+                    return True
+            except patterns.TooSlow:
+                return True
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def compiled_globs(globs: tuple[str, ...]) -> Globs:
+    """``globs`` compiled once per run (:class:`Globs`)."""
+    return Globs(globs)
+
+
+def matches(globs: Iterable[str], path: str) -> bool:
+    """True when the POSIX ``path`` (relative to the project) matches one of ``globs``."""
+    return compiled_globs(tuple(globs)).fullmatch(path)
+
+
+def reads_variable(patterns: Iterable[str], name: str) -> bool:
+    """True when a variable called ``name`` is among ``patterns`` (a name, ``PREFIX*``, or ``*``:
+    every variable but a shell's or terminal's own); never one of :data:`RUN_VARIABLES`."""
+    if name in RUN_VARIABLES:
+        return False
+    for pattern in patterns:
+        if pattern == "*":
+            if name not in SHELL_VARIABLES and not name.startswith(SHELL_PREFIXES):
+                return True
+        elif pattern.endswith("*"):
+            if name.startswith(pattern[:-1]):
+                return True
+        elif name == pattern:
+            return True
+    return False
+
+
+# --- the facts and the key (pure) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a run reads once, before any job starts, to key every job."""
+
+    #: POSIX path → content digest of every file of the tree (noxline's outputs left out).
+    tree: Mapping[str, str]
+    #: The jobs' environment.
+    environ: Mapping[str, str]
+    #: The settings, as text (every field).
+    settings: str
+    #: noxline's version and files' digest, nox's and uv's versions.
+    runtime: Mapping[str, str]
+    #: HEAD and the tags (empty outside a repository).
+    git: Mapping[str, str] = field(default_factory=dict)
+    #: Path (as declared, ``~/...``) → digest of each user configuration file ("absent").
+    user_files: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ready:
+    """What is read of a job when it is about to start (its needs have ended)."""
+
+    #: The job's interpreter: its real path, size, time and ``sys.version``.
+    interpreter: str
+    #: File name → sha256 of every file in dist/ (for jobs whose inputs name the dist).
+    dist: Mapping[str, str] = field(default_factory=dict)
+    #: POSIX path → digest of every file the job's ``upstream_files`` globs find.
+    upstream: Mapping[str, str] = field(default_factory=dict)
+
+
+def _digest_text(text: str) -> str:
+    """SHA-256 of ``text`` (UTF-8), hex."""
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def job_facts(job: Job, snapshot: Snapshot, ready: Ready) -> dict[str, Any]:
+    """Everything the job's result depends on, as plain data: what :func:`cache_key` hashes."""
+    inputs = job.inputs
+    pattern = compiled_globs(inputs.files)
+    return {
+        "format": KEY_FORMAT,
+        "job": job.name,
+        "session": job.session,
+        "variables": job.environment(),
+        "settings": snapshot.settings,
+        "runtime": dict(snapshot.runtime),
+        "interpreter": ready.interpreter,
+        "files": {
+            path: digest for path, digest in snapshot.tree.items() if pattern.fullmatch(path)
+        },
+        "dist": dict(ready.dist) if inputs.dist else {},
+        "upstream": dict(ready.upstream),
+        "git": dict(snapshot.git) if inputs.git else {},
+        "env": {
+            name: _digest_text(value)
+            for name, value in snapshot.environ.items()
+            if reads_variable(inputs.env, name)
+        },
+        "user_files": {path: snapshot.user_files.get(path, "unread") for path in inputs.user_files},
+    }
+
+
+def cache_key(facts: Mapping[str, Any]) -> str:
+    """The SHA-256 of ``facts`` in one canonical JSON form: equal facts, equal keys."""
+    text = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return _digest_text(text)
+
+
+# --- reading the facts --------------------------------------------------------------------------
+
+
+def file_digest(root: Path, path: Path | str) -> str:
+    """SHA-256 of the bytes of ``path`` inside ``root``, read through :mod:`noxline.confine`; a
+    link is its target's text (and content, if a regular file); a missing file, a folder (a
+    submodule) or a special file is named, never opened.
+
+    A file reached through a link leading out of ``root`` is never opened (confinement): it is
+    its size and modification time instead, so changing it still changes the digest.
+    """
+    try:
+        full = confine.path_of(root, path)
+    except confine.ConfinementError:
+        return "outside"  # named outside ``root``: never looked at
+    try:
+        info = full.lstat()
+    except OSError:
+        return "missing"
+    prefix = ""
+    if stat.S_ISLNK(info.st_mode):
+        prefix = "link:" + os.readlink(full) + ":"
+        try:
+            info = full.stat()
+        except OSError:
+            return prefix + "dangling"
+    if not stat.S_ISREG(info.st_mode):
+        return prefix + ("folder" if stat.S_ISDIR(info.st_mode) else "special")
+    digest = hashlib.sha256()
+    try:
+        with confine.open_read(root, path) as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        return prefix + "missing"
+    except confine.ConfinementError:
+        return f"{prefix}outside:{info.st_size}:{info.st_mtime_ns}"
+    except OSError:
+        return prefix + "unreadable"
+    return prefix + digest.hexdigest()
+
+
+def outputs(settings: Settings) -> tuple[Path, ...]:
+    """Folders noxline writes into the project, never a job's input (as the build copy skips)."""
+    return (Path(".nox"), settings.dist_dir, settings.reports_dir)
+
+
+def tree_digests(settings: Settings) -> dict[str, str] | None:
+    """POSIX path → digest of the tree's files (tracked, untracked but not ignored); None when
+    git cannot list them (not a repository)."""
+    root = settings.project_dir
+    done = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if done.returncode != 0:
+        return None
+    skipped = outputs(settings)
+    result: dict[str, str] = {}
+    for name in sorted(set(done.stdout.split("\0")) - {""}):
+        if any(Path(name).is_relative_to(folder) for folder in skipped):
+            continue
+        result[name] = file_digest(root, name)
+    return result
+
+
+def git_state(project_dir: Path) -> dict[str, str]:
+    """HEAD's commit (its time is SOURCE_DATE_EPOCH) and every tag with what it points at."""
+    head = run_git(project_dir, "rev-parse", "--verify", "-q", "HEAD")
+    tags = run_git(project_dir, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags")
+    return {"head": head.stdout.strip(), "tags": _digest_text(tags.stdout)}
+
+
+def dist_digests(settings: Settings) -> dict[str, str]:
+    """File name → digest of every file in dist/ (empty when there is none)."""
+    folder = settings.project_dir / settings.dist_dir
+    try:
+        names = sorted(entry.name for entry in folder.iterdir())
+    except OSError:
+        return {}
+    return {name: file_digest(settings.project_dir, folder / name) for name in names}
+
+
+def upstream_digests(settings: Settings, job: Job) -> dict[str, str]:
+    """POSIX path → digest of every report of other jobs that ``job`` reads."""
+    root = settings.project_dir
+    found: dict[str, str] = {}
+    for pattern in job.upstream_files.values():
+        for path in sorted(root.glob(pattern)):
+            found[path.relative_to(root).as_posix()] = file_digest(root, path)
+    return found
+
+
+def noxline_digest() -> str:
+    """SHA-256 over noxline's own installed files: an edited checkout is another noxline."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(file_digest(package, path).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _distribution_version(name: str) -> str:
+    """The installed version of distribution ``name``, or "absent"."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "absent"
+
+
+def _executable_identity(path: str | None) -> str:
+    """An executable's real path, size and modification time ("absent" when there is none)."""
+    if not path:
+        return "absent"
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError:
+        return f"{real}:missing"
+    return f"{real}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def runtime_identity(environ: Mapping[str, str]) -> dict[str, str]:
+    """noxline (version and files), nox, virtualenv and uv as they would run the jobs."""
+    return {
+        "noxline": f"{__version__}:{noxline_digest()}",
+        "nox": _distribution_version("nox"),
+        "virtualenv": _distribution_version("virtualenv"),
+        "uv": _distribution_version("uv"),
+        "uv-executable": _executable_identity(shutil.which("uv", path=environ.get("PATH"))),
+        "python": f"{_executable_identity(sys.executable)}:{sys.version}",
+    }
+
+
+def user_file_digests(paths: Iterable[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """Declared path (``~/...``) → digest of the file it names ("missing" when absent).
+
+    Each is read confined to the folder it is declared in (:func:`file_digest`): a ``~/`` path
+    inside the home folder, an absolute one (``/etc/pip.conf``) inside its own folder.
+    """
+    home = environ.get("HOME", "")
+    result = {}
+    for declared in dict.fromkeys(paths):
+        if declared.startswith("~/"):
+            if not home:
+                result[declared] = "no home"
+                continue
+            root, path = Path(home), declared[2:]
+        else:
+            root, path = Path(declared).parent, Path(declared).name
+        result[declared] = file_digest(root, path)
+    return result
+
+
+def take_snapshot(
+    settings: Settings, pipeline: Pipeline, environ: Mapping[str, str]
+) -> Snapshot | None:
+    """Read what every job's key needs once; None when the project is not a git repository."""
+    tree = tree_digests(settings)
+    if tree is None:
+        return None
+    declared = (path for job in pipeline.jobs for path in job.inputs.user_files)
+    return Snapshot(
+        tree=tree,
+        environ=dict(environ),
+        settings=repr(settings),
+        runtime=runtime_identity(environ),
+        git=git_state(settings.project_dir),
+        user_files=user_file_digests(declared, environ),
+    )
+
+
+class Interpreters:
+    """Each Python a job runs on, asked once per run what it really is."""
+
+    def __init__(self, project_dir: Path, environ: Mapping[str, str]) -> None:
+        """Find interpreters on the ``PATH`` of ``environ``, asking them in ``project_dir``."""
+        self.project_dir = project_dir
+        self.environ = dict(environ)
+        self._known: dict[str, str] = {}
+
+    def identity(self, python: str) -> str:
+        """What ``python`` ("3.12", "pypy3.10"; "" for the one nox runs on) is: the executable it
+        really runs (a pyenv shim asked which), its size, time and ``sys.version``."""
+        if python not in self._known:
+            self._known[python] = self._probe(python)
+        return self._known[python]
+
+    def _probe(self, python: str) -> str:
+        """Ask the interpreter nox would find for ``python``."""
+        if not python:
+            return f"{_executable_identity(sys.executable)}:{sys.version}"
+        name = f"python{python}" if python[:1].isdigit() else python
+        found = shutil.which(name, path=self.environ.get("PATH"))
+        if not found:
+            return f"{name}:not found"
+        try:
+            done = run(
+                [found, "-c", "import sys; print(sys.executable); print(sys.version)"],
+                cwd=self.project_dir,
+                env=self.environ,
+                timeout=PROBE_TIMEOUT,
+                what=f"asking {name} what it is",
+            )
+        except CommandError as error:
+            return f"{found}:unanswered:{'timed out' if error.timed_out else 'not started'}"
+        real, _, described = done.stdout.partition("\n")
+        return (
+            f"{_executable_identity(real.strip() or found)}:{described.strip()}:{done.returncode}"
+        )
+
+
+def ready_facts(settings: Settings, job: Job, interpreters: Interpreters) -> Ready:
+    """What is read of ``job`` as it is about to start: its interpreter, dist/, upstream reports."""
+    python = job.instance.python or (job.pythons[0] if job.pythons else "")
+    return Ready(
+        interpreter=interpreters.identity(python if job.uses_venv else ""),
+        dist=dist_digests(settings) if job.inputs.dist else {},
+        upstream=upstream_digests(settings, job),
+    )
+
+
+__all__ = [
+    "Interpreters",
+    "KEY_FORMAT",
+    "Ready",
+    "Snapshot",
+    "cache_key",
+    "dist_digests",
+    "file_digest",
+    "glob_pattern",
+    "job_facts",
+    "matches",
+    "reads_variable",
+    "ready_facts",
+    "take_snapshot",
+]
