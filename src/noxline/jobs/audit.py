@@ -33,6 +33,7 @@ from noxline.jobs._support import (
     read_report as read_job_report,
     report_file,
     report_tools,
+    session_tmp,
     wheel_environment,
     write_report,
 )
@@ -105,7 +106,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     with confine.open_write(settings.project_dir, log) as stream:
         # Every exit code is read below: 1 means "found something" as well as "crashed".
         session.run(
-            *pip_audit_command(settings, Path(site.strip()), output, Path(session.create_tmp())),
+            *pip_audit_command(settings, Path(site.strip()), output, session_tmp(session)),
             stdout=stream,
             stderr=subprocess.STDOUT,
             success_codes=range(256),
