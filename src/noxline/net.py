@@ -205,7 +205,8 @@ class Limits:
     deadline: float = DEFAULT_DEADLINE
     max_bytes: int = DEFAULT_MAX_BYTES
     retries: int = DEFAULT_RETRIES
-    backoff: float = DEFAULT_BACKOFF
+    # Read when a Limits is made, not when this class is: a test suite may shorten the pause.
+    backoff: float = field(default_factory=lambda: DEFAULT_BACKOFF)
     #: The setting the deadline comes from (``index-timeout``), named in a deadline's message so
     #: it says what to raise; empty for noxline's own fixed limits.
     setting: str = ""
