@@ -581,11 +581,20 @@ def test_the_zero_tests_line_names_pattern_folder_and_runner(
 def test_black_that_checked_no_file_is_red(
     settings: Settings, output: str, summary: str | None
 ) -> None:
-    """black exits 0 when it finds no file; noxline reads its counts and fails on none."""
+    """black exits 0 when it finds no file; noxline reads its counts and fails on none. A file
+    that would be reformatted fails in one line with the count, the diff and the fix."""
     job = define(settings).job("black")
     if summary is None:
         with pytest.raises(NoxlineError, match="^black checked no file in src/tiny_lib tests"):
             black_job.judge_checked(settings, job, output)
+    elif "would be reformatted" in summary:
+        with pytest.raises(NoxlineError) as caught:
+            black_job.judge_checked(settings, job, output)
+        assert str(caught.value) == (
+            "black would reformat 1 of 3 files (the diff is in reports/black/black.txt): "
+            "run `nox -s format` and commit the result"
+        )
+        assert report_text(settings, job, "summary") == summary + "\n"
     else:
         black_job.judge_checked(settings, job, output)
         assert report_text(settings, job, "summary") == summary + "\n"

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from contextlib import suppress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nox
@@ -87,9 +87,11 @@ def run_to_report(
     *args: str,
     env: dict[str, str] | None = None,
     external: bool = False,
+    success_codes: Sequence[int] = (0,),
 ) -> bool:
     """Run a command in the session, saving its output to ``report`` and echoing it to the log;
-    True when it ran and passed, False when nothing ran (``--install-only``).
+    True when it ran and exited with one of ``success_codes``, False when nothing ran
+    (``--install-only``).
 
     The output is masked, then echoed even when the command fails, so a job log always shows the
     findings and never a secret. ``report`` comes from :func:`report_file`, whose folder was
@@ -99,7 +101,12 @@ def run_to_report(
         with confine.open_write(report.parent, report.name, what=_REPORTS) as stream:
             return (
                 session.run(
-                    *args, stdout=stream, stderr=subprocess.STDOUT, env=env, external=external
+                    *args,
+                    stdout=stream,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    external=external,
+                    success_codes=list(success_codes),
                 )
                 is not None
             )
@@ -197,12 +204,19 @@ def summarize(settings: Settings, job: Job, line: str, *, append: bool = False) 
     write_report(settings, job, "summary", f"{earlier}, {text}\n" if earlier else f"{text}\n")
 
 
+#: The exit codes of a formatter's check mode (black, ruff format) that are findings, not a
+#: crash: 0 nothing to change, 1 files would be reformatted.
+FORMATTER_FINDINGS = (0, 1)
+
+
 def judge_formatting(
     settings: Settings, job: Job, counts: Mapping[str, int], reformatted: str, nothing: str
 ) -> None:
     """End a formatter's check mode (black, ruff format) from its closing counts (kind of file ->
     how many): ``nothing`` fails a run that checked no file (both exit 0 then); else the one-line
-    result says how many were checked and how many ``reformatted`` would change."""
+    result says how many were checked and how many ``reformatted`` would change, and files that
+    would change fail the job in one line naming the diff and the fix (a file the formatter
+    cannot parse is its exit code 123 or 2: a failed command, as nox reports it)."""
     checked = sum(counts.values())
     if checked == 0:
         raise NoxlineError(nothing)
@@ -213,6 +227,12 @@ def judge_formatting(
         f"{checked} files checked" + (f", {reformat} would be reformatted" if reformat else ""),
         append=True,
     )
+    tool = job.name.split("-")[0]
+    if reformat:
+        raise NoxlineError(
+            f"{tool} would reformat {reformat} of {checked} files (the diff is in "
+            f"{job.report_path('diff')}): run `nox -s format` and commit the result"
+        )
 
 
 def clear_summary(settings: Settings, job: Job) -> None:

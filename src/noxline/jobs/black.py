@@ -14,6 +14,7 @@ from noxline.errors import NoxlineError
 from noxline.jobs._support import (
     choose_tool,
     constrain,
+    FORMATTER_FINDINGS,
     judge_formatting,
     read_file,
     report_file,
@@ -30,7 +31,15 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     session.install(black.requirement)
     report_tools(session, settings, job, black)
     report = report_file(settings, job, "diff")
-    if run_to_report(session, report, "black", "--check", "--diff", *targets(settings)):
+    if run_to_report(
+        session,
+        report,
+        "black",
+        "--check",
+        "--diff",
+        *targets(settings),
+        success_codes=FORMATTER_FINDINGS,
+    ):
         judge_checked(settings, job, read_file(settings, report))
 
 

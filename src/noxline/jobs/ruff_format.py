@@ -10,6 +10,7 @@ import nox
 from noxline.config import Settings
 from noxline.jobs._support import (
     choose_tool,
+    FORMATTER_FINDINGS,
     judge_formatting,
     read_file,
     report_file,
@@ -29,7 +30,16 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     session.install(ruff.requirement)
     report_tools(session, settings, job, ruff)
     report = report_file(settings, job, "diff")
-    if run_to_report(session, report, "ruff", "format", "--check", "--diff", "--no-cache"):
+    if run_to_report(
+        session,
+        report,
+        "ruff",
+        "format",
+        "--check",
+        "--diff",
+        "--no-cache",
+        success_codes=FORMATTER_FINDINGS,
+    ):
         judge_checked(settings, job, read_file(settings, report))
 
 
