@@ -614,11 +614,20 @@ def test_black_that_checked_no_file_is_red(
 def test_mypy_that_checked_no_file_is_red(
     settings: Settings, output: str, summary: str | None
 ) -> None:
-    """mypy's closing line gives the count of source files checked; none is a failure."""
+    """mypy's closing line gives the count of source files checked; none is a failure. Errors
+    fail in one line with the counts, where they are listed and the fix."""
     job = define(settings).job("mypy")
     if summary is None:
         with pytest.raises(NoxlineError, match="^mypy checked no source file"):
             mypy_job.judge_checked(settings, job, output)
+    elif "errors" in summary:
+        with pytest.raises(NoxlineError) as caught:
+            mypy_job.judge_checked(settings, job, output)
+        assert str(caught.value) == (
+            "mypy found 2 errors in 1 of 4 files (listed in reports/mypy/mypy.txt): fix them, "
+            "or relax the project's mypy settings for those modules"
+        )
+        assert report_text(settings, job, "summary") == summary + "\n"
     else:
         mypy_job.judge_checked(settings, job, output)
         assert report_text(settings, job, "summary") == summary + "\n"

@@ -60,6 +60,8 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
             # The project's own configuration names its files: mypy checks exactly those.
             *(() if settings.mypy_targets else settings.lint_paths),
             *session.posargs,
+            # 1 is "type errors found", judged below in one line; 2 is mypy failing to run.
+            success_codes=(0, 1),
         )
     finally:
         codequality = report_file(settings, job, "codequality")
@@ -159,10 +161,21 @@ def judge_checked(settings: Settings, job: Job, output: str, *, empty_fails: boo
             f"mypy checked no source file ({where}): name your Python folders in lint-paths in "
             "[tool.noxline], or in files in your mypy configuration"
         )
-    errors = re.findall(r"Found ([0-9]+) errors?", output)
+    errors = _FOUND.findall(output)
     summarize(
         settings,
         job,
-        f"{checked} source files checked" + (f", {errors[-1]} errors" if errors else ""),
+        f"{checked} source files checked" + (f", {errors[-1][0]} errors" if errors else ""),
         append=True,
     )
+    if errors:
+        count, files = errors[-1]
+        raise NoxlineError(
+            f"mypy found {count} errors in {files} of {checked} files (listed in "
+            f"{job.report_path('text')}): fix them, or relax the project's mypy settings for "
+            "those modules"
+        )
+
+
+#: mypy's closing line when it found errors: ``Found 3 errors in 2 files (checked 9 ...)``.
+_FOUND = re.compile(r"Found ([0-9]+) errors? in ([0-9]+) files?")
