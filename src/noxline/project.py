@@ -1481,12 +1481,16 @@ def _file_version(root: Path, source: VersionSource) -> str:
 def declared_thresholds(root: Path, tool: dict[str, Any]) -> dict[str, float]:
     """Thresholds the project declares to its own tools, by noxline settings key.
 
-    ``[tool.coverage.report] fail_under``, interrogate's ``fail-under`` (docstring coverage) and
-    pylint's ``fail-under`` (in pyproject.toml or a pylintrc).
+    coverage's ``fail_under`` (wherever coverage reads its configuration:
+    :func:`coverage_settings`), docstr-coverage's ``fail_under`` (``.docstr.yaml``), else
+    interrogate's ``fail-under``, and pylint's ``fail-under`` (in pyproject.toml or a pylintrc).
     """
+    _, coverage = coverage_settings(root, {"tool": tool})
     found: dict[str, Any] = {
-        "coverage-fail-under": tool.get("coverage", {}).get("report", {}).get("fail_under"),
-        "docstr-fail-under": tool.get("interrogate", {}).get("fail-under"),
+        "coverage-fail-under": coverage.get("report", {}).get("fail_under"),
+        "docstr-fail-under": docstr_settings(root).get(
+            "fail_under", tool.get("interrogate", {}).get("fail-under")
+        ),
     }
     pylint = tool.get("pylint", {})
     for section in ("main", "MAIN", "master", "MASTER"):
@@ -1522,3 +1526,110 @@ def tag_convention(root: Path) -> tuple[str, str | None]:
     if counts <= {3}:
         return prefix, None
     return prefix, (TWO_OR_THREE_COMPONENTS if counts <= {2, 3} else ANY_COMPONENTS)
+
+
+# --- coverage's own configuration ------------------------------------------------------------
+
+#: coverage's options whose ini text is a list (one per line or comma-separated), by section;
+#: every option of ``[paths]`` is one too.
+_COVERAGE_LISTS = {
+    "run": {
+        "concurrency",
+        "debug",
+        "disable_warnings",
+        "include",
+        "omit",
+        "plugins",
+        "source",
+        "source_pkgs",
+        "source_dirs",
+        "patch",
+    },
+    "report": {"include", "omit"},
+}
+#: Options holding regexes, one per line (a comma belongs to the regex).
+_COVERAGE_REGEX_LISTS = {
+    "report": {"exclude_lines", "exclude_also", "partial_branches", "partial_also"}
+}
+_COVERAGE_BOOLS = {
+    "run": {"branch", "cover_pylib", "parallel", "relative_files", "sigterm", "timid"},
+    "report": {
+        "ignore_errors",
+        "include_namespace_packages",
+        "show_missing",
+        "skip_covered",
+        "skip_empty",
+    },
+    "html": {"show_contexts", "skip_covered", "skip_empty"},
+    "json": {"pretty_print", "show_contexts"},
+    "lcov": {"line_checksums"},
+}
+_COVERAGE_NUMBERS = {"report": {"fail_under", "precision"}, "xml": {"package_depth"}}
+
+
+def coverage_settings(root: Path, pyproject: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The project's coverage configuration as coverage itself finds it, and the file it is in.
+
+    coverage reads the first of ``.coveragerc`` (any content), ``setup.cfg`` and ``tox.ini``
+    (their ``[coverage:*]`` sections) and ``pyproject.toml`` (``[tool.coverage.*]``) that holds
+    its settings. The ini forms are turned into the types coverage gives their options (lists,
+    regex lists, booleans, numbers; the rest stays text), so the job writes one TOML config
+    holding exactly what the project configured. ("", {}) when the project configures nothing.
+    """
+    for name, prefix in ((".coveragerc", ""), ("setup.cfg", "coverage:"), ("tox.ini", "coverage:")):
+        path = root / name
+        if not path.is_file():
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(_text(root, path), source=name)
+        except configparser.Error:
+            continue  # coverage would stop on it; the tests job then says so in coverage's words
+        sections = {
+            section.removeprefix(prefix): dict(parser.items(section))
+            for section in parser.sections()
+            if section.startswith(prefix)
+        }
+        if sections or (name == ".coveragerc"):
+            return name, {
+                section: {key: _coverage_value(section, key, text) for key, text in options.items()}
+                for section, options in sections.items()
+            }
+    table = pyproject.get("tool", {}).get("coverage", {})
+    if isinstance(table, dict) and table:
+        return "pyproject.toml", {k: v for k, v in table.items() if isinstance(v, dict)}
+    return "", {}
+
+
+#: docstr-coverage's configuration file (it reads no other unless given ``--config``).
+DOCSTR_CONFIG = ".docstr.yaml"
+
+
+def docstr_settings(root: Path) -> dict[str, Any]:
+    """The project's ``.docstr.yaml`` (docstr-coverage's options), empty when it has none or it
+    is not a YAML mapping (docstr-coverage would then fail in its own words)."""
+    text = _text(root, root / DOCSTR_CONFIG)
+    try:
+        data = yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _coverage_value(section: str, key: str, text: str) -> Any:
+    """One ini option of coverage in the type coverage reads it as."""
+    if section == "paths" or key in _COVERAGE_LISTS.get(section, ()):
+        return [
+            word.strip() for line in text.splitlines() for word in line.split(",") if word.strip()
+        ]
+    if key in _COVERAGE_REGEX_LISTS.get(section, ()):
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    if key in _COVERAGE_BOOLS.get(section, ()):
+        return text.strip().lower() in ("1", "yes", "true", "on")
+    if key in _COVERAGE_NUMBERS.get(section, ()):
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() and key != "fail_under" else number
+    return text

@@ -806,3 +806,38 @@ def test_the_session_tmp_folder_is_absolute_so_confine_writes_inside_it(
     assert tmp == tmp_path / ".nox/x/tmp"
     written = confine.write_text(tmp, tmp / "noxline-lock/constraints.txt", "a==1\n", exact=True)
     assert written == tmp_path / ".nox/x/tmp/noxline-lock/constraints.txt" and written.is_file()
+
+
+def test_the_projects_coveragerc_reaches_the_tests_jobs_config(settings: Settings) -> None:
+    """A .coveragerc's omit, exclusions and precision are in the job's own config (typed); its
+    fail_under is left to noxline's one judgement; noxline's own run options win."""
+    (settings.project_dir / ".coveragerc").write_text(
+        "[run]\nomit = */gen/*\nbranch = false\n[report]\nexclude_also =\n  def __repr__\n"
+        "precision = 2\nfail_under = 99\n",
+        encoding="utf-8",
+    )
+    job = define(settings).job("tests")
+    config = tomllib.loads(tests_job.coverage_config(settings, job).read_text(encoding="utf-8"))
+    coverage = config["tool"]["coverage"]
+    assert coverage["run"]["omit"] == ["*/gen/*"] and coverage["run"]["branch"] is True
+    assert coverage["report"]["exclude_also"] == ["def __repr__"]
+    assert coverage["report"]["precision"] == 2 and "fail_under" not in coverage["report"]
+    assert load_settings(settings.project_dir).coverage_fail_under == 99.0
+
+
+@pytest.mark.parametrize(
+    ("docstr_yaml", "source_given"),
+    [("", True), ("fail_under: 10\n", True), ("paths:\n  - src\n  - scripts\n", False)],
+    ids=["none", "options-only", "own-paths"],
+)
+def test_docstr_checks_the_paths_its_own_config_names(
+    settings: Settings, docstr_yaml: str, source_given: bool
+) -> None:
+    """docstr-coverage reads .docstr.yaml itself; a path on the command line would replace the
+    paths it names, so noxline gives one only when the project names none."""
+    if docstr_yaml:
+        (settings.project_dir / ".docstr.yaml").write_text(docstr_yaml, encoding="utf-8")
+    session = RecordingSession()
+    BODIES["docstr"](cast(nox.Session, session), settings, define(settings).job("docstr"))
+    (command,) = [c for c in session.commands if c[0] == "docstr-coverage"]
+    assert (str(settings.source_dir) in command) is source_given

@@ -17,6 +17,7 @@ from noxline.project import (
     VersionSource,
     black_names_targets,
     count_tests,
+    coverage_settings,
     declared_thresholds,
     find_package,
     find_tests,
@@ -688,23 +689,102 @@ def test_a_single_modules_tests_beside_it_are_found(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("pyproject", "pylintrc", "expected"),
+    ("pyproject", "files", "expected"),
     [
-        ("", "", {}),
-        ("[tool.coverage.report]\nfail_under = 91\n", "", {"coverage-fail-under": 91.0}),
-        ("[tool.interrogate]\nfail-under = 60\n", "", {"docstr-fail-under": 60.0}),
-        ("[tool.pylint.main]\nfail-under = 9.2\n", "", {"pylint-fail-under": 9.2}),
-        ("", "[MAIN]\nfail-under=7.5\n", {"pylint-fail-under": 7.5}),
+        ("", {}, {}),
+        ("[tool.coverage.report]\nfail_under = 91\n", {}, {"coverage-fail-under": 91.0}),
+        ("[tool.interrogate]\nfail-under = 60\n", {}, {"docstr-fail-under": 60.0}),
+        ("[tool.pylint.main]\nfail-under = 9.2\n", {}, {"pylint-fail-under": 9.2}),
+        ("", {".pylintrc": "[MAIN]\nfail-under=7.5\n"}, {"pylint-fail-under": 7.5}),
+        # coverage's own files, found as coverage finds them: .coveragerc wins over the rest.
+        ("", {".coveragerc": "[report]\nfail_under = 88\n"}, {"coverage-fail-under": 88.0}),
+        ("", {"setup.cfg": "[coverage:report]\nfail_under=77.5\n"}, {"coverage-fail-under": 77.5}),
+        ("", {"tox.ini": "[coverage:report]\nfail_under = 66\n"}, {"coverage-fail-under": 66.0}),
+        (
+            "[tool.coverage.report]\nfail_under = 91\n",
+            {".coveragerc": "[run]\nbranch = true\n"},
+            {},
+        ),
+        # docstr-coverage's own file, the tool noxline runs: before interrogate's.
+        (
+            "[tool.interrogate]\nfail-under = 60\n",
+            {".docstr.yaml": "paths: [src]\nfail_under: 95\n"},
+            {"docstr-fail-under": 95.0},
+        ),
+        ("", {".docstr.yaml": "- not a mapping\n"}, {}),
     ],
-    ids=["none", "coverage", "interrogate", "pylint-pyproject", "pylintrc"],
+    ids=[
+        "none",
+        "coverage",
+        "interrogate",
+        "pylint-pyproject",
+        "pylintrc",
+        "coveragerc",
+        "setup-cfg",
+        "tox-ini",
+        "coveragerc-first",
+        "docstr-yaml",
+        "docstr-yaml-not-a-mapping",
+    ],
 )
 def test_thresholds_are_the_projects_own(
-    tmp_path: Path, pyproject: str, pylintrc: str, expected: dict[str, float]
+    tmp_path: Path, pyproject: str, files: dict[str, str], expected: dict[str, float]
 ) -> None:
-    """Only what the project declares to its own tools becomes a threshold."""
-    if pylintrc:
-        (tmp_path / ".pylintrc").write_text(pylintrc, encoding="utf-8")
+    """Only what the project declares to its own tools becomes a threshold, read from where
+    each tool reads its configuration."""
+    _write(tmp_path, files)
     assert declared_thresholds(tmp_path, _toml(pyproject).get("tool", {})) == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "pyproject", "expected"),
+    [
+        ({}, "", ("", {})),
+        (
+            {
+                ".coveragerc": "[run]\nbranch = False\nomit =\n  */vendored/*, */gen/*\n"
+                "  */old.py\n[report]\nexclude_lines =\n  pragma: no cover\n"
+                "  if (a, b):\nprecision = 2\nshow_missing = yes\n"
+                "[paths]\nsource =\n  src/\n  */site-packages/\n"
+            },
+            "",
+            (
+                ".coveragerc",
+                {
+                    "run": {"branch": False, "omit": ["*/vendored/*", "*/gen/*", "*/old.py"]},
+                    "report": {
+                        "exclude_lines": ["pragma: no cover", "if (a, b):"],
+                        "precision": 2,
+                        "show_missing": True,
+                    },
+                    "paths": {"source": ["src/", "*/site-packages/"]},
+                },
+            ),
+        ),
+        (
+            {"setup.cfg": "[metadata]\nname = x\n[coverage:html]\ntitle = My $X\n"},
+            "",
+            ("setup.cfg", {"html": {"title": "My $X"}}),
+        ),
+        # setup.cfg without coverage sections: coverage goes on to the next file.
+        (
+            {"setup.cfg": "[metadata]\nname = x\n"},
+            "[tool.coverage.run]\nomit = ['a']\n",
+            ("pyproject.toml", {"run": {"omit": ["a"]}}),
+        ),
+        # An empty .coveragerc is still coverage's file: pyproject.toml is not read.
+        ({".coveragerc": ""}, "[tool.coverage.run]\nomit = ['a']\n", (".coveragerc", {})),
+    ],
+    ids=["none", "coveragerc-typed", "setup-cfg", "setup-cfg-without", "empty-coveragerc"],
+)
+def test_coverage_configuration_is_read_where_coverage_reads_it(
+    tmp_path: Path, files: dict[str, str], pyproject: str, expected: tuple[str, dict[str, Any]]
+) -> None:
+    """The first of .coveragerc, setup.cfg, tox.ini, pyproject.toml holding coverage settings,
+    ini values typed as coverage types them (lists split at lines and commas, regexes at lines
+    only, booleans, numbers, the rest text)."""
+    _write(tmp_path, files)
+    assert coverage_settings(tmp_path, _toml(pyproject)) == expected
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from noxline.jobs._support import (
 )
 
 from noxline.pipeline import Job
+from noxline.project import coverage_settings
 from noxline.sharding import junit_totals, parse_xml
 
 #: The counts a JUnit report gives (:func:`noxline.sharding.junit_totals`).
@@ -43,9 +44,11 @@ RUNNER_TOOLS = {"unittest": "unittest-xml-reporting", "pytest": "pytest"}
 
 
 def coverage_config(settings: Settings, job: Job) -> Path:
-    """Write a coverage config: the project's own ``[tool.coverage]`` plus what this job needs."""
+    """Write a coverage config: the project's own coverage configuration (wherever coverage
+    would read it: ``.coveragerc``, ``setup.cfg``, ``tox.ini`` or ``pyproject.toml``) plus what
+    this job needs."""
     data = tomllib.loads(confine.read_text(settings.project_dir, "pyproject.toml"))
-    config: dict[str, Any] = data.get("tool", {}).get("coverage", {})
+    config: dict[str, Any] = coverage_settings(settings.project_dir, data)[1]
     run_table = dict(config.get("run", {}))
     # source_pkgs replaces source: measure the package wherever it is installed.
     run_table.pop("source", None)
