@@ -89,9 +89,14 @@ def test_checks_write_their_reports(minilib_run: NoxlineRun) -> None:
 
 @pytest.mark.xdist_group(MINILIB_RUNS)
 def test_a_failing_check_keeps_its_report(broken_minilib_run: NoxlineRun) -> None:
-    """black on a badly formatted file fails, and the diff is both in the log and the report."""
+    """black on a badly formatted file fails in one line naming the count and the fix, and the
+    diff is both in the log and the report."""
     log = broken_minilib_run.report("black/job.log")
-    assert "Session black failed" in log
+    assert re.search(
+        r"Session black aborted: black would reformat 1 of [0-9]+ files \(the diff is in "
+        r"reports/black/black.txt\): run `nox -s format` and commit the result",
+        log,
+    ), log
     assert "+x = [1, 2]" in broken_minilib_run.report("black/black.txt")
     assert "+x = [1, 2]" in log
 
