@@ -288,7 +288,9 @@ def _table(settings: Settings, kept: dict[str, Any]) -> Table:
             label = "none: measured and reported, never failing (init --ratchet sets floors)"
             table.add(tomlkit.comment(f"{key} = {_toml(example)}  # {label}"))
         else:
-            table.add(tomlkit.comment(f"{key} = {_toml(value)}  # the project's own threshold"))
+            check = field.removesuffix("_fail_under")
+            source = dict(settings.threshold_sources).get(check, "the project's own threshold")
+            table.add(tomlkit.comment(f"{key} = {_toml(value)}  # {source}"))
     for key, value in kept.items():
         table.add(key, value)
     return table

@@ -116,6 +116,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     coverage_fail_under: float | None = None
     docstr_fail_under: float | None = None
     pylint_fail_under: float | None = None
+    #: Where each threshold the project declares itself was read ("check" -> "fail_under in
+    #: .coveragerc"); a threshold set in [tool.noxline] has none (detected).
+    threshold_sources: tuple[tuple[str, str], ...] = ()
     #: The checks the pipeline runs (pylint, black, mypy, docstr, ruff); detected: ruff, mypy and
     #: docstr for a project that lints and formats with ruff, else pylint, black, mypy, docstr.
     checks: tuple[str, ...] = ()
@@ -222,6 +225,7 @@ _NOT_KEYS = frozenset(
         "black_targets",
         "tool_pins",
         "package_indexes",
+        "threshold_sources",
     }
 )
 #: Keys that may no longer be set in the tree, and why.
@@ -306,6 +310,11 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
         "version_source": facts.version_source,
         "requires_python": facts.requires_python,
         **{key.replace("-", "_"): value for key, value in facts.thresholds.items()},
+        "threshold_sources": tuple(
+            (key.removesuffix("-fail-under"), where)
+            for key, where in sorted(facts.threshold_sources.items())
+            if key.replace("-", "_") not in given
+        ),
     }
     if facts.release_pattern is not None:
         defaults["release_pattern"] = facts.release_pattern

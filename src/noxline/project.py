@@ -799,6 +799,8 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     base_version: str
     #: Thresholds the project declares itself (coverage, docstr, pylint), by settings key.
     thresholds: dict[str, float]
+    #: Where each of :attr:`thresholds` was read (``fail_under in .coveragerc``), by key.
+    threshold_sources: dict[str, str]
     tag_prefix: str
     release_pattern: str | None
     requires_python: str
@@ -879,6 +881,9 @@ def resolve(
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds=declared_thresholds(root, tool),
+        threshold_sources={
+            key: where for key, (_, where) in thresholds_with_sources(root, tool).items()
+        },
         tag_prefix=prefix,
         release_pattern=pattern,
         requires_python=str(data.get("project", {}).get("requires-python", "")),
@@ -1479,35 +1484,53 @@ def _file_version(root: Path, source: VersionSource) -> str:
 
 
 def declared_thresholds(root: Path, tool: dict[str, Any]) -> dict[str, float]:
-    """Thresholds the project declares to its own tools, by noxline settings key.
+    """Thresholds the project declares to its own tools, by noxline settings key
+    (:func:`thresholds_with_sources` without the sources)."""
+    return {key: value for key, (value, _) in thresholds_with_sources(root, tool).items()}
+
+
+def thresholds_with_sources(root: Path, tool: dict[str, Any]) -> dict[str, tuple[float, str]]:
+    """Thresholds the project declares to its own tools, by noxline settings key, each with
+    where it was read (``fail_under in .coveragerc``), which a failure names.
 
     coverage's ``fail_under`` (wherever coverage reads its configuration:
     :func:`coverage_settings`), docstr-coverage's ``fail_under`` (``.docstr.yaml``), else
     interrogate's ``fail-under``, and pylint's ``fail-under`` (in pyproject.toml or a pylintrc).
     """
-    _, coverage = coverage_settings(root, {"tool": tool})
-    found: dict[str, Any] = {
-        "coverage-fail-under": coverage.get("report", {}).get("fail_under"),
-        "docstr-fail-under": docstr_settings(root).get(
-            "fail_under", tool.get("interrogate", {}).get("fail-under")
+    coverage_file, coverage = coverage_settings(root, {"tool": tool})
+    found: dict[str, tuple[Any, str]] = {
+        "coverage-fail-under": (
+            coverage.get("report", {}).get("fail_under"),
+            f"fail_under in {coverage_file}",
         ),
     }
+    docstr = docstr_settings(root)
+    if "fail_under" in docstr:
+        found["docstr-fail-under"] = (docstr["fail_under"], f"fail_under in {DOCSTR_CONFIG}")
+    else:
+        found["docstr-fail-under"] = (
+            tool.get("interrogate", {}).get("fail-under"),
+            "fail-under in [tool.interrogate]",
+        )
     pylint = tool.get("pylint", {})
     for section in ("main", "MAIN", "master", "MASTER"):
         if "fail-under" in pylint.get(section, {}):
-            found["pylint-fail-under"] = pylint[section]["fail-under"]
+            found["pylint-fail-under"] = (
+                pylint[section]["fail-under"],
+                f"fail-under in [tool.pylint.{section}]",
+            )
     for name in ("pylintrc", ".pylintrc"):
         path = root / name
         if "pylint-fail-under" not in found and path.is_file():
             match = re.search(r"^fail[-_]under\s*=\s*([0-9.]+)", _text(root, path), re.MULTILINE)
             if match:
-                found["pylint-fail-under"] = match[1]
-    result: dict[str, float] = {}
-    for key, value in found.items():
+                found["pylint-fail-under"] = (match[1], f"fail-under in {name}")
+    result: dict[str, tuple[float, str]] = {}
+    for key, (value, where) in found.items():
         try:
             if value is not None and not isinstance(value, bool):
-                result[key] = float(value)
-        except ValueError:
+                result[key] = (float(value), where)
+        except (TypeError, ValueError):
             continue
     return result
 

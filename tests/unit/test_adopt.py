@@ -115,7 +115,7 @@ def test_what_the_resolver_finds_is_shown_and_nothing_is_pinned(
     table = _table(project)
     assert '# tests-dir = "test"  # detected\n' in table
     assert '# test-runner = "pytest"  # detected\n' in table
-    assert "# coverage-fail-under = 92.5  # the project's own threshold\n" in table
+    assert "# coverage-fail-under = 92.5  # fail_under in pyproject.toml\n" in table
     assert "tests in test/ run by pytest" in capsys.readouterr().out
     settings = load_settings(project)
     assert settings.lint_paths == ("src/testfolder", "test")

@@ -841,3 +841,44 @@ def test_docstr_checks_the_paths_its_own_config_names(
     BODIES["docstr"](cast(nox.Session, session), settings, define(settings).job("docstr"))
     (command,) = [c for c in session.commands if c[0] == "docstr-coverage"]
     assert (str(settings.source_dir) in command) is source_given
+
+
+@pytest.mark.parametrize(
+    ("files", "noxline_key", "fix"),
+    [
+        (
+            {".coveragerc": "[report]\nfail_under = 99\n"},
+            "",
+            "lower fail_under in .coveragerc (or set coverage-fail-under in [tool.noxline])",
+        ),
+        (
+            {"setup.cfg": "[coverage:report]\nfail_under = 99\n"},
+            "",
+            "lower fail_under in setup.cfg (or set coverage-fail-under in [tool.noxline])",
+        ),
+        (
+            {".coveragerc": "[report]\nfail_under = 50\n"},
+            "\n[tool.noxline]\ncoverage-fail-under = 99\n",
+            "lower coverage-fail-under in [tool.noxline]",
+        ),
+    ],
+    ids=["coveragerc", "setup-cfg", "noxline-key-wins"],
+)
+def test_a_failed_threshold_names_the_file_it_was_read_from(
+    settings: Settings, files: dict[str, str], noxline_key: str, fix: str
+) -> None:
+    """The fix a failed threshold names is where the threshold is: the project's coverage file,
+    or [tool.noxline] when the key is set there (it then wins)."""
+    root = settings.project_dir
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    if noxline_key:
+        pyproject = root / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text(encoding="utf-8") + noxline_key, encoding="utf-8")
+    chosen = load_settings(root)
+    assert chosen.coverage_fail_under == 99.0
+    job = define(chosen).job("tests")
+    report_file(chosen, job, "summary").parent.mkdir(parents=True, exist_ok=True)
+    with pytest.raises(NoxlineError) as caught:
+        judge(cast(nox.Session, RecordingSession()), chosen, job, "coverage", 80.0, 99.0)
+    assert str(caught.value) == f"coverage 80 % < 99 %: raise it, or {fix}"

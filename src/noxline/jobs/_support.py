@@ -271,7 +271,11 @@ def judge(  # pylint: disable=too-many-arguments,too-many-positional-arguments
         return
     limit = _FORMATS[check].format(threshold).removesuffix("/10")
     if figure < threshold:
-        raise NoxlineError(f"{check} {shown} < {limit}: raise it, or lower {key} in [tool.noxline]")
+        source = dict(settings.threshold_sources).get(check)
+        where = (
+            f"{source} (or set {key} in [tool.noxline])" if source else f"{key} in [tool.noxline]"
+        )
+        raise NoxlineError(f"{check} {shown} < {limit}: raise it, or lower {where}")
     session.log(f"{check} {shown} >= {limit}")
 
 
