@@ -161,6 +161,20 @@ def copy_project(source: Path, target: Path) -> Path:
     return target
 
 
+def edit_one_module(project: Path) -> None:
+    """Change one line of code in one module of the package, as a developer's next edit does
+    (a new function, so the checkers and the tests all read a different file), and commit it."""
+    module = sorted(
+        path
+        for path in (project / "src").rglob("*.py")
+        if not path.name.startswith("_") and path.stat().st_size > 0
+    )[0]
+    with module.open("a", encoding="utf-8") as stream:
+        stream.write('\n\ndef _edited() -> int:\n    """An edit."""\n    return 1\n')
+    env = base_env()
+    run_setup(["git", "commit", "-q", "-am", "one edit"], project, env)
+
+
 def reset(project: Path, keep: Sequence[str]) -> None:
     """Undo what a run changed (version rewrites, dist, reports), keeping ``keep`` folders."""
     env = base_env()
@@ -204,11 +218,19 @@ def install_tools(workdir: Path) -> Tools:
     return Tools(noxline_venv / "bin/python", poetry_venv / "bin/python")
 
 
-def noxline_scenario(name: str, tools: Tools, project: Path, env: Mapping[str, str]) -> Scenario:
+def noxline_scenario(
+    name: str, tools: Tools, project: Path, env: Mapping[str, str], *, cache: bool = False
+) -> Scenario:
     """One `noxline run` of the whole pipeline; per-job durations from its run record."""
     scenario = Scenario(name)
-    # --no-cache: a warm run does the work; the result cache is measured on its own.
-    argv = [str(tools.noxline_python), "-m", "noxline.cli", "run", "--no-cache"]
+    # --no-cache: a warm run does the work; the result cache is measured on its own (cache=True).
+    argv = [
+        str(tools.noxline_python),
+        "-m",
+        "noxline.cli",
+        "run",
+        *(() if cache else ("--no-cache",)),
+    ]
     log = project.parent / f"{name.replace(' ', '-')}.log"
     scenario.steps.append(measure(name, argv, project, env, log))
     record = json.loads((project / "reports/run.json").read_text(encoding="utf-8"))
@@ -386,7 +408,43 @@ def _targets(scenarios: Mapping[str, Scenario]) -> list[str]:
         f"* Cold target: ≤ {COLD_TARGET} × seed cold = {COLD_TARGET * seed:.1f} s; measured "
         f"{cold:.1f} s = {cold / seed:.2f} × the seed: "
         f"**{'met' if cold <= COLD_TARGET * seed else 'missed'}**.",
+        *_cache_targets(scenarios),
     ]
+
+
+#: The result cache's targets (issue 21): an unchanged re-run, and one after one module's
+#: edit, against the seed-style warm run; a cold run against the seed-style cold run.
+UNCHANGED_TARGET, EDIT_TARGET, COLD_SEED_TARGET = 0.1, 0.6, 0.6
+
+
+def _cache_targets(scenarios: Mapping[str, Scenario]) -> list[str]:
+    """The result cache's three ratios, met or missed."""
+    seed_warm, seed_cold = scenarios["seed warm"].wall, scenarios["seed cold"].wall
+    rows = (
+        (
+            "Unchanged re-run",
+            scenarios["noxline unchanged"].wall,
+            seed_warm,
+            UNCHANGED_TARGET,
+            "warm",
+        ),
+        (
+            "Re-run after one module's edit",
+            scenarios["noxline one edit"].wall,
+            seed_warm,
+            EDIT_TARGET,
+            "warm",
+        ),
+        ("Cold run", scenarios["noxline cold"].wall, seed_cold, COLD_SEED_TARGET, "cold"),
+    )
+    lines = []
+    for label, wall, seed, target, kind in rows:
+        verdict = "met" if wall <= target * seed else "missed"
+        lines.append(
+            f"* {label} (result cache on): ≤ {target} × seed {kind} = {target * seed:.1f} s; "
+            f"measured {wall:.1f} s = {wall / seed:.2f} × the seed: **{verdict}**."
+        )
+    return lines
 
 
 def _job_tables(scenarios: Mapping[str, Scenario]) -> list[str]:
@@ -433,6 +491,16 @@ def run_round(tools: Tools, source: Path, root: Path) -> dict[str, Scenario]:
     scenarios["noxline cold"] = noxline_scenario("noxline cold", tools, project, env)
     reset(project, keep=[".nox"])
     scenarios["noxline warm"] = noxline_scenario("noxline warm", tools, project, env)
+    print("noxline run with its result cache (filled, unchanged, one module edited)", flush=True)
+    reset(project, keep=[".nox"])
+    noxline_scenario("noxline cache filled", tools, project, env, cache=True)  # untimed
+    scenarios["noxline unchanged"] = noxline_scenario(
+        "noxline unchanged", tools, project, env, cache=True
+    )
+    edit_one_module(project)
+    scenarios["noxline one edit"] = noxline_scenario(
+        "noxline one edit", tools, project, env, cache=True
+    )
 
     print("seed baseline with Poetry (cold, then warm)", flush=True)
     project = copy_project(source, root / "seed" / source.name)
