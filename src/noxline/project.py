@@ -423,13 +423,13 @@ def docs_tool(config: str) -> str:
 
 def read_the_docs(root: Path) -> dict[str, Any]:
     """The project's Read the Docs configuration (``.readthedocs.yaml``), or {} without one or
-    when it is not a YAML mapping."""
+    when it is not a YAML mapping (nor one PyYAML can read: nested deeper than Python recurses)."""
     for name in READ_THE_DOCS:
         if (root / name).is_file():
             text = _head(root, root / name)
             try:
                 loaded = yaml.safe_load(text)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, RecursionError):
                 return {}
             return loaded if isinstance(loaded, dict) else {}
     return {}

@@ -175,6 +175,12 @@ python:
 """
 
 
+#: A billion laughs: nine aliases of nine aliases of ... as Read the Docs' installs and tools.
+RTD_BOMB = "a0: &a0 [x]\n" + "".join(
+    f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10)
+) + "python: {install: *a9}\nsphinx: *a9\nmkdocs: {configuration: *a9}\n"
+
+
 #: The tiny project's test group, which the cases below add to.
 TEST_GROUP = 'test = ["pytest>=8"]\n'
 
@@ -208,6 +214,16 @@ TEST_GROUP = 'test = ["pytest>=8"]\n'
             ("sphinx<9", "furo"),
         ),
         ("", {".readthedocs.yml": ": not [yaml", "doc/conf.py": ""}, "doc/conf.py", ()),
+        # Hostile Read the Docs files are no configuration: nested deeper than PyYAML recurses
+        # (it stopped every command with "unexpected error (RecursionError)"), an alias bomb.
+        ("", {".readthedocs.yaml": "python: " + "[" * 20000, "doc/conf.py": ""}, "doc/conf.py", ()),
+        (
+            "",
+            {".readthedocs.yaml": "a: " + "{b: " * 20000 + "1" + "}" * 20000, "doc/conf.py": ""},
+            "doc/conf.py",
+            (),
+        ),
+        ("", {".readthedocs.yaml": RTD_BOMB, "doc/conf.py": ""}, "doc/conf.py", ()),
     ],
 )
 def test_docs_configuration_and_requirements_are_detected(
