@@ -70,11 +70,35 @@ class ProjectMetadata:
     declared_packages: tuple[tuple[Path, str], ...] = ()
 
 
+#: The deepest pyproject.toml read: tables and arrays inside one another, as tomlkit (which init
+#: and the version job edit it with) reads at most; tomllib reads about 400, so a file between the
+#: two passed every check and then stopped init with "unexpected error (ParseError)".
+MAX_TOML_NESTING = 100
+
+
+def nesting(data: Any) -> int:
+    """How deeply tables (dicts) and arrays (lists) nest inside the parsed TOML document ``data``
+    (``x = [[1]]`` nests 2, ``[a.b]`` 2), counted without recursion."""
+    deepest = 0
+    pending = [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
     """Parse ``project_dir/pyproject.toml``, or fail with a message saying where it looked."""
     path = project_dir / "pyproject.toml"
+    too_deep = ConfigError(f"{path} nests tables or arrays too deeply to read: flatten it")
     try:
-        return tomllib.loads(confine.read_text(project_dir, "pyproject.toml"))
+        data = tomllib.loads(confine.read_text(project_dir, "pyproject.toml"))
+        if nesting(data) > MAX_TOML_NESTING:
+            raise too_deep
+        return data
     except FileNotFoundError:
         if _legacy_metadata(project_dir):
             return {}  # setuptools' own files hold the metadata: resolve() reads them
@@ -89,7 +113,7 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
             f"{path} is not UTF-8 text, which TOML requires: re-save it as UTF-8"
         ) from None
     except RecursionError:
-        raise ConfigError(f"{path} nests tables or arrays too deeply to read: flatten it") from None
+        raise too_deep from None
     except OSError as error:
         raise ConfigError(
             f"cannot read {path} ({error.strerror or type(error).__name__}): make it a "

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomlkit
 from packaging.requirements import Requirement
 
 from noxline import project
@@ -1157,3 +1158,38 @@ def test_setuptools_tests_require_are_the_test_tools(tmp_path: Path, files: dict
     root = _write(tmp_path, {**_INIT, **files})
     facts = resolve(root, {})
     assert facts.metadata.test_requirements == ("hypothesis", "pytest")
+
+
+def _nested(kind: str, depth: int) -> str:
+    """A pyproject.toml whose ``[tool.x]`` nests ``depth`` deep in one way (counting its root)."""
+    inner = depth - 2  # [tool] nests 1, [tool.x] 2
+    if kind == "arrays":
+        return f"[tool.x]\ny = {'[' * (inner)}{']' * (inner)}\n"
+    if kind == "inline-tables":
+        return f"[tool.x]\ny = {'{a = ' * inner}1{'}' * inner}\n"
+    return "[" + ".".join(["tool", "x", *["a"] * inner]) + "]\ny = 1\n"
+
+
+NESTED = [
+    (kind, depth, depth <= project.MAX_TOML_NESTING)
+    for kind in ("arrays", "inline-tables", "table-headers")
+    for depth in (3, project.MAX_TOML_NESTING, project.MAX_TOML_NESTING + 1, 150, 250)
+]
+
+
+@pytest.mark.parametrize(("kind", "depth", "read"), NESTED)
+def test_a_pyproject_read_is_one_tomlkit_edits(
+    tmp_path: Path, kind: str, depth: int, read: bool
+) -> None:
+    """tomllib reads nesting up to ~400 deep, tomlkit (init, ratchet, the version job) only 100:
+    a pyproject.toml between the two passed every check, then stopped ``noxline init --force``
+    with "unexpected error (ParseError)". read_pyproject refuses it first, in one line."""
+    text = _nested(kind, depth)
+    assert project.nesting(tomllib.loads(text)) == depth
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    if read:
+        project.read_pyproject(tmp_path)
+        tomlkit.parse(text)  # what read_pyproject reads, tomlkit edits
+    else:
+        with pytest.raises(ConfigError, match="nests tables or arrays too deeply to read"):
+            project.read_pyproject(tmp_path)
