@@ -43,8 +43,11 @@ def one_line(text: str) -> str:
     """``text`` on one line, masked (URL user-info, secret query values, secret variables), and
     printable: bytes of a name that is not UTF-8 (kept by Python as surrogates) escaped, so
     printing the message can never fail."""
-    flat = " ".join(text.split())
-    return printable(mask(flat, env_secrets(os.environ)))
+    secrets = env_secrets(os.environ)
+    # Masked before it is flattened too: a secret holding a line break or a run of blanks
+    # (a key, "pass  phrase") is no longer itself once its white space is folded.
+    flat = " ".join(mask(text, secrets).split())
+    return printable(mask(flat, secrets))
 
 
 def printable(text: str) -> str:
