@@ -987,7 +987,11 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
     """
     ini = pytest_ini(root, tool)
     source = source_dir.as_posix()
-    outside = [*(path.strip("/") for path in ini.get("testpaths", [])), *TEST_FOLDERS]
+    # A testpaths entry no setting could hold (one leaving the project, itself or through a link,
+    # or a name with control characters) is passed over, as pytest passes over a missing one:
+    # found here, it stopped every command with an error naming a tests-dir key never written.
+    testpaths = (path.strip("/") for path in ini.get("testpaths", []))
+    outside = [*(path for path in testpaths if _folder_inside(root, path)), *TEST_FOLDERS]
     if not any((root / candidate).is_dir() for candidate in outside if candidate != source):
         # Tests spread through the package's subpackages (networkx/algorithms/tests, ...): the
         # package is the tests folder, run from the installed wheel by import name.
@@ -1019,6 +1023,18 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
         if any(_matches(path.name, globs) for path in beside.glob("*.py")):
             return beside.relative_to(root)
     return None
+
+
+def _folder_inside(root: Path, name: str) -> bool:
+    """True when ``name`` (from a project file) may name a folder of the project: printable,
+    relative, and inside ``root`` once links are followed."""
+    if not name.isprintable() or Path(name).is_absolute():
+        return False
+    try:
+        real_root = root.resolve()
+        return real_root in (root / name).resolve().parents
+    except (OSError, RuntimeError):  # a link loop, a name the file system cannot hold
+        return False
 
 
 #: The configuration files pytest reads, in the order pytest looks for them, with the section

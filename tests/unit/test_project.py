@@ -11,6 +11,7 @@ import tomlkit
 from packaging.requirements import Requirement
 
 from noxline import project
+from noxline.config import load_settings
 from noxline.errors import ConfigError
 from noxline.project import (
     ANY_COMPONENTS,
@@ -1193,3 +1194,38 @@ def test_a_pyproject_read_is_one_tomlkit_edits(
     else:
         with pytest.raises(ConfigError, match="nests tables or arrays too deeply to read"):
             project.read_pyproject(tmp_path)
+
+
+HOSTILE_TESTPATHS = {  # pytest.ini's testpaths → made how
+    "leaves-the-project": "../outside",
+    "absolute": "/tmp",
+    "link-leading-out": "linked",
+    "newline-in-the-name": '"t\\nx"',
+}
+
+
+@pytest.mark.parametrize("testpaths", HOSTILE_TESTPATHS.values(), ids=HOSTILE_TESTPATHS.keys())
+def test_a_testpaths_entry_outside_the_project_is_passed_over(
+    tmp_path: Path, testpaths: str
+) -> None:
+    """A testpaths entry no setting could hold was taken as the tests folder, and every command
+    stopped with "[tool.noxline] tests-dir = '../outside' leaves the project", a key the project
+    never wrote: it is passed over (as pytest passes over a missing one) and tests/ found."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "test_o.py").write_text("def test_o():\n    pass\n", encoding="utf-8")
+    root = tmp_path / "demo"
+    pyproject = '[project]\nname = "demo"\nversion = "1"\n'
+    ini = "[pytest]\ntestpaths = " + testpaths.strip('"').replace("\\n", "\n ") + "\n"
+    if testpaths.startswith('"'):  # in pyproject.toml, where a name may hold a newline
+        pyproject += f"\n[tool.pytest.ini_options]\ntestpaths = [{testpaths}]\n"
+        (tmp_path / "demo" / "t\nx").mkdir(parents=True)
+        (root / "t\nx" / "test_n.py").write_text("def test_n():\n    pass\n", encoding="utf-8")
+        files = {"pyproject.toml": pyproject}
+    else:
+        files = {"pyproject.toml": pyproject, "pytest.ini": ini}
+    _write(root, {**files, **_INIT, "tests/test_a.py": "def test_a():\n    pass\n"})
+    (root / "linked").symlink_to(outside)
+    facts = resolve(root, _toml(pyproject))
+    assert facts.tests_dir == Path("tests")
+    assert load_settings(root).tests_dir == Path("tests")
