@@ -176,9 +176,11 @@ python:
 
 
 #: A billion laughs: nine aliases of nine aliases of ... as Read the Docs' installs and tools.
-RTD_BOMB = "a0: &a0 [x]\n" + "".join(
-    f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10)
-) + "python: {install: *a9}\nsphinx: *a9\nmkdocs: {configuration: *a9}\n"
+RTD_BOMB = (
+    "a0: &a0 [x]\n"
+    + "".join(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10))
+    + "python: {install: *a9}\nsphinx: *a9\nmkdocs: {configuration: *a9}\n"
+)
 
 
 #: The tiny project's test group, which the cases below add to.
