@@ -35,6 +35,7 @@ from noxline.setuptools_config import (
     TESTS_REQUIRE,
     as_pyproject,
     cfg_version,
+    parse_module,
     read_setup_cfg,
     setup_py_metadata,
     setup_py_run_name,
@@ -519,8 +520,10 @@ def has_docstrings(root: Path, source_dir: Path) -> bool:
     files = [source] if source.is_file() else sorted(source.rglob("*.py"))
     for path in itertools.islice(files, _DOCSTRING_FILES):
         try:
-            tree = ast.parse(confine.read_bytes(root, path, limit=_DOCSTRING_BYTES))
-        except (OSError, NoxlineError, SyntaxError, ValueError):
+            tree = parse_module(confine.read_bytes(root, path, limit=_DOCSTRING_BYTES))
+        except (OSError, NoxlineError):
+            continue
+        if tree is None:
             continue
         for node in ast.walk(tree):
             kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)

@@ -320,3 +320,21 @@ def test_the_release_links_the_docs_where_pages_serves_them(tmp_path: Path) -> N
     assert (link.name, link.url, link.link_type) == ("Documentation", env["CI_PAGES_URL"], "other")
     assert not docs_link(replace(settings, docs=False), env)
     assert not docs_link(settings, {})
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["x = 1" + " + 1" * 100_000 + "\n", "x = " + "-" * 100_000 + "1\n"],
+    ids=["recursion", "parser-memory"],
+)
+def test_a_module_no_parser_reads_is_passed_over_by_docstring_detection(
+    tmp_path: Path, hostile: str
+) -> None:
+    """A module of the package the parser gives up on (sorted first, so read first) stopped
+    every command with "unexpected error (RecursionError)"; it is passed over, and the
+    package's docstring still found."""
+    root = write_project(tmp_path)
+    (root / "src" / "tiny_lib" / "__a.py").write_text(hostile, encoding="utf-8")
+    assert load_settings(root).docs
+    (root / "src" / "tiny_lib" / "__init__.py").write_text("VALUE = 1\n", encoding="utf-8")
+    assert not load_settings(root).docs
