@@ -1101,7 +1101,7 @@ def uses_pytest(  # pylint: disable=too-many-return-statements
     pytest; unittest otherwise."""
     if "pytest" in data.get("tool", {}) or meta.mentions_pytest:
         return True
-    if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
+    if any((root / name).is_file() for name in ("pytest.ini", ".pytest.ini", "conftest.py")):
         return True
     for config, section in (("setup.cfg", "[tool:pytest]"), ("tox.ini", "[pytest]")):
         path = root / config

@@ -414,6 +414,8 @@ def test_an_unknown_dynamic_version_is_read_back_from_the_build(tmp_path: Path) 
         ),
         ({"test_demo.py": "", "conftest.py": ""}, Path("."), "pytest"),
         ({"tests/a_test.py": "", "tox.ini": "[pytest]\n"}, Path("tests"), "pytest"),
+        # pytest reads .pytest.ini as it reads pytest.ini (it was taken for unittest).
+        ({"tests/a_test.py": "", ".pytest.ini": "[pytest]\n"}, Path("tests"), "pytest"),
         # pytest's testpaths, from whichever file pytest reads.
         (
             {
@@ -440,6 +442,7 @@ def test_an_unknown_dynamic_version_is_read_back_from_the_build(tmp_path: Path) 
         "in-package",
         "root-conftest",
         "tox-ini",
+        "dot-pytest-ini",
         "pytest-ini-testpaths",
         "setup-cfg-testpaths",
         "none",
