@@ -183,6 +183,10 @@ def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]
     return completed
 
 
+#: A distribution's name as PEP 508 (and every index) accepts it.
+PROJECT_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
+
+
 def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
     """Extract name, static version and requirements from a parsed pyproject.toml."""
     project = data.get("project", {})
@@ -193,6 +197,14 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
         raise ConfigError(
             "pyproject.toml names no project: add a [project] table with name and version "
             "(or Poetry's [tool.poetry] name and version)"
+        )
+    name = str(table["name"])
+    if not PROJECT_NAME.fullmatch(name):
+        # The name reaches the generated YAML (the publish environment's URL, where GitLab
+        # expands "$TWINE_PASSWORD"), the docs and the SBOM: only a name an index accepts.
+        raise ConfigError(
+            f"{where} name = {name!r} is not a project name an index accepts (letters, digits and "
+            f". _ -, starting and ending with a letter or digit; PEP 508): rename it in {where}"
         )
     dynamic = "version" in project.get("dynamic", []) and not uses_poetry
     if "version" not in table and not dynamic:
@@ -207,7 +219,7 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
     tests = _test_requirements(data)
     text = repr(data.get("tool", {}).get("pytest", "")) + " ".join(tests)
     return ProjectMetadata(
-        name=str(table["name"]),
+        name=name,
         version=str(table.get("version", "")),
         runtime_requirements=runtime,
         test_requirements=tests,

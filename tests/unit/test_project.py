@@ -1232,3 +1232,34 @@ def test_a_testpaths_entry_outside_the_project_is_passed_over(
     facts = resolve(root, _toml(pyproject))
     assert facts.tests_dir == Path("tests")
     assert load_settings(root).tests_dir == Path("tests")
+
+
+PROJECT_NAMES = {  # [project] or [tool.poetry] name → accepted
+    "plain": ("minilib", True),
+    "dots-dashes-underscores": ("Acme.Widgets_x-2", True),
+    "one-letter": ("x", True),
+    # GitLab expands variables in the publish environment's URL, which holds the name.
+    "variable": ("minilib$TWINE_PASSWORD", False),
+    "braced-variable": ("x${CI_JOB_TOKEN}", False),
+    "newline": ("x\nscript: evil", False),
+    "space": ("my lib", False),
+    "slash": ("a/../b", False),
+    "leading-dash": ("-x", False),
+    "trailing-dot": ("x.", False),
+    "empty": ("", False),
+}
+
+
+@pytest.mark.parametrize(("name", "accepted"), PROJECT_NAMES.values(), ids=PROJECT_NAMES.keys())
+@pytest.mark.parametrize("table", ["project", "tool.poetry"])
+def test_only_a_name_an_index_accepts_is_read(name: str, accepted: bool, table: str) -> None:
+    """The name reaches the generated YAML (the publish environment's URL, where GitLab expands
+    ``$TWINE_PASSWORD``), the docs pages and the SBOM: it was taken as written."""
+    data = {"project": {"name": name, "version": "1"}}
+    if table == "tool.poetry":
+        data = {"tool": {"poetry": {"name": name, "version": "1"}}}
+    if accepted:
+        assert read_metadata(data).name == name
+        return
+    with pytest.raises(ConfigError, match=r"name = .* is not a project name an index accepts"):
+        read_metadata(data)
