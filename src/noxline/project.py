@@ -481,7 +481,9 @@ def find_docs_config(root: Path, rtd: dict[str, Any]) -> str:
         # Named by the project's own file: only a file inside the project counts.
         if isinstance(named, str) and named and confine.is_file(root, named):
             return Path(named).as_posix()
-    return next((name for name in DOCS_CONFIGS if (root / name).is_file()), "")
+    # The same for the usual places: a docs/conf.py linking out of the project is no
+    # configuration (taken, it stopped every command naming a docs-config key never written).
+    return next((name for name in DOCS_CONFIGS if confine.is_file(root, name)), "")
 
 
 def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> tuple[str, ...]:

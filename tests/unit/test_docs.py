@@ -338,3 +338,21 @@ def test_a_module_no_parser_reads_is_passed_over_by_docstring_detection(
     assert load_settings(root).docs
     (root / "src" / "tiny_lib" / "__init__.py").write_text("VALUE = 1\n", encoding="utf-8")
     assert not load_settings(root).docs
+
+
+@pytest.mark.parametrize("config", ["mkdocs.yml", "docs/conf.py", "docs"])
+def test_a_docs_configuration_linking_out_of_the_project_is_none(
+    tmp_path: Path, config: str
+) -> None:
+    """A mkdocs.yml or conf.py (or the docs folder) that is a link leading out of the project was
+    taken as the docs configuration, and every command stopped with "[tool.noxline] docs-config
+    = 'docs/conf.py' leaves the project", a key the project never wrote: it is passed over."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "docs").mkdir(parents=True)
+    for name in ("mkdocs.yml", "docs/conf.py", "conf.py"):
+        (elsewhere / name).write_text("site_name: x\n", encoding="utf-8")
+    root = write_project(tmp_path / "p")
+    (root / config).parent.mkdir(parents=True, exist_ok=True)
+    (root / config).symlink_to(elsewhere / config if config != "docs" else elsewhere)
+    settings = load_settings(root)
+    assert settings.docs_config == ""
