@@ -1239,10 +1239,14 @@ def test_pattern(root: Path, tests: Path | None, runner: str, tool: dict[str, An
     when the default ``test*.py`` finds every module holding tests, else the narrowest of
     ``*_test.py``, ``*_tests.py`` and ``*test*.py`` that finds them all.
     """
+    # Globs read from the project's files become a runner's argument: a name holding a NUL byte
+    # or a terminal escape (a TOML "\u0000", a Makefile's bytes) is no file pattern, passed over
+    # (a NUL stopped the tests job with "unexpected error (ValueError: embedded null byte)").
     if runner == "pytest":
-        return " ".join(pytest_ini(root, tool).get("python_files", []))
+        globs = pytest_ini(root, tool).get("python_files", [])
+        return " ".join(glob for glob in globs if glob.isprintable() and glob.strip())
     declared = _declared_discover_pattern(root)
-    if declared:
+    if declared.isprintable() and declared:
         return declared
     if tests is None or not (root / tests).is_dir():
         return ""

@@ -574,6 +574,36 @@ _PLAIN_TEST = "def test_a():\n    assert 1\n\nasync def test_b():\n    assert 2\
             "",
             1,
         ),
+        # Globs holding a NUL byte or a terminal escape are no pattern: a NUL became the tests
+        # job's "unexpected error (ValueError: embedded null byte)".
+        (
+            {
+                "tests/test_a.py": _UNITTEST_CASE,
+                "Makefile": "test:\n\tpython -m unittest discover -p te\0st*.py\n",
+            },
+            "unittest",
+            "",
+            1,
+        ),
+        (
+            {
+                "tests/test_a.py": _UNITTEST_CASE,
+                "tox.ini": "[testenv]\ncommands = python -m unittest discover -p \x1b[2Kt*.py\n",
+            },
+            "unittest",
+            "",
+            1,
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "demo"\nversion = "1"\n'
+                '[tool.pytest.ini_options]\npython_files = ["te\\u0000st*.py", "test_*.py"]\n',
+                "tests/test_a.py": _PLAIN_TEST,
+            },
+            "pytest",
+            "test_*.py",
+            2,
+        ),
     ],
     ids=[
         "test_-unittest",
@@ -594,6 +624,9 @@ _PLAIN_TEST = "def test_a():\n    assert 1\n\nasync def test_b():\n    assert 2\
         "pyproject-python-files",
         "object-class",
         "tox-deps-pytest",
+        "makefile-nul-pattern",
+        "tox-escape-pattern",
+        "pyproject-nul-python-files",
     ],
 )
 def test_the_runner_and_file_pattern_follow_how_the_tests_are_written(
