@@ -39,3 +39,22 @@ def test_one_line_masks_a_secret_before_folding_its_white_space(
     monkeypatch.setenv("TWINE_PASSWORD", secret)
     shown = one_line(text)
     assert "phrase" not in shown and "secretline" not in shown and "\n" not in shown
+
+
+CONTROLS = {  # a message holding control characters → the one line shown
+    "escape-sequence": (
+        "bad name '\x1b[1A\x1b[2Knoxline: all passed'",
+        "bad name '\\x1b[1A\\x1b[2Knoxline: all passed'",
+    ),
+    "nul": ("mk\0docs", "mk\\x00docs"),
+    "bell-and-c1": ("a\x07b\x9bc", "a\\x07b\\x9bc"),
+    "white-space-folded": ("a\r\nb\tc\x0bd", "a b c d"),
+    "unicode-kept": ("caf\u00e9 \u2713", "caf\u00e9 \u2713"),
+}
+
+
+@pytest.mark.parametrize(("text", "shown"), CONTROLS.values(), ids=CONTROLS.keys())
+def test_one_line_escapes_control_characters(text: str, shown: str) -> None:
+    """A terminal acts on control characters (cursor up, erase line): shown as escapes, the
+    message stays the one line it is (a file name or a server's answer could hold them)."""
+    assert one_line(text) == shown
