@@ -309,7 +309,14 @@ def test_a_file_behind_a_link_leading_out_is_never_opened_but_still_keyed(tmp_pa
 #: .docstr.yaml and a ruff.toml below the root were missed: the cache restored a green tests job
 #: after .pytest.ini broke it.
 TOOL_CONFIGS = {
-    "pytest": ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg", "conftest.py"),
+    "pytest": (
+        "pytest.ini",
+        ".pytest.ini",
+        "pyproject.toml",
+        "tox.ini",
+        "setup.cfg",
+        "conftest.py",
+    ),
     "coverage": (".coveragerc", "setup.cfg", "tox.ini", "pyproject.toml"),
     "mypy": ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"),
     "pylint": ("pylintrc", "pylintrc.toml", ".pylintrc", ".pylintrc.toml", "pyproject.toml"),
