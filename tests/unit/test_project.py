@@ -1288,9 +1288,10 @@ PROJECT_NAMES = {  # [project] or [tool.poetry] name → accepted
 def test_only_a_name_an_index_accepts_is_read(name: str, accepted: bool, table: str) -> None:
     """The name reaches the generated YAML (the publish environment's URL, where GitLab expands
     ``$TWINE_PASSWORD``), the docs pages and the SBOM: it was taken as written."""
-    data = {"project": {"name": name, "version": "1"}}
+    fields = {"name": name, "version": "1"}
+    data: dict[str, Any] = {"project": fields}
     if table == "tool.poetry":
-        data = {"tool": {"poetry": {"name": name, "version": "1"}}}
+        data = {"tool": {"poetry": fields}}
     if accepted:
         assert read_metadata(data).name == name
         return
