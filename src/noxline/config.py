@@ -22,7 +22,7 @@ from noxline import confine
 from noxline.errors import ConfigError, VersionError
 from noxline.net import NetError, check_url
 from noxline.project import VersionSource, read_pyproject, resolve
-from noxline.trusted_publishing import KNOWN_AUDIENCES
+from noxline.trusted_publishing import AUDIENCE, KNOWN_AUDIENCES
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]
@@ -34,9 +34,6 @@ MAX_SHARDS = 200
 
 #: What a ``python`` entry may look like: "3.12", "3.13t", "pypy3.10".
 _PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?\Z")
-#: An id token audience: what GitLab's ``aud`` and an index's ``/_/oidc/audience`` hold (a name or
-#: a URL), never blanks or control characters.
-_AUDIENCE = re.compile(r"[A-Za-z0-9._:/-]+")
 #: A GitLab environment name as both GitLab and PyPI's trusted-publisher form accept it.
 _ENVIRONMENT = re.compile(r"[A-Za-z0-9_/${} -]+")
 
@@ -486,9 +483,10 @@ def _check_trusted_publishing(settings: Settings) -> None:
             f"[tool.noxline] oidc-audience = {audience!r} is not the audience the index expects: "
             f"write {near!r} exactly"
         )
-    if audience and not _AUDIENCE.fullmatch(audience):
+    if audience and not AUDIENCE.fullmatch(audience):
         raise ConfigError(
-            f"[tool.noxline] oidc-audience = {audience!r} holds characters no audience has: "
+            f"[tool.noxline] oidc-audience = {audience!r} holds characters no audience has (or "
+            "more than 256): "
             'write the index\'s audience ("pypi", "testpypi", or what its /_/oidc/audience says)'
         )
     if environment and (not _ENVIRONMENT.fullmatch(environment) or not environment.strip()):

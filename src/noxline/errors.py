@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,8 +44,18 @@ def one_line(text: str) -> str:
     """``text`` on one line, masked (URL user-info, secret query values, secret variables), and
     printable: bytes of a name that is not UTF-8 (kept by Python as surrogates) escaped, so
     printing the message can never fail."""
-    flat = " ".join(text.split())
-    return printable(mask(flat, env_secrets(os.environ)))
+    secrets = env_secrets(os.environ)
+    # Masked before it is flattened too: a secret holding a line break or a run of blanks
+    # (a key, "pass  phrase") is no longer itself once its white space is folded.
+    flat = " ".join(mask(text, secrets).split())
+    # Control characters left (a NUL, an escape sequence from a file name, a tool's output or a
+    # server's answer) written as escapes: a terminal would act on them (move the cursor up,
+    # erase the line), so the message would no longer be the one line it says.
+    return _CONTROL.sub(lambda found: repr(found[0])[1:-1], printable(mask(flat, secrets)))
+
+
+#: C0 and C1 control characters (white space is folded before they are looked for).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:

@@ -89,6 +89,11 @@ def pylock_pins(path: Path) -> dict[str, str]:
         lock = Pylock.from_dict(tomllib.loads(confine.read_text(path.parent, path.name)))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, PylockValidationError) as error:
         raise NoxlineError(f"cannot read {path.name} as a PEP 751 lock file: {error}") from None
+    except RecursionError:
+        raise NoxlineError(
+            f"cannot read {path.name} as a PEP 751 lock file: it nests tables or arrays too "
+            "deeply to read; export it again from the tool that made it"
+        ) from None
     return {
         canonicalize_name(package.name): str(package.version)
         for package in lock.packages

@@ -70,9 +70,9 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     # of a long secret always may, even when a short secret has the same form.
     forms: dict[str, bool] = {}
     for secret in (*secrets, *known_secrets()):
-        if secret:
-            for form in (secret, quote(secret, safe=""), quote(secret)):
-                forms[form] = forms.get(form, False) or len(secret) >= MIN_SECRET_LENGTH
+        for part in secret_parts(secret):
+            for form in (part, quote(part, safe=""), quote(part)):
+                forms[form] = forms.get(form, False) or len(part) >= MIN_SECRET_LENGTH
     # Longest first, so a secret that contains another is masked whole.
     for form in sorted(forms, key=len, reverse=True):
         if forms[form]:
@@ -80,6 +80,18 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
         else:
             text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", MASK, text)
     return text
+
+
+def secret_parts(secret: str) -> tuple[str, ...]:
+    """What of ``secret`` is masked: the secret, and, for one of several lines (a private key, a
+    certificate, a JSON key file), each of its lines of :data:`MIN_SECRET_LENGTH` characters or
+    more on its own (blanks around it left out). Logs are masked line by line as a job prints
+    them, so the whole of a multi-line secret never stands in one piece of text there; its lines
+    do. Shorter lines (``}``, the padding of a key) say nothing of the secret and are left."""
+    if not secret:
+        return ()
+    lines = (line.strip() for line in secret.splitlines())
+    return (secret, *(line for line in lines if len(line) >= MIN_SECRET_LENGTH and line != secret))
 
 
 def known_secrets() -> tuple[str, ...]:
@@ -122,5 +134,6 @@ __all__ = [
     "known_secrets",
     "mask",
     "remember",
+    "secret_parts",
     "too_short_to_mask",
 ]

@@ -102,8 +102,10 @@ class Cache:
 
 
 #: Files that configure what a job does: the build's metadata, the checkers' and test runners'
-#: configuration, the noxfile, every lock file noxline reads, requirement files, git's ignore
-#: rules (black, ruff and the build copy follow them), the interpreter pin.
+#: configuration (every file each tool looks for: pytest's .pytest.ini, pylint's pylintrc.toml,
+#: docstr-coverage's .docstr.yaml, ruff's in any folder, as ruff takes the nearest), the noxfile,
+#: every lock file noxline reads, requirement files, git's ignore rules (black, ruff and the
+#: build copy follow them), the interpreter pin.
 CONFIG_FILES = (
     "pyproject.toml",
     "setup.cfg",
@@ -118,10 +120,13 @@ CONFIG_FILES = (
     ".docstr.yaml",
     ".pylintrc",
     "pylintrc",
+    ".pylintrc.toml",
+    "pylintrc.toml",
     "mypy.ini",
     ".mypy.ini",
-    "ruff.toml",
-    ".ruff.toml",
+    ".docstr.yaml",
+    "**/ruff.toml",
+    "**/.ruff.toml",
     ".python-version",
     "**/.gitignore",
     "uv.lock",

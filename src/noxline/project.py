@@ -35,6 +35,7 @@ from noxline.setuptools_config import (
     TESTS_REQUIRE,
     as_pyproject,
     cfg_version,
+    parse_module,
     read_setup_cfg,
     setup_py_metadata,
     setup_py_run_name,
@@ -70,11 +71,35 @@ class ProjectMetadata:
     declared_packages: tuple[tuple[Path, str], ...] = ()
 
 
+#: The deepest pyproject.toml read: tables and arrays inside one another, as tomlkit (which init
+#: and the version job edit it with) reads at most; tomllib reads about 400, so a file between the
+#: two passed every check and then stopped init with "unexpected error (ParseError)".
+MAX_TOML_NESTING = 100
+
+
+def nesting(data: Any) -> int:
+    """How deeply tables (dicts) and arrays (lists) nest inside the parsed TOML document ``data``
+    (``x = [[1]]`` nests 2, ``[a.b]`` 2), counted without recursion."""
+    deepest = 0
+    pending = [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
     """Parse ``project_dir/pyproject.toml``, or fail with a message saying where it looked."""
     path = project_dir / "pyproject.toml"
+    too_deep = ConfigError(f"{path} nests tables or arrays too deeply to read: flatten it")
     try:
-        return tomllib.loads(confine.read_text(project_dir, "pyproject.toml"))
+        data = tomllib.loads(confine.read_text(project_dir, "pyproject.toml"))
+        if nesting(data) > MAX_TOML_NESTING:
+            raise too_deep
+        return data
     except FileNotFoundError:
         if _legacy_metadata(project_dir):
             return {}  # setuptools' own files hold the metadata: resolve() reads them
@@ -89,7 +114,7 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
             f"{path} is not UTF-8 text, which TOML requires: re-save it as UTF-8"
         ) from None
     except RecursionError:
-        raise ConfigError(f"{path} nests tables or arrays too deeply to read: flatten it") from None
+        raise too_deep from None
     except OSError as error:
         raise ConfigError(
             f"cannot read {path} ({error.strerror or type(error).__name__}): make it a "
@@ -158,6 +183,10 @@ def with_setuptools_metadata(root: Path, data: dict[str, Any]) -> dict[str, Any]
     return completed
 
 
+#: A distribution's name as PEP 508 (and every index) accepts it.
+PROJECT_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
+
+
 def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
     """Extract name, static version and requirements from a parsed pyproject.toml."""
     project = data.get("project", {})
@@ -168,6 +197,14 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
         raise ConfigError(
             "pyproject.toml names no project: add a [project] table with name and version "
             "(or Poetry's [tool.poetry] name and version)"
+        )
+    name = str(table["name"])
+    if not PROJECT_NAME.fullmatch(name):
+        # The name reaches the generated YAML (the publish environment's URL, where GitLab
+        # expands "$TWINE_PASSWORD"), the docs and the SBOM: only a name an index accepts.
+        raise ConfigError(
+            f"{where} name = {name!r} is not a project name an index accepts (letters, digits and "
+            f". _ -, starting and ending with a letter or digit; PEP 508): rename it in {where}"
         )
     dynamic = "version" in project.get("dynamic", []) and not uses_poetry
     if "version" not in table and not dynamic:
@@ -182,7 +219,7 @@ def read_metadata(data: dict[str, Any]) -> ProjectMetadata:
     tests = _test_requirements(data)
     text = repr(data.get("tool", {}).get("pytest", "")) + " ".join(tests)
     return ProjectMetadata(
-        name=str(table["name"]),
+        name=name,
         version=str(table.get("version", "")),
         runtime_requirements=runtime,
         test_requirements=tests,
@@ -423,13 +460,13 @@ def docs_tool(config: str) -> str:
 
 def read_the_docs(root: Path) -> dict[str, Any]:
     """The project's Read the Docs configuration (``.readthedocs.yaml``), or {} without one or
-    when it is not a YAML mapping."""
+    when it is not a YAML mapping (nor one PyYAML can read: nested deeper than Python recurses)."""
     for name in READ_THE_DOCS:
         if (root / name).is_file():
             text = _head(root, root / name)
             try:
                 loaded = yaml.safe_load(text)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, RecursionError):
                 return {}
             return loaded if isinstance(loaded, dict) else {}
     return {}
@@ -444,7 +481,9 @@ def find_docs_config(root: Path, rtd: dict[str, Any]) -> str:
         # Named by the project's own file: only a file inside the project counts.
         if isinstance(named, str) and named and confine.is_file(root, named):
             return Path(named).as_posix()
-    return next((name for name in DOCS_CONFIGS if (root / name).is_file()), "")
+    # The same for the usual places: a docs/conf.py linking out of the project is no
+    # configuration (taken, it stopped every command naming a docs-config key never written).
+    return next((name for name in DOCS_CONFIGS if confine.is_file(root, name)), "")
 
 
 def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> tuple[str, ...]:
@@ -495,8 +534,10 @@ def has_docstrings(root: Path, source_dir: Path) -> bool:
     files = [source] if source.is_file() else sorted(source.rglob("*.py"))
     for path in itertools.islice(files, _DOCSTRING_FILES):
         try:
-            tree = ast.parse(confine.read_bytes(root, path, limit=_DOCSTRING_BYTES))
-        except (OSError, NoxlineError, SyntaxError, ValueError):
+            tree = parse_module(confine.read_bytes(root, path, limit=_DOCSTRING_BYTES))
+        except (OSError, NoxlineError):
+            continue
+        if tree is None:
             continue
         for node in ast.walk(tree):
             kinds = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
@@ -968,7 +1009,11 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
     """
     ini = pytest_ini(root, tool)
     source = source_dir.as_posix()
-    outside = [*(path.strip("/") for path in ini.get("testpaths", [])), *TEST_FOLDERS]
+    # A testpaths entry no setting could hold (one leaving the project, itself or through a link,
+    # or a name with control characters) is passed over, as pytest passes over a missing one:
+    # found here, it stopped every command with an error naming a tests-dir key never written.
+    testpaths = (path.strip("/") for path in ini.get("testpaths", []))
+    outside = [*(path for path in testpaths if _folder_inside(root, path)), *TEST_FOLDERS]
     if not any((root / candidate).is_dir() for candidate in outside if candidate != source):
         # Tests spread through the package's subpackages (networkx/algorithms/tests, ...): the
         # package is the tests folder, run from the installed wheel by import name.
@@ -1000,6 +1045,18 @@ def find_tests(root: Path, tool: dict[str, Any], source_dir: Path) -> Path | Non
         if any(_matches(path.name, globs) for path in beside.glob("*.py")):
             return beside.relative_to(root)
     return None
+
+
+def _folder_inside(root: Path, name: str) -> bool:
+    """True when ``name`` (from a project file) may name a folder of the project: printable,
+    relative, and inside ``root`` once links are followed."""
+    if not name.isprintable() or Path(name).is_absolute():
+        return False
+    try:
+        real_root = root.resolve()
+        return real_root in (root / name).resolve().parents
+    except (OSError, RuntimeError):  # a link loop, a name the file system cannot hold
+        return False
 
 
 #: The configuration files pytest reads, in the order pytest looks for them, with the section
@@ -1063,7 +1120,7 @@ def uses_pytest(  # pylint: disable=too-many-return-statements
     pytest; unittest otherwise."""
     if "pytest" in data.get("tool", {}) or meta.mentions_pytest:
         return True
-    if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
+    if any((root / name).is_file() for name in ("pytest.ini", ".pytest.ini", "conftest.py")):
         return True
     for config, section in (("setup.cfg", "[tool:pytest]"), ("tox.ini", "[pytest]")):
         path = root / config
@@ -1187,10 +1244,14 @@ def test_pattern(root: Path, tests: Path | None, runner: str, tool: dict[str, An
     when the default ``test*.py`` finds every module holding tests, else the narrowest of
     ``*_test.py``, ``*_tests.py`` and ``*test*.py`` that finds them all.
     """
+    # Globs read from the project's files become a runner's argument: a name holding a NUL byte
+    # or a terminal escape (a TOML "\u0000", a Makefile's bytes) is no file pattern, passed over
+    # (a NUL stopped the tests job with "unexpected error (ValueError: embedded null byte)").
     if runner == "pytest":
-        return " ".join(pytest_ini(root, tool).get("python_files", []))
+        globs = pytest_ini(root, tool).get("python_files", [])
+        return " ".join(glob for glob in globs if glob.isprintable() and glob.strip())
     declared = _declared_discover_pattern(root)
-    if declared:
+    if declared.isprintable() and declared:
         return declared
     if tests is None or not (root / tests).is_dir():
         return ""

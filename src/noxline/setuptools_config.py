@@ -184,8 +184,10 @@ def setup_py_metadata(root: Path) -> dict[str, Any]:
     """
     path = root / "setup.py"
     try:
-        tree = ast.parse(confine.read_text(root, path, errors="replace"), str(path))
-    except (OSError, SyntaxError, ValueError, RecursionError, NoxlineError):
+        tree = parse_module(confine.read_text(root, path, errors="replace"), str(path))
+    except (OSError, NoxlineError):
+        return {}
+    if tree is None:
         return {}
     constants = _module_constants(tree)
     found: dict[str, Any] = {}
@@ -235,13 +237,23 @@ def setup_py_run_name(root: Path) -> str:
     return name if _NAME.match(name) else ""
 
 
+def parse_module(source: str | bytes, filename: str = "<unknown>") -> ast.Module | None:
+    """The syntax tree of a project's Python file (parsed, never run); None when Python cannot
+    parse it: a syntax error, a NUL byte, or nesting deeper than the parser goes (``1 + 1 + ...``
+    a hundred thousand times is a RecursionError, ``- - ... 1`` a MemoryError), which is the
+    project's file, never a bug of noxline. Every reading of the project's Python goes here."""
+    try:
+        return ast.parse(source, filename)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def setup_py_version(text: str) -> tuple[str, int, int] | None:
     """The literal version of ``setup(version=...)`` in setup.py's ``text`` (directly, or through
     a top-level constant) and where its string literal stands, as character offsets; None when
     the version is computed or absent."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = parse_module(text)
+    if tree is None:
         return None
     constants = _module_constants(tree)
     for node in ast.walk(tree):

@@ -42,6 +42,11 @@ KNOWN_AUDIENCES = {
     ),
 }
 
+#: An id token audience: what GitLab's ``aud`` and an index's ``/_/oidc/audience`` hold (a name or
+#: a URL), never blanks or control characters; the setting and the index's answer are both held
+#: to it (an index's answer is text from outside: bounded too).
+AUDIENCE = re.compile(r"[A-Za-z0-9._:/-]{1,256}")
+
 #: Upload hosts whose exchange endpoints live on another host of the same index.
 _EXCHANGE_HOSTS = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
 
@@ -84,7 +89,10 @@ def check_claims(claims: Mapping[str, Any], expected_audience: str, now: datetim
         )
     expires = claims.get("exp")
     if isinstance(expires, (int, float)) and expires <= now.timestamp():
-        when = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).isoformat()
+        try:
+            when = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).isoformat()
+        except (OverflowError, ValueError, OSError):  # before year 1: said as it is
+            when = f"{expires!r} (seconds since 1970)"
         raise PublishError(
             f"the job's id token expired at {when}: retry the publish job (GitLab issues a new one)"
         )
@@ -106,6 +114,12 @@ def mint_token(upload_url: str, id_token: str, *, now: datetime.datetime | None 
             raise PublishError(
                 f"{base}/_/oidc/audience answered HTTP {answer.status} without an audience: "
                 "check that the index supports trusted publishing"
+            )
+        if not AUDIENCE.fullmatch(expected):
+            raise PublishError(
+                f"{base}/_/oidc/audience answered an audience that is not a name or URL of at "
+                "most 256 characters (letters, digits and . _ : / -): check that the index is "
+                "the one the audience names"
             )
         claims = unverified_claims(id_token)
         check_claims(claims, expected, now or _now())
@@ -259,6 +273,7 @@ def _now() -> datetime.datetime:
 
 
 __all__ = [
+    "AUDIENCE",
     "ID_TOKEN_VARIABLE",
     "TOKEN_USER",
     "check_claims",

@@ -175,6 +175,14 @@ python:
 """
 
 
+#: A billion laughs: nine aliases of nine aliases of ... as Read the Docs' installs and tools.
+RTD_BOMB = (
+    "a0: &a0 [x]\n"
+    + "".join(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10))
+    + "python: {install: *a9}\nsphinx: *a9\nmkdocs: {configuration: *a9}\n"
+)
+
+
 #: The tiny project's test group, which the cases below add to.
 TEST_GROUP = 'test = ["pytest>=8"]\n'
 
@@ -208,6 +216,16 @@ TEST_GROUP = 'test = ["pytest>=8"]\n'
             ("sphinx<9", "furo"),
         ),
         ("", {".readthedocs.yml": ": not [yaml", "doc/conf.py": ""}, "doc/conf.py", ()),
+        # Hostile Read the Docs files are no configuration: nested deeper than PyYAML recurses
+        # (it stopped every command with "unexpected error (RecursionError)"), an alias bomb.
+        ("", {".readthedocs.yaml": "python: " + "[" * 20000, "doc/conf.py": ""}, "doc/conf.py", ()),
+        (
+            "",
+            {".readthedocs.yaml": "a: " + "{b: " * 20000 + "1" + "}" * 20000, "doc/conf.py": ""},
+            "doc/conf.py",
+            (),
+        ),
+        ("", {".readthedocs.yaml": RTD_BOMB, "doc/conf.py": ""}, "doc/conf.py", ()),
     ],
 )
 def test_docs_configuration_and_requirements_are_detected(
@@ -302,3 +320,39 @@ def test_the_release_links_the_docs_where_pages_serves_them(tmp_path: Path) -> N
     assert (link.name, link.url, link.link_type) == ("Documentation", env["CI_PAGES_URL"], "other")
     assert not docs_link(replace(settings, docs=False), env)
     assert not docs_link(settings, {})
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["x = 1" + " + 1" * 100_000 + "\n", "x = " + "-" * 100_000 + "1\n"],
+    ids=["recursion", "parser-memory"],
+)
+def test_a_module_no_parser_reads_is_passed_over_by_docstring_detection(
+    tmp_path: Path, hostile: str
+) -> None:
+    """A module of the package the parser gives up on (sorted first, so read first) stopped
+    every command with "unexpected error (RecursionError)"; it is passed over, and the
+    package's docstring still found."""
+    root = write_project(tmp_path)
+    (root / "src" / "tiny_lib" / "__a.py").write_text(hostile, encoding="utf-8")
+    assert load_settings(root).docs
+    (root / "src" / "tiny_lib" / "__init__.py").write_text("VALUE = 1\n", encoding="utf-8")
+    assert not load_settings(root).docs
+
+
+@pytest.mark.parametrize("config", ["mkdocs.yml", "docs/conf.py", "docs"])
+def test_a_docs_configuration_linking_out_of_the_project_is_none(
+    tmp_path: Path, config: str
+) -> None:
+    """A mkdocs.yml or conf.py (or the docs folder) that is a link leading out of the project was
+    taken as the docs configuration, and every command stopped with "[tool.noxline] docs-config
+    = 'docs/conf.py' leaves the project", a key the project never wrote: it is passed over."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "docs").mkdir(parents=True)
+    for name in ("mkdocs.yml", "docs/conf.py", "conf.py"):
+        (elsewhere / name).write_text("site_name: x\n", encoding="utf-8")
+    root = write_project(tmp_path / "p")
+    (root / config).parent.mkdir(parents=True, exist_ok=True)
+    (root / config).symlink_to(elsewhere / config if config != "docs" else elsewhere)
+    settings = load_settings(root)
+    assert settings.docs_config == ""

@@ -24,7 +24,7 @@ from noxline.inputs import (
     ready_facts,
     take_snapshot,
 )
-from noxline.pipeline import Pipeline, define
+from noxline.pipeline import CONFIG_FILES, Pipeline, define
 from tests.helpers import git
 from tests.unit._projects import write_project
 
@@ -301,3 +301,34 @@ def test_a_file_behind_a_link_leading_out_is_never_opened_but_still_keyed(tmp_pa
     assert file_digest(project, "outer") != first
     assert file_digest(project, "missing.txt") == "missing"
     assert file_digest(project, "../outside/secret.txt") == "outside"
+
+
+#: Where each tool a job runs looks for its configuration (its own documentation and source):
+#: a change to any of them must rerun the jobs it configures, and a merge request pipeline that
+#: changes only it must not leave them out. .pytest.ini, pylintrc.toml, .pylintrc.toml,
+#: .docstr.yaml and a ruff.toml below the root were missed: the cache restored a green tests job
+#: after .pytest.ini broke it.
+TOOL_CONFIGS = {
+    "pytest": (
+        "pytest.ini",
+        ".pytest.ini",
+        "pyproject.toml",
+        "tox.ini",
+        "setup.cfg",
+        "conftest.py",
+    ),
+    "coverage": (".coveragerc", "setup.cfg", "tox.ini", "pyproject.toml"),
+    "mypy": ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"),
+    "pylint": ("pylintrc", "pylintrc.toml", ".pylintrc", ".pylintrc.toml", "pyproject.toml"),
+    "pylint-ini": ("setup.cfg", "tox.ini"),
+    "black": ("pyproject.toml", ".gitignore"),
+    "ruff": ("ruff.toml", ".ruff.toml", "src/pkg/ruff.toml", "tests/.ruff.toml", "pyproject.toml"),
+    "docstr-coverage": (".docstr.yaml",),
+    "nox": ("noxfile.py",),
+}
+
+
+@pytest.mark.parametrize("names", TOOL_CONFIGS.values(), ids=TOOL_CONFIGS.keys())
+def test_every_configuration_file_a_tool_reads_is_an_input(names: tuple[str, ...]) -> None:
+    """The configuration kind of Job.inputs holds every file the tools look for."""
+    assert [name for name in names if not matches(CONFIG_FILES, name)] == []

@@ -90,3 +90,38 @@ def test_too_short_to_mask_says_so_in_one_line(value: str, short: bool) -> None:
     assert notice.startswith("TWINE_PASSWORD is shorter than 8 characters")
     assert "use a secret of 8 characters or more" in notice
     assert "\n" not in notice and value not in notice
+
+
+#: A private key as a GitLab file or multi-line variable holds it (GitLab cannot mask those).
+KEY = "-----BEGIN KEY-----\nAAAAsecretline1xyz\nBBBBsecretline2xyz\nCC==\n-----END KEY-----\n"
+
+MULTI_LINE = {  # a line of text as a job prints it → as the log shows it
+    "first-line": ("AAAAsecretline1xyz\n", f"{M}\n"),
+    "a-middle-line-in-output": ("got BBBBsecretline2xyz!\n", f"got {M}!\n"),
+    "carriage-return": ("AAAAsecretline1xyz\r\n", f"{M}\r\n"),
+    "the-whole-key": (KEY, None),
+    "the-key-in-one-line": ("k=" + KEY.replace("\n", "\\n"), None),
+    # A line too short to say anything of the key is no secret by itself.
+    "short-padding-line": ("CC== is left", "CC== is left"),
+}
+
+
+@pytest.mark.parametrize(("text", "shown"), MULTI_LINE.values(), ids=MULTI_LINE.keys())
+def test_each_line_of_a_multi_line_secret_is_masked(text: str, shown: str | None) -> None:
+    """Logs are masked line by line as a job prints them, so a multi-line secret (a private key)
+    is never whole there: each of its lines is masked on its own (it leaked into job.log)."""
+    for secrets in ([KEY], [KEY.replace("\n", "\r\n")]):
+        hidden = mask(text, secrets)
+        assert "secretline" not in hidden
+        if shown is not None:
+            assert hidden == shown
+
+
+def test_a_multi_line_secret_of_the_environment_is_masked_line_by_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Through the environment too (``DEPLOY_KEY``), as the runner's log pump masks each line."""
+    monkeypatch.setenv("DEPLOY_KEY", KEY)
+    lines = ["$ pytest\n", *(f"E   {line}\n" for line in KEY.splitlines()), "1 failed\n"]
+    log = "".join(mask(line) for line in lines)
+    assert "secretline" not in log and log.endswith("1 failed\n")

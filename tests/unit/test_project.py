@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomlkit
 from packaging.requirements import Requirement
 
 from noxline import project
+from noxline.config import load_settings
 from noxline.errors import ConfigError
 from noxline.project import (
     ANY_COMPONENTS,
@@ -413,6 +415,8 @@ def test_an_unknown_dynamic_version_is_read_back_from_the_build(tmp_path: Path) 
         ),
         ({"test_demo.py": "", "conftest.py": ""}, Path("."), "pytest"),
         ({"tests/a_test.py": "", "tox.ini": "[pytest]\n"}, Path("tests"), "pytest"),
+        # pytest reads .pytest.ini as it reads pytest.ini (it was taken for unittest).
+        ({"tests/a_test.py": "", ".pytest.ini": "[pytest]\n"}, Path("tests"), "pytest"),
         # pytest's testpaths, from whichever file pytest reads.
         (
             {
@@ -439,6 +443,7 @@ def test_an_unknown_dynamic_version_is_read_back_from_the_build(tmp_path: Path) 
         "in-package",
         "root-conftest",
         "tox-ini",
+        "dot-pytest-ini",
         "pytest-ini-testpaths",
         "setup-cfg-testpaths",
         "none",
@@ -570,6 +575,36 @@ _PLAIN_TEST = "def test_a():\n    assert 1\n\nasync def test_b():\n    assert 2\
             "",
             1,
         ),
+        # Globs holding a NUL byte or a terminal escape are no pattern: a NUL became the tests
+        # job's "unexpected error (ValueError: embedded null byte)".
+        (
+            {
+                "tests/test_a.py": _UNITTEST_CASE,
+                "Makefile": "test:\n\tpython -m unittest discover -p te\0st*.py\n",
+            },
+            "unittest",
+            "",
+            1,
+        ),
+        (
+            {
+                "tests/test_a.py": _UNITTEST_CASE,
+                "tox.ini": "[testenv]\ncommands = python -m unittest discover -p \x1b[2Kt*.py\n",
+            },
+            "unittest",
+            "",
+            1,
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "demo"\nversion = "1"\n'
+                '[tool.pytest.ini_options]\npython_files = ["te\\u0000st*.py", "test_*.py"]\n',
+                "tests/test_a.py": _PLAIN_TEST,
+            },
+            "pytest",
+            "test_*.py",
+            2,
+        ),
     ],
     ids=[
         "test_-unittest",
@@ -590,6 +625,9 @@ _PLAIN_TEST = "def test_a():\n    assert 1\n\nasync def test_b():\n    assert 2\
         "pyproject-python-files",
         "object-class",
         "tox-deps-pytest",
+        "makefile-nul-pattern",
+        "tox-escape-pattern",
+        "pyproject-nul-python-files",
     ],
 )
 def test_the_runner_and_file_pattern_follow_how_the_tests_are_written(
@@ -1237,3 +1275,105 @@ def test_setuptools_tests_require_are_the_test_tools(tmp_path: Path, files: dict
     root = _write(tmp_path, {**_INIT, **files})
     facts = resolve(root, {})
     assert facts.metadata.test_requirements == ("hypothesis", "pytest")
+
+
+def _nested(kind: str, depth: int) -> str:
+    """A pyproject.toml whose ``[tool.x]`` nests ``depth`` deep in one way (counting its root)."""
+    inner = depth - 2  # [tool] nests 1, [tool.x] 2
+    if kind == "arrays":
+        return f"[tool.x]\ny = {'[' * (inner)}{']' * (inner)}\n"
+    if kind == "inline-tables":
+        return f"[tool.x]\ny = {'{a = ' * inner}1{'}' * inner}\n"
+    return "[" + ".".join(["tool", "x", *["a"] * inner]) + "]\ny = 1\n"
+
+
+NESTED = [
+    (kind, depth, depth <= project.MAX_TOML_NESTING)
+    for kind in ("arrays", "inline-tables", "table-headers")
+    for depth in (3, project.MAX_TOML_NESTING, project.MAX_TOML_NESTING + 1, 150, 250)
+]
+
+
+@pytest.mark.parametrize(("kind", "depth", "read"), NESTED)
+def test_a_pyproject_read_is_one_tomlkit_edits(
+    tmp_path: Path, kind: str, depth: int, read: bool
+) -> None:
+    """tomllib reads nesting up to ~400 deep, tomlkit (init, ratchet, the version job) only 100:
+    a pyproject.toml between the two passed every check, then stopped ``noxline init --force``
+    with "unexpected error (ParseError)". read_pyproject refuses it first, in one line."""
+    text = _nested(kind, depth)
+    assert project.nesting(tomllib.loads(text)) == depth
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    if read:
+        project.read_pyproject(tmp_path)
+        tomlkit.parse(text)  # what read_pyproject reads, tomlkit edits
+    else:
+        with pytest.raises(ConfigError, match="nests tables or arrays too deeply to read"):
+            project.read_pyproject(tmp_path)
+
+
+HOSTILE_TESTPATHS = {  # pytest.ini's testpaths → made how
+    "leaves-the-project": "../outside",
+    "absolute": "/tmp",
+    "link-leading-out": "linked",
+    "newline-in-the-name": '"t\\nx"',
+}
+
+
+@pytest.mark.parametrize("testpaths", HOSTILE_TESTPATHS.values(), ids=HOSTILE_TESTPATHS.keys())
+def test_a_testpaths_entry_outside_the_project_is_passed_over(
+    tmp_path: Path, testpaths: str
+) -> None:
+    """A testpaths entry no setting could hold was taken as the tests folder, and every command
+    stopped with "[tool.noxline] tests-dir = '../outside' leaves the project", a key the project
+    never wrote: it is passed over (as pytest passes over a missing one) and tests/ found."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "test_o.py").write_text("def test_o():\n    pass\n", encoding="utf-8")
+    root = tmp_path / "demo"
+    pyproject = '[project]\nname = "demo"\nversion = "1"\n'
+    ini = "[pytest]\ntestpaths = " + testpaths.strip('"').replace("\\n", "\n ") + "\n"
+    if testpaths.startswith('"'):  # in pyproject.toml, where a name may hold a newline
+        pyproject += f"\n[tool.pytest.ini_options]\ntestpaths = [{testpaths}]\n"
+        (tmp_path / "demo" / "t\nx").mkdir(parents=True)
+        (root / "t\nx" / "test_n.py").write_text("def test_n():\n    pass\n", encoding="utf-8")
+        files = {"pyproject.toml": pyproject}
+    else:
+        files = {"pyproject.toml": pyproject, "pytest.ini": ini}
+    _write(root, {**files, **_INIT, "tests/test_a.py": "def test_a():\n    pass\n"})
+    (root / "linked").symlink_to(outside)
+    facts = resolve(root, _toml(pyproject))
+    assert facts.tests_dir == Path("tests")
+    assert load_settings(root).tests_dir == Path("tests")
+
+
+PROJECT_NAMES = {  # [project] or [tool.poetry] name → accepted
+    "plain": ("minilib", True),
+    "dots-dashes-underscores": ("Acme.Widgets_x-2", True),
+    "one-letter": ("x", True),
+    # GitLab expands variables in the publish environment's URL, which holds the name.
+    "variable": ("minilib$TWINE_PASSWORD", False),
+    "braced-variable": ("x${CI_JOB_TOKEN}", False),
+    "newline": ("x\nscript: evil", False),
+    "space": ("my lib", False),
+    "slash": ("a/../b", False),
+    "leading-dash": ("-x", False),
+    "trailing-dot": ("x.", False),
+    "empty": ("", False),
+}
+
+
+@pytest.mark.parametrize(("name", "accepted"), PROJECT_NAMES.values(), ids=PROJECT_NAMES.keys())
+@pytest.mark.parametrize("table", ["project", "tool.poetry"])
+def test_only_a_name_an_index_accepts_is_read(name: str, accepted: bool, table: str) -> None:
+    """The name reaches the generated YAML (the publish environment's URL, where GitLab expands
+    ``$TWINE_PASSWORD``), the docs pages and the SBOM: it was taken as written."""
+    fields = {"name": name, "version": "1"}
+    data: dict[str, Any] = {"project": fields}
+    if table == "tool.poetry":
+        data = {"tool": {"poetry": fields}}
+    if accepted:
+        assert read_metadata(data).name == name
+        return
+    with pytest.raises(ConfigError, match=r"name = .* is not a project name an index accepts"):
+        read_metadata(data)

@@ -318,3 +318,23 @@ def test_failed_and_allowed_to_fail_jobs_are_never_hits(stub_repo: Settings) -> 
         "tests": "failed",
         "black": "allowed to fail",
     }
+
+
+def test_a_restored_report_is_masked_with_this_runs_secrets(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry is masked with the secrets of the run that saved it; mypy's key does not follow
+    TWINE_PASSWORD, so a later run with that secret set restored its text unmasked. Restoring
+    masks each file with this run's secrets (binary files are left as they are)."""
+    job = define(settings).job("mypy")
+    secret = "s3cret-token-value-42"
+    monkeypatch.delenv("TWINE_PASSWORD", raising=False)
+    saved = write_reports(settings, job, f"quoted {secret}")
+    cache = ResultCache(settings)
+    cache.save(job, KEY, duration=1.0)
+    monkeypatch.setenv("TWINE_PASSWORD", secret)
+    entry = cache.lookup(job, KEY)
+    assert entry is not None and cache.restore(job, entry)
+    restored = on_disk(settings, saved)
+    assert restored.keys() == saved.keys()
+    assert all(secret.encode() not in data and b"quoted ****" in data for data in restored.values())

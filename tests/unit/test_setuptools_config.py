@@ -12,6 +12,7 @@ from noxline.setuptools_config import (
     CfgVersion,
     as_pyproject,
     cfg_version,
+    parse_module,
     read_setup_cfg,
     setup_py_metadata,
     setup_py_run_name,
@@ -240,3 +241,27 @@ def test_a_computed_setup_py_name_is_asked_of_setup_py(
     (tmp_path / "setup.py").write_text(script, encoding="utf-8")
     assert setup_py_run_name(tmp_path) == expected
     assert sorted(path.name for path in tmp_path.iterdir()) == ["setup.py"]  # nothing written
+
+
+#: Python no parser reads: each was "unexpected error (RecursionError|MemoryError)" for every
+#: command when it stood in setup.py or in a module of the package (docstring detection).
+UNPARSABLE = {
+    "long-sum": "x = 1" + " + 1" * 100_000 + "\n",
+    "deep-attributes": "x = " + "a." * 100_000 + "b\n",
+    "deep-unary": "x = " + "-" * 100_000 + "1\n",
+    "deep-not": "x = " + "not " * 100_000 + "1\n",
+    "deep-lambdas": "x = " + "lambda: " * 10_000 + "1\n",
+    "syntax-error": "def (:\n",
+    "nul-byte": "x = 1\0\n",
+}
+
+
+@pytest.mark.parametrize("source", UNPARSABLE.values(), ids=UNPARSABLE.keys())
+def test_python_no_parser_reads_is_none_never_an_error(tmp_path: Path, source: str) -> None:
+    """parse_module (every reading of the project's Python) answers None; setup.py's metadata
+    and version read as absent."""
+    assert parse_module(source) is None
+    assert parse_module(source.encode()) is None
+    assert setup_py_version(source) is None
+    (tmp_path / "setup.py").write_text(source, encoding="utf-8")
+    assert setup_py_metadata(tmp_path) == {}

@@ -100,6 +100,40 @@ def test_a_wrong_or_expired_token_is_refused_before_it_is_sent(
     assert not index.calls("POST")
 
 
+HOSTILE_AUDIENCES = {
+    "huge": "x" * 300_000,
+    "control-characters": "evil\nnoxline: all good\x1b[2K",
+    "blank": "",
+    "spaces": "my index",
+}
+
+
+@pytest.mark.parametrize("audience", HOSTILE_AUDIENCES.values(), ids=HOSTILE_AUDIENCES.keys())
+def test_an_audience_answer_that_is_no_audience_is_one_line_naming_the_index(
+    audience: str,
+) -> None:
+    """The index's /_/oidc/audience is text from outside: one that no audience looks like
+    (300 kB of it became a 600 kB error line; control characters the advice to set a value the
+    settings refuse) is one bounded line naming the server; nothing is sent."""
+    with running(FakeOIDCIndex(audience=audience)) as index:
+        assert isinstance(index, FakeOIDCIndex)
+        with pytest.raises(PublishError) as caught:
+            mint_token(f"{index.url}/legacy/", id_token("pypi"))
+        message = str(caught.value)
+        assert message.startswith(f"{index.url}/_/oidc/audience answered ")
+        assert "\n" not in message and "\x1b" not in message and len(message) < 400
+        assert not index.calls("POST")
+
+
+@pytest.mark.parametrize("expires", [-1e20, -(10**30), float("-inf")])
+def test_an_id_token_expired_before_any_date_is_one_line(expires: float) -> None:
+    """An ``exp`` no date holds (before year 1) stopped publish with "unexpected error
+    (OverflowError)": it is said as the number it is."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    with pytest.raises(PublishError, match=r"^the job's id token expired at .*seconds since 1970"):
+        check_claims({"aud": "pypi", "exp": expires}, "pypi", now)
+
+
 JOB = (
     "namespace 'group', project name 'tiny-lib', top-level pipeline file path '.gitlab-ci.yml', "
     "environment name"
@@ -434,6 +468,8 @@ def test_a_mismatch_is_refused_before_any_exchange(index: FakeOIDCIndex) -> None
         # A newline is refused first by the check every setting string passes.
         ('oidc-audience = "pypi\\n"', "oidc-audience = 'pypi\\\\n' holds control characters"),
         ('oidc-audience = "my index"', "holds characters no audience has"),
+        (f'oidc-audience = "{"a" * 257}"', "holds characters no audience has \\(or more than 256"),
+        (f'oidc-audience = "{"a" * 256}"', None),
         ('oidc-audience = "https://index.example"', None),
         ('publish-environment = "py:pi"', "publish-environment = 'py:pi' is not a GitLab env"),
         ('publish-environment = "pypi\\n"', "publish-environment = .* holds control characters"),

@@ -12,7 +12,7 @@ Every file of the cache is read and written through :mod:`noxline.confine`: entr
 project, never through a symbolic link. Restoring never follows a link either: a member is written
 back by :func:`noxline.confine.write_bytes` only at one of the job's own report paths, and a link
 anywhere on the way to a report path makes the entry a miss (the job then runs and says what is
-wrong).
+wrong). What is restored is masked again with the secrets of the run restoring it.
 """
 
 from __future__ import annotations
@@ -187,6 +187,9 @@ class ResultCache:
                     confine.write_bytes(
                         self.root, name, archive.read(FILES + name), what="restores reports"
                     )
+                    # Masked again with this run's secrets: the entry was masked with those of
+                    # the run that saved it, and a job's key need not follow every variable.
+                    confine.mask_file(self.root, name)
         except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError, NoxlineError):
             return False
         with contextlib.suppress(OSError):
