@@ -117,7 +117,6 @@ CONFIG_FILES = (
     "pytest.ini",
     ".pytest.ini",
     ".coveragerc",
-    ".docstr.yaml",
     ".pylintrc",
     "pylintrc",
     ".pylintrc.toml",
