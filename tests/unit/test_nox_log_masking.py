@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ from noxline.sessions import within_deadline
 @nox.session(python=False)
 def hang(session):
     try:  # as every registered session does (sessions._session_body)
-        within_deadline(session, lambda s: s.run("sleep", "61.2345"), 1.0)
+        within_deadline(session, lambda s: s.run("sleep", "{seconds}"), 1.0)
     except NoxlineError as error:
         session.error(str(error))
 """
@@ -83,7 +84,11 @@ def hang(session):
 def test_a_session_is_stopped_at_its_deadline_with_the_command_it_runs(tmp_path: Path) -> None:
     """``nox -s <job>`` alone: a command that hangs is stopped at the deadline (no process left)
     and the session fails with one line naming job-timeout."""
-    (tmp_path / "noxfile.py").write_text(DEADLINE_NOXFILE, encoding="utf-8")
+    # A duration of this test's own, so another run of the suite on the machine is not counted.
+    seconds = f"61.{uuid.uuid4().int % 10**9:09d}"
+    (tmp_path / "noxfile.py").write_text(
+        DEADLINE_NOXFILE.replace("{seconds}", seconds), encoding="utf-8"
+    )
     done = subprocess.run(
         [sys.executable, "-m", "nox", "-s", "hang"],
         cwd=tmp_path,
@@ -95,5 +100,5 @@ def test_a_session_is_stopped_at_its_deadline_with_the_command_it_runs(tmp_path:
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "hang ran longer than job-timeout" in output and "Traceback" not in output, output
-    left = subprocess.run(["pgrep", "-f", "sleep 61.2345"], capture_output=True, check=False)
+    left = subprocess.run(["pgrep", "-f", f"sleep {seconds}"], capture_output=True, check=False)
     assert left.returncode == 1, left.stdout  # the command was stopped with the session
