@@ -36,6 +36,9 @@ MAX_SHARDS = 200
 _PYTHON_NAME = re.compile(r"^[A-Za-z]*[0-9]+(\.[0-9]+)*[a-z]?\Z")
 #: A GitLab environment name as both GitLab and PyPI's trusted-publisher form accept it.
 _ENVIRONMENT = re.compile(r"[A-Za-z0-9_/${} -]+")
+#: A variable an environment name refers to ($NAME or ${NAME}): GitLab expands it into the name
+#: shown on its Environments page, so only its predefined CI_ variables (never a CI/CD secret).
+_ENVIRONMENT_VARIABLE = re.compile(r"\$\{?([A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -493,6 +496,16 @@ def _check_trusted_publishing(settings: Settings) -> None:
         raise ConfigError(
             f"[tool.noxline] publish-environment = {environment!r} is not a GitLab environment "
             'name: use letters, digits, spaces and - _ / $ { } only (for example "pypi")'
+        )
+    named = [
+        name for name in _ENVIRONMENT_VARIABLE.findall(environment) if not name.startswith("CI_")
+    ]
+    if named:
+        raise ConfigError(
+            f"[tool.noxline] publish-environment = {environment!r} refers to "
+            f"{'$' + named[0] if named[0] else 'a variable'}: "
+            "GitLab would expand it into the environment's name, shown to everyone with access; "
+            "use GitLab's predefined CI_ variables only (for example $CI_COMMIT_REF_SLUG)"
         )
 
 

@@ -475,6 +475,12 @@ def test_a_mismatch_is_refused_before_any_exchange(index: FakeOIDCIndex) -> None
         ('publish-environment = "pypi\\n"', "publish-environment = .* holds control characters"),
         ('publish-environment = " "', "is not a GitLab environment name"),
         ('publish-environment = "release/pypi"', None),
+        # A variable in the name is expanded on GitLab's Environments page: CI_ ones only.
+        ('publish-environment = "pypi-$TWINE_PASSWORD"', r"refers to \$TWINE_PASSWORD: GitLab"),
+        ('publish-environment = "pypi/${DEPLOY_TOKEN}"', r"refers to \$DEPLOY_TOKEN"),
+        ('publish-environment = "pypi$"', r"refers to a variable"),
+        ('publish-environment = "pypi/$CI_COMMIT_REF_SLUG"', None),
+        ('publish-environment = "pypi/${CI_COMMIT_TAG}"', None),
     ],
 )
 def test_an_audience_or_environment_the_services_would_not_match_is_refused(
