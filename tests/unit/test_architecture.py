@@ -339,3 +339,61 @@ def test_the_checks_see_what_they_guard(tmp_path: Path) -> None:
         n for n in ast.walk(planted) if isinstance(n, ast.Call) and _dotted(n.func) == "re.compile"
     ]
     assert not _written_in_code(compiled[0].args[0])
+
+
+def test_the_unit_tests_import_only_what_the_test_group_installs() -> None:
+    """README command 1 runs these tests in our own ``tests`` session, which installs noxline's
+    wheel and the ``test`` dependency group only (CI's venv has the ``e2e`` group too, so a
+    unit test importing an e2e-only package passes there and fails there alone)."""
+    import importlib.metadata  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    import tomllib  # pylint: disable=import-outside-toplevel
+
+    from dependency_groups import resolve  # pylint: disable=import-outside-toplevel
+    from packaging.requirements import Requirement  # pylint: disable=import-outside-toplevel
+    from packaging.utils import canonicalize_name  # pylint: disable=import-outside-toplevel
+
+    root = Path(__file__).parents[2]
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {
+        canonicalize_name(Requirement(text).name)
+        for text in (
+            *data["project"]["dependencies"],
+            *resolve(data["dependency-groups"], "test"),
+        )
+    }
+    # What those install with them (nox brings its own, coverage[toml] tomli...): their
+    # dependencies, followed in the installed metadata.
+    pending: list[str] = list(declared)
+    installed: set[str] = set(declared)
+    while pending:
+        try:
+            requires = importlib.metadata.requires(pending.pop()) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for text in requires:
+            dependency = canonicalize_name(Requirement(text).name)
+            if dependency not in installed:
+                installed.add(dependency)
+                pending.append(dependency)
+    owners = importlib.metadata.packages_distributions()
+    missing: dict[str, str] = {}
+    for path in sorted((root / "tests" / "unit").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else (
+                    [node.module]
+                    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                    else []
+                )
+            )
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in ("noxline", "tests"):
+                    continue
+                dists = {canonicalize_name(dist) for dist in owners.get(top, [top])}
+                if not dists & installed:
+                    missing[f"{path.name}: {name}"] = ", ".join(sorted(dists))
+    assert not missing, f"add to the test group in pyproject.toml: {missing}"
