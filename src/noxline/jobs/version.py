@@ -25,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 from noxline import confine
 from noxline.config import Settings
 from noxline.errors import ConfigError, VersionError
-from noxline.jobs._support import check_lock, report_file
+from noxline.jobs._support import check_lock, report_file, summarize
 from noxline.pipeline import Job
 from noxline.project import VERSION_ASSIGNMENT
 from noxline.setuptools_config import stamp_setup_cfg, stamp_setup_py
@@ -196,6 +196,7 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         f"version {decision.version} ({decision.kind.value}, from {decision.source}); "
         f"handed on in {report.relative_to(settings.project_dir)}"
     )
+    summarize(settings, job, f"{decision.version} ({decision.kind.value}, from {decision.source})")
     if not settings.version_source.stampable:
         session.log(
             f"the version comes from {settings.version_source.tool}, which noxline cannot write "

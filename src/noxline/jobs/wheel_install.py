@@ -31,9 +31,11 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     check = ("uv", "pip", "check") if uses_uv(session) else ("python", "-m", "pip", "check")
     run_to_report(session, report_file(settings, job, "pip-check"), *check, external=True)
     freeze = ("uv", "pip", "freeze") if uses_uv(session) else ("python", "-m", "pip", "freeze")
-    run_to_report(session, report_file(settings, job, "installed"), *freeze, external=True)
+    if not run_to_report(session, report_file(settings, job, "installed"), *freeze, external=True):
+        return  # --install-only: nothing ran
+    summarize(settings, job, f"{settings.package} imported from the wheel, dependencies consistent")
     if settings.lock_file:
         # On purpose: this job proves the published metadata resolves as a user gets it.
         note = f"not from {settings.lock_file}: resolved as a user of the wheel gets it"
         session.log(f"wheel-install installed the wheel's dependencies {note}")
-        summarize(settings, job, note)
+        summarize(settings, job, note, append=True)
