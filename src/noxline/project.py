@@ -903,6 +903,7 @@ def resolve(
     prefix, pattern = tag_convention(root)
     runner = "pytest" if uses_pytest(root, tests_dir, meta, data) else "unittest"
     rtd = read_the_docs(root)
+    thresholds = thresholds_with_sources(root, tool)  # the tools' files, read once
     return ProjectFacts(
         metadata=meta,
         package=package,
@@ -921,10 +922,8 @@ def resolve(
         has_docstrings=has_docstrings(root, source_dir),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
-        thresholds=declared_thresholds(root, tool),
-        threshold_sources={
-            key: where for key, (_, where) in thresholds_with_sources(root, tool).items()
-        },
+        thresholds={key: value for key, (value, _) in thresholds.items()},
+        threshold_sources={key: where for key, (_, where) in thresholds.items()},
         tag_prefix=prefix,
         release_pattern=pattern,
         requires_python=str(data.get("project", {}).get("requires-python", "")),
@@ -1542,12 +1541,6 @@ def _file_version(root: Path, source: VersionSource) -> str:
             except InvalidVersion:
                 return ""
     return ""
-
-
-def declared_thresholds(root: Path, tool: dict[str, Any]) -> dict[str, float]:
-    """Thresholds the project declares to its own tools, by noxline settings key
-    (:func:`thresholds_with_sources` without the sources)."""
-    return {key: value for key, (value, _) in thresholds_with_sources(root, tool).items()}
 
 
 def thresholds_with_sources(root: Path, tool: dict[str, Any]) -> dict[str, tuple[float, str]]:

@@ -22,11 +22,17 @@ fails with the module, the line and the owner to use instead.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dependency_groups import resolve
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "noxline"
 
@@ -345,13 +351,6 @@ def test_the_unit_tests_import_only_what_the_test_group_installs() -> None:
     """README command 1 runs these tests in our own ``tests`` session, which installs noxline's
     wheel and the ``test`` dependency group only (CI's venv has the ``e2e`` group too, so a
     unit test importing an e2e-only package passes there and fails there alone)."""
-    import importlib.metadata  # pylint: disable=import-outside-toplevel
-    import sys  # pylint: disable=import-outside-toplevel
-    import tomllib  # pylint: disable=import-outside-toplevel
-
-    from dependency_groups import resolve  # pylint: disable=import-outside-toplevel
-    from packaging.requirements import Requirement  # pylint: disable=import-outside-toplevel
-    from packaging.utils import canonicalize_name  # pylint: disable=import-outside-toplevel
 
     root = Path(__file__).parents[2]
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))

@@ -20,7 +20,6 @@ from noxline.project import (
     black_names_targets,
     count_tests,
     coverage_settings,
-    declared_thresholds,
     find_package,
     find_tests,
     poetry_constraint,
@@ -771,7 +770,8 @@ def test_thresholds_are_the_projects_own(
     """Only what the project declares to its own tools becomes a threshold, read from where
     each tool reads its configuration."""
     _write(tmp_path, files)
-    assert declared_thresholds(tmp_path, _toml(pyproject).get("tool", {})) == expected
+    found = project.thresholds_with_sources(tmp_path, _toml(pyproject).get("tool", {}))
+    assert {key: value for key, (value, _) in found.items()} == expected
 
 
 @pytest.mark.parametrize(
