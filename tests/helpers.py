@@ -143,12 +143,15 @@ def run_nox(
     return result
 
 
-def run_noxline(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the ``noxline`` command in ``project`` as a user would (no terminal, no CI variables)."""
+def run_noxline(
+    project: Path, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``noxline`` command in ``project`` as a user would (no terminal, no CI variables;
+    ``env`` instead of the test's own environment without them)."""
     return subprocess.run(
         [sys.executable, "-m", "noxline.cli", *args],
         cwd=project,
-        env=clean_env(),
+        env=dict(env) if env is not None else clean_env(),
         capture_output=True,
         text=True,
         check=False,

@@ -1,9 +1,10 @@
 """Fixtures and markers of the end-to-end tests.
 
-Every test here is marked ``e2e``. The slow runs several tests read are made once per session: one
-``noxline run`` of the whole pipeline on minilib as it is, and one on a broken copy. The tests that
-read them share the ``xdist_group`` :data:`tests.helpers.MINILIB_RUNS`, so pytest-xdist runs them
-on one worker and each run is made once.
+Every test here is marked ``e2e``. The slow runs several tests read are made once per session: the
+whole pipeline of minilib at its 1.2.3 release tag (:func:`release_runs_fixture`; minilib as it
+is, with one dependency, publishing and releasing), and the release path and black on a broken
+copy. The tests that read them share the ``xdist_group`` :data:`tests.helpers.MINILIB_RUNS`, so
+pytest-xdist runs them on one worker and each run is made once.
 """
 
 from __future__ import annotations
@@ -13,16 +14,28 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeOSV, running
+from tests.e2e._release import ADVISORY, ALIAS, DEPENDENCY, ReleaseRuns, run_release
+from tests.fakes import FakeGitLab, FakeOSV, osv_advisory, running
 from tests.helpers import NoxlineRun, PackageIndex, git, make_project, pypiserver, run_noxline
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under tests/e2e ``e2e``."""
+    """Mark every test under tests/e2e ``e2e``; refuse a test with two ``xdist_group`` marks.
+
+    pytest-xdist joins a test's groups into a third group of its own name, so a test marked
+    for a shared fixture's group beside its module's group runs on another worker, which makes
+    the shared whole-pipeline fixture a second time: the suite stays green, only slower.
+    """
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+        groups = [mark.args[0] for mark in item.iter_markers("xdist_group") if mark.args]
+        if len(groups) > 1:
+            raise pytest.UsageError(
+                f"{item.nodeid} is in the xdist groups {groups}: pytest-xdist would run it apart "
+                "from both; keep one (drop the module's pytestmark group, mark tests one by one)"
+            )
 
 
 @pytest.fixture
@@ -51,18 +64,34 @@ def minilib_audited_by(tmp_path: Path, osv: FakeOSV) -> Path:
     return project
 
 
+@pytest.fixture(name="release_runs", scope="session")
+def release_runs_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReleaseRuns]:
+    """minilib released at 1.2.3 by ``noxline run`` (every job), then ``noxline run release``;
+    the index, OSV and GitLab it talked to stay up for the session's tests."""
+    root = tmp_path_factory.mktemp("minilib-release")
+    advisory = osv_advisory(ADVISORY, DEPENDENCY[0], "3.7", ALIAS)
+    with (
+        running(FakeOSV(advisories={DEPENDENCY: [advisory]})) as osv,
+        running(FakeGitLab()) as gitlab,
+        pypiserver(root / "index") as index,
+    ):
+        assert isinstance(osv, FakeOSV) and isinstance(gitlab, FakeGitLab)
+        yield run_release(root / "project", osv, index, gitlab)
+
+
 @pytest.fixture(name="minilib_run", scope="session")
-def minilib_run_fixture(tmp_path_factory: pytest.TempPathFactory, osv: FakeOSV) -> NoxlineRun:
-    """The whole pipeline, run once by ``noxline run`` on minilib as it is (all green)."""
-    project = minilib_audited_by(tmp_path_factory.mktemp("minilib-run"), osv)
-    return NoxlineRun(project, run_noxline(project, "run"))
+def minilib_run_fixture(release_runs: ReleaseRuns) -> NoxlineRun:
+    """The whole pipeline, run once by ``noxline run`` on minilib at its release tag (green)."""
+    return release_runs.first
 
 
 @pytest.fixture(name="broken_minilib_run", scope="session")
 def broken_minilib_run_fixture(
     tmp_path_factory: pytest.TempPathFactory, osv: FakeOSV
 ) -> NoxlineRun:
-    """The whole pipeline on minilib with a failing test and a badly formatted module."""
+    """minilib with a failing test and a badly formatted module: ``publish`` (and all it needs:
+    version, build, wheel-install, tests) and ``black``. The other checks have nothing to do with
+    the breakage; the whole green pipeline is :func:`minilib_run`'s."""
     project = minilib_audited_by(tmp_path_factory.mktemp("broken-minilib-run"), osv)
     test_file = project / "tests/test_mean.py"
     test_file.write_text(
@@ -70,4 +99,4 @@ def broken_minilib_run_fixture(
         encoding="utf-8",
     )
     (project / "src/minilib/ugly.py").write_text('"""Ugly."""\nx   =  [1,2]\n', "utf-8")
-    return NoxlineRun(project, run_noxline(project, "run"))
+    return NoxlineRun(project, run_noxline(project, "run", "publish", "black"))

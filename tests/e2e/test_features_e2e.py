@@ -3,7 +3,8 @@
 pip-audit asks a fake OSV service, the release job talks to a fake GitLab releases API (both real
 HTTP servers on 127.0.0.1, tests/fakes.py) and publish uploads to a real pypiserver. minilib gains
 one runtime dependency here (idna 3.6), so the audit and the SBOM have something to find; the fake
-OSV knows one advisory against it.
+OSV knows one advisory against it. The SBOM and release tests read the session's release run of
+minilib (tests/e2e/_release.py), the audit tests a build of their own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime
 import hashlib
 import json
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,28 +24,23 @@ import pytest
 from cyclonedx.schema import SchemaVersion  # pylint: disable=import-error
 from cyclonedx.validation.json import JsonStrictValidator  # pylint: disable=import-error
 
-from tests.fakes import FakeGitLab, FakeOSV, osv_advisory, running
-from tests.helpers import PackageIndex, clean_env, free_port, git, make_project, run_nox
+from tests.e2e._release import (
+    ADVISORY,
+    ALIAS,
+    DEPENDENCY,
+    RELEASE,
+    TODAY,
+    ReleaseRuns,
+    accepted,
+    with_dependency,
+)
+from tests.fakes import FakeOSV, osv_advisory, running
+from tests.helpers import MINILIB_RUNS, free_port, make_project, run_nox
 
-#: One worker runs this module: its audit and SBOM tests share one build.
-pytestmark = pytest.mark.xdist_group("features")
-
-DEPENDENCY = ("idna", "3.6")
-ADVISORY = "GHSA-jjg7-2v4v-x38h"
-ALIAS = "CVE-2024-3651"
-RELEASE = "1.2.3"
-CHANGELOG = f"""\
-# Changelog
-
-## [Unreleased]
-
-## [{RELEASE}] - 2026-12-01
-### Added
-- `mean()` of one value
-
-## [1.2.2] - 2026-11-01
-- older
-"""
+#: One worker runs the audit tests: they share one build. (The SBOM and release tests read the
+#: session's release run, on the worker of the tests that share it: pytest-xdist would join two
+#: groups of one test into a third, so no group is set for the whole module.)
+FEATURES = "features"
 
 
 @pytest.fixture(name="osv", scope="module")
@@ -54,18 +49,6 @@ def osv_fixture() -> Iterator[FakeOSV]:
     fake = FakeOSV(advisories={DEPENDENCY: [osv_advisory(ADVISORY, "idna", "3.7", ALIAS)]})
     with running(fake):
         yield fake
-
-
-def with_dependency(project: Path, osv: FakeOSV, extra: str = "") -> Path:
-    """minilib depending on idna 3.6, auditing against ``osv``, ``extra`` [tool.noxline] lines."""
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8").replace(
-        "dependencies = []", f'dependencies = ["{DEPENDENCY[0]}=={DEPENDENCY[1]}"]'
-    )
-    text += f'audit-osv-url = "{osv.url}/v1/query"\n{extra}'
-    pyproject.write_text(text, encoding="utf-8")
-    git(project, "commit", "-q", "-am", "Depend on idna, audit against the fake OSV")
-    return project
 
 
 @pytest.fixture(name="built", scope="module")
@@ -84,17 +67,7 @@ def audit(project: Path, acceptance: str) -> subprocess.CompletedProcess[str]:
     return run_nox(project, "--no-dependencies", "-s", "audit", check=False)
 
 
-def accepted(expires: datetime.date) -> str:
-    """An accepted-advisories key accepting the alias until ``expires``."""
-    return (
-        f'accepted-advisories = [{{id = "{ALIAS}", reason = "we never encode untrusted names", '
-        f"expires = {expires.isoformat()}}}]\n"
-    )
-
-
-TODAY = datetime.date.today()
-
-
+@pytest.mark.xdist_group(FEATURES)
 @pytest.mark.parametrize(
     ("acceptance", "passes", "severity", "words"),
     [
@@ -130,6 +103,7 @@ def test_audit_reports_the_advisory_in_every_format(  # pylint: disable=too-many
     assert DEPENDENCY in asked and {name for name, _ in asked} == {"idna", "minilib"}
 
 
+@pytest.mark.xdist_group(FEATURES)
 def test_an_unreachable_vulnerability_service_is_one_line(built: Path, osv: FakeOSV) -> None:
     """No service at the URL: the job fails with one line, pip-audit's traceback in its log."""
     pyproject = built / "pyproject.toml"
@@ -148,17 +122,17 @@ def test_an_unreachable_vulnerability_service_is_one_line(built: Path, osv: Fake
     assert "ConnectionError" in log
 
 
-def test_sbom_names_its_subject_and_is_reproducible(built: Path) -> None:
+@pytest.mark.xdist_group(MINILIB_RUNS)
+def test_sbom_names_its_subject_and_is_reproducible(release_runs: ReleaseRuns) -> None:
     """CycloneDX 1.6 JSON, valid against the schema: the library is its subject (PURL, licence,
-    the published files' SHA-256), idna its dependency; no path of this machine; a second run of
-    the same commit gives the same bytes."""
-    sbom_file = built / "reports" / "sbom" / "sbom.cdx.json"
-    run_nox(built, "--no-dependencies", "-s", "sbom")
-    text = sbom_file.read_text(encoding="utf-8")
+    the published files' SHA-256), idna its dependency; no path of this machine; the second run
+    of the same commit gives the same bytes."""
+    project = release_runs.first.project
+    text = (project / "reports" / "sbom" / "sbom.cdx.json").read_text(encoding="utf-8")
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     sbom = json.loads(text)
-    (wheel,) = (built / "dist").glob("minilib-*.whl")
-    (sdist,) = (built / "dist").glob("minilib-*.tar.gz")
+    (wheel,) = (project / "dist").glob("minilib-*.whl")
+    (sdist,) = (project / "dist").glob("minilib-*.tar.gz")
     version = wheel.name.split("-")[1]
     subject = sbom["metadata"]["component"]
     assert (subject["name"], subject["version"], subject["type"]) == ("minilib", version, "library")
@@ -166,7 +140,7 @@ def test_sbom_names_its_subject_and_is_reproducible(built: Path) -> None:
     # minilib's `license = "MIT"`, from the wheel's License-Expression.
     assert subject["licenses"] == [{"license": {"acknowledgement": "declared", "id": "MIT"}}]
     sums: dict[str, str] = {}
-    for line in (built / "dist" / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+    for line in (project / "dist" / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
         digest, name = line.split()
         sums[name] = digest
     assert subject["hashes"] == [{"alg": "SHA-256", "content": sums[wheel.name]}]
@@ -177,21 +151,9 @@ def test_sbom_names_its_subject_and_is_reproducible(built: Path) -> None:
     assert {(c["name"], c["version"]) for c in sbom["components"]} == {DEPENDENCY}
     assert all(c["purl"] == f"pkg:pypi/{c['name']}@{c['version']}" for c in sbom["components"])
     assert {"ref": subject["bom-ref"], "dependsOn": ["idna==3.6"]} in sbom["dependencies"]
-    assert "file:" not in text and str(built) not in text and "/tmp" not in text
-    run_nox(built, "--no-dependencies", "-s", "sbom")
-    assert sbom_file.read_text(encoding="utf-8") == text
-
-
-def noxline_run(project: Path, env: dict[str, str], *jobs: str) -> subprocess.CompletedProcess[str]:
-    """``noxline run`` in ``project`` as a user would start it."""
-    return subprocess.run(
-        [sys.executable, "-m", "noxline.cli", "run", *jobs],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    assert "file:" not in text and str(project) not in text and "/tmp" not in text
+    again = release_runs.second_reports / "sbom" / "sbom.cdx.json"
+    assert again.read_text(encoding="utf-8") == text
 
 
 def read_json(path: Path) -> Any:
@@ -199,64 +161,44 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_noxline_run_at_a_release_tag_publishes_and_releases_once(  # pylint: disable=too-many-locals
-    tmp_path: Path, osv: FakeOSV, package_index: PackageIndex
+@pytest.mark.xdist_group(MINILIB_RUNS)
+def test_noxline_run_at_a_release_tag_publishes_and_releases_once(
+    release_runs: ReleaseRuns,
 ) -> None:
     """At tag 1.2.3: audit report, valid SBOM, upload, one GitLab release with the changelog's
     notes and links that download the published files; a second run changes nothing."""
-    project = make_project(tmp_path)
-    (project / "CHANGELOG.md").write_text(CHANGELOG, encoding="utf-8")
-    git(project, "add", "CHANGELOG.md")
-    accept = accepted(TODAY + datetime.timedelta(days=30))
-    with_dependency(project, osv, accept)
-    # A local release is made from a clean tree: the release commit carries its version already.
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text("utf-8").replace('version = "0.1.0"', f'version = "{RELEASE}"'), "utf-8"
+    first, gitlab, index = release_runs.first, release_runs.gitlab, release_runs.index
+    assert first.result.returncode == 0, first.result.stdout + first.result.stderr
+    reports = first.project / "reports"
+    assert "1 accepted, 0 open" in (reports / "audit" / "audit.txt").read_text("utf-8")
+    sbom = (reports / "sbom" / "sbom.cdx.json").read_text(encoding="utf-8")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(sbom) is None
+    assert read_json(reports / "release" / "release.json")["outcome"] == "created"
+    assert list(gitlab.releases) == [RELEASE]
+    release = gitlab.releases[RELEASE]
+    assert release["tag_name"] == RELEASE and release["name"] == f"minilib {RELEASE}"
+    assert release["description"] == "### Added\n- `mean()` of one value"
+    links = {link["name"]: link["url"] for link in release["assets"]["links"]}
+    for name in (f"minilib-{RELEASE}-py3-none-any.whl", f"minilib-{RELEASE}.tar.gz"):
+        with urllib.request.urlopen(links[name], timeout=10) as response:
+            served = hashlib.sha256(response.read()).hexdigest()
+        assert served == hashlib.sha256((index.packages / name).read_bytes()).hexdigest(), name
+    assert links["SBOM (CycloneDX): sbom.cdx.json"] == (
+        "https://gitlab.example/group/minilib/-/jobs/artifacts/1.2.3/raw/"
+        "reports/sbom/sbom.cdx.json?job=sbom"
     )
-    (project / "src" / "minilib" / "VERSION").write_text(f"{RELEASE}\n", encoding="utf-8")
-    git(project, "commit", "-q", "-am", f"Release {RELEASE}")
-    git(project, "tag", RELEASE)
-    with running(FakeGitLab()) as gitlab:
-        assert isinstance(gitlab, FakeGitLab)
-        env = clean_env(
-            TWINE_REPOSITORY_URL=package_index.url,
-            TWINE_USERNAME=package_index.username,
-            TWINE_PASSWORD=package_index.password,
-            CI_API_V4_URL=gitlab.api_url,
-            CI_PROJECT_ID=gitlab.project_id,
-            CI_JOB_TOKEN=gitlab.job_token,
-            CI_PROJECT_URL="https://gitlab.example/group/minilib",
-        )
-        first = noxline_run(project, env)
-        assert first.returncode == 0, first.stdout + first.stderr
-        reports = project / "reports"
-        assert "1 accepted, 0 open" in (reports / "audit" / "audit.txt").read_text("utf-8")
-        sbom = (reports / "sbom" / "sbom.cdx.json").read_text(encoding="utf-8")
-        assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(sbom) is None
-        assert read_json(reports / "release" / "release.json")["outcome"] == "created"
-        assert list(gitlab.releases) == [RELEASE]
-        release = gitlab.releases[RELEASE]
-        assert release["tag_name"] == RELEASE and release["name"] == f"minilib {RELEASE}"
-        assert release["description"] == "### Added\n- `mean()` of one value"
-        links = {link["name"]: link["url"] for link in release["assets"]["links"]}
-        for name in (f"minilib-{RELEASE}-py3-none-any.whl", f"minilib-{RELEASE}.tar.gz"):
-            with urllib.request.urlopen(links[name], timeout=10) as response:
-                served = hashlib.sha256(response.read()).hexdigest()
-            on_disk = hashlib.sha256((package_index.packages / name).read_bytes()).hexdigest()
-            assert served == on_disk, name
-        assert links["SBOM (CycloneDX): sbom.cdx.json"] == (
-            "https://gitlab.example/group/minilib/-/jobs/artifacts/1.2.3/raw/"
-            "reports/sbom/sbom.cdx.json?job=sbom"
-        )
-        assert all(r.headers.get("job-token") == gitlab.job_token for r in gitlab.requests)
-        writes = len([r for r in gitlab.requests if r.method != "GET"])
+    assert all(r.headers.get("job-token") == gitlab.job_token for r in gitlab.requests)
+    writes = [r for r in gitlab.requests[: release_runs.first_requests] if r.method != "GET"]
+    assert writes
 
-        second = noxline_run(project, env)
-        assert second.returncode == 0, second.stdout + second.stderr
-        assert read_json(reports / "release" / "release.json")["outcome"] == "unchanged"
-        assert len([r for r in gitlab.requests if r.method != "GET"]) == writes
-        assert len(gitlab.releases) == 1
-        assert read_json(reports / "publish" / "publish.json")["outcome"] == "already-published"
-        logs = "".join(path.read_text("utf-8") for path in reports.glob("*/job.log"))
-        assert gitlab.job_token not in logs + first.stdout + second.stdout
+    # The release path again (release and all it needs): nothing is uploaded or written twice.
+    second, again = release_runs.second, release_runs.second_reports
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert read_json(again / "release" / "release.json")["outcome"] == "unchanged"
+    assert [r for r in gitlab.requests if r.method != "GET"] == writes
+    assert len(gitlab.releases) == 1
+    assert read_json(again / "publish" / "publish.json")["outcome"] == "already-published"
+    logs = "".join(
+        path.read_text("utf-8") for path in [*reports.glob("*/job.log"), *again.glob("*/job.log")]
+    )
+    assert gitlab.job_token not in logs + first.result.stdout + second.stdout

@@ -358,8 +358,9 @@ def fanned_fixture(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Pipeli
     return run
 
 
-def run_fanned(lab: Lab, project: Path) -> PipelineRun:
-    """The coverage job and all it needs, pyenv's 3.12 reachable as the image would provide it."""
+def run_fanned(lab: Lab, project: Path, jobs: tuple[str, ...] = ("coverage",)) -> PipelineRun:
+    """``jobs`` (the coverage job) and all they need, pyenv's 3.12 reachable as the image would
+    provide it."""
     path = os.pathsep.join(
         [
             str(lab.job_bin),
@@ -373,7 +374,7 @@ def run_fanned(lab: Lab, project: Path) -> PipelineRun:
         project,
         job_bin=lab.job_bin,
         variables=lab.index_variables,
-        jobs=("coverage",),
+        jobs=jobs,
         extra_env={"PATH": path},
     )
 
@@ -425,6 +426,10 @@ def test_shards_split_and_junit_counts_add_up(fanned: PipelineRun) -> None:
     assert logs.count("shard 1 of 2:") == 2 and logs.count("shard 2 of 2:") == 2
 
 
+#: The shard jobs of the next pipeline, as gitlab-ci-local names matrix jobs.
+NEXT_SHARDS = (f"tests: [{PYTHONS[0]},1]", f"tests: [{PYTHONS[0]},2]")
+
+
 def shard_logs(run: PipelineRun) -> str:
     """Every test job's log of the run, one after another."""
     return "".join(path.read_text(encoding="utf-8") for path in run.state.glob("output/tests*.log"))
@@ -432,11 +437,12 @@ def shard_logs(run: PipelineRun) -> str:
 
 @pytest.fixture(name="fanned_again", scope="module")
 def fanned_again_fixture(lab: Lab, fanned: PipelineRun) -> tuple[str, PipelineRun]:
-    """The first pipeline's test job logs, then the same pipeline once more in the same project:
-    the cache (gitlab-ci-local keeps it in its state folder, as a runner keeps GitLab's) now
-    holds what the first pipeline's coverage job pushed."""
+    """The first pipeline's test job logs, then the next pipeline in the same project: the cache
+    (gitlab-ci-local keeps it in its state folder, as a runner keeps GitLab's) now holds what the
+    first pipeline's coverage job pushed. The next pipeline runs the shards of one Python (and
+    what they need): the other Python's shards pull the same cache the same way."""
     first = shard_logs(fanned)
-    run = run_fanned(lab, fanned.project)
+    run = run_fanned(lab, fanned.project, NEXT_SHARDS)
     print(f"\nsecond matrix + shards pipeline took {run.seconds:.0f} s")
     return first, run
 
@@ -454,6 +460,6 @@ def test_the_next_pipeline_splits_by_the_durations_this_one_recorded(
     assert sorted(path.name for path in cached.glob("junit*.xml")) == [
         f"junit-{python}.xml" for python in PYTHONS
     ]
-    assert again.output.count(f"imported cache '{DURATIONS_CACHE}'") == 4, again.output
+    assert again.output.count(f"imported cache '{DURATIONS_CACHE}'") == len(NEXT_SHARDS)
     logs = shard_logs(again)
-    assert logs.count("balanced by recorded durations") == 4, logs
+    assert logs.count("balanced by recorded durations") == len(NEXT_SHARDS), logs
