@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import nox
-import tomlkit
 from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name
 
@@ -87,6 +86,8 @@ def root_pyproject(metadata: bytes) -> str:
     if urls:
         project["urls"] = urls
     project["dependencies"] = list(raw.get("requires_dist", []))
+    # Imported here: every nox process imports this module, few use it.
+    import tomlkit  # pylint: disable=import-outside-toplevel
     return tomlkit.dumps({"project": project})
 
 

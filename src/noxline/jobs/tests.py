@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import nox
-import tomlkit
 
 from noxline import confine
 from noxline.config import Settings
@@ -77,6 +76,8 @@ def coverage_config(settings: Settings, job: Job) -> Path:
     merged = {"tool": {"coverage": config | {"run": run_table, "paths": paths, "report": report}}}
     merged["tool"]["coverage"].update(html=html, xml=xml)
     target = report_file(settings, job, "coverage-config")
+    # Imported here: every nox process imports this module, few use it.
+    import tomlkit  # pylint: disable=import-outside-toplevel
     confine.write_text(settings.project_dir, target, tomlkit.dumps(merged), exact=True)
     return target
 

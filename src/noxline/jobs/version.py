@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nox
-import tomlkit
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -124,6 +123,8 @@ def override_env(name: str, tool: str, version: str) -> dict[str, str]:
 def _write_pyproject_version(tree: Path, version: str) -> Path:
     """Write ``version`` into the static version of ``tree/pyproject.toml`` (format kept)."""
     pyproject = tree / "pyproject.toml"
+    # Imported here: every nox process imports this module, few use it.
+    import tomlkit  # pylint: disable=import-outside-toplevel
     document = tomlkit.parse(confine.read_text(tree, pyproject))
     project = document.get("project")
     poetry = document.get("tool", {}).get("poetry")
