@@ -189,6 +189,9 @@ def run_pipeline(  # pylint: disable=too-many-arguments
     env.update(
         {
             "PIP_CONFIG_FILE": os.devnull,
+            # The jobs install into the job Python's venv only: were another Python found first,
+            # pip refuses instead of installing into the machine's Python.
+            "PIP_REQUIRE_VIRTUALENV": "1",
             "PATH": os.pathsep.join([str(job_bin), str(executable.parent), env.get("PATH", "")]),
         }
     )
