@@ -51,7 +51,22 @@ def one_line(text: str) -> str:
     # Control characters left (a NUL, an escape sequence from a file name, a tool's output or a
     # server's answer) written as escapes: a terminal would act on them (move the cursor up,
     # erase the line), so the message would no longer be the one line it says.
-    return _CONTROL.sub(lambda found: repr(found[0])[1:-1], printable(mask(flat, secrets)))
+    shown = _CONTROL.sub(lambda found: repr(found[0])[1:-1], printable(mask(flat, secrets)))
+    return bounded(shown)
+
+
+#: The longest error line shown: its start (the cause) and its end (the fix) are kept.
+MAX_LINE = 1000
+
+
+def bounded(line: str, limit: int = MAX_LINE) -> str:
+    """``line`` cut to about ``limit`` characters in its middle: a message quoting a tool's output
+    or a server's answer stays one readable line whatever the quote's length, with the cause it
+    starts with and the fix it ends with."""
+    if len(line) <= limit:
+        return line
+    head, tail = limit * 2 // 3, limit // 4
+    return f"{line[:head]} [... {len(line) - head - tail} characters left out ...] {line[-tail:]}"
 
 
 #: C0 and C1 control characters (white space is folded before they are looked for).

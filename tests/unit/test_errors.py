@@ -58,3 +58,22 @@ def test_one_line_escapes_control_characters(text: str, shown: str) -> None:
     """A terminal acts on control characters (cursor up, erase line): shown as escapes, the
     message stays the one line it is (a file name or a server's answer could hold them)."""
     assert one_line(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("short: run `x`", "short: run `x`"),
+        ("a" * 1000, "a" * 1000),
+        (
+            "cause " + "q" * 5000 + " run `fix`",
+            "cause " + "q" * 660 + " [... 4100 characters left out ...] " + "q" * 240 + " run `fix`",
+        ),
+    ],
+    ids=["short", "at-the-limit", "quoted-output"],
+)
+def test_one_line_is_bounded_keeping_cause_and_fix(text: str, shown: str) -> None:
+    """A message quoting a megabyte of a tool's output is one line of about 1000 characters,
+    with the cause it starts with and the fix it ends with."""
+    assert one_line(text) == shown
+    assert len(one_line(text)) <= 1040
