@@ -66,13 +66,7 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     text = _USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", text)
     text = _USERINFO_NO_AT.sub(lambda match: f"{match['head']}{MASK}", text)
     text = _SECRET_QUERY.sub(lambda match: f"{match['key']}{MASK}", text)
-    # Each form (plain, URL-encoded) of a secret, and whether it may be masked everywhere: a form
-    # of a long secret always may, even when a short secret has the same form.
-    forms: dict[str, bool] = {}
-    for secret in (*secrets, *known_secrets()):
-        for part in secret_parts(secret):
-            for form in (part, quote(part, safe=""), quote(part)):
-                forms[form] = forms.get(form, False) or len(part) >= MIN_SECRET_LENGTH
+    forms = secret_forms(secrets)
     # Longest first, so a secret that contains another is masked whole.
     for form in sorted(forms, key=len, reverse=True):
         if forms[form]:
@@ -80,6 +74,51 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
         else:
             text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", MASK, text)
     return text
+
+
+def secret_forms(secrets: Iterable[str] = ()) -> dict[str, bool]:
+    """Each form (plain, URL-encoded) of each part of ``secrets`` and of every secret the process
+    knows of, and whether it may be masked everywhere: a form of a long secret always may, even
+    when a short secret has the same form."""
+    forms: dict[str, bool] = {}
+    for secret in (*secrets, *known_secrets()):
+        for part in secret_parts(secret):
+            for form in (part, quote(part, safe=""), quote(part)):
+                forms[form] = forms.get(form, False) or len(part) >= MIN_SECRET_LENGTH
+    return forms
+
+
+#: Characters at the end of a piece of a long line that :func:`split_for_masking` keeps for the
+#: next piece: more than any URL with user-info a log line holds.
+HOLD_BACK = 4096
+
+
+def split_for_masking(text: str, secrets: Iterable[str] = ()) -> tuple[str, str]:
+    """``text``, a piece of a line too long to be read whole, as (what can be masked and written
+    now, what must wait for the next piece).
+
+    A secret or a URL's user-info cut by the end of a piece would be masked in neither piece, so
+    the end of the piece waits: at least :data:`HOLD_BACK` characters or the longest secret form,
+    from a blank (URLs and user-info hold none) if there is one close enough, and never from
+    inside a secret form that crosses the cut. What waits stays under three times that length,
+    however long the line.
+    """
+    forms = secret_forms(secrets)
+    hold = max([HOLD_BACK, *(len(form) for form in forms)])
+    cut = len(text) - hold
+    if cut <= 0:
+        return "", text
+    blank = max(text.rfind(c, max(0, cut - hold), cut) for c in " \t\r\f\v")
+    if blank > 0:
+        cut = blank
+    moved = True
+    while moved:  # a form crossing the cut moves it to the form's start; look again from there
+        moved = False
+        for form in forms:
+            start = text.find(form, max(0, cut - len(form) + 1), cut)
+            if start != -1 and start + len(form) > cut:
+                cut, moved = start, True
+    return text[:cut], text[cut:]
 
 
 def secret_parts(secret: str) -> tuple[str, ...]:

@@ -67,7 +67,11 @@ def test_one_line_escapes_control_characters(text: str, shown: str) -> None:
         ("a" * 1000, "a" * 1000),
         (
             "cause " + "q" * 5000 + " run `fix`",
-            "cause " + "q" * 660 + " [... 4100 characters left out ...] " + "q" * 240 + " run `fix`",
+            "cause "
+            + "q" * 660
+            + " [... 4100 characters left out ...] "
+            + "q" * 240
+            + " run `fix`",
         ),
     ],
     ids=["short", "at-the-limit", "quoted-output"],

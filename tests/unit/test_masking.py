@@ -6,9 +6,19 @@ where it stands alone, so a 2-3 character password cannot turn unrelated words i
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from noxline.masking import MASK, MIN_SECRET_LENGTH, mask, too_short_to_mask
+from noxline.masking import (
+    HOLD_BACK,
+    MASK,
+    MIN_SECRET_LENGTH,
+    mask,
+    split_for_masking,
+    too_short_to_mask,
+)
+from noxline.runner.processes import _pump
 
 M = MASK
 
@@ -125,3 +135,39 @@ def test_a_multi_line_secret_of_the_environment_is_masked_line_by_line(
     lines = ["$ pytest\n", *(f"E   {line}\n" for line in KEY.splitlines()), "1 failed\n"]
     log = "".join(mask(line) for line in lines)
     assert "secretline" not in log and log.endswith("1 failed\n")
+
+
+#: Where a secret starts, relative to the end of the first 1 MiB piece of a long line.
+_STRADDLE = {"inside": -40, "across-by-1": -1, "across-by-half": -8, "just-after": 0}
+_PIECE = 1024 * 1024
+
+
+@pytest.mark.parametrize("blanks", [True, False], ids=["words", "one-blob"])
+@pytest.mark.parametrize("offset", _STRADDLE.values(), ids=_STRADDLE.keys())
+def test_a_line_longer_than_a_piece_is_masked_as_if_read_whole(offset: int, blanks: bool) -> None:
+    """A job printing a 3 MiB line with no line break (read in 1 MiB pieces): a secret and a
+    URL's user-info wherever a piece ends are masked as in the whole line, nothing lost."""
+    secret = "s3cr3t-Value-of-16"
+    filler = ("word " if blanks else "x") * (3 * _PIECE // (5 if blanks else 1))
+    start = _PIECE + offset
+    line = filler[:start] + secret + filler[start : 2 * _PIECE - 9]
+    line += "https://user:pa55word@index.example/simple " + filler[: _PIECE // 2]
+    source, log = io.BytesIO(line.encode()), io.BytesIO()
+    _pump(source, log, (secret,))
+    written, whole = log.getvalue().decode(), mask(line, (secret,))
+    # Compared by where they first differ: pytest's diff of two 3 MiB strings would take hours.
+    differs = next((i for i, (a, b) in enumerate(zip(written, whole)) if a != b), None)
+    assert differs is None, (
+        written[differs - 40 : differs + 40],
+        whole[differs - 40 : differs + 40],
+    )
+    assert len(written) == len(whole)
+    assert "s3cr3t" not in written and "pa55word" not in written
+    assert written.count(MASK) == 2
+
+
+def test_what_waits_for_the_next_piece_is_bounded() -> None:
+    """However long a line without blanks, the part held back is a few kB."""
+    now, waiting = split_for_masking("y" * (5 * _PIECE), ("a-secret-value",))
+    assert len(now) + len(waiting) == 5 * _PIECE
+    assert 0 < len(waiting) <= 3 * HOLD_BACK

@@ -88,6 +88,7 @@ def root_pyproject(metadata: bytes) -> str:
     project["dependencies"] = list(raw.get("requires_dist", []))
     # Imported here: every nox process imports this module, few use it.
     import tomlkit  # pylint: disable=import-outside-toplevel
+
     return tomlkit.dumps({"project": project})
 
 

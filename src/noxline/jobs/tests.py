@@ -78,6 +78,7 @@ def coverage_config(settings: Settings, job: Job) -> Path:
     target = report_file(settings, job, "coverage-config")
     # Imported here: every nox process imports this module, few use it.
     import tomlkit  # pylint: disable=import-outside-toplevel
+
     confine.write_text(settings.project_dir, target, tomlkit.dumps(merged), exact=True)
     return target
 

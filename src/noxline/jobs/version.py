@@ -125,6 +125,7 @@ def _write_pyproject_version(tree: Path, version: str) -> Path:
     pyproject = tree / "pyproject.toml"
     # Imported here: every nox process imports this module, few use it.
     import tomlkit  # pylint: disable=import-outside-toplevel
+
     document = tomlkit.parse(confine.read_text(tree, pyproject))
     project = document.get("project")
     poetry = document.get("tool", {}).get("poetry")

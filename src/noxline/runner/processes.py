@@ -19,7 +19,7 @@ from typing import IO
 from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.masking import env_secrets, mask
+from noxline.masking import env_secrets, mask, split_for_masking
 from noxline.pipeline import Job
 from noxline.runner.scheduler import NOT_STARTED_CODE
 
@@ -192,10 +192,17 @@ def _masked(data: bytes, secrets: tuple[str, ...]) -> bytes:
 def _pump(source: IO[bytes], log: IO[bytes], secrets: tuple[str, ...]) -> None:
     """Copy a job's output to its log line by line, each line masked; ends with the output."""
     with contextlib.suppress(OSError, ValueError):  # the log closed under a job left behind
-        # Lines of at most 1 MiB: a job printing without newlines cannot fill memory.
-        for line in iter(lambda: source.readline(_MAX_LINE), b""):
-            log.write(_masked(line, secrets))
+        waiting = ""
+        # Lines of at most 1 MiB: a job printing without newlines cannot fill memory. A longer
+        # line comes in pieces; the end of each waits for the next (masking.split_for_masking),
+        # so a secret across two pieces is still masked.
+        for piece in iter(lambda: source.readline(_MAX_LINE), b""):
+            text = waiting + piece.decode("utf-8", "surrogateescape")
+            now, waiting = (text, "") if text.endswith("\n") else split_for_masking(text, secrets)
+            log.write(mask(now, secrets).encode("utf-8", "surrogateescape"))
             log.flush()
+        log.write(mask(waiting, secrets).encode("utf-8", "surrogateescape"))
+        log.flush()
     source.close()
 
 
