@@ -139,6 +139,28 @@ def known_secrets() -> tuple[str, ...]:
     return (*env_secrets(os.environ), *_REMEMBERED)
 
 
+def secret_variables_in(text: str, env: Mapping[str, str]) -> list[str]:
+    """Names of ``env``'s secret variables (:func:`env_secrets`) whose value, a line of it or
+    its URL-encoded form, of :data:`MIN_SECRET_LENGTH` characters or more, occurs in ``text``.
+
+    For what is published rather than logged (a docs site): masking a page would still show
+    where a secret stood, and break the markup around it, so such a page is refused instead.
+    """
+    found = []
+    for name, value in sorted(env.items()):
+        if value not in env_secrets({name: value}):
+            continue
+        forms = {
+            form
+            for part in secret_parts(value)
+            if len(part) >= MIN_SECRET_LENGTH
+            for form in (part, quote(part, safe=""), quote(part))
+        }
+        if any(form in text for form in forms):
+            found.append(name)
+    return found
+
+
 def too_short_to_mask(variable: str, value: str) -> str:
     """One line saying that ``variable``'s secret is too short to be masked reliably, and what to
     do about it; empty when it is long enough (or not set)."""
@@ -167,12 +189,16 @@ def env_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
 
 
 __all__ = [
+    "HOLD_BACK",
     "MASK",
     "MIN_SECRET_LENGTH",
     "env_secrets",
     "known_secrets",
     "mask",
     "remember",
+    "secret_forms",
     "secret_parts",
+    "secret_variables_in",
+    "split_for_masking",
     "too_short_to_mask",
 ]

@@ -6,6 +6,7 @@ tests/e2e/test_pvout.py (pvout's site in a browser).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ from jinja2 import Environment
 
 from noxline import gitlab
 from noxline.config import load_settings, replace
-from noxline.errors import ConfigError
-from noxline.jobs.docs import jinja_literal, problems, unresolved_references
+from noxline.errors import ConfigError, NoxlineError
+from noxline.jobs.docs import jinja_literal, problems, refuse_secrets, unresolved_references
 from noxline.jobs.release import docs_link
 from noxline.pipeline import define
 from noxline.project import docs_tool
@@ -356,3 +357,38 @@ def test_a_docs_configuration_linking_out_of_the_project_is_none(
     (root / config).symlink_to(elsewhere / config if config != "docs" else elsewhere)
     settings = load_settings(root)
     assert settings.docs_config == ""
+
+
+#: A secret variable's value, where a built site could show it.
+_TOKEN = "glpat-Abc123Def456Ghi7"
+SITES = {
+    "clean": ({"index.html": "<p>minilib</p>"}, None),
+    "pdoc-constant": (
+        {"index.html": "ok", "minilib.html": f"<code>DEPLOY = '{_TOKEN}'</code>"},
+        "the value of DEPLOY_TOKEN (in minilib.html)",
+    ),
+    "url-encoded-in-search-index": (
+        {"index.html": "ok", "search.js": f'"q": "{_TOKEN.replace("-", "%2D")}x"'},
+        None,  # %2D is not how quote() encodes "-": not the secret
+    ),
+    "nested-page": ({"api/deep/page.html": f"...{_TOKEN}..."}, "(in api/deep/page.html)"),
+    "short-value-ignored": ({"index.html": "yes"}, None),
+}
+
+
+@pytest.mark.parametrize(("files", "error"), SITES.values(), ids=SITES.keys())
+def test_a_site_showing_a_secret_is_refused(
+    tmp_path: Path, files: dict[str, str], error: str | None
+) -> None:
+    """A built site holding a secret variable's value fails the docs job, naming the variable
+    and the page, never the value; other sites pass."""
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    env = {"DEPLOY_TOKEN": _TOKEN, "CI_DEBUG_TRACE": "yes", "HOME": "/root"}
+    if error is None:
+        refuse_secrets(tmp_path, env)
+        return
+    with pytest.raises(NoxlineError, match=re.escape(error)) as raised:
+        refuse_secrets(tmp_path, env)
+    assert _TOKEN not in str(raised.value)

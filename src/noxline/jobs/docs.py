@@ -13,7 +13,9 @@ first problem and the fix; the tool's whole output is in ``docs.log``.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from noxline import confine
 from noxline.config import Settings
 from noxline.dist import Dist, wheel_metadata
 from noxline.errors import NoxlineError
+from noxline.masking import secret_variables_in
 from noxline.jobs._support import (
     built_dist,
     choose_tool,
@@ -113,9 +116,28 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
                 else f"check that {settings.package} imports from the built wheel"
             )
         )
+    refuse_secrets(site, os.environ)
     where = job.report_path("index")
     summarize(settings, job, f"{where}, {used}" if used else where)
     session.log(f"docs: open {index}")
+
+
+def refuse_secrets(site: Path, env: Mapping[str, str]) -> None:
+    """Fail when a file of the built ``site`` holds the value of a secret variable of ``env``
+    (a module constant read from the environment, rendered by pdoc, an autodata, a config dump):
+    the site is published (GitLab Pages, the release's link), so it is refused, not masked."""
+    for path in sorted(site.rglob("*")):
+        if not confine.is_file(site, path):
+            continue  # a folder, or a link (never followed)
+        text = confine.read_bytes(site, path).decode("utf-8", "replace")
+        names = secret_variables_in(text, env)
+        if names:
+            page = path.relative_to(site).as_posix()
+            raise NoxlineError(
+                f"docs: the site would publish the value of {', '.join(names)} (in {page}): keep "
+                "secrets out of what the docs render (a value read from the environment at "
+                "import, shown by the docs tool); the site is refused, not masked"
+            )
 
 
 def _build(session: nox.Session, log: Path, *args: str, env: dict[str, str] | None = None) -> bool:
