@@ -679,6 +679,56 @@ def test_mypy_stopping_for_want_of_files_is_one_line(settings: Settings) -> None
         mypy_job.judge_checked(settings, job, "There are no .py[i] files in directory 'tests'\n")
 
 
+@pytest.mark.parametrize("reformat", [False, True])
+def test_black_checks_against_its_cache_in_the_project_and_diffs_only_what_would_change(
+    settings: Settings, reformat: bool
+) -> None:
+    """black runs in check mode without ``--diff`` (the only mode that reads and keeps black's
+    cache), its cache under ``.nox`` in the project; only when a file would be reformatted does
+    it run again with ``--diff`` for the report, and the job fails on that count."""
+    job = define(settings).job("black")
+    closing = "1 file would be reformatted, 2 files would be left unchanged.\n"
+
+    class BlackSession(RecordingSession):
+        """Prints black's closing counts: one file to reformat, or none."""
+
+        def run(self, *args: str, **options: Any) -> str:
+            """Record the command; write the counts where its output goes."""
+            self.commands.append(args)
+            stream = options.get("stdout")
+            if isinstance(stream, io.TextIOBase):
+                stream.write(closing if reformat else "3 files would be left unchanged.\n")
+            return ""
+
+    session = BlackSession()
+    if reformat:
+        with pytest.raises(NoxlineError, match="black would reformat 1 of 3 files"):
+            black_job.run(cast(nox.Session, session), settings, job)
+    else:
+        black_job.run(cast(nox.Session, session), settings, job)
+    checks = [command for command in session.commands if command[:1] == ("black",)]
+    assert checks[0][:2] == ("black", "--check") and "--diff" not in checks[0]
+    assert [("--diff" in command) for command in checks[1:]] == ([True] if reformat else [])
+    cache = Path(session.env["BLACK_CACHE_DIR"])
+    assert cache == settings.project_dir / ".nox" / "noxline-black-cache"
+
+
+def test_mypy_writes_no_cache_beside_the_project(settings: Settings) -> None:
+    """mypy reads no cache while it writes its HTML report, so it is told to write none."""
+    session = RecordingSession()
+    mypy_job.run(cast(nox.Session, session), settings, define(settings).job("mypy"))
+    (command,) = [args for args in session.commands if args[:1] == ("mypy",)]
+    assert "--html-report" in command and f"--cache-dir={os.devnull}" in command
+
+
+def test_pylint_keeps_its_home_in_the_project(settings: Settings) -> None:
+    """pylint's own folder (the last scores ``--reports=y`` compares with) is under ``.nox`` in
+    the project, never the user's cache folder."""
+    session = RecordingSession()
+    pylint_job.run(cast(nox.Session, session), settings, define(settings).job("pylint"))
+    assert session.env["PYLINTHOME"] == str(settings.project_dir / ".nox" / "noxline-pylint-home")
+
+
 @pytest.mark.parametrize(
     ("extend_exclude", "expected"),
     [
