@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import nox
 import pytest
+from nox.command import CommandFailed
 
 from noxline import confine, gitlab, jobs
 from noxline.config import Settings, load_settings, replace
@@ -300,6 +301,74 @@ def test_build_empties_dist_dir_of_its_own_files_only(
         build_job.empty_dist_dir(dist_dir, settings)
         assert not list(dist_dir.iterdir())
     assert outside.read_text("utf-8") == "keep"
+
+
+def test_the_backend_env_holds_what_the_build_system_requires(tmp_path: Path) -> None:
+    """The reused backend env is made from ``build-system.requires``; a tree declaring none (or
+    declaring it wrongly) is built isolated, as build decides for it."""
+    cases = {
+        '[build-system]\nrequires = ["poetry-core>=2.0"]\n': ["poetry-core>=2.0"],
+        '[project]\nname = "x"\n': None,
+        "[build-system]\nrequires = 'setuptools'\n": None,
+        "not toml [": None,
+    }
+    for text, expected in cases.items():
+        (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+        assert build_job.backend_requirements(tmp_path) == expected, text
+    (tmp_path / "pyproject.toml").unlink()
+    assert build_job.backend_requirements(tmp_path) is None
+
+
+class _BackendSession(RecordingSession):
+    """A uv session whose build in the backend env fails (a backend asking for more than it
+    declares), or whose Python answers nothing (``--install-only``)."""
+
+    venv_backend = "uv"
+    bin = "/venv/bin"
+
+    def __init__(self, *, answers: bool) -> None:
+        """Answer the description of the session's Python, or nothing."""
+        super().__init__()
+        self.answers = answers
+        self.warned: list[str] = []
+
+    def run(self, *args: str, **options: Any) -> str | None:  # type: ignore[override]
+        """Record; describe the Python; fail the frontend's build."""
+        self.commands.append(args)
+        if args[:2] == ("python", "-c"):
+            return "/venv/lib/site-packages\n/usr/bin/python3.11 3.11.7" if self.answers else None
+        if "--no-isolation" in args:
+            raise CommandFailed("Missing dependencies")
+        if args[1:2] == ("venv",):
+            Path(args[-1]).mkdir(parents=True)
+        return ""
+
+    def warn(self, message: str) -> None:
+        """Keep a warning."""
+        self.warned.append(message)
+
+
+def test_a_failed_backend_env_build_falls_back_to_the_isolated_build(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When building with the reused backend env fails, dist/ is emptied of what it left and the
+    caller builds isolated (False), with a warning; under --install-only nothing is made."""
+    monkeypatch.setattr(build_job, "uv_executable", lambda: "/usr/bin/uv")
+    copy = settings.project_dir
+    (copy / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["poetry-core>=2.0"]\n', encoding="utf-8"
+    )
+    dist = settings.project_dir / settings.dist_dir
+    dist.mkdir()
+    (dist / "x-1.0.tar.gz").write_bytes(b"half a build")
+    session = _BackendSession(answers=True)
+    assert not build_job.build_in_backend_env(cast(nox.Session, session), settings, copy, {})
+    assert session.warned and not list(dist.iterdir())
+    installs = [args for args in session.commands if args[1:3] == ("pip", "install")]
+    assert installs and installs[0][-1] == "poetry-core>=2.0"
+    quiet = _BackendSession(answers=False)
+    assert not build_job.build_in_backend_env(cast(nox.Session, quiet), settings, copy, {})
+    assert not [args for args in quiet.commands if "--no-isolation" in args]
 
 
 @pytest.mark.parametrize("kind", ["file", "symlink"])
