@@ -407,7 +407,8 @@ def report(
         rounds = ", ".join(f"{wall:.1f}" for wall in walls[name])
         lines.append(
             f"| {name}{note} | {scenario.wall:.1f} s | {scenario.wall / seed:.2f} "
-            f"| {scenario.wall / seed_warm:.2f} | {scenario.cpu:.1f} s | {scenario.load:.2f} | {rounds} |"
+            f"| {scenario.wall / seed_warm:.2f} | {scenario.cpu:.1f} s | {scenario.load:.2f} "
+            f"| {rounds} |"
         )
     return "\n".join([*lines, "", *_targets(scenarios), "", *_job_tables(scenarios)]) + "\n"
 
@@ -505,7 +506,8 @@ def _cache_rows(
         verdict = "met" if wall <= target * seed else "missed"
         lines.append(
             f"* {label}, {jobs} (result cache on): ≤ {target} × seed {kind} = "
-            f"{target * seed:.1f} s; measured {wall:.1f} s = {wall / seed:.2f} × the seed: **{verdict}**."
+            f"{target * seed:.1f} s; measured {wall:.1f} s = {wall / seed:.2f} × the seed: "
+            f"**{verdict}**."
         )
     return lines
 
