@@ -7,8 +7,10 @@ One command, from the repository root::
 It copies a project (``examples/pvout`` by default) into temporary git repositories, adds the
 two-line noxfile, and measures, one after the other on the same machine:
 
-* ``noxline run`` cold: no ``.nox`` venvs and an empty uv cache;
-* ``noxline run`` warm: the same again, venvs and cache kept;
+* ``noxline run`` of the seed's nine jobs (``SEED_JOBS``) and of every job, each cold (no ``.nox``
+  venvs, an empty uv cache), warm (the same again, venvs and cache kept, ``--no-cache``), then
+  with the result cache: unchanged, and after one module's edit. The result cache's targets
+  (issue 21) are judged on the nine jobs, which are the seed's; every job is for information;
 * the seed baseline: the seed blog post's jobs one after another with Poetry (version, build,
   ``poetry install`` of every dev tool, wheel install into a virtualenv, coverage + HTML, pylint,
   black, mypy, docstr-coverage, ``poetry publish --dry-run``), cold (empty Poetry and pip caches)
@@ -62,6 +64,20 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "Bench",
     "GIT_COMMITTER_EMAIL": "bench@example.invalid",
 }
+
+#: The seed pipeline's nine jobs, as noxline names them: the done-when ratios of the result cache
+#: compare `noxline run` of these jobs (like with like) with the seed's run of the same nine.
+SEED_JOBS = (
+    "version",
+    "build",
+    "wheel-install",
+    "tests",
+    "pylint",
+    "black",
+    "mypy",
+    "docstr",
+    "publish",
+)
 
 #: Targets from the issue: measured and reported, never asserted.
 WARM_TARGET = 1.2
@@ -218,10 +234,17 @@ def install_tools(workdir: Path) -> Tools:
     return Tools(noxline_venv / "bin/python", poetry_venv / "bin/python")
 
 
-def noxline_scenario(
-    name: str, tools: Tools, project: Path, env: Mapping[str, str], *, cache: bool = False
+def noxline_scenario(  # pylint: disable=too-many-arguments
+    name: str,
+    tools: Tools,
+    project: Path,
+    env: Mapping[str, str],
+    *,
+    cache: bool = False,
+    jobs: Sequence[str] = (),
 ) -> Scenario:
-    """One `noxline run` of the whole pipeline; per-job durations from its run record."""
+    """One `noxline run` of the whole pipeline (or of ``jobs``); per-job durations from its run
+    record."""
     scenario = Scenario(name)
     # --no-cache: a warm run does the work; the result cache is measured on its own (cache=True).
     argv = [
@@ -230,6 +253,7 @@ def noxline_scenario(
         "noxline.cli",
         "run",
         *(() if cache else ("--no-cache",)),
+        *jobs,
     ]
     log = project.parent / f"{name.replace(' ', '-')}.log"
     scenario.steps.append(measure(name, argv, project, env, log))
@@ -372,18 +396,19 @@ def report(
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in facts.items()),
         "",
-        "| scenario | wall | ratio to seed cold | CPU (process tree) | load avg before "
-        "| all rounds |",
-        "|---|---:|---:|---:|---:|---|",
+        "| scenario | wall | ratio to seed cold | ratio to seed warm | CPU (process tree) "
+        "| load avg before | all rounds |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
-    seed = scenarios["seed cold"].wall
+    seed, seed_warm = scenarios["seed cold"].wall, scenarios["seed warm"].wall
     for name, scenario in scenarios.items():
         failures = [s.label for s in scenario.steps if s.returncode]
         note = f" (non-zero exit: {', '.join(failures)})" if failures else ""
         rounds = ", ".join(f"{wall:.1f}" for wall in walls[name])
         lines.append(
             f"| {name}{note} | {scenario.wall:.1f} s | {scenario.wall / seed:.2f} "
-            f"| {scenario.cpu:.1f} s | {scenario.load:.2f} | {rounds} |"
+            f"| {scenario.wall / seed_warm:.2f} | {scenario.cpu:.1f} s | {scenario.load:.2f} "
+            f"| {rounds} |"
         )
     return "\n".join([*lines, "", *_targets(scenarios), "", *_job_tables(scenarios)]) + "\n"
 
@@ -391,13 +416,15 @@ def report(
 def _targets(scenarios: Mapping[str, Scenario]) -> list[str]:
     """The warm run's bounds (critical path, CPU ÷ cores) and both targets, met or missed."""
     cores = os.cpu_count() or 1
-    warm, cold = scenarios["noxline warm"], scenarios["noxline cold"].wall
+    warm, cold = scenarios["noxline all jobs warm"], scenarios["noxline all jobs cold"].wall
     seed = scenarios["seed cold"].wall
     path_length, path_jobs = critical_path(warm.jobs)
     cpu_bound = warm.cpu / cores
     job_sum = sum(float(job["duration"] or 0.0) for job in warm.jobs)
     bound = max(path_length, cpu_bound)
     return [
+        "Every job (`noxline run`, 14 jobs; the older targets, for information):",
+        "",
         f"* Critical path of the warm run: {path_length:.1f} s ({' → '.join(path_jobs)}).",
         f"* CPU time of the warm run ÷ cores: {warm.cpu:.1f} s ÷ {cores} = {cpu_bound:.1f} s "
         f"(sum of the warm jobs' wall durations: {job_sum:.1f} s, ÷ {cores} = "
@@ -413,36 +440,74 @@ def _targets(scenarios: Mapping[str, Scenario]) -> list[str]:
 
 
 #: The result cache's targets (issue 21): an unchanged re-run, and one after one module's
-#: edit, against the seed-style warm run; a cold run against the seed-style cold run.
+#: edit, against the seed-style warm run; a cold run against the seed-style cold run. Judged on
+#: `noxline run` of the seed's nine jobs (SEED_JOBS), so that both sides do the same jobs.
 UNCHANGED_TARGET, EDIT_TARGET, COLD_SEED_TARGET = 0.1, 0.6, 0.6
 
 
 def _cache_targets(scenarios: Mapping[str, Scenario]) -> list[str]:
-    """The result cache's three ratios, met or missed."""
+    """The result cache's three ratios, met or missed, judged on the seed's nine jobs; the same
+    ratios of every job follow, for information."""
     seed_warm, seed_cold = scenarios["seed warm"].wall, scenarios["seed cold"].wall
+    lines = [
+        "",
+        "The result cache's targets (issue 21), judged on `noxline run` of the seed's nine jobs "
+        f"({', '.join(SEED_JOBS)}):",
+        "",
+        *_nine_bounds(scenarios),
+    ]
+    for jobs in ("9 jobs", "all jobs"):
+        if jobs == "all jobs":
+            lines += [
+                "",
+                "The same ratios for every job (14 jobs; for information, not judged):",
+                "",
+            ]
+        lines += _cache_rows(scenarios, jobs, seed_warm, seed_cold)
+    return lines
+
+
+def _nine_bounds(scenarios: Mapping[str, Scenario]) -> list[str]:
+    """The bounds of the nine jobs' warm run (what an edit that touches every job costs at
+    least): its critical path and its CPU time ÷ cores."""
+    cores = os.cpu_count() or 1
+    warm = scenarios["noxline 9 jobs warm"]
+    path_length, path_jobs = critical_path(warm.jobs)
+    return [
+        f"* Nine jobs, warm (`--no-cache`): {warm.wall:.1f} s; critical path {path_length:.1f} s "
+        f"({' → '.join(path_jobs)}), CPU ÷ cores {warm.cpu:.1f} s ÷ {cores} = "
+        f"{warm.cpu / cores:.1f} s.",
+    ]
+
+
+def _cache_rows(
+    scenarios: Mapping[str, Scenario], jobs: str, seed_warm: float, seed_cold: float
+) -> list[str]:
+    """The three ratios of the ``jobs`` scenarios ("9 jobs", "all jobs"), met or missed."""
     rows = (
         (
             "Unchanged re-run",
-            scenarios["noxline unchanged"].wall,
+            scenarios[f"noxline {jobs} unchanged"].wall,
             seed_warm,
             UNCHANGED_TARGET,
             "warm",
         ),
         (
             "Re-run after one module's edit",
-            scenarios["noxline one edit"].wall,
+            scenarios[f"noxline {jobs} one edit"].wall,
             seed_warm,
             EDIT_TARGET,
             "warm",
         ),
-        ("Cold run", scenarios["noxline cold"].wall, seed_cold, COLD_SEED_TARGET, "cold"),
+        ("Cold run", scenarios[f"noxline {jobs} cold"].wall, seed_cold, COLD_SEED_TARGET, "cold"),
     )
     lines = []
     for label, wall, seed, target, kind in rows:
         verdict = "met" if wall <= target * seed else "missed"
         lines.append(
-            f"* {label} (result cache on): ≤ {target} × seed {kind} = {target * seed:.1f} s; "
-            f"measured {wall:.1f} s = {wall / seed:.2f} × the seed: **{verdict}**."
+            f"* {label}, {jobs} (result cache on): ≤ {target} × seed {kind} = "
+            f"{target * seed:.1f} s; measured {wall:.1f} s = {wall / seed:.2f} × the seed: "
+            f"**{verdict}**."
         )
     return lines
 
@@ -452,16 +517,17 @@ def _job_tables(scenarios: Mapping[str, Scenario]) -> list[str]:
     lines = [
         "Per-job durations of `noxline run` (seconds; jobs overlap up to the core count):",
         "",
-        "| job | needs | cold | warm |",
-        "|---|---|---:|---:|",
+        "| job | needs | 9 jobs cold | 9 jobs warm | all jobs cold | all jobs warm |",
+        "|---|---|---:|---:|---:|---:|",
     ]
-    cold_jobs = {str(job["name"]): job for job in scenarios["noxline cold"].jobs}
-    for job in scenarios["noxline warm"].jobs:
-        cold = cold_jobs[str(job["name"])]["duration"]
+    columns = [
+        {str(job["name"]): job["duration"] for job in scenarios[f"noxline {name}"].jobs}
+        for name in ("9 jobs cold", "9 jobs warm", "all jobs cold", "all jobs warm")
+    ]
+    for job in scenarios["noxline all jobs warm"].jobs:
         needs = ", ".join(job["needs"]) or "–"
-        lines.append(
-            f"| {job['name']} | {needs} | {_seconds(cold)} | {_seconds(job['duration'])} |"
-        )
+        cells = " | ".join(_seconds(column.get(str(job["name"]))) for column in columns)
+        lines.append(f"| {job['name']} | {needs} | {cells} |")
     lines += ["", "Seed baseline steps (seconds):", "", "| step | cold | warm |", "|---|---:|---:|"]
     warm_steps = scenarios["seed warm"].steps
     for step, again in zip(scenarios["seed cold"].steps, warm_steps):
@@ -485,21 +551,42 @@ def write_readme(results: str) -> None:
 def run_round(tools: Tools, source: Path, root: Path) -> dict[str, Scenario]:
     """Every scenario once, each on its own fresh copy with its own empty caches under ``root``."""
     scenarios: dict[str, Scenario] = {}
-    print("noxline run (cold, then warm)", flush=True)
+    print("noxline run of the seed's nine jobs (cold, warm, unchanged, one edit)", flush=True)
+    project = copy_project(source, root / "noxline-9-jobs" / source.name)
+    env = base_env(UV_CACHE_DIR=str(root / "uv-cache-noxline-9-jobs"))
+
+    def nine(name: str, cache: bool) -> Scenario:
+        """`noxline run` of the seed's nine jobs."""
+        return noxline_scenario(name, tools, project, env, cache=cache, jobs=SEED_JOBS)
+
+    # Cold with the result cache on, as a first run is: nothing to restore, every job runs.
+    scenarios["noxline 9 jobs cold"] = nine("noxline 9 jobs cold", cache=True)
+    reset(project, keep=[".nox"])
+    scenarios["noxline 9 jobs warm"] = nine("noxline 9 jobs warm", cache=False)
+    reset(project, keep=[".nox"])
+    nine("noxline 9 jobs cache filled", cache=True)  # untimed
+    scenarios["noxline 9 jobs unchanged"] = nine("noxline 9 jobs unchanged", cache=True)
+    edit_one_module(project)
+    scenarios["noxline 9 jobs one edit"] = nine("noxline 9 jobs one edit", cache=True)
+
+    print("noxline run of every job (cold, then warm, unchanged, one edit)", flush=True)
     project = copy_project(source, root / "noxline" / source.name)
     env = base_env(UV_CACHE_DIR=str(root / "uv-cache-noxline"))
-    scenarios["noxline cold"] = noxline_scenario("noxline cold", tools, project, env)
+    scenarios["noxline all jobs cold"] = noxline_scenario(
+        "noxline all jobs cold", tools, project, env
+    )
     reset(project, keep=[".nox"])
-    scenarios["noxline warm"] = noxline_scenario("noxline warm", tools, project, env)
-    print("noxline run with its result cache (filled, unchanged, one module edited)", flush=True)
+    scenarios["noxline all jobs warm"] = noxline_scenario(
+        "noxline all jobs warm", tools, project, env
+    )
     reset(project, keep=[".nox"])
-    noxline_scenario("noxline cache filled", tools, project, env, cache=True)  # untimed
-    scenarios["noxline unchanged"] = noxline_scenario(
-        "noxline unchanged", tools, project, env, cache=True
+    noxline_scenario("noxline all jobs cache filled", tools, project, env, cache=True)  # untimed
+    scenarios["noxline all jobs unchanged"] = noxline_scenario(
+        "noxline all jobs unchanged", tools, project, env, cache=True
     )
     edit_one_module(project)
-    scenarios["noxline one edit"] = noxline_scenario(
-        "noxline one edit", tools, project, env, cache=True
+    scenarios["noxline all jobs one edit"] = noxline_scenario(
+        "noxline all jobs one edit", tools, project, env, cache=True
     )
 
     print("seed baseline with Poetry (cold, then warm)", flush=True)

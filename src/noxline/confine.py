@@ -438,20 +438,31 @@ def mask_file(root: Path, path: Path | str, secrets: Iterable[str] = ()) -> None
     left as it is: masking could only corrupt it."""
     try:
         data = read_bytes(root, path, limit=MAX_READ_BYTES)
+    except FileNotFoundError:
+        return
+    hidden = masked_bytes(data, secrets)
+    if hidden != data:
+        write_bytes(root, path, hidden)
+
+
+def masked_bytes(data: bytes, secrets: Iterable[str] = ()) -> bytes:
+    """``data`` masked as :func:`mask_file` masks a file (for bytes about to be written, such as
+    a restored report): UTF-8 text is masked, anything else (NUL bytes, invalid UTF-8) is
+    returned as it is, as masking could only corrupt it."""
+    try:
         text = data.decode("utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
-        return
+    except UnicodeDecodeError:
+        return data
     if "\0" in text:
-        return
+        return data
     hidden = masked(text, secrets)
-    if hidden != text:
-        write_text(root, path, hidden, exact=True)
+    return data if hidden == text else hidden.encode("utf-8", "surrogateescape")
 
 
 def masked(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` masked with the environment's secrets and ``secrets`` (the one masking step of
     everything written)."""
-    return mask(text, (*env_secrets(os.environ), *secrets))
+    return mask(text, secrets)  # mask() adds the environment's secrets itself
 
 
 def _masked_strings(data: Any, secrets: tuple[str, ...]) -> Any:
@@ -614,6 +625,7 @@ __all__ = [
     "lock_project",
     "make_folder",
     "mask_file",
+    "masked_bytes",
     "masked",
     "open_read",
     "open_write",

@@ -29,7 +29,9 @@ import re
 import shutil
 import stat
 import sys
+import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -458,21 +460,46 @@ def take_snapshot(
     )
 
 
+def job_python(job: Job) -> str:
+    """The Python ``job`` runs on, as nox is asked for it ("3.12"; "" for the one nox runs on:
+    a job without a venv)."""
+    python = job.instance.python or (job.pythons[0] if job.pythons else "")
+    return python if job.uses_venv else ""
+
+
 class Interpreters:
-    """Each Python a job runs on, asked once per run what it really is."""
+    """Each Python a job runs on, asked once per run what it really is.
+
+    Asking takes a process (a pyenv shim is a shell script that runs pyenv before Python: 0.1 to
+    0.3 s), so :meth:`prefetch` asks every Python of the run at once, in threads, while the run
+    reads its snapshot; :meth:`identity` then waits for the answer. Each Python is still asked
+    in every run: what a shim or ``PATH`` finds can change between runs.
+    """
 
     def __init__(self, project_dir: Path, environ: Mapping[str, str]) -> None:
         """Find interpreters on the ``PATH`` of ``environ``, asking them in ``project_dir``."""
         self.project_dir = project_dir
         self.environ = dict(environ)
-        self._known: dict[str, str] = {}
+        self._known: dict[str, Future[str]] = {}
+        self._lock = threading.Lock()
+        self._askers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="noxline-probe")
+
+    def prefetch(self, pythons: Iterable[str]) -> None:
+        """Start asking each of ``pythons`` what it is, in threads (:meth:`identity` waits)."""
+        for python in pythons:
+            self._answer(python)
 
     def identity(self, python: str) -> str:
         """What ``python`` ("3.12", "pypy3.10"; "" for the one nox runs on) is: the executable it
         really runs (a pyenv shim asked which), its size, time and ``sys.version``."""
-        if python not in self._known:
-            self._known[python] = self._probe(python)
-        return self._known[python]
+        return self._answer(python).result()
+
+    def _answer(self, python: str) -> Future[str]:
+        """The (coming) answer for ``python``, asked once per run."""
+        with self._lock:
+            if python not in self._known:
+                self._known[python] = self._askers.submit(self._probe, python)
+            return self._known[python]
 
     def _probe(self, python: str) -> str:
         """Ask the interpreter nox would find for ``python``."""
@@ -500,9 +527,8 @@ class Interpreters:
 
 def ready_facts(settings: Settings, job: Job, interpreters: Interpreters) -> Ready:
     """What is read of ``job`` as it is about to start: its interpreter, dist/, upstream reports."""
-    python = job.instance.python or (job.pythons[0] if job.pythons else "")
     return Ready(
-        interpreter=interpreters.identity(python if job.uses_venv else ""),
+        interpreter=interpreters.identity(job_python(job)),
         dist=dist_digests(settings) if job.inputs.dist else {},
         upstream=upstream_digests(settings, job),
     )
@@ -518,6 +544,7 @@ __all__ = [
     "file_digest",
     "glob_pattern",
     "job_facts",
+    "job_python",
     "matches",
     "reads_variable",
     "ready_facts",

@@ -5,6 +5,7 @@ A leaf module (it imports nothing of noxline), so errors, net and every job can 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -181,11 +182,14 @@ def env_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     flags (``1``, ``yes``), and masking them, even as whole words, would garble every message.
     Credentials noxline uses are masked through their own variables (``Repository.secrets``).
     """
-    return tuple(
-        value
-        for name, value in env.items()
-        if _SECRET_NAME.search(name) and len(value) >= 4 and name not in _NOT_SECRET
-    )
+    return tuple(value for name, value in env.items() if len(value) >= 4 and _secret_name(name))
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_name(name: str) -> bool:
+    """True when a variable called ``name`` holds a secret by its name (asked once per name:
+    every masked line asks it of every variable of the environment)."""
+    return bool(_SECRET_NAME.search(name)) and name not in _NOT_SECRET
 
 
 __all__ = [

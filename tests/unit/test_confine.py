@@ -217,6 +217,18 @@ def test_written_text_is_masked_unless_exact(
     assert "s3cret" not in (project / "r.json").read_text(encoding="utf-8")
 
 
+def test_masked_bytes_mask_text_and_leave_binary_data_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bytes about to be written (a restored report) are masked as a file is in place: UTF-8
+    text masked, NUL bytes or invalid UTF-8 returned as they are."""
+    monkeypatch.setenv("TWINE_PASSWORD", "s3cret-value-1")
+    assert confine.masked_bytes(b"pw s3cret-value-1\n") == b"pw ****\n"
+    assert confine.masked_bytes(b"nothing secret\n") == b"nothing secret\n"
+    for binary in (b"s3cret-value-1\0", b"\xffs3cret-value-1"):
+        assert confine.masked_bytes(binary) == binary
+
+
 def test_atomic_replacement_keeps_the_mode_and_leaves_no_temporary(tree: tuple[Path, Path]) -> None:
     """The version file keeps its permissions; no temporary file is left beside it."""
     project, _ = tree

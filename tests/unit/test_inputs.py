@@ -282,6 +282,34 @@ def test_ready_facts_read_dist_and_the_interpreter(tmp_path: Path) -> None:
     assert ready_facts(settings, pipeline.job("version"), interpreters).dist == {}
 
 
+def test_prefetched_interpreters_are_asked_once_per_run_and_answer_as_asked(
+    tmp_path: Path,
+) -> None:
+    """:meth:`Interpreters.prefetch` asks each Python once, in the background; the answer is the
+    one asking directly gives, and a new run (a new Interpreters) asks again: what ``PATH`` or a
+    shim finds may change between runs."""
+    calls = tmp_path / "calls.txt"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "python9.98"
+    fake.write_text(
+        f"#!/bin/sh\necho asked >> {calls}\necho /opt/py/bin/python9.98\necho '9.98.0 (fake)'\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    environ = {"PATH": str(bin_dir)}
+    interpreters = Interpreters(tmp_path, environ)
+    interpreters.prefetch(["9.98", "9.98", ""])
+    first = interpreters.identity("9.98")
+    assert interpreters.identity("9.98") == first
+    assert "9.98.0 (fake)" in first
+    assert calls.read_text(encoding="utf-8").count("asked") == 1
+    assert Interpreters(tmp_path, environ).identity("9.98") == first
+    assert calls.read_text(encoding="utf-8").count("asked") == 2
+    fake.write_text("#!/bin/sh\necho /opt/py/bin/python9.98\necho '9.98.1 (fake)'\n")
+    assert Interpreters(tmp_path, environ).identity("9.98") != first
+
+
 def test_a_file_behind_a_link_leading_out_is_never_opened_but_still_keyed(tmp_path: Path) -> None:
     """A link inside the project is followed (its target's bytes); one leading out of it is
     digested by the link and its target's size and time, never read, and still changes when the

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import nox
 import pytest
+from nox.command import CommandFailed
 
 from noxline import confine, gitlab, jobs
 from noxline.config import Settings, load_settings, replace
@@ -300,6 +301,74 @@ def test_build_empties_dist_dir_of_its_own_files_only(
         build_job.empty_dist_dir(dist_dir, settings)
         assert not list(dist_dir.iterdir())
     assert outside.read_text("utf-8") == "keep"
+
+
+def test_the_backend_env_holds_what_the_build_system_requires(tmp_path: Path) -> None:
+    """The reused backend env is made from ``build-system.requires``; a tree declaring none (or
+    declaring it wrongly) is built isolated, as build decides for it."""
+    cases = {
+        '[build-system]\nrequires = ["poetry-core>=2.0"]\n': ["poetry-core>=2.0"],
+        '[project]\nname = "x"\n': None,
+        "[build-system]\nrequires = 'setuptools'\n": None,
+        "not toml [": None,
+    }
+    for text, expected in cases.items():
+        (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+        assert build_job.backend_requirements(tmp_path) == expected, text
+    (tmp_path / "pyproject.toml").unlink()
+    assert build_job.backend_requirements(tmp_path) is None
+
+
+class _BackendSession(RecordingSession):
+    """A uv session whose build in the backend env fails (a backend asking for more than it
+    declares), or whose Python answers nothing (``--install-only``)."""
+
+    venv_backend = "uv"
+    bin = "/venv/bin"
+
+    def __init__(self, *, answers: bool) -> None:
+        """Answer the description of the session's Python, or nothing."""
+        super().__init__()
+        self.answers = answers
+        self.warned: list[str] = []
+
+    def run(self, *args: str, **options: Any) -> str | None:  # type: ignore[override]
+        """Record; describe the Python; fail the frontend's build."""
+        self.commands.append(args)
+        if args[:2] == ("python", "-c"):
+            return "/venv/lib/site-packages\n/usr/bin/python3.11 3.11.7" if self.answers else None
+        if "--no-isolation" in args:
+            raise CommandFailed("Missing dependencies")
+        if args[1:2] == ("venv",):
+            Path(args[-1]).mkdir(parents=True)
+        return ""
+
+    def warn(self, message: str) -> None:
+        """Keep a warning."""
+        self.warned.append(message)
+
+
+def test_a_failed_backend_env_build_falls_back_to_the_isolated_build(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When building with the reused backend env fails, dist/ is emptied of what it left and the
+    caller builds isolated (False), with a warning; under --install-only nothing is made."""
+    monkeypatch.setattr(build_job, "uv_executable", lambda: "/usr/bin/uv")
+    copy = settings.project_dir
+    (copy / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["poetry-core>=2.0"]\n', encoding="utf-8"
+    )
+    dist = settings.project_dir / settings.dist_dir
+    dist.mkdir()
+    (dist / "x-1.0.tar.gz").write_bytes(b"half a build")
+    session = _BackendSession(answers=True)
+    assert not build_job.build_in_backend_env(cast(nox.Session, session), settings, copy, {})
+    assert session.warned and not list(dist.iterdir())
+    installs = [args for args in session.commands if args[1:3] == ("pip", "install")]
+    assert installs and installs[0][-1] == "poetry-core>=2.0"
+    quiet = _BackendSession(answers=False)
+    assert not build_job.build_in_backend_env(cast(nox.Session, quiet), settings, copy, {})
+    assert not [args for args in quiet.commands if "--no-isolation" in args]
 
 
 @pytest.mark.parametrize("kind", ["file", "symlink"])
@@ -677,6 +746,56 @@ def test_mypy_stopping_for_want_of_files_is_one_line(settings: Settings) -> None
     job = define(settings).job("mypy")
     with pytest.raises(NoxlineError, match=r"^mypy checked no source file \(src/tiny_lib tests\)"):
         mypy_job.judge_checked(settings, job, "There are no .py[i] files in directory 'tests'\n")
+
+
+@pytest.mark.parametrize("reformat", [False, True])
+def test_black_checks_against_its_cache_in_the_project_and_diffs_only_what_would_change(
+    settings: Settings, reformat: bool
+) -> None:
+    """black runs in check mode without ``--diff`` (the only mode that reads and keeps black's
+    cache), its cache under ``.nox`` in the project; only when a file would be reformatted does
+    it run again with ``--diff`` for the report, and the job fails on that count."""
+    job = define(settings).job("black")
+    closing = "1 file would be reformatted, 2 files would be left unchanged.\n"
+
+    class BlackSession(RecordingSession):
+        """Prints black's closing counts: one file to reformat, or none."""
+
+        def run(self, *args: str, **options: Any) -> str:
+            """Record the command; write the counts where its output goes."""
+            self.commands.append(args)
+            stream = options.get("stdout")
+            if isinstance(stream, io.TextIOBase):
+                stream.write(closing if reformat else "3 files would be left unchanged.\n")
+            return ""
+
+    session = BlackSession()
+    if reformat:
+        with pytest.raises(NoxlineError, match="black would reformat 1 of 3 files"):
+            black_job.run(cast(nox.Session, session), settings, job)
+    else:
+        black_job.run(cast(nox.Session, session), settings, job)
+    checks = [command for command in session.commands if command[:1] == ("black",)]
+    assert checks[0][:2] == ("black", "--check") and "--diff" not in checks[0]
+    assert [("--diff" in command) for command in checks[1:]] == ([True] if reformat else [])
+    cache = Path(session.env["BLACK_CACHE_DIR"])
+    assert cache == settings.project_dir / ".nox" / "noxline-black-cache"
+
+
+def test_mypy_writes_no_cache_beside_the_project(settings: Settings) -> None:
+    """mypy reads no cache while it writes its HTML report, so it is told to write none."""
+    session = RecordingSession()
+    mypy_job.run(cast(nox.Session, session), settings, define(settings).job("mypy"))
+    (command,) = [args for args in session.commands if args[:1] == ("mypy",)]
+    assert "--html-report" in command and f"--cache-dir={os.devnull}" in command
+
+
+def test_pylint_keeps_its_home_in_the_project(settings: Settings) -> None:
+    """pylint's own folder (the last scores ``--reports=y`` compares with) is under ``.nox`` in
+    the project, never the user's cache folder."""
+    session = RecordingSession()
+    pylint_job.run(cast(nox.Session, session), settings, define(settings).job("pylint"))
+    assert session.env["PYLINTHOME"] == str(settings.project_dir / ".nox" / "noxline-pylint-home")
 
 
 @pytest.mark.parametrize(

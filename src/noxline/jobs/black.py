@@ -17,6 +17,7 @@ from noxline.jobs._support import (
     FORMATTER_FINDINGS,
     judge_formatting,
     read_file,
+    refuse_links,
     report_file,
     report_tools,
     run_to_report,
@@ -26,21 +27,47 @@ from noxline.pipeline import Job
 
 
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
-    """Session body: ``black --check --diff``; fails when a file would be reformatted."""
+    """Session body: ``black --check`` against black's own cache, then, when a file would be
+    reformatted, ``black --check --diff`` for the diff; fails when a file would be reformatted.
+
+    black keeps its cache (files it found formatted, by size, time and content hash, per black
+    version and formatting options) only in check mode without ``--diff``, so a ``--diff`` run
+    formats every file again; the cache lives under ``.nox`` (:func:`use_own_cache`), never
+    outside the project.
+    """
     black = choose_tool(session, settings, "black")
     session.install(black.requirement)
     report_tools(session, settings, job, black)
+    use_own_cache(session, settings)
     report = report_file(settings, job, "diff")
-    if run_to_report(
-        session,
-        report,
-        "black",
-        "--check",
-        "--diff",
-        *targets(settings),
-        success_codes=FORMATTER_FINDINGS,
-    ):
-        judge_checked(settings, job, read_file(settings, report))
+    command = ("black", "--check", *targets(settings))
+    if not run_to_report(session, report, *command, success_codes=FORMATTER_FINDINGS):
+        return  # --install-only
+    output = read_file(settings, report)
+    if _reformat_count(output):
+        # The report is the diff: black run again to write it (only when there is one).
+        run_to_report(
+            session, report, *command[:2], "--diff", *command[2:], success_codes=FORMATTER_FINDINGS
+        )
+        output = read_file(settings, report)
+    judge_checked(settings, job, output)
+
+
+#: Where black keeps its cache: in nox's own folder (which init has git ignore).
+CACHE_DIR = Path(".nox", "noxline-black-cache")
+
+
+def use_own_cache(session: nox.Session, settings: Settings) -> None:
+    """Point black's cache (``BLACK_CACHE_DIR``, by default in the user's home) at
+    :data:`CACHE_DIR`, inside the project's ignored outputs (black adds a folder per version)."""
+    folder = settings.project_dir / CACHE_DIR
+    refuse_links(settings, folder)
+    session.env["BLACK_CACHE_DIR"] = str(folder)
+
+
+def _reformat_count(output: str) -> int:
+    """How many files black's closing counts say it would reformat."""
+    return sum(int(number) for number, kind in _COUNT.findall(output) if kind == "be reformatted")
 
 
 def targets(settings: Settings) -> tuple[str, ...]:
@@ -99,4 +126,5 @@ def format_code(session: nox.Session, settings: Settings) -> None:
         session.run("ruff", "format", "--no-cache", *session.posargs)
         return
     session.install(choose_tool(session, settings, "black").requirement)
+    use_own_cache(session, settings)
     session.run("black", *targets(settings), *session.posargs)

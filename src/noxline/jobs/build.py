@@ -4,12 +4,17 @@ The build runs on a copy of the tree (tracked files plus untracked ones git does
 ``.nox/``, with the version job's version stamped into the copy: the project's own files are never
 touched, even when the build is killed half-way. The copy is a git repository of its own, so
 backends that list files with git (setuptools-scm) or look for ``.gitignore`` find the copy's.
+The backend runs in a venv of its own that is reused while its requirements stay the same
+(:func:`build_in_backend_env`), else in build's isolated envs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import sys
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,10 +27,11 @@ from noxline import confine
 from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.dist import SUMS_NAME, Dist, read_file_metadata, write_sums
-from noxline.errors import NoxlineError, name_some
+from noxline.errors import NoxlineError, name_some, one_line
 from noxline.git import git_output
 from noxline.jobs._support import (
     built_dist,
+    refuse_links,
     report_file,
     report_folder,
     run_to_report,
@@ -170,18 +176,13 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     dist_dir = settings.project_dir / settings.dist_dir
     empty_dist_dir(dist_dir, settings)
     copy, version_env = make_build_copy(settings, version)
-    # build's own installer for the isolated build env: uv when the session has it, else pip.
-    installer = ("--installer", "uv") if uses_uv(session) else ()
-    session.run(
-        "python",
-        "-m",
-        "build",
-        *installer,
-        "--outdir",
-        str(dist_dir),
-        str(copy),
-        env=build_env(session, settings) | version_env,
-    )
+    env = build_env(session, settings) | version_env
+    if not build_in_backend_env(session, settings, copy, env):
+        # build's own installer for the isolated build env: uv when the session has it, else pip.
+        installer = ("--installer", "uv") if uses_uv(session) else ()
+        session.run(
+            "python", "-m", "build", *installer, "--outdir", str(dist_dir), str(copy), env=env
+        )
     files = sorted(str(path) for path in dist_dir.iterdir())
     warnings = _twine_check(session, settings, job, files)
     warnings += _check_wheel_contents(session, settings, job, files)
@@ -198,6 +199,110 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         f"checksums in {sums}"
     )
     summarize(settings, job, f"{settings.name} {built}{_warned(warnings)}")
+
+
+#: The build backend's environment, made once and reused while the backend's requirements and
+#: the interpreter stay the same (nox's own folder, which init has git ignore).
+BACKEND_DIR = Path(".nox", "noxline-build-backend")
+#: The file in it naming what it was made for (requirements, interpreter).
+_BACKEND_MARKER = "noxline-backend.json"
+#: Asked of the session's Python: where its packages are (build's own, appended to the
+#: frontend's path), and which interpreter it runs on.
+_DESCRIBE = (
+    "import os, sys, sysconfig; print(sysconfig.get_path('purelib')); "
+    "print(os.path.realpath(sys._base_executable), sys.version)"
+)
+#: build's command line, run by the backend environment's Python with build (from the session's
+#: venv) appended to its path: the frontend process sees build, each backend hook (a process of
+#: its own, as in an isolated build) sees only the backend's requirements.
+_FRONTEND = (
+    "import sys; sys.path.append(sys.argv.pop(1)); from build.__main__ import main; "
+    "main(sys.argv[1:])"
+)
+
+
+def backend_requirements(copy: Path) -> list[str] | None:
+    """The build copy's ``build-system.requires``; None when it declares none (build then falls
+    back to setuptools' legacy backend, in an isolated build)."""
+    try:
+        data = tomllib.loads(confine.read_text(copy, "pyproject.toml"))
+    except (OSError, NoxlineError, tomllib.TOMLDecodeError):
+        return None
+    system = data.get("build-system")
+    requires = system.get("requires") if isinstance(system, dict) else None
+    if not isinstance(requires, list) or not all(isinstance(item, str) for item in requires):
+        return None
+    return list(requires)
+
+
+def build_in_backend_env(
+    session: nox.Session, settings: Settings, copy: Path, env: dict[str, str]
+) -> bool:
+    """Build sdist and wheel (from the sdist), as ``python -m build`` does, with the backend in
+    :data:`BACKEND_DIR`; False when that cannot be used (the caller builds in isolated envs).
+
+    An isolated build makes two throw-away envs per run (sdist, then wheel) and installs the
+    backend into each, uncompiled, so that every backend hook compiles the backend again. Here
+    the env holds exactly ``build-system.requires``, byte-compiled once, and is made again when
+    those requirements or the interpreter change; each run still installs the requirements into
+    it (uv: nothing to do when they are met), as nox does for a reused venv, and build still
+    checks the backend's own further requirements (``get_requires_for_build_*``). Anything that
+    fails here (a backend asking for more than it declares, a broken env) is a warning and the
+    isolated build decides, never a different result.
+    """
+    uv = uv_executable() if uses_uv(session) else None
+    requires = backend_requirements(copy)
+    if uv is None or requires is None:
+        return False
+    described = session.run("python", "-c", _DESCRIBE, silent=True)
+    if not isinstance(described, str):
+        return False  # --install-only
+    frontend_path, _, interpreter = described.strip().partition("\n")
+    key = json.dumps({"requires": requires, "python": interpreter.strip()}, sort_keys=True)
+    folder = settings.project_dir / BACKEND_DIR
+    refuse_links(settings, folder)
+    python = folder / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    made = _backend_marker(folder) == key and python.is_file()
+    dist_dir = settings.project_dir / settings.dist_dir
+    try:
+        if not made:
+            confine.remove_tree(settings.project_dir, folder)
+            base = str(Path(session.bin) / "python")
+            session.run(uv, "venv", "--quiet", "--python", base, str(folder), external=True)
+        session.run(
+            uv, "pip", "install", "--quiet", "--python", str(python), *requires, external=True
+        )
+        if not made:
+            confine.write_text(folder, _BACKEND_MARKER, key, exact=True)
+        session.run(
+            str(python),
+            "-I",
+            "-c",
+            _FRONTEND,
+            frontend_path,
+            "--no-isolation",
+            "--outdir",
+            str(dist_dir),
+            str(copy),
+            env=env,
+            external=True,
+        )
+    except (CommandFailed, OSError, NoxlineError) as error:
+        session.warn(
+            f"building with the backend in {BACKEND_DIR} failed ({one_line(str(error))}): "
+            "building isolated"
+        )
+        empty_dist_dir(dist_dir, settings)
+        return False
+    return True
+
+
+def _backend_marker(folder: Path) -> str:
+    """What the backend env in ``folder`` was made for (empty: nothing, or unreadable)."""
+    try:
+        return confine.read_text(folder, _BACKEND_MARKER, limit=65536, errors="replace")
+    except (OSError, NoxlineError):
+        return ""
 
 
 def _warned(warnings: list[str]) -> str:

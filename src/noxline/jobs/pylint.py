@@ -4,16 +4,28 @@ GitLab Code Quality reports."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import nox
 
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.jobs._support import choose_tool, judge, read_file, report_file, report_tools
+from noxline.jobs._support import (
+    choose_tool,
+    judge,
+    read_file,
+    refuse_links,
+    report_file,
+    report_tools,
+)
 from noxline.pipeline import Job
 
 #: pylint's reporters for GitLab (Code Quality, HTML), installed beside the pylint chosen.
 COMPANIONS = ("pylint-gitlab>=2,<3",)
+
+#: pylint's own folder (``PYLINTHOME``: each module's last score, which ``--reports=y`` compares
+#: with), in nox's folder (which init has git ignore) instead of the user's cache folder.
+HOME_DIR = Path(".nox", "noxline-pylint-home")
 
 _SCORE = re.compile(r"rated at (-?[0-9.]+)/10")
 
@@ -32,6 +44,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     pylint = choose_tool(session, settings, "pylint", installed_with=project)
     session.install(pylint.requirement, *COMPANIONS, *project)
     report_tools(session, settings, job, pylint)
+    home = settings.project_dir / HOME_DIR
+    refuse_links(settings, home)
+    session.env["PYLINTHOME"] = str(home)
     text = report_file(settings, job, "text")
     formats = ",".join(
         (

@@ -47,7 +47,7 @@ from typing import TextIO
 from noxline import confine
 from noxline.config import Settings
 from noxline.errors import NoxlineError
-from noxline.inputs import Interpreters, take_snapshot
+from noxline.inputs import Interpreters, job_python, take_snapshot
 from noxline.pipeline import Job, Pipeline, define
 from noxline.runner.cache import CACHE_DIR, CachingStarter, ResultCache, why_off
 from noxline.runner.display import (
@@ -146,6 +146,10 @@ def _run_locked(
     colored = live and uses_color(environ)
     began = time.monotonic()
     off = why_off(settings, environ, no_cache)
+    interpreters = Interpreters(settings.project_dir, environ)
+    if not off:
+        # Asked in threads (a process each) while the snapshot is read: keys need both.
+        interpreters.prefetch(job_python(job) for job in selected)
     snapshot = None if off else take_snapshot(settings, define(settings), environ)
     if snapshot is None and not off:
         off = "not a git repository"
@@ -154,7 +158,6 @@ def _run_locked(
     out.write(f"noxline: running {len(selected)} jobs, up to {parallel} at a time ({note})\n")
     caching = None
     if snapshot is not None:
-        interpreters = Interpreters(settings.project_dir, environ)
         known = snapshot
 
         def caching(start: Callable[[Job], Future[int]]) -> StartJob:

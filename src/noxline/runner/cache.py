@@ -183,13 +183,12 @@ class ResultCache:
                 zipfile.ZipFile(stream) as archive,
             ):
                 for name in entry.files:
-                    # Confined: inside the project, a link on the way refused, never followed.
-                    confine.write_bytes(
-                        self.root, name, archive.read(FILES + name), what="restores reports"
-                    )
-                    # Masked again with this run's secrets: the entry was masked with those of
-                    # the run that saved it, and a job's key need not follow every variable.
-                    confine.mask_file(self.root, name)
+                    # Masked again with this run's secrets (the entry was masked with those of
+                    # the run that saved it, and a job's key need not follow every variable),
+                    # then written confined: inside the project, a link on the way refused,
+                    # never followed.
+                    data = confine.masked_bytes(archive.read(FILES + name))
+                    confine.write_bytes(self.root, name, data, what="restores reports")
         except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError, NoxlineError):
             return False
         with contextlib.suppress(OSError):
