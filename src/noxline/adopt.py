@@ -28,7 +28,7 @@ import tomlkit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import Table
+from tomlkit.items import Comment, Table
 
 from noxline import commands, confine, gitlab, locks, tools
 from noxline.config import Settings, settings_from
@@ -243,15 +243,17 @@ def _write_table(root: Path, text: str, settings: Settings, *, replace: bool) ->
     # A file without a final newline gets one, so the table starts on a line of its own.
     document = tomlkit.parse(text if text.endswith("\n") else text + "\n")
     kept: dict[str, Any] = {}
+    notes: dict[str | None, list[str]] = {}
     if replace:
         # Keep the project's own keys as written, with their comments.
         old_table = document["tool"]["noxline"]
         kept = {key: old_table.item(key) for key in old_table}
+        notes = _own_comments(old_table)
         del document["tool"]["noxline"]
     if not text.endswith("\n\n"):
         document.add(tomlkit.nl())  # an empty line before the table
     super_table = tomlkit.table(is_super_table=True)
-    super_table.add("noxline", _table(settings, kept))
+    super_table.add("noxline", _table(settings, kept, notes))
     try:
         document.append("tool", super_table)
     except TOMLKitError as error:
@@ -269,8 +271,40 @@ def _replace_table(data: dict[str, Any], table: dict[str, Any]) -> dict[str, Any
     return data | {"tool": data.get("tool", {}) | {"noxline": table}}
 
 
-def _table(settings: Settings, kept: dict[str, Any]) -> Table:
-    """The ``[tool.noxline]`` table: header, detected settings as comments, then the kept keys."""
+#: Comment lines init writes itself (its header, ``# key = value  # origin`` of a known key):
+#: rewritten on every init, never kept as the project's own.
+_KNOWN_KEYS = {field.replace("_", "-") for field, _ in SHOWN} | {
+    field.replace("_", "-") for field in THRESHOLDS
+}
+
+
+def _own_comments(table: Table) -> dict[str | None, list[str]]:
+    """The comment lines the project wrote in its ``[tool.noxline]``, by the key they stand above
+    (None: after the last key); the lines init writes itself are left out."""
+    notes: dict[str | None, list[str]] = {}
+    waiting: list[str] = []
+    for key, item in table.value.body:
+        if key is not None:
+            if waiting:
+                notes[key.key] = waiting
+            waiting = []
+        elif isinstance(item, Comment):
+            line = item.as_string().strip()
+            body = line.removeprefix("#").strip()
+            generated = body in _HEADER or body.split(" = ", 1)[0] in _KNOWN_KEYS
+            if not generated:
+                waiting.append(line)
+    if waiting:
+        notes[None] = waiting
+    return notes
+
+
+def _table(
+    settings: Settings, kept: dict[str, Any], notes: dict[str | None, list[str]] | None = None
+) -> Table:
+    """The ``[tool.noxline]`` table: header, detected settings as comments, then the kept keys,
+    each after the comment lines the project wrote above it (``notes``), which init keeps."""
+    notes = notes or {}
     table = tomlkit.table()
     for line in _HEADER:
         table.add(tomlkit.comment(line))
@@ -292,7 +326,11 @@ def _table(settings: Settings, kept: dict[str, Any]) -> Table:
             source = dict(settings.threshold_sources).get(check, "the project's own threshold")
             table.add(tomlkit.comment(f"{key} = {_toml(value)}  # {source}"))
     for key, value in kept.items():
+        for line in notes.get(key, []):
+            table.add(tomlkit.comment(line.removeprefix("#").strip()))
         table.add(key, value)
+    for line in notes.get(None, []):
+        table.add(tomlkit.comment(line.removeprefix("#").strip()))
     return table
 
 

@@ -208,6 +208,36 @@ def test_an_existing_table_is_kept_and_force_keeps_its_keys(tmp_path: Path) -> N
     assert table.count("[tool.noxline]") == 1
 
 
+def test_force_keeps_the_comment_lines_the_project_wrote(tmp_path: Path) -> None:
+    """--force keeps the comment lines the project wrote in its table, each above the key it
+    stood above (or at the end), and drops only the lines init writes itself (its header, its
+    commented keys), which it writes anew (run twice: nothing doubles)."""
+    project = _shape(tmp_path, "test_folder")
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as stream:
+        stream.write(
+            "\n[tool.noxline]\n# noxline init wrote this once\n"
+            "# Written by `noxline init`. Commented lines show what noxline detected or uses by "
+            'default;\n# docs-config = ""  # detected\n'
+            "# The audit asks our mirror: osv.dev is blocked here.\n"
+            'audit-osv-url = "https://osv.example/v1/query"\n'
+            '#our test folder\ntests-dir = "test"\n# See the wiki for why.\n'
+        )
+    for _ in range(2):
+        assert _init(project, "--force") == 0
+        table = _table(project)
+        assert (
+            "# The audit asks our mirror: osv.dev is blocked here.\n"
+            'audit-osv-url = "https://osv.example/v1/query"\n'
+        ) in table
+        assert '# our test folder\ntests-dir = "test"\n' in table
+        assert table.rstrip().endswith("# See the wiki for why.")
+        assert table.count("# noxline init wrote this once") == 1
+        assert table.count("Written by `noxline init`") == 1
+        # A key init never shows, commented out by the project: the project's line, kept once.
+        assert table.count('# docs-config = ""  # detected') == 1
+        assert table.count("# test-runner = ") == 1  # init's own line, written anew
+
+
 @pytest.mark.parametrize(
     ("shape", "message"),
     [
