@@ -394,25 +394,46 @@ def _dotted(name: str) -> str:
     return name.strip("/").replace("/", ".")
 
 
-def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
-    """Collect the test tools from PEP 735 groups, Poetry groups or a test extra (first found)."""
+def _named_group(data: dict[str, Any], names: Sequence[str]) -> tuple[str, ...] | None:
+    """The requirements of the first of ``names`` (normalised) that the project declares as a
+    PEP 735 dependency group or, for that name, a Poetry group; None when it declares none."""
     groups = data.get("dependency-groups", {})
     by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in groups}
-    poetry = data.get("tool", {}).get("poetry", {})
-    extras = data.get("project", {}).get("optional-dependencies", {})
-    extras_by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in extras}
-    for name in TEST_GROUP_NAMES:
+    poetry_groups = data.get("tool", {}).get("poetry", {}).get("group", {})
+    for name in names:
         if name in by_name:
             return _resolve_group(groups, str(by_name[name]))
-        poetry_group = poetry.get("group", {}).get(name, {}).get("dependencies")
-        if poetry_group is not None:
+        poetry_group = poetry_groups.get(name, {}).get("dependencies")
+        if isinstance(poetry_group, dict):
             return _poetry_requirements(poetry_group)
+    return None
+
+
+def _named_extra(data: dict[str, Any], names: Sequence[str]) -> tuple[str, ...] | None:
+    """The requirements of the first of ``names`` (normalised) that the project declares as an
+    extra (``[project.optional-dependencies]``); None when it declares none."""
+    extras = data.get("project", {}).get("optional-dependencies", {})
+    by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in extras}
+    for name in names:
+        if name in by_name:
+            return tuple(str(r) for r in extras[by_name[name]])
+    return None
+
+
+def _test_requirements(data: dict[str, Any]) -> tuple[str, ...]:
+    """Collect the test tools from PEP 735 groups, Poetry groups or a test extra (first found)."""
+    found = _named_group(data, TEST_GROUP_NAMES)
+    if found is not None:
+        return found
+    poetry = data.get("tool", {}).get("poetry", {})
     if "dev-dependencies" in poetry:
         return _poetry_requirements(poetry["dev-dependencies"])
-    for name in TEST_GROUP_NAMES:
-        if name in extras_by_name:
-            return tuple(extras[extras_by_name[name]])
+    found = _named_extra(data, TEST_GROUP_NAMES)
+    if found is not None:
+        return found
     # Otherwise the first group or extra that names a test runner holds the test tools.
+    groups = data.get("dependency-groups", {})
+    extras = data.get("project", {}).get("optional-dependencies", {})
     candidates = [_resolve_group(groups, str(name)) for name in groups]
     candidates += [tuple(str(r) for r in extra) for extra in extras.values()]
     for requirements in candidates:
@@ -490,17 +511,11 @@ def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> 
     """The tools and plugins the project's docs need (first found): a docs dependency group or
     Poetry group, what Read the Docs installs (its requirements files, the project's extras it
     names), a docs extra, a docs requirements file."""
-    groups = data.get("dependency-groups", {})
-    by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in groups}
-    poetry = data.get("tool", {}).get("poetry", {})
+    found = _named_group(data, DOCS_GROUP_NAMES)
+    if found is not None:
+        return found
     extras = data.get("project", {}).get("optional-dependencies", {})
     extras_by_name: dict[str, Any] = {canonicalize_name(str(name)): name for name in extras}
-    for name in DOCS_GROUP_NAMES:
-        if name in by_name:
-            return _resolve_group(groups, str(by_name[name]))
-        poetry_group = poetry.get("group", {}).get(name, {}).get("dependencies")
-        if isinstance(poetry_group, dict):
-            return _poetry_requirements(poetry_group)
     installs = (
         rtd.get("python", {}).get("install", []) if isinstance(rtd.get("python"), dict) else []
     )
@@ -518,9 +533,9 @@ def docs_requirements(root: Path, data: dict[str, Any], rtd: dict[str, Any]) -> 
             )
     if from_rtd:
         return tuple(dict.fromkeys(from_rtd))
-    for name in DOCS_GROUP_NAMES:
-        if name in extras_by_name:
-            return tuple(str(r) for r in extras[extras_by_name[name]])
+    found = _named_extra(data, DOCS_GROUP_NAMES)
+    if found is not None:
+        return found
     for name in DOCS_REQUIREMENT_FILES:
         if (root / name).is_file():
             return tuple(dict.fromkeys(_requirement_lines(root, root / name, depth=0)))
