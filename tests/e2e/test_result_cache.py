@@ -47,18 +47,17 @@ def noxline_run(project: Path, *args: str) -> str:
 
 @pytest.mark.xdist_group("result-cache")
 def test_a_second_run_restores_an_edit_reruns_a_release_tag_runs_all(tmp_path: Path) -> None:
-    """Run 2 restores every job, byte for byte, in a fraction of run 1's time; after one module
-    is edited, the jobs reading it run (the version, from git, stays cached); on a release tag,
-    the cache is off; no tracked file changed."""
+    """Run 2 restores every job, byte for byte (how much sooner it ends, benchmarks/ measures:
+    no test asserts a time); after one module is edited, the jobs reading it run (the version,
+    from git, stays cached); on a release tag, the cache is off; no tracked file changed."""
     project = make_project(tmp_path)
     noxline_run(project)
     assert set(statuses(project).values()) == {"passed"}
-    first, first_time = reports(project), float(str(record(project)["wall_time"]))
+    first = reports(project)
 
     out = noxline_run(project)
     assert statuses(project) == dict.fromkeys(("version", "build", "tests", "black"), "cached")
     assert reports(project) == first
-    assert float(str(record(project)["wall_time"])) < first_time / 4
     assert "cached (green " in out and "3 tests ran" in out  # the restored one-line results
 
     module = project / "src/minilib/__init__.py"
