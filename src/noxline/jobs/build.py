@@ -245,8 +245,7 @@ def build_in_backend_env(
     backend into each, uncompiled, so that every backend hook compiles the backend again. Here
     the env holds exactly ``build-system.requires``, byte-compiled once, and is made again when
     those requirements or the interpreter change; each run still installs the requirements into
-    it, upgraded to the newest they allow as an isolated build would resolve them (uv: nothing
-    to install when that is what the env holds), and build still
+    it (uv: nothing to do when they are met), as nox does for a reused venv, and build still
     checks the backend's own further requirements (``get_requires_for_build_*``). Anything that
     fails here (a backend asking for more than it declares, a broken env) is a warning and the
     isolated build decides, never a different result.
@@ -270,19 +269,8 @@ def build_in_backend_env(
             confine.remove_tree(settings.project_dir, folder)
             base = str(Path(session.bin) / "python")
             session.run(uv, "venv", "--quiet", "--python", base, str(folder), external=True)
-        # --upgrade: the newest backend the requirements allow, as an isolated build (and so a
-        # CI job) resolves it; a backend released since the env was made is not left out here,
-        # or a laptop's wheel would differ from the runner's.
         session.run(
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--upgrade",
-            "--python",
-            str(python),
-            *requires,
-            external=True,
+            uv, "pip", "install", "--quiet", "--python", str(python), *requires, external=True
         )
         if not made:
             confine.write_text(folder, _BACKEND_MARKER, key, exact=True)
