@@ -30,7 +30,7 @@ import shutil
 import stat
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,36 @@ SHELL_PREFIXES = (
 
 #: Seconds an interpreter may take to say what it is.
 PROBE_TIMEOUT = 30.0
+
+#: The longest word of a variable's value taken for a path.
+MAX_WORD = 4096
+#: A file named by a variable larger than this is keyed by its size and time, not read whole.
+MAX_VARIABLE_FILE = 16 << 20
+#: Variables whose folders the jobs' tools read file by file (stubs, importable code): a folder
+#: they name outside the project is keyed by the content of every file in it.
+FOLDER_VARIABLES = frozenset({"MYPYPATH", "PYTHONPATH"})
+#: The most files keyed in one such folder, and the most ignored files keyed in the tree; past
+#: either, the run's key holds a value of its own (no entry is reused: sound before fast).
+MAX_LISTED_FILES = 20_000
+#: Ignored files that tools read all the same: pylint and mypy read every Python file of their
+#: paths (a generated ``_version.py`` git ignores), and the tests folder's data (pathspecs).
+IGNORED_READ = (":(glob)**/*.py", ":(glob)**/*.pyi")
+#: Folders whose ignored files are caches and venvs, never a job's input.
+IGNORED_SKIPPED = frozenset(
+    {
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".tox",
+        ".nox",
+        ".git",
+        "site-packages",
+        "dist-packages",
+        "node_modules",
+    }
+)
 
 
 # --- globs --------------------------------------------------------------------------------------
@@ -216,6 +246,21 @@ def reads_variable(patterns: Iterable[str], name: str) -> bool:
     return False
 
 
+def value_words(value: str) -> tuple[str, ...]:
+    """The words of a variable's value that may name a file or folder: the value split at
+    whitespace, ``=``, ``,``, ``;`` and the path separator (``PYTEST_ADDOPTS="-c ci/pytest.ini"``
+    holds ``ci/pytest.ini``, ``MYPYPATH=a:b`` holds ``a`` and ``b``); options and words longer
+    than a path may be are left out."""
+    spaced = value
+    for separator in ("=", ",", ";", os.pathsep):
+        spaced = spaced.replace(separator, " ")
+    return tuple(
+        dict.fromkeys(
+            word for word in spaced.split() if not word.startswith("-") and len(word) <= MAX_WORD
+        )
+    )
+
+
 # --- the facts and the key (pure) ---------------------------------------------------------------
 
 
@@ -235,6 +280,9 @@ class Snapshot:
     git: Mapping[str, str] = field(default_factory=dict)
     #: Path (as declared, ``~/...``) → digest of each user configuration file ("absent").
     user_files: Mapping[str, str] = field(default_factory=dict)
+    #: A word of a variable's value naming a file or folder (``PYLINTRC=ci/pylintrc``,
+    #: ``MYPYPATH=/opt/stubs``) → the digest of what it names (:func:`variable_file_digests`).
+    variable_files: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -278,6 +326,13 @@ def job_facts(job: Job, snapshot: Snapshot, ready: Ready) -> dict[str, Any]:
             if reads_variable(inputs.env, name)
         },
         "user_files": {path: snapshot.user_files.get(path, "unread") for path in inputs.user_files},
+        "variable_files": {
+            word: snapshot.variable_files[word]
+            for name, value in sorted(snapshot.environ.items())
+            if reads_variable(inputs.env, name)
+            for word in value_words(value)
+            if word in snapshot.variable_files
+        },
     }
 
 
@@ -335,8 +390,9 @@ def outputs(settings: Settings) -> tuple[Path, ...]:
 
 
 def tree_digests(settings: Settings) -> dict[str, str] | None:
-    """POSIX path → digest of the tree's files (tracked, untracked but not ignored); None when
-    git cannot list them (not a repository)."""
+    """POSIX path → digest of the tree's files (tracked, untracked but not ignored; a link to a
+    folder is keyed by every file the folder holds); None when git cannot list them (not a
+    repository)."""
     root = settings.project_dir
     done = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     if done.returncode != 0:
@@ -346,6 +402,48 @@ def tree_digests(settings: Settings) -> dict[str, str] | None:
     for name in sorted(set(done.stdout.split("\0")) - {""}):
         if any(Path(name).is_relative_to(folder) for folder in skipped):
             continue
+        found = file_digest(root, name)
+        if found.startswith("link:") and found.endswith(":folder"):
+            # git lists a link to a folder, never the files it leads to: tools read them.
+            found += ":" + _folder_digest(Path(os.path.realpath(root / name)))
+        result[name] = found
+    return result
+
+
+def ignored_digests(settings: Settings) -> dict[str, str] | None:
+    """POSIX path → digest of the ignored files a tool still reads: every Python file (pylint and
+    mypy do not follow ``.gitignore``: a generated ``_version.py`` is checked) and every file of
+    the tests folder (data a test opens), caches and venvs (a folder holding ``pyvenv.cfg``) left
+    out; None when there are more than :data:`MAX_LISTED_FILES` (no entry is then reused)."""
+    root = settings.project_dir
+    tests = settings.tests_dir.as_posix()
+    specs = (*IGNORED_READ, *(() if tests in ("", ".") else (f":(literal){tests}/",)))
+    done = run_git(
+        root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", *specs
+    )
+    if done.returncode != 0:
+        return None
+    skipped = outputs(settings)
+    venvs: dict[Path, bool] = {}
+
+    def in_venv(path: Path) -> bool:
+        """True when a folder above ``path`` holds a venv's ``pyvenv.cfg``."""
+        for folder in path.parents:
+            if folder not in venvs:
+                venvs[folder] = (root / folder / "pyvenv.cfg").is_file()
+            if venvs[folder]:
+                return True
+        return False
+
+    result: dict[str, str] = {}
+    for name in sorted(set(done.stdout.split("\0")) - {""}):
+        path = Path(name)
+        if IGNORED_SKIPPED & set(path.parts[:-1]) or name.endswith(".pyc"):
+            continue
+        if any(path.is_relative_to(folder) for folder in skipped) or in_venv(path):
+            continue
+        if len(result) >= MAX_LISTED_FILES:
+            return None
         result[name] = file_digest(root, name)
     return result
 
@@ -424,19 +522,73 @@ def user_file_digests(paths: Iterable[str], environ: Mapping[str, str]) -> dict[
     """Declared path (``~/...``) → digest of the file it names ("missing" when absent).
 
     Each is read confined to the folder it is declared in (:func:`file_digest`): a ``~/`` path
-    inside the home folder, an absolute one (``/etc/pip.conf``) inside its own folder.
+    inside the home folder, an absolute one (``/etc/pip.conf``) inside its own folder. A
+    ``~/.config/`` path is also read under ``$XDG_CONFIG_HOME`` when that is set: the tools
+    (pip, black, mypy, ruff) look there first.
     """
     home = environ.get("HOME", "")
+    xdg = environ.get("XDG_CONFIG_HOME", "")
     result = {}
     for declared in dict.fromkeys(paths):
         if declared.startswith("~/"):
-            if not home:
-                result[declared] = "no home"
-                continue
-            root, path = Path(home), declared[2:]
+            found = file_digest(Path(home), declared[2:]) if home else "no home"
+            if xdg and declared.startswith("~/.config/"):
+                found += "|xdg:" + file_digest(Path(xdg), declared.removeprefix("~/.config/"))
         else:
-            root, path = Path(declared).parent, Path(declared).name
-        result[declared] = file_digest(root, path)
+            found = file_digest(Path(declared).parent, Path(declared).name)
+        result[declared] = found
+    return result
+
+
+def _folder_digest(folder: Path) -> str:
+    """SHA-256 over the names and content of every file below ``folder`` (caches left out);
+    a value of its own past :data:`MAX_LISTED_FILES` files (never equal to an earlier one)."""
+    digest = hashlib.sha256()
+    count = 0
+    for current, folders, names in os.walk(folder):
+        folders[:] = sorted(name for name in folders if name not in IGNORED_SKIPPED)
+        for name in sorted(names):
+            count += 1
+            if count > MAX_LISTED_FILES:
+                return "too many files:" + os.urandom(16).hex()
+            relative = (Path(current) / name).relative_to(folder)
+            digest.update(relative.as_posix().encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(file_digest(folder, relative).encode() + b"\0")
+    return "folder:" + digest.hexdigest()
+
+
+def _named_digest(project_dir: Path, word: str, folders: bool) -> str | None:
+    """The digest of the file (or, with ``folders``, the folder outside the project) ``word``
+    names, relative to the project or absolute; None when it names neither."""
+    path = Path(word) if os.path.isabs(word) else project_dir / word
+    try:
+        info = path.stat()
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(info.st_mode):
+        if info.st_size > MAX_VARIABLE_FILE:
+            return f"large:{info.st_size}:{info.st_mtime_ns}"
+        return file_digest(path.parent, path.name)
+    inside = os.path.realpath(path).startswith(os.path.realpath(project_dir) + os.sep)
+    if folders and stat.S_ISDIR(info.st_mode) and not inside:
+        return _folder_digest(Path(os.path.realpath(path)))
+    return None  # a folder of PATH or HOME, or one the tree already keys
+
+
+def variable_file_digests(project_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """Word of a variable's value → digest of the file it names: a file named by a variable
+    (``PYLINTRC``, ``COVERAGE_RCFILE``, ``PIP_CONSTRAINT``, a ``-c`` in ``PYTEST_ADDOPTS``) is read
+    by the tool the variable configures, wherever it is; the folders of :data:`FOLDER_VARIABLES`
+    outside the project are read file by file. Shells' own variables are left out."""
+    result: dict[str, str] = {}
+    for name, value in sorted(environ.items()):
+        if not reads_variable(("*",), name):
+            continue
+        for word in value_words(value):
+            if word not in result:
+                found = _named_digest(project_dir, word, name in FOLDER_VARIABLES)
+                if found is not None:
+                    result[word] = found
     return result
 
 
@@ -447,14 +599,39 @@ def take_snapshot(
     tree = tree_digests(settings)
     if tree is None:
         return None
+    runtime = runtime_identity(environ)
+    ignored = ignored_digests(settings)
+    if ignored is None:  # too many to key: no entry is reused this run
+        runtime["ignored files"] = "too many:" + os.urandom(16).hex()
     declared = (path for job in pipeline.jobs for path in job.inputs.user_files)
     return Snapshot(
-        tree=tree,
+        tree={**(ignored or {}), **tree},
         environ=dict(environ),
         settings=repr(settings),
-        runtime=runtime_identity(environ),
+        runtime=runtime,
         git=git_state(settings.project_dir),
         user_files=user_file_digests(declared, environ),
+        variable_files=variable_file_digests(settings.project_dir, environ),
+    )
+
+
+def reread(settings: Settings, snapshot: Snapshot) -> Snapshot | None:
+    """``snapshot`` with what may change while jobs run read again: the tree (a file edited,
+    added or deleted), the user configuration files and the files variables name; None when the
+    tree cannot be read (too many ignored files, no repository).
+
+    A green result is kept only when its key read again after the job is the key it started with:
+    a file edited while the job ran (and read by it in either state) never lends its result to
+    the other state."""
+    tree = tree_digests(settings)
+    ignored = ignored_digests(settings)
+    if tree is None or ignored is None:
+        return None
+    return replace(
+        snapshot,
+        tree={**ignored, **tree},
+        user_files=user_file_digests(snapshot.user_files, snapshot.environ),
+        variable_files=variable_file_digests(settings.project_dir, snapshot.environ),
     )
 
 
@@ -521,5 +698,9 @@ __all__ = [
     "matches",
     "reads_variable",
     "ready_facts",
+    "reread",
     "take_snapshot",
+    "user_file_digests",
+    "value_words",
+    "variable_file_digests",
 ]

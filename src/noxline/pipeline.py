@@ -103,7 +103,8 @@ class Cache:
 
 #: Files that configure what a job does: the build's metadata, the checkers' and test runners'
 #: configuration (every file each tool looks for: pytest's .pytest.ini, pylint's pylintrc.toml,
-#: docstr-coverage's .docstr.yaml, ruff's in any folder, as ruff takes the nearest), the noxfile,
+#: docstr-coverage's .docstr.yaml or .docstr.yml, ruff's in any folder, as ruff takes the nearest
+#: ruff.toml, .ruff.toml or pyproject.toml with a [tool.ruff] table), the noxfile,
 #: every lock file noxline reads, requirement files, git's ignore rules (black, ruff and the
 #: build copy follow them), the interpreter pin.
 CONFIG_FILES = (
@@ -116,6 +117,8 @@ CONFIG_FILES = (
     "conftest.py",
     "pytest.ini",
     ".pytest.ini",
+    "pytest.toml",
+    ".pytest.toml",
     ".coveragerc",
     ".pylintrc",
     "pylintrc",
@@ -124,9 +127,12 @@ CONFIG_FILES = (
     "mypy.ini",
     ".mypy.ini",
     ".docstr.yaml",
+    ".docstr.yml",
     "**/ruff.toml",
     "**/.ruff.toml",
+    "**/pyproject.toml",
     ".python-version",
+    "uv.toml",
     "**/.gitignore",
     "uv.lock",
     "poetry.lock",
@@ -145,6 +151,7 @@ PACKAGE_FILES = (
     "README*",
     "LICENSE*",
     "LICENCE*",
+    "LICENSES/**/*",
     "COPYING*",
     "NOTICE*",
     "AUTHORS*",
@@ -183,6 +190,7 @@ COMMON_USER_FILES = (
     "/etc/xdg/pip/pip.conf",
     "~/.config/uv/uv.toml",
     "/etc/uv/uv.toml",
+    "/etc/xdg/uv/uv.toml",
 )
 
 
@@ -489,9 +497,17 @@ def define(settings: Settings) -> Pipeline:
         """The durations cache with ``policy``, when the durations travel between pipelines."""
         return (Cache(DURATIONS_CACHE, (merged_junit,), policy),) if carried else ()
 
-    # The project's own code runs in the tests: it may read any variable.
-    tests_inputs = Inputs(files=("tests", "package", "config"), dist=True, env=("*",))
+    # The project's own code runs in the tests: it may read any variable, and any file of the
+    # tree (an example, a documentation page, a data folder beside the tests).
+    tests_inputs = Inputs(files=("all",), dist=True, env=("*",))
     checks_inputs = Inputs(files=("python", "config"))
+    # wheel-install and sbom install the wheel into a fresh venv, its dependencies resolved as a
+    # user of the wheel gets them (never from the lock): what they find is the index's answer now.
+    resolves = (
+        "it installs the wheel's dependencies as the index offers them now"
+        if settings.runtime_requirements
+        else ""
+    )
     ruff_inputs = replace(
         checks_inputs,
         env=("RUFF_*",),
@@ -599,10 +615,15 @@ def define(settings: Settings) -> Pipeline:
             },
             # The build copy is the whole tree; SOURCE_DATE_EPOCH is HEAD's commit time; the
             # backends read their version overrides and twine its settings.
+            # Its isolated build environment installs build-system.requires (and what they
+            # need) as the index offers them now: no lock holds them, so a build backend's new
+            # release would go unseen under a key. The jobs after it key on the wheel's bytes.
             inputs=Inputs(
                 files=("all",),
                 git=True,
                 env=("SETUPTOOLS_SCM_*", "PDM_*", "POETRY_*", "HATCH_*", "TWINE_*"),
+                never_cached="its isolated build environment installs the build backend as the "
+                "index offers it now",
             ),
         ),
         Job(
@@ -614,7 +635,7 @@ def define(settings: Settings) -> Pipeline:
             fresh_venv=True,
             pythons=matrix,
             per_copy_reports=bool(settings.matrix),
-            inputs=Inputs(files=("package", "config"), dist=True),
+            inputs=Inputs(files=("package", "config"), dist=True, never_cached=resolves),
         ),
         Job(
             name="tests",
@@ -673,7 +694,7 @@ def define(settings: Settings) -> Pipeline:
             inputs=replace(
                 checks_inputs,
                 env=("PYLINT*",),
-                user_files=("~/.pylintrc", "~/.config/pylintrc"),
+                user_files=("~/.pylintrc", "~/.config/pylintrc", "/etc/pylintrc"),
             ),
         ),
         Job(
@@ -756,7 +777,7 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(cyclonedx="sbom"),
             exposed=("SBOM", "sbom"),
             # Its timestamp is HEAD's commit time.
-            inputs=Inputs(files=("package", "config"), dist=True, git=True),
+            inputs=Inputs(files=("package", "config"), dist=True, git=True, never_cached=resolves),
         ),
         *docs_jobs,
         Job(

@@ -24,6 +24,11 @@ def reports(project: Path) -> dict[str, bytes]:
     }
 
 
+def without_build(found: dict[str, bytes]) -> dict[str, bytes]:
+    """The reports but the build's, which runs every time (its log tells its own run)."""
+    return {path: data for path, data in found.items() if not path.startswith("build/")}
+
+
 def record(project: Path) -> dict[str, object]:
     """The last run's record."""
     data = json.loads((project / "reports/run.json").read_text(encoding="utf-8"))
@@ -47,18 +52,22 @@ def noxline_run(project: Path, *args: str) -> str:
 
 @pytest.mark.xdist_group("result-cache")
 def test_a_second_run_restores_an_edit_reruns_a_release_tag_runs_all(tmp_path: Path) -> None:
-    """Run 2 restores every job, byte for byte, in a fraction of run 1's time; after one module
-    is edited, the jobs reading it run (the version, from git, stays cached); on a release tag,
-    the cache is off; no tracked file changed."""
+    """Run 2 restores every job but the build, byte for byte; after one module is edited, the
+    jobs reading it run (the version, from git, stays cached); on a release tag, the cache is
+    off; no tracked file changed."""
     project = make_project(tmp_path)
     noxline_run(project)
     assert set(statuses(project).values()) == {"passed"}
-    first, first_time = reports(project), float(str(record(project)["wall_time"]))
+    first = reports(project)
 
     out = noxline_run(project)
-    assert statuses(project) == dict.fromkeys(("version", "build", "tests", "black"), "cached")
-    assert reports(project) == first
-    assert float(str(record(project)["wall_time"])) < first_time / 4
+    # The build always runs (its backend is installed as the index offers it now); it builds the
+    # same bytes, so the jobs reading the wheel are restored.
+    assert statuses(project) == {
+        **dict.fromkeys(("version", "tests", "black"), "cached"),
+        **{"build": "passed"},
+    }
+    assert without_build(reports(project)) == without_build(first)
     assert "cached (green " in out and "3 tests ran" in out  # the restored one-line results
 
     module = project / "src/minilib/__init__.py"

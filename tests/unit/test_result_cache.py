@@ -8,14 +8,23 @@ import io
 import json
 import os
 import zipfile
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from noxline.config import Settings, load_settings
+from noxline.inputs import Interpreters, take_snapshot
 from noxline.pipeline import Job, define
 from noxline.runner import run
-from noxline.runner.cache import CACHE_DIR, ResultCache, age_words, result_paths, why_off
+from noxline.runner.cache import (
+    CACHE_DIR,
+    CachingStarter,
+    ResultCache,
+    age_words,
+    result_paths,
+    why_off,
+)
 from tests.helpers import clean_env, git
 from tests.unit._projects import write_project
 from tests.unit.test_runner import STUB_NOXFILE
@@ -279,7 +288,12 @@ def test_run_restores_green_jobs_and_reruns_the_rest(stub_repo: Settings) -> Non
     log = (stub_repo.report_root / "tests/job.log").read_bytes()
     code, second = run_jobs(stub_repo, "tests", "black")
     assert code == 0
-    assert set(statuses(stub_repo).values()) == {"cached"}
+    # The build always runs (its backend comes from the index as it is now); its wheel's bytes
+    # are the same, so the jobs reading it are hits.
+    assert statuses(stub_repo) == {
+        **dict.fromkeys(("version", "tests", "black"), "cached"),
+        **{"build": "passed"},
+    }
     assert "tests started" not in second and "noxline: tests cached in " in second
     assert any(
         line.startswith("tests") and "cached (green " in line for line in second.splitlines()
@@ -314,7 +328,7 @@ def test_failed_and_allowed_to_fail_jobs_are_never_hits(stub_repo: Settings) -> 
     run_jobs(stub_repo, "tests", "black", STUB_FAIL="tests,black")
     assert statuses(stub_repo) == {
         "version": "cached",
-        "build": "cached",
+        "build": "passed",
         "tests": "failed",
         "black": "allowed to fail",
     }
@@ -338,3 +352,53 @@ def test_a_restored_report_is_masked_with_this_runs_secrets(
     restored = on_disk(settings, saved)
     assert restored.keys() == saved.keys()
     assert all(secret.encode() not in data and b"quoted ****" in data for data in restored.values())
+
+
+#: (file changed while the job ran: path → new text or None to delete, job, result kept). A
+#: green result is kept only under the key its inputs still have when it ends: mypy ran on a
+#: module fixed mid-run, and its green was kept under the broken module's key.
+EDITED_WHILE_RUNNING = [
+    ("nothing", {}, "mypy", True),
+    ("a module it checks", {"src/tiny_lib/core.py": "X: int = 'a'\n"}, "mypy", False),
+    ("a new module", {"src/tiny_lib/new.py": "Y = 1\n"}, "mypy", False),
+    ("a deleted module", {"src/tiny_lib/core.py": None}, "black", False),
+    ("a page no check reads", {"docs/page.md": "changed\n"}, "mypy", True),
+    ("its configuration", {"mypy.ini": "[mypy]\nstrict = True\n"}, "mypy", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("edits", "name", "kept"),
+    [row[1:] for row in EDITED_WHILE_RUNNING],
+    ids=[row[0] for row in EDITED_WHILE_RUNNING],
+)
+def test_a_result_is_kept_only_if_its_inputs_did_not_change_while_it_ran(
+    settings: Settings, edits: dict[str, str | None], name: str, kept: bool
+) -> None:
+    """The job (a fake launcher) edits the tree while it runs and ends green: its entry is
+    written only when nothing it reads changed."""
+    root = settings.project_dir
+    (root / "src/tiny_lib/core.py").write_text("X = 1\n", encoding="utf-8")
+    pipeline = define(settings)
+    snapshot = take_snapshot(settings, pipeline, clean_env())
+    assert snapshot is not None
+    job = pipeline.job(name)
+
+    def launch(_: Job) -> Future[int]:
+        """Run the job: edit the tree, end green."""
+        for path, text in edits.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            if text is None:
+                (root / path).unlink()
+            else:
+                (root / path).write_text(text, encoding="utf-8")
+        write_reports(settings, job, "green")
+        done: Future[int] = Future()
+        done.set_result(0)
+        return done
+
+    cache = ResultCache(settings)
+    starter = CachingStarter(cache, snapshot, Interpreters(root, clean_env()), launch)
+    assert starter.start(job).result() == 0
+    saved = list((root / CACHE_DIR).glob("*.zip")) if (root / CACHE_DIR).is_dir() else []
+    assert bool(saved) is kept
