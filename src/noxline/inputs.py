@@ -109,9 +109,12 @@ MAX_VARIABLE_FILE = 16 << 20
 #: Variables whose folders the jobs' tools read file by file (stubs, importable code): a folder
 #: they name outside the project is keyed by the content of every file in it.
 FOLDER_VARIABLES = frozenset({"MYPYPATH", "PYTHONPATH"})
-#: The most files keyed in one such folder, and the most ignored files keyed in the tree; past
-#: either, the run's key holds a value of its own (no entry is reused: sound before fast).
+#: The most ignored files keyed in the tree; past it, the run's key holds a value of its own (no
+#: entry is reused: sound before fast).
 MAX_LISTED_FILES = 20_000
+#: The most files keyed in a folder a link or a variable leads to, each read whole; past it, the
+#: folder's digest is a value of its own (the jobs reading it run every time).
+MAX_FOLDER_FILES = 5_000
 #: Ignored files that tools read all the same: pylint and mypy read every Python file of their
 #: paths (a generated ``_version.py`` git ignores), and the tests folder's data (pathspecs).
 IGNORED_READ = (":(glob)**/*.py", ":(glob)**/*.pyi")
@@ -542,14 +545,14 @@ def user_file_digests(paths: Iterable[str], environ: Mapping[str, str]) -> dict[
 
 def _folder_digest(folder: Path) -> str:
     """SHA-256 over the names and content of every file below ``folder`` (caches left out);
-    a value of its own past :data:`MAX_LISTED_FILES` files (never equal to an earlier one)."""
+    a value of its own past :data:`MAX_FOLDER_FILES` files (never equal to an earlier one)."""
     digest = hashlib.sha256()
     count = 0
     for current, folders, names in os.walk(folder):
         folders[:] = sorted(name for name in folders if name not in IGNORED_SKIPPED)
         for name in sorted(names):
             count += 1
-            if count > MAX_LISTED_FILES:
+            if count > MAX_FOLDER_FILES:
                 return "too many files:" + os.urandom(16).hex()
             relative = (Path(current) / name).relative_to(folder)
             digest.update(relative.as_posix().encode("utf-8", "surrogateescape") + b"\0")
@@ -557,36 +560,54 @@ def _folder_digest(folder: Path) -> str:
     return "folder:" + digest.hexdigest()
 
 
-def _named_digest(project_dir: Path, word: str, folders: bool) -> str | None:
+def _inside(path: Path | str, folder: Path) -> bool:
+    """True when ``path`` (links resolved) is ``folder`` or below it."""
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _named_digest(
+    project_dir: Path, word: str, folders: bool, skipped: tuple[Path, ...]
+) -> str | None:
     """The digest of the file (or, with ``folders``, the folder outside the project) ``word``
-    names, relative to the project or absolute; None when it names neither."""
+    names, relative to the project or absolute; None when it names neither, or names something
+    in noxline's outputs (``skipped``: a report a job writes is no input)."""
     path = Path(word) if os.path.isabs(word) else project_dir / word
     try:
         info = path.stat()
     except (OSError, ValueError):
         return None
+    if any(_inside(path, project_dir / folder) for folder in skipped):
+        return None
     if stat.S_ISREG(info.st_mode):
         if info.st_size > MAX_VARIABLE_FILE:
             return f"large:{info.st_size}:{info.st_mtime_ns}"
         return file_digest(path.parent, path.name)
-    inside = os.path.realpath(path).startswith(os.path.realpath(project_dir) + os.sep)
-    if folders and stat.S_ISDIR(info.st_mode) and not inside:
+    if folders and stat.S_ISDIR(info.st_mode) and not _inside(path, project_dir):
         return _folder_digest(Path(os.path.realpath(path)))
     return None  # a folder of PATH or HOME, or one the tree already keys
 
 
-def variable_file_digests(project_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+def variable_file_digests(
+    project_dir: Path,
+    environ: Mapping[str, str],
+    *,
+    skipped: tuple[Path, ...] = (),
+    folders: bool = True,
+) -> dict[str, str]:
     """Word of a variable's value → digest of the file it names: a file named by a variable
     (``PYLINTRC``, ``COVERAGE_RCFILE``, ``PIP_CONSTRAINT``, a ``-c`` in ``PYTEST_ADDOPTS``) is read
-    by the tool the variable configures, wherever it is; the folders of :data:`FOLDER_VARIABLES`
-    outside the project are read file by file. Shells' own variables are left out."""
+    by the tool the variable configures, wherever it is; with ``folders``, the folders of
+    :data:`FOLDER_VARIABLES` outside the project are read file by file. Shells' own variables,
+    and what lies in noxline's outputs (``skipped``, relative to the project), are left out."""
     result: dict[str, str] = {}
     for name, value in sorted(environ.items()):
         if not reads_variable(("*",), name):
             continue
         for word in value_words(value):
             if word not in result:
-                found = _named_digest(project_dir, word, name in FOLDER_VARIABLES)
+                walk = folders and name in FOLDER_VARIABLES
+                found = _named_digest(project_dir, word, walk, skipped)
                 if found is not None:
                     result[word] = found
     return result
@@ -611,14 +632,17 @@ def take_snapshot(
         runtime=runtime,
         git=git_state(settings.project_dir),
         user_files=user_file_digests(declared, environ),
-        variable_files=variable_file_digests(settings.project_dir, environ),
+        variable_files=variable_file_digests(
+            settings.project_dir, environ, skipped=outputs(settings)
+        ),
     )
 
 
 def reread(settings: Settings, snapshot: Snapshot) -> Snapshot | None:
     """``snapshot`` with what may change while jobs run read again: the tree (a file edited,
-    added or deleted), the user configuration files and the files variables name; None when the
-    tree cannot be read (too many ignored files, no repository).
+    added or deleted), the user configuration files and the files variables name (the folders
+    they name are kept as first read); None when the tree cannot be read (too many ignored
+    files, no repository).
 
     A green result is kept only when its key read again after the job is the key it started with:
     a file edited while the job ran (and read by it in either state) never lends its result to
@@ -627,11 +651,21 @@ def reread(settings: Settings, snapshot: Snapshot) -> Snapshot | None:
     ignored = ignored_digests(settings)
     if tree is None or ignored is None:
         return None
+    # The folders variables name are kept as read (walking them again after every job costs);
+    # the files they name are read again.
+    walked = {
+        word: found
+        for word, found in snapshot.variable_files.items()
+        if found.startswith(("folder:", "too many files:"))
+    }
+    named = variable_file_digests(
+        settings.project_dir, snapshot.environ, skipped=outputs(settings), folders=False
+    )
     return replace(
         snapshot,
         tree={**ignored, **tree},
         user_files=user_file_digests(snapshot.user_files, snapshot.environ),
-        variable_files=variable_file_digests(settings.project_dir, snapshot.environ),
+        variable_files={**walked, **named},
     )
 
 

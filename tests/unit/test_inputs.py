@@ -445,6 +445,7 @@ NAMED = [
     ("MYPYPATH", "{outside}/stubs", "{outside}/stubs"),
     ("PYTHONPATH", "{outside}/lib", "{outside}/lib"),
     ("APP_DATA", "{outside}/stubs", None),  # a folder another variable names: not walked
+    ("COVERAGE_FILE", "reports/tests/.coverage", None),  # a job's output, no input
     ("PATH", "{outside}/stubs", None),
     ("HISTFILE", "{outside}/coveragerc", None),  # the shell's own
     ("UV_INDEX_URL", "https://mirror.example/simple", None),
@@ -459,14 +460,15 @@ def test_a_file_a_variable_names_is_keyed_by_its_content(
     to it changes the digest, so the jobs reading the variable run again."""
     project, outside = tmp_path / "project", tmp_path / "outside"
     for folder, files in (
-        (project, ("ci/pylintrc", "ci/pytest.ini")),
+        (project, ("ci/pylintrc", "ci/pytest.ini", "reports/tests/.coverage")),
         (outside, ("coveragerc", "constraints.txt", "stubs/pkg/__init__.pyi", "lib/mod.py")),
     ):
         for file in files:
             (folder / file).parent.mkdir(parents=True, exist_ok=True)
             (folder / file).write_text("one\n", encoding="utf-8")
     value = value.format(outside=outside)
-    first = variable_file_digests(project, {name: value})
+    outputs = (Path(".nox"), Path("dist"), Path("reports"))
+    first = variable_file_digests(project, {name: value}, skipped=outputs)
     if keyed is None:
         assert not first
         return
@@ -475,7 +477,7 @@ def test_a_file_a_variable_names_is_keyed_by_its_content(
     target = project / word if not os.path.isabs(word) else Path(word)
     changed = next(iter(sorted(target.rglob("*.py*")))) if target.is_dir() else target
     changed.write_text("two\n", encoding="utf-8")
-    assert variable_file_digests(project, {name: value})[word] != first[word]
+    assert variable_file_digests(project, {name: value}, skipped=outputs)[word] != first[word]
 
 
 #: (XDG_CONFIG_HOME set, the file edited): a ~/.config file is read under XDG_CONFIG_HOME too.
