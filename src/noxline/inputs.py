@@ -8,9 +8,11 @@ SHA-256; the rest reads the disk, git, the environment and the interpreters, onc
 A key changes with any of: the content of a file the job reads (tracked, or untracked and not
 ignored: ``git ls-files -co --exclude-standard``), the built dist/ files (jobs that use them), the
 reports of jobs it reads (``Job.upstream_files``), HEAD and the tags (jobs that read git), the
-settings, the job's interpreter (its real path, size, time and ``sys.version``), noxline (its
-version and the digest of its own files), nox's and uv's versions, the environment variables the
-job reads, and its tools' user configuration files. Variable values are hashed, never stored.
+settings, the job's interpreter (its real path, size, time and ``sys.version``), what its reused
+venv holds, noxline (its version and the digest of its own files), nox's and uv's versions, the
+environment variables the job reads and the files they name, its tools' user configuration files,
+and the ignored files tools read all the same (Python files, the tests folder's). Variable values
+are hashed, never stored.
 
 Globs follow GitLab's ``rules:changes`` (Ruby's ``File.fnmatch`` with ``FNM_PATHNAME``,
 ``FNM_DOTMATCH`` and ``FNM_EXTGLOB``): ``**/`` any folders, ``*`` and ``?`` within one name,
@@ -29,6 +31,7 @@ import re
 import shutil
 import stat
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
@@ -298,6 +301,8 @@ class Ready:
     dist: Mapping[str, str] = field(default_factory=dict)
     #: POSIX path → digest of every file the job's ``upstream_files`` globs find.
     upstream: Mapping[str, str] = field(default_factory=dict)
+    #: What the job's reused venv holds (:func:`venv_contents`); empty for a job without one.
+    venv: str = ""
 
 
 def _digest_text(text: str) -> str:
@@ -322,6 +327,7 @@ def job_facts(job: Job, snapshot: Snapshot, ready: Ready) -> dict[str, Any]:
         },
         "dist": dict(ready.dist) if inputs.dist else {},
         "upstream": dict(ready.upstream),
+        "venv": ready.venv,
         "git": dict(snapshot.git) if inputs.git else {},
         "env": {
             name: _digest_text(value)
@@ -709,6 +715,40 @@ class Interpreters:
         )
 
 
+def _venv_name(session: str) -> str:
+    """The folder name nox gives a session's venv (``tests-3.12`` → ``tests-3-12``)."""
+    ascii_name = unicodedata.normalize("NFKD", session).encode("ascii", "ignore").decode("ascii")
+    kept = "".join(
+        char if char.isalnum() or char in "_-" or char.isspace() else "-" for char in ascii_name
+    )
+    words = kept.strip().lower().replace("-", " ").split()
+    return "-".join(words) or hashlib.sha1(session.encode()).hexdigest()[:8]
+
+
+def venv_contents(settings: Settings, job: Job) -> str:
+    """What the job's reused venv holds: the names of its installed distributions and ``.pth``
+    files (a version is in each name), "absent" without one; empty for a job without a venv.
+
+    A reused venv keeps what it installed (uv does not upgrade a requirement it finds satisfied):
+    a venv made anew installs the newest releases a range allows, so its contents are an input.
+    nox shortens a long venv path to a hash of its name; both names are looked for."""
+    if not job.uses_venv:
+        return ""
+    envdir = settings.project_dir / ".nox"
+    if job.instance.shard:
+        envdir = envdir / f"shard-{job.instance.shard}of{job.shards}"
+    name = _venv_name(job.session)
+    for folder in (envdir / name, envdir / hashlib.sha1(name.encode()).hexdigest()[:8]):
+        found = sorted(
+            path.name
+            for path in folder.glob("lib/*/site-packages/*")
+            if path.name.endswith((".dist-info", ".egg-info", ".pth"))
+        )
+        if found:
+            return _digest_text("\n".join(found))
+    return "absent"
+
+
 def ready_facts(settings: Settings, job: Job, interpreters: Interpreters) -> Ready:
     """What is read of ``job`` as it is about to start: its interpreter, dist/, upstream reports."""
     python = job.instance.python or (job.pythons[0] if job.pythons else "")
@@ -716,6 +756,7 @@ def ready_facts(settings: Settings, job: Job, interpreters: Interpreters) -> Rea
         interpreter=interpreters.identity(python if job.uses_venv else ""),
         dist=dist_digests(settings) if job.inputs.dist else {},
         upstream=upstream_digests(settings, job),
+        venv=venv_contents(settings, job),
     )
 
 
@@ -737,4 +778,5 @@ __all__ = [
     "user_file_digests",
     "value_words",
     "variable_file_digests",
+    "venv_contents",
 ]

@@ -27,6 +27,7 @@ from noxline.inputs import (
     user_file_digests,
     value_words,
     variable_file_digests,
+    venv_contents,
 )
 from noxline.pipeline import CONFIG_FILES, Pipeline, define
 from tests.helpers import git
@@ -89,7 +90,7 @@ def edit(**changes: object) -> Callable[[Snapshot, Ready], tuple[Snapshot, Ready
     def apply(snapshot: Snapshot, ready: Ready) -> tuple[Snapshot, Ready]:
         fields: dict[str, object] = {}
         for name, value in changes.items():
-            target = ready if name in ("interpreter", "dist", "upstream") else snapshot
+            target = ready if name in ("interpreter", "dist", "upstream", "venv") else snapshot
             old = getattr(target, name)
             if isinstance(value, dict):
                 merged = {**old, **value}
@@ -154,6 +155,8 @@ CASES = [
     ("nox's version", edit(runtime={"nox": "2026.11.1"}), EVERYONE),
     ("uv's version (the resolver)", edit(runtime={"uv": "0.13.2"}), EVERYONE),
     ("the interpreter", edit(interpreter="/usr/bin/python3.12:3.12.2"), EVERYONE),
+    # A venv made anew installs the newest releases a range allows.
+    ("what the job's reused venv holds", edit(venv="v2"), EVERYONE),
     ("the built wheel", edit(dist={"tiny.whl": "w2"}), {"wheel-install", "tests", "sbom"}),
     ("a report a job reads", edit(upstream={"reports/version/version.env": "v2"}), EVERYONE),
     ("HEAD (a commit)", edit(git={"head": "h2"}), {"version", "build", "sbom"}),
@@ -533,3 +536,36 @@ def test_a_link_to_a_folder_is_keyed_by_what_the_folder_holds(
     changed.write_text("two\n", encoding="utf-8")
     again = take_snapshot(settings, define(settings), {})
     assert again is not None and again.tree[link] != first.tree[link]
+
+
+#: (job, its matrix copy's Python, the venv folder nox uses, the job reads a venv): nox's names.
+VENVS = [
+    ("mypy", "", ".nox/mypy", True),
+    ("tests", "3.12", ".nox/tests-3-12", True),
+    ("version", "", "", False),
+]
+
+
+@pytest.mark.parametrize(("name", "python", "folder", "reads"), VENVS)
+def test_what_a_reused_venv_holds_is_read(
+    tmp_path: Path, name: str, python: str, folder: str, reads: bool
+) -> None:
+    """A job's venv: absent, then its distributions' names (versions in them); another version
+    installed is another fact; a job without a venv reads none."""
+    settings = load_settings(write_project(tmp_path, git=True))
+    pipeline = define(replace(settings, python=("3.11", python) if python else ()))
+    job = next(
+        job
+        for job in pipeline.expand().jobs
+        if (job.template or job.name) == name and job.instance.python == python
+    )
+    if not reads:
+        assert venv_contents(settings, job) == ""
+        return
+    assert venv_contents(settings, job) == "absent"
+    site = tmp_path / folder / "lib/python3.12/site-packages"
+    (site / "pytest-9.0.0.dist-info").mkdir(parents=True)
+    first = venv_contents(settings, job)
+    assert first not in ("", "absent")
+    (site / "pytest-9.0.0.dist-info").rename(site / "pytest-9.1.0.dist-info")
+    assert venv_contents(settings, job) != first

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import zipfile
 from concurrent.futures import Future
 from pathlib import Path
@@ -402,3 +403,52 @@ def test_a_result_is_kept_only_if_its_inputs_did_not_change_while_it_ran(
     assert starter.start(job).result() == 0
     saved = list((root / CACHE_DIR).glob("*.zip")) if (root / CACHE_DIR).is_dir() else []
     assert bool(saved) is kept
+
+
+#: (the venv before the first run, the venv the first run leaves, a hit on the next run): a
+#: result is kept under the venv the job ran with, so the next run finds it while the venv stays.
+VENV_RUNS = [
+    (None, "pytest-9.0.0", True),  # made by the first run
+    ("pytest-9.0.0", "pytest-9.0.0", True),
+    ("pytest-9.0.0", None, False),  # deleted after it: made anew, maybe with newer releases
+]
+
+
+@pytest.mark.parametrize(("before", "left", "hit"), VENV_RUNS)
+def test_a_result_is_kept_under_the_venv_it_ran_with(
+    settings: Settings, before: str | None, left: str | None, hit: bool
+) -> None:
+    """A fake launcher leaves the black venv as ``left``; the next start is a hit only when the
+    venv still holds what the run left."""
+    root = settings.project_dir
+    site = root / ".nox/black/lib/python3.12/site-packages"
+
+    def hold(name: str | None) -> None:
+        """Make the venv hold one distribution ``name`` (None: no venv)."""
+        if (root / ".nox/black").exists():
+            shutil.rmtree(root / ".nox/black")
+        if name:
+            (site / f"{name}.dist-info").mkdir(parents=True)
+
+    pipeline = define(settings)
+    job = pipeline.job("black")
+    ran: list[str] = []
+
+    def launch(started: Job) -> Future[int]:
+        """Run black: install (leave the venv), write reports, end green."""
+        ran.append(started.name)
+        hold(left)
+        write_reports(settings, job, "green")
+        done: Future[int] = Future()
+        done.set_result(0)
+        return done
+
+    hold(before)
+    snapshot = take_snapshot(settings, pipeline, clean_env())
+    assert snapshot is not None
+    interpreters = Interpreters(root, clean_env())
+    CachingStarter(ResultCache(settings), snapshot, interpreters, launch).start(job).result()
+    if not hit:
+        hold(None)  # someone deletes the venv
+    CachingStarter(ResultCache(settings), snapshot, interpreters, launch).start(job).result()
+    assert ran == ["black"] if hit else ["black", "black"]

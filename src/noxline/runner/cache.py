@@ -24,7 +24,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from noxline import confine, patterns
@@ -41,6 +41,7 @@ from noxline.inputs import (
     job_facts,
     ready_facts,
     reread,
+    venv_contents,
 )
 from noxline.pipeline import Job
 from noxline.runner.processes import log_path
@@ -379,7 +380,10 @@ class CachingStarter:  # pylint: disable=too-few-public-methods
                 result.set_exception(error)
                 return
             if code == 0 and ready is not None and self.still(job, key, ready):
-                self.cache.save(job, key, time.monotonic() - began)
+                # Kept under the venv the job ran with (what its installs left): the next run
+                # finds it while the venv stays as it is, and runs again if it is made anew.
+                after = replace(ready, venv=venv_contents(self.cache.settings, job))
+                self.cache.save(job, self._key(job, after), time.monotonic() - began)
             result.set_result(code)
 
         ran.add_done_callback(ended)
