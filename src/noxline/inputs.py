@@ -118,6 +118,9 @@ MAX_LISTED_FILES = 20_000
 #: The most files keyed in a folder a link or a variable leads to, each read whole; past it, the
 #: folder's digest is a value of its own (the jobs reading it run every time).
 MAX_FOLDER_FILES = 5_000
+#: The name a folder's files are keyed under when it holds too many (a value of its own each
+#: run): ``**/*.py`` and ``<folder>/**/*`` globs match it, so the jobs reading the folder run.
+TOO_MANY = "(too many files to key).py"
 #: Ignored files that tools read all the same: pylint and mypy read every Python file of their
 #: paths (a generated ``_version.py`` git ignores), and the tests folder's data (pathspecs).
 IGNORED_READ = (":(glob)**/*.py", ":(glob)**/*.pyi")
@@ -399,9 +402,9 @@ def outputs(settings: Settings) -> tuple[Path, ...]:
 
 
 def tree_digests(settings: Settings) -> dict[str, str] | None:
-    """POSIX path → digest of the tree's files (tracked, untracked but not ignored; a link to a
-    folder is keyed by every file the folder holds); None when git cannot list them (not a
-    repository)."""
+    """POSIX path → digest of the tree's files (tracked, untracked but not ignored; a submodule
+    or a link to a folder is keyed by every file the folder holds); None when git cannot list them
+    (not a repository)."""
     root = settings.project_dir
     done = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     if done.returncode != 0:
@@ -411,11 +414,14 @@ def tree_digests(settings: Settings) -> dict[str, str] | None:
     for name in sorted(set(done.stdout.split("\0")) - {""}):
         if any(Path(name).is_relative_to(folder) for folder in skipped):
             continue
-        found = file_digest(root, name)
-        if found.startswith("link:") and found.endswith(":folder"):
-            # git lists a link to a folder, never the files it leads to: tools read them.
-            found += ":" + _folder_digest(Path(os.path.realpath(root / name)))
-        result[name] = found
+        result[name] = file_digest(root, name)
+        if result[name] == "folder" or result[name].endswith(":folder"):
+            # git lists a submodule or a link to a folder, never the files in it: tools read
+            # them, so each is keyed under its path through the folder (the globs then match).
+            inside = _folder_files(Path(os.path.realpath(root / name)))
+            if inside is None:  # too many to key: a name every glob of its folder matches
+                inside = {TOO_MANY: os.urandom(16).hex()}
+            result.update({f"{name}/{path}": digest for path, digest in inside.items()})
     return result
 
 
@@ -549,21 +555,27 @@ def user_file_digests(paths: Iterable[str], environ: Mapping[str, str]) -> dict[
     return result
 
 
-def _folder_digest(folder: Path) -> str:
-    """SHA-256 over the names and content of every file below ``folder`` (caches left out);
-    a value of its own past :data:`MAX_FOLDER_FILES` files (never equal to an earlier one)."""
-    digest = hashlib.sha256()
-    count = 0
+def _folder_files(folder: Path) -> dict[str, str] | None:
+    """POSIX path inside ``folder`` → digest of every file below it (caches and ``.git`` left
+    out, links not followed); None past :data:`MAX_FOLDER_FILES` files."""
+    found: dict[str, str] = {}
     for current, folders, names in os.walk(folder):
         folders[:] = sorted(name for name in folders if name not in IGNORED_SKIPPED)
         for name in sorted(names):
-            count += 1
-            if count > MAX_FOLDER_FILES:
-                return "too many files:" + os.urandom(16).hex()
+            if len(found) >= MAX_FOLDER_FILES:
+                return None
             relative = (Path(current) / name).relative_to(folder)
-            digest.update(relative.as_posix().encode("utf-8", "surrogateescape") + b"\0")
-            digest.update(file_digest(folder, relative).encode() + b"\0")
-    return "folder:" + digest.hexdigest()
+            found[relative.as_posix()] = file_digest(folder, relative)
+    return found
+
+
+def _folder_digest(folder: Path) -> str:
+    """SHA-256 over the names and content of every file below ``folder`` (:func:`_folder_files`);
+    a value of its own past :data:`MAX_FOLDER_FILES` files (never equal to an earlier one)."""
+    found = _folder_files(folder)
+    if found is None:
+        return "too many files:" + os.urandom(16).hex()
+    return "folder:" + _digest_text(json.dumps(found, sort_keys=True))
 
 
 def _inside(path: Path | str, folder: Path) -> bool:

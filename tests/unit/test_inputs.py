@@ -508,20 +508,22 @@ def test_user_configuration_under_xdg_config_home_is_keyed(
     assert user_file_digests(declared, environ) != before
 
 
-#: (the link, where it leads, the file edited there): a link to a folder is keyed by the files the
-#: folder holds, inside the project or out of it; git lists only the link.
+#: (the link, where it leads, the file edited there, its path through the link): a link to a
+#: folder is keyed by the files the folder holds, inside the project or out of it; git lists only
+#: the link.
 LINKED_FOLDERS = [
-    ("src/tiny_lib/shared", "../../shared", "shared/util.py"),
-    ("src/tiny_lib/vendored", "{outside}", "outside/util.py"),
-    ("tests/data", "../fixtures", "fixtures/deep/sample.json"),
+    ("src/tiny_lib/shared", "../../shared", "shared/util.py", "src/tiny_lib/shared/util.py"),
+    ("src/tiny_lib/vendored", "{outside}", "outside/util.py", "src/tiny_lib/vendored/util.py"),
+    ("tests/data", "../fixtures", "fixtures/deep/sample.json", "tests/data/deep/sample.json"),
 ]
 
 
-@pytest.mark.parametrize(("link", "target", "edited"), LINKED_FOLDERS)
+@pytest.mark.parametrize(("link", "target", "edited", "through"), LINKED_FOLDERS)
 def test_a_link_to_a_folder_is_keyed_by_what_the_folder_holds(
-    tmp_path: Path, link: str, target: str, edited: str
+    tmp_path: Path, link: str, target: str, edited: str, through: str
 ) -> None:
-    """Editing a file the linked folder holds changes the link's digest in the tree."""
+    """A file the linked folder holds is keyed under its path through the link; editing it
+    changes that digest."""
     project = write_project(tmp_path / "project", git=True)
     for folder in (project / "shared", project / "fixtures/deep", tmp_path / "outside"):
         folder.mkdir(parents=True)
@@ -533,9 +535,10 @@ def test_a_link_to_a_folder_is_keyed_by_what_the_folder_holds(
     first = take_snapshot(settings, define(settings), {})
     assert first is not None and link in first.tree
     changed = tmp_path / edited if edited.startswith("outside/") else project / edited
+    assert through in first.tree  # keyed under its path through the link: the globs match it
     changed.write_text("two\n", encoding="utf-8")
     again = take_snapshot(settings, define(settings), {})
-    assert again is not None and again.tree[link] != first.tree[link]
+    assert again is not None and again.tree[through] != first.tree[through]
 
 
 #: (job, its matrix copy's Python, the venv folder nox uses, the job reads a venv): nox's names.
@@ -569,3 +572,27 @@ def test_what_a_reused_venv_holds_is_read(
     assert first not in ("", "absent")
     (site / "pytest-9.0.0.dist-info").rename(site / "pytest-9.1.0.dist-info")
     assert venv_contents(settings, job) != first
+
+
+def test_a_submodule_is_keyed_by_the_files_it_holds(tmp_path: Path) -> None:
+    """git lists a submodule as one entry: its files are keyed under their paths through it, so
+    a Python file checked out in it changes mypy's key."""
+    project = write_project(tmp_path / "project", git=True)
+    inner = project / "vendor/lib"
+    inner.mkdir(parents=True)
+    git(inner, "init", "-q")
+    (inner / "mod.py").write_text("X = 1\n", encoding="utf-8")
+    git(inner, "add", "-A")
+    git(inner, "commit", "-qm", "inner")
+    git(project, "add", "vendor/lib")  # a gitlink, as a submodule is
+    settings = load_settings(project)
+    pipeline = define(settings)
+    first = take_snapshot(settings, pipeline, {})
+    assert first is not None and "vendor/lib/mod.py" in first.tree
+    (inner / "mod.py").write_text("X: int = 'a'\n", encoding="utf-8")
+    again = take_snapshot(settings, pipeline, {})
+    assert again is not None
+    mypy = pipeline.job("mypy")
+    assert cache_key(job_facts(mypy, first, base_ready())) != cache_key(
+        job_facts(mypy, again, base_ready())
+    )
