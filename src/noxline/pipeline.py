@@ -106,7 +106,7 @@ class Cache:
 #: docstr-coverage's .docstr.yaml or .docstr.yml, ruff's in any folder, as ruff takes the nearest
 #: ruff.toml, .ruff.toml or pyproject.toml with a [tool.ruff] table), the noxfile,
 #: every lock file noxline reads, requirement files, git's ignore rules (black, ruff and the
-#: build copy follow them), the interpreter pin.
+#: build copy follow them) and ruff's .ignore files, the interpreter pin.
 CONFIG_FILES = (
     "pyproject.toml",
     "setup.cfg",
@@ -134,6 +134,7 @@ CONFIG_FILES = (
     ".python-version",
     "uv.toml",
     "**/.gitignore",
+    "**/.ignore",
     "uv.lock",
     "poetry.lock",
     "pdm.lock",

@@ -366,6 +366,8 @@ TOOL_CONFIGS = {
         "tests/.ruff.toml",
         "pyproject.toml",
         "src/pkg/sub/pyproject.toml",  # ruff takes the nearest [tool.ruff]
+        ".ignore",  # ruff skips what an .ignore file names, as what .gitignore does
+        "tests/.ignore",
     ),
     "docstr-coverage": (".docstr.yaml", ".docstr.yml"),
     "nox": ("noxfile.py",),
