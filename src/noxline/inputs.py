@@ -8,9 +8,11 @@ SHA-256; the rest reads the disk, git, the environment and the interpreters, onc
 A key changes with any of: the content of a file the job reads (tracked, or untracked and not
 ignored: ``git ls-files -co --exclude-standard``), the built dist/ files (jobs that use them), the
 reports of jobs it reads (``Job.upstream_files``), HEAD and the tags (jobs that read git), the
-settings, the job's interpreter (its real path, size, time and ``sys.version``), noxline (its
-version and the digest of its own files), nox's and uv's versions, the environment variables the
-job reads, and its tools' user configuration files. Variable values are hashed, never stored.
+settings, the job's interpreter (its real path, size, time and ``sys.version``), what its reused
+venv holds, noxline (its version and the digest of its own files), nox's and uv's versions, the
+environment variables the job reads and the files they name, its tools' user configuration files,
+and the ignored files tools read all the same (Python files, the tests folder's). Variable values
+are hashed, never stored.
 
 Globs follow GitLab's ``rules:changes`` (Ruby's ``File.fnmatch`` with ``FNM_PATHNAME``,
 ``FNM_DOTMATCH`` and ``FNM_EXTGLOB``): ``**/`` any folders, ``*`` and ``?`` within one name,
@@ -30,9 +32,11 @@ import shutil
 import stat
 import sys
 import threading
+import unicodedata
+import uuid
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -41,8 +45,9 @@ from noxline import confine, patterns
 from noxline.about import __version__
 from noxline.commands import CommandError, run
 from noxline.config import Settings
+from noxline.errors import NoxlineError
 from noxline.git import run_git
-from noxline.pipeline import Job, Pipeline
+from noxline.pipeline import BUILD_BACKEND_MARKER, BUILD_ISOLATED, Job, Pipeline
 
 #: Bumped when the key's facts change meaning, so entries of older noxlines are never reused.
 KEY_FORMAT = 1
@@ -103,6 +108,42 @@ SHELL_PREFIXES = (
 
 #: Seconds an interpreter may take to say what it is.
 PROBE_TIMEOUT = 30.0
+
+#: The longest word of a variable's value taken for a path.
+MAX_WORD = 4096
+#: A file named by a variable larger than this is keyed by its size and time, not read whole.
+MAX_VARIABLE_FILE = 16 << 20
+#: Variables whose folders the jobs' tools read file by file (stubs, importable code): a folder
+#: they name outside the project is keyed by the content of every file in it.
+FOLDER_VARIABLES = frozenset({"MYPYPATH", "PYTHONPATH"})
+#: The most ignored files keyed in the tree; past it, the run's key holds a value of its own (no
+#: entry is reused: sound before fast).
+MAX_LISTED_FILES = 20_000
+#: The most files keyed in a folder a link or a variable leads to, each read whole; past it, the
+#: folder's digest is a value of its own (the jobs reading it run every time).
+MAX_FOLDER_FILES = 5_000
+#: The name a folder's files are keyed under when it holds too many (a value of its own each
+#: run): ``**/*.py`` and ``<folder>/**/*`` globs match it, so the jobs reading the folder run.
+TOO_MANY = "(too many files to key).py"
+#: Ignored files that tools read all the same: pylint and mypy read every Python file of their
+#: paths (a generated ``_version.py`` git ignores), and the tests folder's data (pathspecs).
+IGNORED_READ = (":(glob)**/*.py", ":(glob)**/*.pyi")
+#: Folders whose ignored files are caches and venvs, never a job's input.
+IGNORED_SKIPPED = frozenset(
+    {
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".tox",
+        ".nox",
+        ".git",
+        "site-packages",
+        "dist-packages",
+        "node_modules",
+    }
+)
 
 
 # --- globs --------------------------------------------------------------------------------------
@@ -218,6 +259,21 @@ def reads_variable(patterns: Iterable[str], name: str) -> bool:
     return False
 
 
+def value_words(value: str) -> tuple[str, ...]:
+    """The words of a variable's value that may name a file or folder: the value split at
+    whitespace, ``=``, ``,``, ``;`` and the path separator (``PYTEST_ADDOPTS="-c ci/pytest.ini"``
+    holds ``ci/pytest.ini``, ``MYPYPATH=a:b`` holds ``a`` and ``b``); options and words longer
+    than a path may be are left out."""
+    spaced = value
+    for separator in ("=", ",", ";", os.pathsep):
+        spaced = spaced.replace(separator, " ")
+    return tuple(
+        dict.fromkeys(
+            word for word in spaced.split() if not word.startswith("-") and len(word) <= MAX_WORD
+        )
+    )
+
+
 # --- the facts and the key (pure) ---------------------------------------------------------------
 
 
@@ -237,6 +293,9 @@ class Snapshot:
     git: Mapping[str, str] = field(default_factory=dict)
     #: Path (as declared, ``~/...``) → digest of each user configuration file ("absent").
     user_files: Mapping[str, str] = field(default_factory=dict)
+    #: A word of a variable's value naming a file or folder (``PYLINTRC=ci/pylintrc``,
+    #: ``MYPYPATH=/opt/stubs``) → the digest of what it names (:func:`variable_file_digests`).
+    variable_files: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -249,6 +308,8 @@ class Ready:
     dist: Mapping[str, str] = field(default_factory=dict)
     #: POSIX path → digest of every file the job's ``upstream_files`` globs find.
     upstream: Mapping[str, str] = field(default_factory=dict)
+    #: What the job's reused venv holds (:func:`venv_contents`); empty for a job without one.
+    venv: str = ""
 
 
 def _digest_text(text: str) -> str:
@@ -273,6 +334,7 @@ def job_facts(job: Job, snapshot: Snapshot, ready: Ready) -> dict[str, Any]:
         },
         "dist": dict(ready.dist) if inputs.dist else {},
         "upstream": dict(ready.upstream),
+        "venv": ready.venv,
         "git": dict(snapshot.git) if inputs.git else {},
         "env": {
             name: _digest_text(value)
@@ -280,6 +342,13 @@ def job_facts(job: Job, snapshot: Snapshot, ready: Ready) -> dict[str, Any]:
             if reads_variable(inputs.env, name)
         },
         "user_files": {path: snapshot.user_files.get(path, "unread") for path in inputs.user_files},
+        "variable_files": {
+            word: snapshot.variable_files[word]
+            for name, value in sorted(snapshot.environ.items())
+            if reads_variable(inputs.env, name)
+            for word in value_words(value)
+            if word in snapshot.variable_files
+        },
     }
 
 
@@ -337,8 +406,9 @@ def outputs(settings: Settings) -> tuple[Path, ...]:
 
 
 def tree_digests(settings: Settings) -> dict[str, str] | None:
-    """POSIX path → digest of the tree's files (tracked, untracked but not ignored); None when
-    git cannot list them (not a repository)."""
+    """POSIX path → digest of the tree's files (tracked, untracked but not ignored; a submodule
+    or a link to a folder is keyed by every file the folder holds); None when git cannot list them
+    (not a repository)."""
     root = settings.project_dir
     done = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     if done.returncode != 0:
@@ -348,6 +418,51 @@ def tree_digests(settings: Settings) -> dict[str, str] | None:
     for name in sorted(set(done.stdout.split("\0")) - {""}):
         if any(Path(name).is_relative_to(folder) for folder in skipped):
             continue
+        result[name] = file_digest(root, name)
+        if result[name] == "folder" or result[name].endswith(":folder"):
+            # git lists a submodule or a link to a folder, never the files in it: tools read
+            # them, so each is keyed under its path through the folder (the globs then match).
+            inside = _folder_files(Path(os.path.realpath(root / name)))
+            if inside is None:  # too many to key: a name every glob of its folder matches
+                inside = {TOO_MANY: os.urandom(16).hex()}
+            result.update({f"{name}/{path}": digest for path, digest in inside.items()})
+    return result
+
+
+def ignored_digests(settings: Settings) -> dict[str, str] | None:
+    """POSIX path → digest of the ignored files a tool still reads: every Python file (pylint and
+    mypy do not follow ``.gitignore``: a generated ``_version.py`` is checked) and every file of
+    the tests folder (data a test opens), caches and venvs (a folder holding ``pyvenv.cfg``) left
+    out; None when there are more than :data:`MAX_LISTED_FILES` (no entry is then reused)."""
+    root = settings.project_dir
+    tests = settings.tests_dir.as_posix()
+    specs = (*IGNORED_READ, *(() if tests in ("", ".") else (f":(literal){tests}/",)))
+    done = run_git(
+        root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", *specs
+    )
+    if done.returncode != 0:
+        return None
+    skipped = outputs(settings)
+    venvs: dict[Path, bool] = {}
+
+    def in_venv(path: Path) -> bool:
+        """True when a folder above ``path`` holds a venv's ``pyvenv.cfg``."""
+        for folder in path.parents:
+            if folder not in venvs:
+                venvs[folder] = (root / folder / "pyvenv.cfg").is_file()
+            if venvs[folder]:
+                return True
+        return False
+
+    result: dict[str, str] = {}
+    for name in sorted(set(done.stdout.split("\0")) - {""}):
+        path = Path(name)
+        if IGNORED_SKIPPED & set(path.parts[:-1]) or name.endswith(".pyc"):
+            continue
+        if any(path.is_relative_to(folder) for folder in skipped) or in_venv(path):
+            continue
+        if len(result) >= MAX_LISTED_FILES:
+            return None
         result[name] = file_digest(root, name)
     return result
 
@@ -426,19 +541,97 @@ def user_file_digests(paths: Iterable[str], environ: Mapping[str, str]) -> dict[
     """Declared path (``~/...``) → digest of the file it names ("missing" when absent).
 
     Each is read confined to the folder it is declared in (:func:`file_digest`): a ``~/`` path
-    inside the home folder, an absolute one (``/etc/pip.conf``) inside its own folder.
+    inside the home folder, an absolute one (``/etc/pip.conf``) inside its own folder. A
+    ``~/.config/`` path is also read under ``$XDG_CONFIG_HOME`` when that is set: the tools
+    (pip, black, mypy, ruff) look there first.
     """
     home = environ.get("HOME", "")
+    xdg = environ.get("XDG_CONFIG_HOME", "")
     result = {}
     for declared in dict.fromkeys(paths):
         if declared.startswith("~/"):
-            if not home:
-                result[declared] = "no home"
-                continue
-            root, path = Path(home), declared[2:]
+            found = file_digest(Path(home), declared[2:]) if home else "no home"
+            if xdg and declared.startswith("~/.config/"):
+                found += "|xdg:" + file_digest(Path(xdg), declared.removeprefix("~/.config/"))
         else:
-            root, path = Path(declared).parent, Path(declared).name
-        result[declared] = file_digest(root, path)
+            found = file_digest(Path(declared).parent, Path(declared).name)
+        result[declared] = found
+    return result
+
+
+def _folder_files(folder: Path) -> dict[str, str] | None:
+    """POSIX path inside ``folder`` → digest of every file below it (caches and ``.git`` left
+    out, links not followed); None past :data:`MAX_FOLDER_FILES` files."""
+    found: dict[str, str] = {}
+    for current, folders, names in os.walk(folder):
+        folders[:] = sorted(name for name in folders if name not in IGNORED_SKIPPED)
+        for name in sorted(names):
+            if len(found) >= MAX_FOLDER_FILES:
+                return None
+            relative = (Path(current) / name).relative_to(folder)
+            found[relative.as_posix()] = file_digest(folder, relative)
+    return found
+
+
+def _folder_digest(folder: Path) -> str:
+    """SHA-256 over the names and content of every file below ``folder`` (:func:`_folder_files`);
+    a value of its own past :data:`MAX_FOLDER_FILES` files (never equal to an earlier one)."""
+    found = _folder_files(folder)
+    if found is None:
+        return "too many files:" + os.urandom(16).hex()
+    return "folder:" + _digest_text(json.dumps(found, sort_keys=True))
+
+
+def _inside(path: Path | str, folder: Path) -> bool:
+    """True when ``path`` (links resolved) is ``folder`` or below it."""
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _named_digest(
+    project_dir: Path, word: str, folders: bool, skipped: tuple[Path, ...]
+) -> str | None:
+    """The digest of the file (or, with ``folders``, the folder outside the project) ``word``
+    names, relative to the project or absolute; None when it names neither, or names something
+    in noxline's outputs (``skipped``: a report a job writes is no input)."""
+    path = Path(word) if os.path.isabs(word) else project_dir / word
+    try:
+        info = path.stat()
+    except (OSError, ValueError):
+        return None
+    if any(_inside(path, project_dir / folder) for folder in skipped):
+        return None
+    if stat.S_ISREG(info.st_mode):
+        if info.st_size > MAX_VARIABLE_FILE:
+            return f"large:{info.st_size}:{info.st_mtime_ns}"
+        return file_digest(path.parent, path.name)
+    if folders and stat.S_ISDIR(info.st_mode) and not _inside(path, project_dir):
+        return _folder_digest(Path(os.path.realpath(path)))
+    return None  # a folder of PATH or HOME, or one the tree already keys
+
+
+def variable_file_digests(
+    project_dir: Path,
+    environ: Mapping[str, str],
+    *,
+    skipped: tuple[Path, ...] = (),
+    folders: bool = True,
+) -> dict[str, str]:
+    """Word of a variable's value → digest of the file it names: a file named by a variable
+    (``PYLINTRC``, ``COVERAGE_RCFILE``, ``PIP_CONSTRAINT``, a ``-c`` in ``PYTEST_ADDOPTS``) is read
+    by the tool the variable configures, wherever it is; with ``folders``, the folders of
+    :data:`FOLDER_VARIABLES` outside the project are read file by file. Shells' own variables,
+    and what lies in noxline's outputs (``skipped``, relative to the project), are left out."""
+    result: dict[str, str] = {}
+    for name, value in sorted(environ.items()):
+        if not reads_variable(("*",), name):
+            continue
+        for word in value_words(value):
+            if word not in result:
+                walk = folders and name in FOLDER_VARIABLES
+                found = _named_digest(project_dir, word, walk, skipped)
+                if found is not None:
+                    result[word] = found
     return result
 
 
@@ -449,14 +642,52 @@ def take_snapshot(
     tree = tree_digests(settings)
     if tree is None:
         return None
+    runtime = runtime_identity(environ)
+    ignored = ignored_digests(settings)
+    if ignored is None:  # too many to key: no entry is reused this run
+        runtime["ignored files"] = "too many:" + os.urandom(16).hex()
     declared = (path for job in pipeline.jobs for path in job.inputs.user_files)
     return Snapshot(
-        tree=tree,
+        tree={**(ignored or {}), **tree},
         environ=dict(environ),
         settings=repr(settings),
-        runtime=runtime_identity(environ),
+        runtime=runtime,
         git=git_state(settings.project_dir),
         user_files=user_file_digests(declared, environ),
+        variable_files=variable_file_digests(
+            settings.project_dir, environ, skipped=outputs(settings)
+        ),
+    )
+
+
+def reread(settings: Settings, snapshot: Snapshot) -> Snapshot | None:
+    """``snapshot`` with what may change while jobs run read again: the tree (a file edited,
+    added or deleted), the user configuration files and the files variables name (the folders
+    they name are kept as first read); None when the tree cannot be read (too many ignored
+    files, no repository).
+
+    A green result is kept only when its key read again after the job is the key it started with:
+    a file edited while the job ran (and read by it in either state) never lends its result to
+    the other state."""
+    tree = tree_digests(settings)
+    ignored = ignored_digests(settings)
+    if tree is None or ignored is None:
+        return None
+    # The folders variables name are kept as read (walking them again after every job costs);
+    # the files they name are read again.
+    walked = {
+        word: found
+        for word, found in snapshot.variable_files.items()
+        if found.startswith(("folder:", "too many files:"))
+    }
+    named = variable_file_digests(
+        settings.project_dir, snapshot.environ, skipped=outputs(settings), folders=False
+    )
+    return replace(
+        snapshot,
+        tree={**ignored, **tree},
+        user_files=user_file_digests(snapshot.user_files, snapshot.environ),
+        variable_files={**walked, **named},
     )
 
 
@@ -525,12 +756,68 @@ class Interpreters:
         )
 
 
+def _venv_name(session: str) -> str:
+    """The folder name nox gives a session's venv (``tests-3.12`` → ``tests-3-12``)."""
+    ascii_name = unicodedata.normalize("NFKD", session).encode("ascii", "ignore").decode("ascii")
+    kept = "".join(
+        char if char.isalnum() or char in "_-" or char.isspace() else "-" for char in ascii_name
+    )
+    words = kept.strip().lower().replace("-", " ").split()
+    return "-".join(words) or hashlib.sha1(session.encode()).hexdigest()[:8]
+
+
+def venv_contents(settings: Settings, job: Job) -> str:
+    """What the job's reused venv holds: the names of its installed distributions and ``.pth``
+    files (a version is in each name), "absent" without one; empty for a job without a venv.
+
+    A reused venv keeps what it installed (uv does not upgrade a requirement it finds satisfied):
+    a venv made anew installs the newest releases a range allows, so its contents are an input.
+    nox shortens a long venv path to a hash of its name; both names are looked for."""
+    if not job.uses_venv:
+        return ""
+    envdir = settings.project_dir / ".nox"
+    if job.instance.shard:
+        envdir = envdir / f"shard-{job.instance.shard}of{job.shards}"
+    name = _venv_name(job.session)
+    held = "absent"
+    for folder in (envdir / name, envdir / hashlib.sha1(name.encode()).hexdigest()[:8]):
+        found = _installed(folder)
+        if found:
+            held = _digest_text("\n".join(found))
+            break
+    # The job's own venvs (the build backend's): what they hold and the marker each keeps,
+    # which a job that could not use it sets to a value no run matches.
+    for own in job.inputs.venvs:
+        folder = settings.project_dir / own
+        marker = folder / BUILD_BACKEND_MARKER
+        try:
+            made_for = confine.read_text(folder, marker, limit=65536, errors="replace")
+        except (OSError, NoxlineError):
+            made_for = ""
+        if made_for.startswith(BUILD_ISOLATED):
+            # Built in isolated envs, the backend as the index offered it then: never the same.
+            return f"{held}\n{own}: {uuid.uuid4()}"
+        held += f"\n{own}: " + _digest_text("\n".join((made_for, *_installed(folder))))
+    return held
+
+
+def _installed(venv: Path) -> list[str]:
+    """The names of the distributions and ``.pth`` files installed in ``venv`` (a version is in
+    each name), sorted; empty without one."""
+    return sorted(
+        path.name
+        for path in venv.glob("lib/*/site-packages/*")
+        if path.name.endswith((".dist-info", ".egg-info", ".pth"))
+    )
+
+
 def ready_facts(settings: Settings, job: Job, interpreters: Interpreters) -> Ready:
     """What is read of ``job`` as it is about to start: its interpreter, dist/, upstream reports."""
     return Ready(
         interpreter=interpreters.identity(job_python(job)),
         dist=dist_digests(settings) if job.inputs.dist else {},
         upstream=upstream_digests(settings, job),
+        venv=venv_contents(settings, job),
     )
 
 
@@ -548,5 +835,10 @@ __all__ = [
     "matches",
     "reads_variable",
     "ready_facts",
+    "reread",
     "take_snapshot",
+    "user_file_digests",
+    "value_words",
+    "variable_file_digests",
+    "venv_contents",
 ]

@@ -101,11 +101,21 @@ class Cache:
     policy: str
 
 
+#: The venv the build backend runs in, reused while build-system.requires and the interpreter
+#: stay the same (jobs/build.py), in nox's folder, which init has git ignore.
+BUILD_BACKEND_DIR = ".nox/noxline-build-backend"
+#: The file in it naming what it was made for.
+BUILD_BACKEND_MARKER = "noxline-backend.json"
+#: What that file says after a build in build's isolated envs, whose backend came from the index
+#: as it was then: the build's inputs then never match (inputs.venv_contents).
+BUILD_ISOLATED = "isolated build"
+
 #: Files that configure what a job does: the build's metadata, the checkers' and test runners'
 #: configuration (every file each tool looks for: pytest's .pytest.ini, pylint's pylintrc.toml,
-#: docstr-coverage's .docstr.yaml, ruff's in any folder, as ruff takes the nearest), the noxfile,
+#: docstr-coverage's .docstr.yaml or .docstr.yml, ruff's in any folder, as ruff takes the nearest
+#: ruff.toml, .ruff.toml or pyproject.toml with a [tool.ruff] table), the noxfile,
 #: every lock file noxline reads, requirement files, git's ignore rules (black, ruff and the
-#: build copy follow them), the interpreter pin.
+#: build copy follow them) and ruff's .ignore files, the interpreter pin.
 CONFIG_FILES = (
     "pyproject.toml",
     "setup.cfg",
@@ -116,6 +126,8 @@ CONFIG_FILES = (
     "conftest.py",
     "pytest.ini",
     ".pytest.ini",
+    "pytest.toml",
+    ".pytest.toml",
     ".coveragerc",
     ".pylintrc",
     "pylintrc",
@@ -124,10 +136,14 @@ CONFIG_FILES = (
     "mypy.ini",
     ".mypy.ini",
     ".docstr.yaml",
+    ".docstr.yml",
     "**/ruff.toml",
     "**/.ruff.toml",
+    "**/pyproject.toml",
     ".python-version",
+    "uv.toml",
     "**/.gitignore",
+    "**/.ignore",
     "uv.lock",
     "poetry.lock",
     "pdm.lock",
@@ -145,6 +161,7 @@ PACKAGE_FILES = (
     "README*",
     "LICENSE*",
     "LICENCE*",
+    "LICENSES/**/*",
     "COPYING*",
     "NOTICE*",
     "AUTHORS*",
@@ -183,6 +200,7 @@ COMMON_USER_FILES = (
     "/etc/xdg/pip/pip.conf",
     "~/.config/uv/uv.toml",
     "/etc/uv/uv.toml",
+    "/etc/xdg/uv/uv.toml",
 )
 
 
@@ -212,6 +230,9 @@ class Inputs:
     #: Why a green result of the job is never reused (it uploads, or asks a service whose answer
     #: changes by itself); empty when it may be.
     never_cached: str = ""
+    #: Venvs of its own (project-relative folders) the job installs into besides its session's:
+    #: what they hold, and the marker file each keeps, are inputs as the session venv's are.
+    venvs: tuple[str, ...] = ()
 
     def resolved(self, settings: Settings) -> Inputs:
         """These inputs with the file kinds turned into globs, the common ones added."""
@@ -489,9 +510,17 @@ def define(settings: Settings) -> Pipeline:
         """The durations cache with ``policy``, when the durations travel between pipelines."""
         return (Cache(DURATIONS_CACHE, (merged_junit,), policy),) if carried else ()
 
-    # The project's own code runs in the tests: it may read any variable.
-    tests_inputs = Inputs(files=("tests", "package", "config"), dist=True, env=("*",))
+    # The project's own code runs in the tests: it may read any variable, and any file of the
+    # tree (an example, a documentation page, a data folder beside the tests).
+    tests_inputs = Inputs(files=("all",), dist=True, env=("*",))
     checks_inputs = Inputs(files=("python", "config"))
+    # wheel-install and sbom install the wheel into a fresh venv, its dependencies resolved as a
+    # user of the wheel gets them (never from the lock): what they find is the index's answer now.
+    resolves = (
+        "it installs the wheel's dependencies as the index offers them now"
+        if settings.runtime_requirements
+        else ""
+    )
     ruff_inputs = replace(
         checks_inputs,
         env=("RUFF_*",),
@@ -598,11 +627,16 @@ def define(settings: Settings) -> Pipeline:
                 "wheel-contents": "check-wheel-contents.txt",
             },
             # The build copy is the whole tree; SOURCE_DATE_EPOCH is HEAD's commit time; the
-            # backends read their version overrides and twine its settings.
+            # backends read their version overrides and twine its settings. The backend runs in
+            # a reused venv (BUILD_BACKEND_DIR): what it holds is an input, as a session venv's
+            # is. A build in build's isolated envs (no uv, no build-system.requires, or that venv
+            # failed) resolves the backend from the index as it is now: the job then marks that
+            # venv (BUILD_ISOLATED), and such a result is never reused.
             inputs=Inputs(
                 files=("all",),
                 git=True,
                 env=("SETUPTOOLS_SCM_*", "PDM_*", "POETRY_*", "HATCH_*", "TWINE_*"),
+                venvs=(BUILD_BACKEND_DIR,),
             ),
         ),
         Job(
@@ -614,7 +648,7 @@ def define(settings: Settings) -> Pipeline:
             fresh_venv=True,
             pythons=matrix,
             per_copy_reports=bool(settings.matrix),
-            inputs=Inputs(files=("package", "config"), dist=True),
+            inputs=Inputs(files=("package", "config"), dist=True, never_cached=resolves),
         ),
         Job(
             name="tests",
@@ -673,7 +707,7 @@ def define(settings: Settings) -> Pipeline:
             inputs=replace(
                 checks_inputs,
                 env=("PYLINT*",),
-                user_files=("~/.pylintrc", "~/.config/pylintrc"),
+                user_files=("~/.pylintrc", "~/.config/pylintrc", "/etc/pylintrc"),
             ),
         ),
         Job(
@@ -756,7 +790,7 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(cyclonedx="sbom"),
             exposed=("SBOM", "sbom"),
             # Its timestamp is HEAD's commit time.
-            inputs=Inputs(files=("package", "config"), dist=True, git=True),
+            inputs=Inputs(files=("package", "config"), dist=True, git=True, never_cached=resolves),
         ),
         *docs_jobs,
         Job(

@@ -70,7 +70,15 @@ MERGE_REQUEST = (
 
 #: (branch, files its commit writes, jobs a merge request of it runs).
 CASES = [
-    ("docs-only", {"docs/guide.md": "# Guide\n"}, {"version", "build", "publish"}),
+    # The tests may open any file (a page they check): they run too.
+    ("docs-only", {"docs/guide.md": "# Guide\n"}, {"version", "build", "tests", "publish"}),
+    (
+        "data-beside-the-tests",
+        {"examples/data.csv": "a,b\n"},
+        {"version", "build", "tests", "publish"},
+    ),
+    # ruff takes the nearest pyproject.toml: one in a subfolder is configuration.
+    ("a-sub-pyproject", {"tools/pyproject.toml": "[tool.ruff]\n"}, ALL_JOBS),
     (
         "a-test",
         {"tests/test_more.py": '"""More."""\n'},
@@ -89,8 +97,8 @@ CASES = [
 def test_a_merge_request_runs_the_jobs_whose_files_changed(
     repository: Path, branch: str, files: dict[str, str], expected: set[str]
 ) -> None:
-    """A merge request runs version, build and publish, plus the jobs that read a changed file;
-    a branch pipeline runs everything."""
+    """A merge request runs version, build, tests and publish, plus the jobs that read a changed
+    file; a branch pipeline runs everything."""
     git(repository, "checkout", "-q", "-B", branch, "main")
     try:
         for name, text in files.items():

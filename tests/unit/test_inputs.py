@@ -5,6 +5,7 @@ read from a real repository."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from noxline.inputs import (
     reads_variable,
     ready_facts,
     take_snapshot,
+    user_file_digests,
+    value_words,
+    variable_file_digests,
+    venv_contents,
 )
 from noxline.pipeline import CONFIG_FILES, Pipeline, define
 from tests.helpers import git
@@ -39,7 +44,14 @@ TREE = {
     "tests/data/sample.json": "s1",
     "uv.lock": "l1",
 }
-ENVIRON = {"PATH": "/usr/bin", "HOME": "/home/me", "PWD": "/work", "APP_MODE": "fast"}
+ENVIRON = {
+    "PATH": "/usr/bin",
+    "HOME": "/home/me",
+    "PWD": "/work",
+    "APP_MODE": "fast",
+    "PYLINTRC": "ci/pylintrc",
+    "MYPYPATH": "/opt/stubs",
+}
 JOBS = ("version", "build", "wheel-install", "tests", "pylint", "black", "mypy", "sbom")
 
 
@@ -58,6 +70,7 @@ def base_snapshot() -> Snapshot:
         runtime={"noxline": "0.1.0:abc", "nox": "2026.10.20", "uv": "0.13.1"},
         git={"head": "h1", "tags": "none"},
         user_files={"~/.pylintrc": "missing", "~/.config/pip/pip.conf": "missing"},
+        variable_files={"ci/pylintrc": "rc1", "/opt/stubs": "folder:s1"},
     )
 
 
@@ -77,7 +90,7 @@ def edit(**changes: object) -> Callable[[Snapshot, Ready], tuple[Snapshot, Ready
     def apply(snapshot: Snapshot, ready: Ready) -> tuple[Snapshot, Ready]:
         fields: dict[str, object] = {}
         for name, value in changes.items():
-            target = ready if name in ("interpreter", "dist", "upstream") else snapshot
+            target = ready if name in ("interpreter", "dist", "upstream", "venv") else snapshot
             old = getattr(target, name)
             if isinstance(value, dict):
                 merged = {**old, **value}
@@ -117,13 +130,24 @@ CASES = [
         edit(tree={"tests/test_core.py": None}),
         {"build", "tests", "pylint", "black", "mypy"},
     ),
-    ("a documentation page", edit(tree={"docs/guide.md": "d2"}), {"build"}),
+    # The project's tests may open any file of the tree (a page they check, an example).
+    ("a documentation page", edit(tree={"docs/guide.md": "d2"}), {"build", "tests"}),
+    (
+        "a file outside every declared folder",
+        edit(tree={"examples/a.py": "a1"}),
+        {"build", "tests", "pylint", "black", "mypy"},
+    ),
     (
         "the readme (the wheel's description)",
         edit(tree={"README.md": "r2"}),
         {"build", "wheel-install", "tests", "sbom"},
     ),
     ("the lock file", edit(tree={"uv.lock": "l2"}), EVERYONE),
+    (
+        "a license file in LICENSES/ (the wheel holds it)",
+        edit(tree={"LICENSES/MIT.txt": "m1"}),
+        {"build", "wheel-install", "tests", "sbom"},
+    ),
     ("pyproject.toml", edit(tree={"pyproject.toml": "p2"}), EVERYONE),
     ("a new checker configuration", edit(tree={"mypy.ini": "m1"}), EVERYONE),
     ("a setting (a tool pin, a threshold)", edit(settings="Settings(b)"), EVERYONE),
@@ -131,6 +155,8 @@ CASES = [
     ("nox's version", edit(runtime={"nox": "2026.11.1"}), EVERYONE),
     ("uv's version (the resolver)", edit(runtime={"uv": "0.13.2"}), EVERYONE),
     ("the interpreter", edit(interpreter="/usr/bin/python3.12:3.12.2"), EVERYONE),
+    # A venv made anew installs the newest releases a range allows.
+    ("what the job's reused venv holds", edit(venv="v2"), EVERYONE),
     ("the built wheel", edit(dist={"tiny.whl": "w2"}), {"wheel-install", "tests", "sbom"}),
     ("a report a job reads", edit(upstream={"reports/version/version.env": "v2"}), EVERYONE),
     ("HEAD (a commit)", edit(git={"head": "h2"}), {"version", "build", "sbom"}),
@@ -150,6 +176,15 @@ CASES = [
         {"build", "tests"},
     ),
     ("pylint's user configuration", edit(user_files={"~/.pylintrc": "x1"}), {"pylint"}),
+    # A file a variable names is read by the tool the variable configures (and, as any
+    # variable, by the project's tests).
+    ("the file PYLINTRC names", edit(variable_files={"ci/pylintrc": "rc2"}), {"pylint", "tests"}),
+    (
+        "a stub in MYPYPATH's folder",
+        edit(variable_files={"/opt/stubs": "folder:s2"}),
+        {"mypy", "tests"},
+    ),
+    ("a file a variable no job reads names", edit(variable_files={"/etc/motd": "m1"}), set()),
     ("pip's user configuration", edit(user_files={"~/.config/pip/pip.conf": "x1"}), EVERYONE),
     ("the shell's working folder", edit(environ={"PWD": "/elsewhere"}), set()),
     ("the terminal", edit(environ={"TERM": "xterm", "COLUMNS": "80"}), set()),
@@ -340,6 +375,8 @@ TOOL_CONFIGS = {
     "pytest": (
         "pytest.ini",
         ".pytest.ini",
+        "pytest.toml",
+        ".pytest.toml",
         "pyproject.toml",
         "tox.ini",
         "setup.cfg",
@@ -350,9 +387,19 @@ TOOL_CONFIGS = {
     "pylint": ("pylintrc", "pylintrc.toml", ".pylintrc", ".pylintrc.toml", "pyproject.toml"),
     "pylint-ini": ("setup.cfg", "tox.ini"),
     "black": ("pyproject.toml", ".gitignore"),
-    "ruff": ("ruff.toml", ".ruff.toml", "src/pkg/ruff.toml", "tests/.ruff.toml", "pyproject.toml"),
-    "docstr-coverage": (".docstr.yaml",),
+    "ruff": (
+        "ruff.toml",
+        ".ruff.toml",
+        "src/pkg/ruff.toml",
+        "tests/.ruff.toml",
+        "pyproject.toml",
+        "src/pkg/sub/pyproject.toml",  # ruff takes the nearest [tool.ruff]
+        ".ignore",  # ruff skips what an .ignore file names, as what .gitignore does
+        "tests/.ignore",
+    ),
+    "docstr-coverage": (".docstr.yaml", ".docstr.yml"),
     "nox": ("noxfile.py",),
+    "uv": ("uv.toml",),
 }
 
 
@@ -360,3 +407,222 @@ TOOL_CONFIGS = {
 def test_every_configuration_file_a_tool_reads_is_an_input(names: tuple[str, ...]) -> None:
     """The configuration kind of Job.inputs holds every file the tools look for."""
     assert [name for name in names if not matches(CONFIG_FILES, name)] == []
+
+
+#: (file, ignored by .gitignore, keyed): ignored files a tool reads all the same are keyed (pylint
+#: and mypy read every Python file of their paths, a test its data); caches, venvs and noxline's
+#: outputs are not. A generated, ignored module broke mypy while the cache restored it green.
+IGNORED = [
+    ("src/tiny_lib/_version.py", True),
+    ("src/tiny_lib/_stubs.pyi", True),
+    ("tests/data/big.bin", True),
+    ("tools/generated_pb2.py", True),
+    ("debug.log", False),
+    ("src/tiny_lib/__pycache__/core.cpython-312.pyc", False),
+    (".mypy_cache/3.12/x.py", False),
+    ("venv/lib/python3.12/site-packages/x.py", False),
+    ("env2/bin/activate_this.py", False),
+    ("dist/built.py", False),
+    (".nox/tests/x.py", False),
+]
+
+
+def test_ignored_files_a_tool_reads_are_keyed(tmp_path: Path) -> None:
+    """Each row: whether an ignored file is in the snapshot's tree, and a change of a keyed one
+    changes the key of a job that reads it."""
+    project = write_project(tmp_path, git=True)
+    (project / ".gitignore").write_text(
+        "".join(f"/{path}\n" for path, _ in IGNORED) + "env2/\n", encoding="utf-8"
+    )
+    (project / "env2").mkdir()
+    (project / "env2/pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    for path, _ in IGNORED:
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text("X = 1\n", encoding="utf-8")
+    settings = load_settings(project)
+    pipeline = define(settings)
+    snapshot = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
+    assert snapshot is not None
+    assert {path: path in snapshot.tree for path, _ in IGNORED} == dict(IGNORED)
+    (project / "src/tiny_lib/_version.py").write_text("X: int = 'a'\n", encoding="utf-8")
+    again = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
+    assert again is not None
+    mypy = pipeline.job("mypy")
+    assert cache_key(job_facts(mypy, snapshot, base_ready())) != cache_key(
+        job_facts(mypy, again, base_ready())
+    )
+
+
+WORDS = [
+    ("ci/pylintrc", ("ci/pylintrc",)),
+    ("-c ci/pytest.ini -p no:cacheprovider", ("ci/pytest.ini", "no", "cacheprovider")),
+    ("--rcfile=ci/cov.cfg", ("ci/cov.cfg",)),
+    (f"stubs{os.pathsep}/opt/stubs", ("stubs", "/opt/stubs")),
+    ("a,b;a", ("a", "b")),
+    ("", ()),
+]
+
+
+@pytest.mark.parametrize(("value", "words"), WORDS)
+def test_the_words_of_a_value_that_may_name_a_file(value: str, words: tuple[str, ...]) -> None:
+    """A value is split at spaces, ``=``, ``,``, ``;`` and the path separator; options left out."""
+    assert value_words(value) == words
+
+
+#: (variable, value, the word keyed or None); files are made under the project and ``outside``.
+NAMED = [
+    ("PYLINTRC", "ci/pylintrc", "ci/pylintrc"),
+    ("COVERAGE_RCFILE", "{outside}/coveragerc", "{outside}/coveragerc"),
+    ("PYTEST_ADDOPTS", "-c ci/pytest.ini", "ci/pytest.ini"),
+    ("PIP_CONSTRAINT", "{outside}/constraints.txt", "{outside}/constraints.txt"),
+    ("MYPYPATH", "{outside}/stubs", "{outside}/stubs"),
+    ("PYTHONPATH", "{outside}/lib", "{outside}/lib"),
+    ("APP_DATA", "{outside}/stubs", None),  # a folder another variable names: not walked
+    ("COVERAGE_FILE", "reports/tests/.coverage", None),  # a job's output, no input
+    ("PATH", "{outside}/stubs", None),
+    ("HISTFILE", "{outside}/coveragerc", None),  # the shell's own
+    ("UV_INDEX_URL", "https://mirror.example/simple", None),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "keyed"), NAMED, ids=[row[0] for row in NAMED])
+def test_a_file_a_variable_names_is_keyed_by_its_content(
+    tmp_path: Path, name: str, value: str, keyed: str | None
+) -> None:
+    """The file (or stub or import folder outside the project) a variable names is read; a change
+    to it changes the digest, so the jobs reading the variable run again."""
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    for folder, files in (
+        (project, ("ci/pylintrc", "ci/pytest.ini", "reports/tests/.coverage")),
+        (outside, ("coveragerc", "constraints.txt", "stubs/pkg/__init__.pyi", "lib/mod.py")),
+    ):
+        for file in files:
+            (folder / file).parent.mkdir(parents=True, exist_ok=True)
+            (folder / file).write_text("one\n", encoding="utf-8")
+    value = value.format(outside=outside)
+    outputs = (Path(".nox"), Path("dist"), Path("reports"))
+    first = variable_file_digests(project, {name: value}, skipped=outputs)
+    if keyed is None:
+        assert not first
+        return
+    word = keyed.format(outside=outside)
+    assert set(first) == {word}
+    target = project / word if not os.path.isabs(word) else Path(word)
+    changed = next(iter(sorted(target.rglob("*.py*")))) if target.is_dir() else target
+    changed.write_text("two\n", encoding="utf-8")
+    assert variable_file_digests(project, {name: value}, skipped=outputs)[word] != first[word]
+
+
+#: (XDG_CONFIG_HOME set, the file edited): a ~/.config file is read under XDG_CONFIG_HOME too.
+USER_FILES = [
+    (False, "home/.config/black"),
+    (True, "xdg/black"),
+    (True, "home/.config/black"),
+    (False, "home/.pylintrc"),
+]
+
+
+@pytest.mark.parametrize(("xdg", "edited"), USER_FILES)
+def test_user_configuration_under_xdg_config_home_is_keyed(
+    tmp_path: Path, xdg: bool, edited: str
+) -> None:
+    """black, mypy, ruff and pip read ``$XDG_CONFIG_HOME/...`` first: its files are keyed."""
+    declared = ("~/.config/black", "~/.pylintrc")
+    environ = {"HOME": str(tmp_path / "home")}
+    if xdg:
+        environ["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    (tmp_path / "home").mkdir()
+    before = user_file_digests(declared, environ)
+    (tmp_path / edited).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / edited).write_text("[tool.black]\n", encoding="utf-8")
+    assert user_file_digests(declared, environ) != before
+
+
+#: (the link, where it leads, the file edited there, its path through the link): a link to a
+#: folder is keyed by the files the folder holds, inside the project or out of it; git lists only
+#: the link.
+LINKED_FOLDERS = [
+    ("src/tiny_lib/shared", "../../shared", "shared/util.py", "src/tiny_lib/shared/util.py"),
+    ("src/tiny_lib/vendored", "{outside}", "outside/util.py", "src/tiny_lib/vendored/util.py"),
+    ("tests/data", "../fixtures", "fixtures/deep/sample.json", "tests/data/deep/sample.json"),
+]
+
+
+@pytest.mark.parametrize(("link", "target", "edited", "through"), LINKED_FOLDERS)
+def test_a_link_to_a_folder_is_keyed_by_what_the_folder_holds(
+    tmp_path: Path, link: str, target: str, edited: str, through: str
+) -> None:
+    """A file the linked folder holds is keyed under its path through the link; editing it
+    changes that digest."""
+    project = write_project(tmp_path / "project", git=True)
+    for folder in (project / "shared", project / "fixtures/deep", tmp_path / "outside"):
+        folder.mkdir(parents=True)
+    for file in ("shared/util.py", "fixtures/deep/sample.json"):
+        (project / file).write_text("one\n", encoding="utf-8")
+    (tmp_path / "outside/util.py").write_text("one\n", encoding="utf-8")
+    (project / link).symlink_to(target.format(outside=tmp_path / "outside"))
+    settings = load_settings(project)
+    first = take_snapshot(settings, define(settings), {})
+    assert first is not None and link in first.tree
+    changed = tmp_path / edited if edited.startswith("outside/") else project / edited
+    assert through in first.tree  # keyed under its path through the link: the globs match it
+    changed.write_text("two\n", encoding="utf-8")
+    again = take_snapshot(settings, define(settings), {})
+    assert again is not None and again.tree[through] != first.tree[through]
+
+
+#: (job, its matrix copy's Python, the venv folder nox uses, the job reads a venv): nox's names.
+VENVS = [
+    ("mypy", "", ".nox/mypy", True),
+    ("tests", "3.12", ".nox/tests-3-12", True),
+    ("version", "", "", False),
+]
+
+
+@pytest.mark.parametrize(("name", "python", "folder", "reads"), VENVS)
+def test_what_a_reused_venv_holds_is_read(
+    tmp_path: Path, name: str, python: str, folder: str, reads: bool
+) -> None:
+    """A job's venv: absent, then its distributions' names (versions in them); another version
+    installed is another fact; a job without a venv reads none."""
+    settings = load_settings(write_project(tmp_path, git=True))
+    pipeline = define(replace(settings, python=("3.11", python) if python else ()))
+    job = next(
+        job
+        for job in pipeline.expand().jobs
+        if (job.template or job.name) == name and job.instance.python == python
+    )
+    if not reads:
+        assert venv_contents(settings, job) == ""
+        return
+    assert venv_contents(settings, job) == "absent"
+    site = tmp_path / folder / "lib/python3.12/site-packages"
+    (site / "pytest-9.0.0.dist-info").mkdir(parents=True)
+    first = venv_contents(settings, job)
+    assert first not in ("", "absent")
+    (site / "pytest-9.0.0.dist-info").rename(site / "pytest-9.1.0.dist-info")
+    assert venv_contents(settings, job) != first
+
+
+def test_a_submodule_is_keyed_by_the_files_it_holds(tmp_path: Path) -> None:
+    """git lists a submodule as one entry: its files are keyed under their paths through it, so
+    a Python file checked out in it changes mypy's key."""
+    project = write_project(tmp_path / "project", git=True)
+    inner = project / "vendor/lib"
+    inner.mkdir(parents=True)
+    git(inner, "init", "-q")
+    (inner / "mod.py").write_text("X = 1\n", encoding="utf-8")
+    git(inner, "add", "-A")
+    git(inner, "commit", "-qm", "inner")
+    git(project, "add", "vendor/lib")  # a gitlink, as a submodule is
+    settings = load_settings(project)
+    pipeline = define(settings)
+    first = take_snapshot(settings, pipeline, {})
+    assert first is not None and "vendor/lib/mod.py" in first.tree
+    (inner / "mod.py").write_text("X: int = 'a'\n", encoding="utf-8")
+    again = take_snapshot(settings, pipeline, {})
+    assert again is not None
+    mypy = pipeline.job("mypy")
+    assert cache_key(job_facts(mypy, first, base_ready())) != cache_key(
+        job_facts(mypy, again, base_ready())
+    )

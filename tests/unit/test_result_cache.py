@@ -7,15 +7,25 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import zipfile
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from noxline.config import Settings, load_settings
-from noxline.pipeline import Job, define
+from noxline.inputs import Interpreters, take_snapshot, venv_contents
+from noxline.pipeline import BUILD_BACKEND_DIR, BUILD_BACKEND_MARKER, Job, define
 from noxline.runner import run
-from noxline.runner.cache import CACHE_DIR, ResultCache, age_words, result_paths, why_off
+from noxline.runner.cache import (
+    CACHE_DIR,
+    CachingStarter,
+    ResultCache,
+    age_words,
+    result_paths,
+    why_off,
+)
 from tests.helpers import clean_env, git
 from tests.unit._projects import write_project
 from tests.unit.test_runner import STUB_NOXFILE
@@ -338,3 +348,155 @@ def test_a_restored_report_is_masked_with_this_runs_secrets(
     restored = on_disk(settings, saved)
     assert restored.keys() == saved.keys()
     assert all(secret.encode() not in data and b"quoted ****" in data for data in restored.values())
+
+
+#: (file changed while the job ran: path → new text or None to delete, job, result kept). A
+#: green result is kept only under the key its inputs still have when it ends: mypy ran on a
+#: module fixed mid-run, and its green was kept under the broken module's key.
+EDITED_WHILE_RUNNING = [
+    ("nothing", {}, "mypy", True),
+    ("a module it checks", {"src/tiny_lib/core.py": "X: int = 'a'\n"}, "mypy", False),
+    ("a new module", {"src/tiny_lib/new.py": "Y = 1\n"}, "mypy", False),
+    ("a deleted module", {"src/tiny_lib/core.py": None}, "black", False),
+    ("a page no check reads", {"docs/page.md": "changed\n"}, "mypy", True),
+    ("its configuration", {"mypy.ini": "[mypy]\nstrict = True\n"}, "mypy", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("edits", "name", "kept"),
+    [row[1:] for row in EDITED_WHILE_RUNNING],
+    ids=[row[0] for row in EDITED_WHILE_RUNNING],
+)
+def test_a_result_is_kept_only_if_its_inputs_did_not_change_while_it_ran(
+    settings: Settings, edits: dict[str, str | None], name: str, kept: bool
+) -> None:
+    """The job (a fake launcher) edits the tree while it runs and ends green: its entry is
+    written only when nothing it reads changed."""
+    root = settings.project_dir
+    (root / "src/tiny_lib/core.py").write_text("X = 1\n", encoding="utf-8")
+    pipeline = define(settings)
+    snapshot = take_snapshot(settings, pipeline, clean_env())
+    assert snapshot is not None
+    job = pipeline.job(name)
+
+    def launch(_: Job) -> Future[int]:
+        """Run the job: edit the tree, end green."""
+        for path, text in edits.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            if text is None:
+                (root / path).unlink()
+            else:
+                (root / path).write_text(text, encoding="utf-8")
+        write_reports(settings, job, "green")
+        done: Future[int] = Future()
+        done.set_result(0)
+        return done
+
+    cache = ResultCache(settings)
+    starter = CachingStarter(cache, snapshot, Interpreters(root, clean_env()), launch)
+    assert starter.start(job).result() == 0
+    saved = list((root / CACHE_DIR).glob("*.zip")) if (root / CACHE_DIR).is_dir() else []
+    assert bool(saved) is kept
+
+
+#: (the venv before the first run, the venv the first run leaves, a hit on the next run): a
+#: result is kept under the venv the job ran with, so the next run finds it while the venv stays.
+VENV_RUNS = [
+    (None, "pytest-9.0.0", True),  # made by the first run
+    ("pytest-9.0.0", "pytest-9.0.0", True),
+    ("pytest-9.0.0", None, False),  # deleted after it: made anew, maybe with newer releases
+]
+
+
+@pytest.mark.parametrize(("before", "left", "hit"), VENV_RUNS)
+def test_a_result_is_kept_under_the_venv_it_ran_with(
+    settings: Settings, before: str | None, left: str | None, hit: bool
+) -> None:
+    """A fake launcher leaves the black venv as ``left``; the next start is a hit only when the
+    venv still holds what the run left."""
+    root = settings.project_dir
+    site = root / ".nox/black/lib/python3.12/site-packages"
+
+    def hold(name: str | None) -> None:
+        """Make the venv hold one distribution ``name`` (None: no venv)."""
+        if (root / ".nox/black").exists():
+            shutil.rmtree(root / ".nox/black")
+        if name:
+            (site / f"{name}.dist-info").mkdir(parents=True)
+
+    pipeline = define(settings)
+    job = pipeline.job("black")
+    ran: list[str] = []
+
+    def launch(started: Job) -> Future[int]:
+        """Run black: install (leave the venv), write reports, end green."""
+        ran.append(started.name)
+        hold(left)
+        write_reports(settings, job, "green")
+        done: Future[int] = Future()
+        done.set_result(0)
+        return done
+
+    hold(before)
+    snapshot = take_snapshot(settings, pipeline, clean_env())
+    assert snapshot is not None
+    interpreters = Interpreters(root, clean_env())
+    CachingStarter(ResultCache(settings), snapshot, interpreters, launch).start(job).result()
+    if not hit:
+        hold(None)  # someone deletes the venv
+    CachingStarter(ResultCache(settings), snapshot, interpreters, launch).start(job).result()
+    assert ran == ["black"] if hit else ["black", "black"]
+
+
+BACKEND_VENVS = {
+    # What the backend venv held at the green run, what it holds now, whether that is a hit.
+    "same-backend": (
+        "made-for-A",
+        ["poetry_core-2.5.0.dist-info"],
+        "made-for-A",
+        ["poetry_core-2.5.0.dist-info"],
+        True,
+    ),
+    "backend-upgraded": (
+        "made-for-A",
+        ["poetry_core-2.5.0.dist-info"],
+        "made-for-A",
+        ["poetry_core-2.6.0.dist-info"],
+        False,
+    ),
+    "requirements-changed": (
+        "made-for-A",
+        ["poetry_core-2.5.0.dist-info"],
+        "made-for-B",
+        ["poetry_core-2.5.0.dist-info"],
+        False,
+    ),
+    "isolated-build": ("isolated build", [], "isolated build", [], False),
+}
+
+
+@pytest.mark.parametrize(
+    ("made", "held", "made_now", "held_now", "hit"),
+    BACKEND_VENVS.values(),
+    ids=BACKEND_VENVS.keys(),
+)
+def test_the_build_backend_venv_is_an_input_of_the_build(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    tmp_path: Path, made: str, held: list[str], made_now: str, held_now: list[str], hit: bool
+) -> None:
+    """The build keys on what its reused backend venv holds and was made for: another backend
+    version or other requirements run it again, and so does an isolated build (its marker is
+    one no run matches: its backend came from the index as it was then)."""
+    settings = load_settings(write_project(tmp_path))
+    (build,) = [job for job in define(settings).jobs if job.name == "build"]
+
+    def backend(marker: str, names: list[str]) -> str:
+        folder = settings.project_dir / BUILD_BACKEND_DIR
+        shutil.rmtree(folder, ignore_errors=True)
+        (folder / "lib/python3.11/site-packages").mkdir(parents=True)
+        for name in names:
+            (folder / "lib/python3.11/site-packages" / name).mkdir()
+        (folder / BUILD_BACKEND_MARKER).write_text(marker, encoding="utf-8")
+        return venv_contents(settings, build)
+
+    assert (backend(made, held) == backend(made_now, held_now)) is hit

@@ -41,7 +41,7 @@ from noxline.jobs._support import (
     uv_executable,
 )
 from noxline.jobs.version import decided_version, stamp
-from noxline.pipeline import Job
+from noxline.pipeline import BUILD_BACKEND_DIR, BUILD_BACKEND_MARKER, BUILD_ISOLATED, Job
 
 #: Where the build copy lives, inside the project (nox's own folder, which init has git ignore).
 COPY_DIR = Path(".nox", "noxline-build-copy")
@@ -178,6 +178,12 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
     copy, version_env = make_build_copy(settings, version)
     env = build_env(session, settings) | version_env
     if not build_in_backend_env(session, settings, copy, env):
+        # The isolated envs get the backend as the index offers it now, which no key can know:
+        # the marker keeps this result from ever being reused (inputs.venv_contents).
+        folder = settings.project_dir / BACKEND_DIR
+        confine.remove_tree(settings.project_dir, folder)
+        confine.make_folder(settings.project_dir, folder)
+        confine.write_text(folder, _BACKEND_MARKER, BUILD_ISOLATED, exact=True)
         # build's own installer for the isolated build env: uv when the session has it, else pip.
         installer = ("--installer", "uv") if uses_uv(session) else ()
         session.run(
@@ -203,9 +209,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
 
 #: The build backend's environment, made once and reused while the backend's requirements and
 #: the interpreter stay the same (nox's own folder, which init has git ignore).
-BACKEND_DIR = Path(".nox", "noxline-build-backend")
+BACKEND_DIR = Path(BUILD_BACKEND_DIR)
 #: The file in it naming what it was made for (requirements, interpreter).
-_BACKEND_MARKER = "noxline-backend.json"
+_BACKEND_MARKER = BUILD_BACKEND_MARKER
 #: Asked of the session's Python: where its packages are (build's own, appended to the
 #: frontend's path), and which interpreter it runs on.
 _DESCRIBE = (

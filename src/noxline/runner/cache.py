@@ -24,7 +24,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from noxline import confine, patterns
@@ -32,7 +32,17 @@ from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.git import run_git
-from noxline.inputs import Interpreters, Snapshot, cache_key, file_digest, job_facts, ready_facts
+from noxline.inputs import (
+    Interpreters,
+    Ready,
+    Snapshot,
+    cache_key,
+    file_digest,
+    job_facts,
+    ready_facts,
+    reread,
+    venv_contents,
+)
 from noxline.pipeline import Job
 from noxline.runner.processes import log_path
 from noxline.runner.scheduler import Reused
@@ -333,14 +343,25 @@ class CachingStarter:  # pylint: disable=too-few-public-methods
         self.interpreters = interpreters
         self._start = start
 
-    def key(self, job: Job) -> str:
-        """The key of ``job`` now, as it is about to start."""
-        ready = ready_facts(self.cache.settings, job, self.interpreters)
+    def _key(self, job: Job, ready: Ready) -> str:
+        """The key of ``job`` from the run's snapshot and what was read of it as it started."""
         return cache_key(job_facts(job, self.snapshot, ready))
 
+    def still(self, job: Job, key: str, ready: Ready) -> bool:
+        """True when ``job``'s inputs read again now give the ``key`` it started with: a file
+        edited (added, deleted) while it ran leaves its result unkept (the next run runs it)."""
+        try:
+            again = reread(self.cache.settings, self.snapshot)
+        except Exception:  # pylint: disable=broad-exception-caught
+            return False  # kept only when shown unchanged; the job's result stands either way
+        return again is not None and cache_key(job_facts(job, again, ready)) == key
+
     def start(self, job: Job) -> Future[int | Reused]:
-        """Restore the job's green result, or run it (and keep its result if it ends green)."""
-        key = "" if job.inputs.never_cached else self.key(job)
+        """Restore the job's green result, or run it (and keep its result if it ends green and
+        its inputs did not change while it ran)."""
+        never = bool(job.inputs.never_cached)
+        ready = None if never else ready_facts(self.cache.settings, job, self.interpreters)
+        key = "" if ready is None else self._key(job, ready)
         entry = self.cache.lookup(job, key) if key else None
         if entry is not None and self.cache.restore(job, entry):
             reused: Future[int | Reused] = Future()
@@ -357,8 +378,11 @@ class CachingStarter:  # pylint: disable=too-few-public-methods
             except BaseException as error:  # pylint: disable=broad-exception-caught
                 result.set_exception(error)
                 return
-            if code == 0 and key:
-                self.cache.save(job, key, time.monotonic() - began)
+            if code == 0 and ready is not None and self.still(job, key, ready):
+                # Kept under the venv the job ran with (what its installs left): the next run
+                # finds it while the venv stays as it is, and runs again if it is made anew.
+                after = replace(ready, venv=venv_contents(self.cache.settings, job))
+                self.cache.save(job, self._key(job, after), time.monotonic() - began)
             result.set_result(code)
 
         ran.add_done_callback(ended)
