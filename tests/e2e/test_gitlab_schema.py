@@ -84,7 +84,7 @@ def broken_pipeline(settings: Settings) -> str:
 def broken_changes(settings: Settings) -> str:
     """The default rendering with a merge-request rule whose compare_to is not a string."""
     data: dict[str, Any] = gitlab.document(settings)
-    data["tests"]["rules"][0]["changes"]["compare_to"] = ["main"]
+    data["wheel-install"]["rules"][0]["changes"]["compare_to"] = ["main"]
     return yaml.safe_dump(data, sort_keys=False)
 
 
@@ -155,8 +155,10 @@ def test_merge_request_rules_are_in_the_checked_shape(
     """The default shape carries rules:changes with compare_to and optional needs (so the run
     above validated them), and the schema refuses a compare_to that is not a ref: control."""
     data = gitlab.document(minilib_variants(tmp_path)["default"])
-    changes = data["tests"]["rules"][0]["changes"]
+    # wheel-install reads the package (tests read any file: they always run, with no rules).
+    changes = data["wheel-install"]["rules"][0]["changes"]
     assert changes["compare_to"] == "refs/heads/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
     assert "src/minilib/**/*" in changes["paths"]
-    assert {"job": "tests", "optional": True} in data["publish"]["needs"]
+    assert {"job": "wheel-install", "optional": True} in data["publish"]["needs"]
+    assert "rules" not in data["tests"] and "tests" in data["publish"]["needs"]
     assert schema_errors["broken-changes"], "a list as compare_to must be refused"
