@@ -124,6 +124,10 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+#: Every nox or noxline run a test starts is bounded: a hung run fails its test, not the suite.
+RUN_TIMEOUT = 900
+
+
 def run_nox(
     project: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
@@ -135,6 +139,7 @@ def run_nox(
         capture_output=True,
         text=True,
         check=False,
+        timeout=RUN_TIMEOUT,
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -155,6 +160,7 @@ def run_noxline(
         capture_output=True,
         text=True,
         check=False,
+        timeout=RUN_TIMEOUT,
     )
 
 

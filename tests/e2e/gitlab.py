@@ -209,7 +209,7 @@ def run_pipeline(  # pylint: disable=too-many-arguments
         command += ["--needs", *jobs]
     start = time.monotonic()
     done = subprocess.run(
-        command, cwd=project, env=env, capture_output=True, text=True, check=False
+        command, cwd=project, env=env, capture_output=True, text=True, check=False, timeout=1800
     )
     return PipelineRun(
         project=project,
