@@ -603,6 +603,15 @@ def read_text(
         ) from None
 
 
+def read_marker(root: Path, path: Path | str, *, limit: int = 65536) -> str:
+    """The text of a small marker file noxline keeps (what a venv was made for), "" when it is
+    missing or cannot be read: a missing or damaged marker only means "make it again"."""
+    try:
+        return read_text(root, path, limit=limit, errors="replace")
+    except (OSError, NoxlineError):
+        return ""
+
+
 def is_file(root: Path, path: Path | str) -> bool:
     """True when ``path`` is a regular file inside ``root`` that :func:`read_bytes` would read
     (reached without a link leading out)."""
@@ -632,6 +641,7 @@ __all__ = [
     "parts_inside",
     "path_of",
     "read_bytes",
+    "read_marker",
     "read_part",
     "read_text",
     "refuse_links",

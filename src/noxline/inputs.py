@@ -45,7 +45,6 @@ from noxline import confine, patterns
 from noxline.about import __version__
 from noxline.commands import CommandError, run
 from noxline.config import Settings
-from noxline.errors import NoxlineError
 from noxline.git import run_git
 from noxline.pipeline import BUILD_BACKEND_MARKER, BUILD_ISOLATED, Job, Pipeline
 
@@ -789,11 +788,7 @@ def venv_contents(settings: Settings, job: Job) -> str:
     # which a job that could not use it sets to a value no run matches.
     for own in job.inputs.venvs:
         folder = settings.project_dir / own
-        marker = folder / BUILD_BACKEND_MARKER
-        try:
-            made_for = confine.read_text(folder, marker, limit=65536, errors="replace")
-        except (OSError, NoxlineError):
-            made_for = ""
+        made_for = confine.read_marker(folder, BUILD_BACKEND_MARKER)
         if made_for.startswith(BUILD_ISOLATED):
             # Built in isolated envs, the backend as the index offered it then: never the same.
             return f"{held}\n{own}: {uuid.uuid4()}"

@@ -167,10 +167,7 @@ def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
 
 def _marker(venv: Path) -> str:
     """The sha256 a venv's marker names (empty: none), read inside the venv's folder."""
-    try:
-        return confine.read_text(venv, _WHEEL_MARKER, limit=256, errors="replace")
-    except (OSError, NoxlineError):
-        return ""
+    return confine.read_marker(venv, _WHEEL_MARKER, limit=256)
 
 
 def wheel_environment(session: nox.Session, dist: Dist) -> Path:

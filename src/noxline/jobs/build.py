@@ -305,10 +305,7 @@ def build_in_backend_env(
 
 def _backend_marker(folder: Path) -> str:
     """What the backend env in ``folder`` was made for (empty: nothing, or unreadable)."""
-    try:
-        return confine.read_text(folder, _BACKEND_MARKER, limit=65536, errors="replace")
-    except (OSError, NoxlineError):
-        return ""
+    return confine.read_marker(folder, _BACKEND_MARKER)
 
 
 def _warned(warnings: list[str]) -> str:
