@@ -352,7 +352,8 @@ def test_a_failed_backend_env_build_falls_back_to_the_isolated_build(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When building with the reused backend env fails, dist/ is emptied of what it left and the
-    caller builds isolated (False), with a warning; under --install-only nothing is made."""
+    caller builds isolated (False), with a warning; under --install-only the build job installs
+    and stops: dist/ and the backend env are left as they are."""
     monkeypatch.setattr(build_job, "uv_executable", lambda: "/usr/bin/uv")
     copy = settings.project_dir
     (copy / "pyproject.toml").write_text(
@@ -362,13 +363,23 @@ def test_a_failed_backend_env_build_falls_back_to_the_isolated_build(
     dist.mkdir()
     (dist / "x-1.0.tar.gz").write_bytes(b"half a build")
     session = _BackendSession(answers=True)
-    assert not build_job.build_in_backend_env(cast(nox.Session, session), settings, copy, {})
+    described = "/venv/lib/site-packages\n/usr/bin/python3.11 3.11.7"
+    assert not build_job.build_in_backend_env(
+        cast(nox.Session, session), settings, copy, {}, described
+    )
     assert session.warned and not list(dist.iterdir())
     installs = [args for args in session.commands if args[1:3] == ("pip", "install")]
     assert installs and installs[0][-1] == "poetry-core>=2.0"
+    (dist / "x-1.0.tar.gz").write_bytes(b"an earlier build")
+    backend = settings.project_dir / build_job.BACKEND_DIR
+    backend.mkdir(parents=True, exist_ok=True)
+    (backend / "kept").write_text("made by an earlier run", encoding="utf-8")
+    before = {path.name: path.read_bytes() for path in backend.iterdir()}
     quiet = _BackendSession(answers=False)
-    assert not build_job.build_in_backend_env(cast(nox.Session, quiet), settings, copy, {})
-    assert not [args for args in quiet.commands if "--no-isolation" in args]
+    build_job.run(cast(nox.Session, quiet), settings, _build_job(settings))
+    assert [args[0] for args in quiet.commands] == ["install", "python"]
+    assert [path.name for path in dist.iterdir()] == ["x-1.0.tar.gz"]
+    assert {path.name: path.read_bytes() for path in backend.iterdir()} == before
 
 
 @pytest.mark.parametrize("kind", ["file", "symlink"])

@@ -401,12 +401,9 @@ def choose_tool(
     )
 
 
-def report_tools(
-    session: nox.Session, settings: Settings, job: Job, *choices: tools.ToolChoice
-) -> str:
-    """Say which version of each tool was installed, and from where, in the log and the job's
-    one-line result (``black 23.12.1 (uv.lock)``); return that line ("" when nothing ran)."""
-    names = [choice.name for choice in choices]
+def installed_versions(session: nox.Session, *names: str) -> list[str] | None:
+    """The versions of distributions ``names`` in the session's venv, in order; None when
+    nothing ran (``--install-only``)."""
     output = session.run(
         "python",
         "-c",
@@ -414,9 +411,17 @@ def report_tools(
         *names,
         silent=True,
     )
-    if not isinstance(output, str):
-        return ""  # nothing ran (--install-only)
-    versions = output.split()
+    return output.split() if isinstance(output, str) else None
+
+
+def report_tools(
+    session: nox.Session, settings: Settings, job: Job, *choices: tools.ToolChoice
+) -> str:
+    """Say which version of each tool was installed, and from where, in the log and the job's
+    one-line result (``black 23.12.1 (uv.lock)``); return that line ("" when nothing ran)."""
+    versions = installed_versions(session, *(choice.name for choice in choices))
+    if versions is None:
+        return ""
     line = ", ".join(tools.described(c, v) for c, v in zip(choices, versions))
     session.log(line)
     summarize(settings, job, line, append=True)

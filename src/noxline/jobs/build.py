@@ -172,12 +172,15 @@ def _git(cwd: Path, *args: str) -> str:
 def run(session: nox.Session, settings: Settings, job: Job) -> None:
     """Session body: clean dist/, build a stamped copy of the tree, check, checksum."""
     session.install(*REQUIREMENTS)
+    described = session.run("python", "-c", _DESCRIBE, silent=True)
+    if not isinstance(described, str):
+        return  # --install-only: installed; dist/ and the backend's env are left as they are
     version = decided_version(settings.project_dir / job.upstream_files["version"])
     dist_dir = settings.project_dir / settings.dist_dir
     empty_dist_dir(dist_dir, settings)
     copy, version_env = make_build_copy(settings, version)
     env = build_env(session, settings) | version_env
-    if not build_in_backend_env(session, settings, copy, env):
+    if not build_in_backend_env(session, settings, copy, env, described):
         # The isolated envs get the backend as the index offers it now, which no key can know:
         # the marker keeps this result from ever being reused (inputs.venv_contents).
         folder = settings.project_dir / BACKEND_DIR
@@ -242,7 +245,7 @@ def backend_requirements(copy: Path) -> list[str] | None:
 
 
 def build_in_backend_env(
-    session: nox.Session, settings: Settings, copy: Path, env: dict[str, str]
+    session: nox.Session, settings: Settings, copy: Path, env: dict[str, str], described: str
 ) -> bool:
     """Build sdist and wheel (from the sdist), as ``python -m build`` does, with the backend in
     :data:`BACKEND_DIR`; False when that cannot be used (the caller builds in isolated envs).
@@ -254,15 +257,13 @@ def build_in_backend_env(
     it (uv: nothing to do when they are met), as nox does for a reused venv, and build still
     checks the backend's own further requirements (``get_requires_for_build_*``). Anything that
     fails here (a backend asking for more than it declares, a broken env) is a warning and the
-    isolated build decides, never a different result.
+    isolated build decides, never a different result. ``described`` is the session Python's
+    answer to :data:`_DESCRIBE`.
     """
     uv = uv_executable() if uses_uv(session) else None
     requires = backend_requirements(copy)
     if uv is None or requires is None:
         return False
-    described = session.run("python", "-c", _DESCRIBE, silent=True)
-    if not isinstance(described, str):
-        return False  # --install-only
     frontend_path, _, interpreter = described.strip().partition("\n")
     key = json.dumps({"requires": requires, "python": interpreter.strip()}, sort_keys=True)
     folder = settings.project_dir / BACKEND_DIR
