@@ -114,8 +114,10 @@ class NoxlineRun:
 def clean_env(**extra: str) -> dict[str, str]:
     """The test process environment without CI/twine variables, plus ``extra``.
 
-    Bytecode is not compiled at install time: every project a test runs is thrown away, so its
-    venvs are used once (noxline would compile into the venvs ``noxline run`` keeps).
+    Bytecode is neither compiled at install time nor kept: every project a test runs is thrown
+    away, so its venvs are used once. ``UV_COMPILE_BYTECODE`` set says so to uv and to noxline,
+    which otherwise keeps the bytecode of the venvs ``noxline run`` reuses
+    (:func:`noxline.sessions.bytecode_env`; a test that proves it removes the variable).
     """
     env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}
     env.update(GIT_ENV)

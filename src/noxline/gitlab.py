@@ -122,7 +122,8 @@ def document(settings: Settings, pipeline: Pipeline | None = None) -> dict[str, 
         "workflow": {"rules": [dict(rule) for rule in WORKFLOW_RULES]},
         "stages": list(pipeline.stages),
         # No UV_COMPILE_BYTECODE: a job's venv is used once, so compiling every installed module
-        # costs more than it saves (noxline compiles only into venvs that runs reuse).
+        # costs more than it saves (runs that reuse venvs keep bytecode as it is first written:
+        # sessions.bytecode_env).
         "variables": {**CACHE_DIRS, "PIP_ROOT_USER_ACTION": "ignore"},
         TEMPLATE: template(settings),
     }

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import IO
@@ -30,9 +30,7 @@ from noxline.errors import (
     printable,
     wants_traceback,
 )
-from noxline.jobs import BODIES, EXTRA_SESSIONS, JobBody, SessionBody
-from noxline.jobs._support import clear_summary, constrain
-from noxline.locks import index_env
+from noxline.jobs import BODIES, EXTRA_SESSIONS, SessionBody
 from noxline.masking import env_secrets, mask
 from noxline.pipeline import Job, define
 from noxline.sharding import Instance, shard_from_env
@@ -82,13 +80,13 @@ def register(settings: Settings | None = None) -> Settings:
             # A bug while reading the settings: one line too (there is no reports folder yet).
             raise SystemExit(f"noxline: error: {describe_unexpected(error, None)}") from None
     for job in define(settings).jobs:
-        _register_job(job, BODIES[job.name], settings)
+        _register_job(job, settings)
     for name, (description, body) in EXTRA_SESSIONS.items():
         _register_extra(name, description, body, settings)
     return settings
 
 
-def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
+def _register_job(job: Job, settings: Settings) -> None:
     """Register one job's session."""
     python: list[str] | str | None = list(job.matrix) or (job.pythons[0] if job.pythons else None)
     nox.session(
@@ -103,13 +101,20 @@ def _register_job(job: Job, body: JobBody, settings: Settings) -> None:
         tags=[job.stage, "pipeline"],
     )(
         _session_body(
-            body, functools.partial(_run_job, body, settings, job), job.description, settings
+            job.name, functools.partial(_run_job, settings, job), job.description, settings
         )
     )
 
 
-def _run_job(body: JobBody, settings: Settings, job: Job, session: nox.Session) -> None:
+def _run_job(settings: Settings, job: Job, session: nox.Session) -> None:
     """Run the body of this session's copy of ``job``, its earlier one-line result cleared."""
+    # Imported here, as the bodies are: a nox process registers every job and runs few.
+    from noxline.jobs._support import (  # pylint: disable=import-outside-toplevel
+        clear_summary,
+        constrain,
+    )
+
+    body = BODIES[job.name]
     copy = this_copy(job, session)
     clear_summary(settings, copy)
     try:
@@ -151,12 +156,39 @@ def _register_extra(name: str, description: str, body: SessionBody, settings: Se
         python=settings.job_python or None,
         venv_backend=VENV_BACKEND,
         default=False,
-    )(_session_body(body, lambda session: body(session, settings), description, settings))
+    )(_session_body(name, lambda session: body(session, settings), description, settings))
 
 
 def reuses_venv(session: nox.Session) -> bool:
     """True when the session's venv was kept from an earlier run or will be kept for the next."""
     return bool(getattr(session.virtualenv, "reuse_existing", False))
+
+
+#: Where the processes of reused venvs keep bytecode when the environment forbids writing it
+#: beside the sources (nox's folder, which init has git ignore).
+PYCACHE_DIR = Path(".nox", "noxline-pycache")
+
+
+def bytecode_env(project_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables that let the processes of a reused venv keep their bytecode.
+
+    Bytecode is written as a module is first imported, not compiled for every installed module
+    at install time (``UV_COMPILE_BYTECODE``): the tools import a fraction of their venvs (mypy,
+    compiled by mypyc, almost none of its ``.py`` files; none of the project's dependencies
+    installed beside pylint), and compiling all of it cost a cold run of a small library's 14
+    jobs about 9 s of CPU, while later runs read the same bytecode either way.
+
+    Where ``PYTHONDONTWRITEBYTECODE`` forbids writing beside the sources, it goes to
+    :data:`PYCACHE_DIR` instead (``PYTHONPYCACHEPREFIX``): nothing is written beside any source
+    file, and a reused venv's tools do not compile again on every run (pylint about 2x slower
+    warm). A single-use venv (a CI job, ``wheel-install``) is left as the environment says, and
+    so is every venv when the environment decides about bytecode itself (``UV_COMPILE_BYTECODE``
+    or ``PYTHONPYCACHEPREFIX`` set).
+    """
+    decided = "UV_COMPILE_BYTECODE" in environ or "PYTHONPYCACHEPREFIX" in environ
+    if decided or not environ.get("PYTHONDONTWRITEBYTECODE"):
+        return {}
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(project_dir / PYCACHE_DIR)}
 
 
 def _traceback_file(session: nox.Session) -> tuple[Path, Path]:
@@ -171,25 +203,23 @@ def _traceback_file(session: nox.Session) -> tuple[Path, Path]:
 
 
 def _session_body(
-    body: JobBody | SessionBody,
+    name: str,
     call: Callable[[nox.Session], None],
     description: str,
     settings: Settings,
 ) -> Callable[[nox.Session], None]:
-    """Wrap ``call`` (``body`` with its arguments bound) as a nox session function.
+    """Wrap ``call`` (a session body with its arguments bound) as the function of session
+    ``name``.
 
     The session function ends bad input with one clear message instead of a traceback.
     """
 
-    @functools.wraps(body)
     def session_function(session: nox.Session) -> None:
         """Run the body; a NoxlineError fails the session with its message alone."""
-        if reuses_venv(session) and "UV_COMPILE_BYTECODE" not in os.environ:
-            # Compile bytecode at install time only into a venv that later runs reuse: where
-            # PYTHONDONTWRITEBYTECODE is set, tools would otherwise recompile on every run (pylint
-            # about 2x slower warm), but a single-use venv (a CI job, wheel-install) would pay for
-            # compiling every installed module and use a few of them once.
-            session.env.setdefault("UV_COMPILE_BYTECODE", "1")
+        from noxline.locks import index_env  # pylint: disable=import-outside-toplevel
+
+        if reuses_venv(session):
+            session.env.update(bytecode_env(settings.project_dir, os.environ))
         # uv reads [tool.uv] of the project it runs in: a project's exclude-newer or sources
         # would decide the versions of noxline's own tools (build, twine) and what a user of the
         # wheel gets. The project's lock decides its versions instead (locks.py).
@@ -207,6 +237,7 @@ def _session_body(
                 raise  # nox's own control flow (a failed command, session.error), or asked for
             session.error(describe_unexpected(error, *_traceback_file(session)))
 
+    session_function.__name__ = session_function.__qualname__ = name.replace("-", "_")
     session_function.__doc__ = description
     return session_function
 

@@ -108,6 +108,13 @@ def make_job_python(root: Path) -> Path:
     if not shutil.which("uv"):
         command = [sys.executable, "-m", "venv", str(root)]
     subprocess.run(command, check=True, capture_output=True)
+    # An image's pip is byte-compiled; uncompiled, every job's `pip install` would compile pip
+    # again (PYTHONDONTWRITEBYTECODE), about 0.5 s of CPU per job.
+    subprocess.run(
+        [str(root / "bin" / "python"), "-m", "compileall", "-q", str(root / "lib")],
+        check=True,
+        capture_output=True,
+    )
     return root / "bin"
 
 

@@ -121,6 +121,27 @@ def test_black_allowed_to_fail_still_passes_the_pipeline(tmp_path: Path) -> None
     assert last.startswith("pipeline passed with warnings (black allowed to fail)")
 
 
+def test_a_reused_venv_keeps_the_bytecode_its_tool_imported_under_nox(tmp_path: Path) -> None:
+    """Without UV_COMPILE_BYTECODE (as users run), nothing is compiled at install time; with
+    PYTHONDONTWRITEBYTECODE set, the modules the tool imported get their bytecode under
+    .nox/noxline-pycache, and no __pycache__ appears beside any file of the project."""
+    project = make_project(tmp_path)
+    env = clean_env(PYTHONDONTWRITEBYTECODE="1")
+    del env["UV_COMPILE_BYTECODE"]
+    result = run_noxline(project, "run", "--no-cache", "docstr", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (installed,) = (project / ".nox" / "docstr").glob("lib/python*/site-packages/docstr_coverage")
+    assert not (installed / "__pycache__").exists()  # not compiled at install
+    kept = project / ".nox" / "noxline-pycache"
+    assert list(kept.rglob("docstr_coverage/__init__.cpython-*.pyc"))
+    beside = [
+        path.relative_to(project)
+        for path in project.rglob("__pycache__")
+        if not path.is_relative_to(kept)
+    ]
+    assert beside == []
+
+
 def test_an_unknown_job_is_one_clear_error(tmp_path: Path) -> None:
     """A typo in a job name: one message with the choices, exit 2, nothing run."""
     project = make_project(tmp_path)

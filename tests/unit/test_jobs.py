@@ -18,7 +18,7 @@ from nox.command import CommandFailed
 
 from noxline import confine, gitlab, jobs
 from noxline.config import Settings, load_settings, replace
-from noxline.jobs import BODIES, EXTRA_SESSIONS
+from noxline.jobs import BODIES
 from noxline.errors import NoxlineError, describe_unexpected
 from noxline.jobs import black as black_job
 from noxline.jobs import build as build_job
@@ -100,10 +100,11 @@ def test_every_job_has_exactly_one_body(settings: Settings) -> None:
         for info in pkgutil.iter_modules(jobs.__path__)
         if not info.name.startswith("_")
     }
-    extra_modules = {body.__module__.rpartition(".")[2] for _, body in EXTRA_SESSIONS.values()}
-    assert modules == set(names) | extra_modules
+    assert modules == set(names)
     for name, body in BODIES.items():
         assert jobs.job_name(body) == name
+    with pytest.raises(KeyError):
+        BODIES["wheel_install"]  # pylint: disable=pointless-statement
 
 
 @pytest.mark.parametrize("name", ["black", "docstr", "mypy", "pylint"])

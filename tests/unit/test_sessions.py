@@ -13,7 +13,15 @@ from nox import registry as nox_registry
 from noxline.config import load_settings, replace
 from noxline.pipeline import define
 from noxline.errors import NoxlineError
-from noxline.sessions import VENV_BACKEND, _session_body, mask_reports, register, this_copy
+from noxline.sessions import (
+    PYCACHE_DIR,
+    VENV_BACKEND,
+    _session_body,
+    bytecode_env,
+    mask_reports,
+    register,
+    this_copy,
+)
 from tests.unit._projects import write_project
 
 
@@ -118,7 +126,7 @@ def test_session_failures_are_one_line(
         """Fail."""
         raise raised
 
-    wrapped = _session_body(body, body, "fails", load_settings(Path.cwd()))  # type: ignore[arg-type]
+    wrapped = _session_body("fails", body, "fails", load_settings(Path.cwd()))
     with pytest.raises(SessionEnded, match=expected) as ended:
         wrapped(_StandInSession())  # type: ignore[arg-type]
     message = str(ended.value)
@@ -141,7 +149,8 @@ def test_traceback_on_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         raise ZeroDivisionError("boom")
 
     with pytest.raises(ZeroDivisionError):
-        _session_body(body, body, "fails", load_settings(Path.cwd()))(_StandInSession())  # type: ignore[arg-type]
+        wrapped = _session_body("fails", body, "fails", load_settings(Path.cwd()))
+        wrapped(_StandInSession())  # type: ignore[arg-type]
 
 
 def test_a_matrix_becomes_parametrised_sessions(
@@ -234,3 +243,33 @@ def test_every_declared_report_is_masked_when_the_job_ends(
         "<testsuite><system-out>pw **** at https://****@h/</system-out></testsuite>"
     )
     assert binary.read_bytes() == b"SQLite format 3\0 s3cret-value-Zq81x \xff"
+
+
+#: Environment -> what a reused venv's session adds ("prefix": bytecode kept under .nox).
+BYTECODE_CASES = {
+    "writing-forbidden": ({"PYTHONDONTWRITEBYTECODE": "1"}, "prefix"),
+    "writing-allowed": ({}, None),
+    "forbidden-by-an-empty-value-is-allowed": ({"PYTHONDONTWRITEBYTECODE": ""}, None),
+    "uv-compiles": ({"PYTHONDONTWRITEBYTECODE": "1", "UV_COMPILE_BYTECODE": "1"}, None),
+    "uv-told-not-to": ({"PYTHONDONTWRITEBYTECODE": "1", "UV_COMPILE_BYTECODE": "0"}, None),
+    "own-prefix": ({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/c"}, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BYTECODE_CASES))
+def test_reused_venvs_keep_bytecode_where_the_environment_leaves_it_to_noxline(
+    tmp_path: Path, case: str
+) -> None:
+    """Bytecode is never compiled at install time; where PYTHONDONTWRITEBYTECODE forbids writing
+    it beside the sources, it is written under .nox instead; an environment that decides about
+    bytecode itself is left alone."""
+    environ, expected = BYTECODE_CASES[case]
+    added = bytecode_env(tmp_path, environ)
+    assert "UV_COMPILE_BYTECODE" not in added
+    if expected is None:
+        assert added == {}
+    else:
+        assert added == {
+            "PYTHONDONTWRITEBYTECODE": "",
+            "PYTHONPYCACHEPREFIX": str(tmp_path / PYCACHE_DIR),
+        }

@@ -61,8 +61,9 @@ def source_date_epoch(settings: Settings) -> str:
 def build_env(session: nox.Session, settings: Settings) -> dict[str, str]:
     """Environment of ``python -m build``: reproducible, and cheap isolated build envs.
 
-    The isolated envs are thrown away after one use, so uv does not compile their bytecode (the
-    session-wide ``UV_COMPILE_BYTECODE=1`` would compile the whole build backend twice per run).
+    The isolated envs are thrown away after one use, so uv does not compile their bytecode (a
+    ``UV_COMPILE_BYTECODE=1`` in the environment would compile the whole build backend twice per
+    run).
     ``UV`` names the uv that nox installs with, so build does not look it up on ``PATH`` (where it
     may be a slow shim, as pyenv's is: about 0.1 s per call, four calls per build).
     """
@@ -252,7 +253,8 @@ def build_in_backend_env(
 
     An isolated build makes two throw-away envs per run (sdist, then wheel) and installs the
     backend into each, uncompiled, so that every backend hook compiles the backend again. Here
-    the env holds exactly ``build-system.requires``, byte-compiled once, and is made again when
+    the env holds exactly ``build-system.requires``, its bytecode kept once written (in runs that
+    reuse venvs: :func:`noxline.sessions.bytecode_env`), and is made again when
     those requirements or the interpreter change; each run still installs the requirements into
     it (uv: nothing to do when they are met), as nox does for a reused venv, and build still
     checks the backend's own further requirements (``get_requires_for_build_*``). Anything that
