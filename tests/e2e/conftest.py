@@ -46,15 +46,19 @@ LONGEST_GROUPS = ("gitlab-ci-local", "real-sdists")
 
 
 def _duration_rank(item: pytest.Item) -> int:
-    """Where ``item`` goes in the run: the longest groups, other groups (a shared slow run),
-    other end-to-end tests, then the unit tests (sort is stable within each)."""
+    """Where ``item`` goes in the run: the longest groups, the tests that mostly wait (marked
+    ``waits``: while one worker waits, the other's pipelines fill both cores; at the end, two
+    waiting workers left the cores idle), other groups (a shared slow run), other end-to-end
+    tests, then the unit tests (sort is stable within each)."""
     group = item.get_closest_marker("xdist_group")
     name = group.args[0] if group is not None and group.args else None
     if name in LONGEST_GROUPS:
         return LONGEST_GROUPS.index(name)
-    if name is not None:
+    if item.get_closest_marker("waits"):
         return len(LONGEST_GROUPS)
-    return len(LONGEST_GROUPS) + (1 if item.get_closest_marker("e2e") else 2)
+    if name is not None:
+        return len(LONGEST_GROUPS) + 1
+    return len(LONGEST_GROUPS) + (2 if item.get_closest_marker("e2e") else 3)
 
 
 @pytest.fixture

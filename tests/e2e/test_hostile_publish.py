@@ -21,6 +21,10 @@ from tests.unit._hostile_server import Handler, Server, answer, hang
 from tests.unit._publish_run import Outcome, run_publish, upload_env
 from tests.unit._releases import RELEASE
 
+#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
+#: busy (tests/e2e/conftest.py orders the run).
+pytestmark = pytest.mark.waits
+
 PASSWORD = "pw-e2e-Hx7"
 TWINE = shutil.which("twine", path=str(Path(sys.executable).parent)) or "twine"
 

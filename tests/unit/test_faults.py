@@ -43,6 +43,10 @@ from tests.unit._hostile_server import (
 from tests.unit._publish_run import Outcome, run_publish, upload_env
 from tests.unit._releases import DEV, RELEASE
 
+#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
+#: busy (tests/e2e/conftest.py orders the run).
+pytestmark = pytest.mark.waits
+
 PASSWORD = "pw-Zq81-secret"
 PAGE = "/simple/tiny-lib/"
 JSON_TYPE = {"Content-Type": "application/vnd.pypi.simple.v1+json"}

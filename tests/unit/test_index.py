@@ -35,6 +35,10 @@ from noxline.net import Limits, Origin
 from tests.unit._hostile_server import Handler, answer, running
 from tests.unit._index_server import JSON_TYPE, FakeIndex, serve
 
+#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
+#: busy (tests/e2e/conftest.py orders the run).
+pytestmark = pytest.mark.waits
+
 SHA_A = "a" * 64
 SHA_B = "0123456789abcdef" * 4
 GITLAB_API = "https://gitlab.example.com/api/v4"
@@ -624,7 +628,8 @@ def test_hashing_unhashed_files_is_bounded_by_one_deadline() -> None:
         started = time.monotonic()
         with pytest.raises(PublishError, match="took more than 1.5 s|did not answer completely"):
             read_project_files(repository, "minilib", limits=Limits(deadline=1.5))
-        assert time.monotonic() - started < 2.5
+        # Unbounded, the 40 answers would take 8 s; the slack is for 2 shared, busy cores.
+        assert time.monotonic() - started < 1.5 + 3.0
         assert len(server.seen) < len(names)
 
 

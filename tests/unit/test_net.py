@@ -33,6 +33,10 @@ from tests.unit._hostile_server import (
     sequence,
 )
 
+#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
+#: busy (tests/e2e/conftest.py orders the run).
+pytestmark = pytest.mark.waits
+
 FAST = net.Limits(deadline=1.5, max_bytes=1000, retries=2, backoff=0.05)
 
 
@@ -350,7 +354,7 @@ def test_hostile_header_numbers(
     else:
         with pytest.raises(outcome):
             net.get(server.url + "/h", limits=FAST)
-    assert time.monotonic() - started < FAST.deadline + 1
+    assert time.monotonic() - started < FAST.deadline + 3.0  # slack for 2 shared, busy cores
 
 
 def test_non_ascii_paths_are_percent_encoded(server: Server) -> None:
@@ -491,7 +495,7 @@ def test_name_resolution_is_inside_the_deadline(  # pylint: disable=too-many-arg
         assert type(raised.value) is error  # pylint: disable=unidiomatic-typecheck
         assert words.format(port=_port(server)) in str(raised.value)
         assert "\n" not in str(raised.value) and not server.seen
-    assert time.monotonic() - started < limits.deadline + 1.0  # slack for 2 shared cores
+    assert time.monotonic() - started < limits.deadline + 3.0  # slack for 2 shared, busy cores
 
 
 def test_a_hanging_name_costs_one_resolution(dns: FakeResolver, server: Server) -> None:

@@ -14,6 +14,10 @@ import pytest
 
 from noxline.sessions import MaskingFilter
 
+#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
+#: busy (tests/e2e/conftest.py orders the run).
+pytestmark = pytest.mark.waits
+
 NOXFILE = """
 import nox
 from noxline.sessions import mask_nox_log

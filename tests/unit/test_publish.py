@@ -50,6 +50,11 @@ from tests.unit._publish_run import upload_env
 from tests.unit._releases import DEV, PRERELEASE, REHEARSAL, RELEASE
 
 
+#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
+#: busy (tests/e2e/conftest.py orders the run).
+pytestmark = pytest.mark.waits
+
+
 @dataclass
 class Log:
     """The lines a publish run logged and warned, and the JobIO that collects them."""

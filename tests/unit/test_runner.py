@@ -49,6 +49,11 @@ from noxline.runner import (
 from tests.unit._projects import write_project
 
 
+#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
+#: busy (tests/e2e/conftest.py orders the run).
+pytestmark = pytest.mark.waits
+
+
 def job(name: str, *needs: str, allow_failure: bool = False, **fields: object) -> Job:
     """A fake job: only its name, needs and flags matter to the scheduler."""
     return Job(
