@@ -506,7 +506,7 @@ def _cache_rows(
         verdict = "met" if wall <= target * seed else "missed"
         lines.append(
             f"* {label}, {jobs} (result cache on): ≤ {target} × seed {kind} = "
-            f"{target * seed:.1f} s; measured {wall:.1f} s = {wall / seed:.2f} × the seed: "
+            f"{target * seed:.2f} s; measured {wall:.2f} s = {wall / seed:.3f} × the seed: "
             f"**{verdict}**."
         )
     return lines
