@@ -36,10 +36,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 f"{item.nodeid} is in the xdist groups {groups}: pytest-xdist would run it apart "
                 "from both; keep one (drop the module's pytestmark group, mark tests one by one)"
             )
-    # Longest first: pytest-xdist hands work out in this order (./ci/run-tests passes
-    # --no-loadscope-reorder; by default it puts the groups with the most tests first), so the
-    # long groups start at once and the short tests fill the gaps, instead of one worker ending
-    # alone on the corpus.
+    # Longest first: pytest-xdist hands work out in this order, so the long groups start at once
+    # and the short tests fill the gaps, instead of one worker ending alone on the corpus.
     items.sort(key=_duration_rank)
 
 
