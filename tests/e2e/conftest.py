@@ -36,8 +36,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 f"{item.nodeid} is in the xdist groups {groups}: pytest-xdist would run it apart "
                 "from both; keep one (drop the module's pytestmark group, mark tests one by one)"
             )
-    # Longest first: pytest-xdist hands work out in this order, so the long groups start at once
-    # and the short tests fill the gaps, instead of one worker ending alone on the corpus.
+    # pytest-xdist hands out the groups with the most tests first (--loadscope-reorder, its
+    # default), then the single tests in this order: the long groups start at once, the waiting
+    # tests go first among the rest, beside the last groups, and the short tests fill the gaps.
+    # (Keeping this order for the groups too, --no-loadscope-reorder, measured 396 s twice
+    # against 350 and 364 s: it is not used.)
     items.sort(key=_duration_rank)
 
 
@@ -47,9 +50,9 @@ LONGEST_GROUPS = ("gitlab-ci-local", "real-sdists")
 
 def _duration_rank(item: pytest.Item) -> int:
     """Where ``item`` goes in the run: the longest groups, the tests that mostly wait (marked
-    ``waits``: while one worker waits, the other's pipelines fill both cores; at the end, two
-    waiting workers left the cores idle), other groups (a shared slow run), other end-to-end
-    tests, then the unit tests (sort is stable within each)."""
+    ``waits``: beside the last groups' runs, not at the end, where two waiting workers left the
+    cores idle), other groups (a shared slow run), other end-to-end tests, then the unit tests
+    (sort is stable within each)."""
     group = item.get_closest_marker("xdist_group")
     name = group.args[0] if group is not None and group.args else None
     if name in LONGEST_GROUPS:

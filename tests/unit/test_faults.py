@@ -43,8 +43,8 @@ from tests.unit._hostile_server import (
 from tests.unit._publish_run import Outcome, run_publish, upload_env
 from tests.unit._releases import DEV, RELEASE
 
-#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
-#: busy (tests/e2e/conftest.py orders the run).
+#: Mostly waiting on deadlines and slow servers: run first among the single tests, beside the last
+#: groups' runs, not at the end (tests/e2e/conftest.py orders the run).
 pytestmark = pytest.mark.waits
 
 PASSWORD = "pw-Zq81-secret"

@@ -35,8 +35,8 @@ from noxline.net import Limits, Origin
 from tests.unit._hostile_server import Handler, answer, running
 from tests.unit._index_server import JSON_TYPE, FakeIndex, serve
 
-#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
-#: busy (tests/e2e/conftest.py orders the run).
+#: Mostly waiting on deadlines and slow servers: run first among the single tests, beside the last
+#: groups' runs, not at the end (tests/e2e/conftest.py orders the run).
 pytestmark = pytest.mark.waits
 
 SHA_A = "a" * 64

@@ -33,8 +33,8 @@ from tests.unit._hostile_server import (
     sequence,
 )
 
-#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
-#: busy (tests/e2e/conftest.py orders the run).
+#: Mostly waiting on deadlines and slow servers: run first among the single tests, beside the last
+#: groups' runs, not at the end (tests/e2e/conftest.py orders the run).
 pytestmark = pytest.mark.waits
 
 FAST = net.Limits(deadline=1.5, max_bytes=1000, retries=2, backoff=0.05)

@@ -14,8 +14,8 @@ import pytest
 
 from noxline.sessions import MaskingFilter
 
-#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
-#: busy (tests/e2e/conftest.py orders the run).
+#: Mostly waiting on deadlines and slow servers: run first among the single tests, beside the last
+#: groups' runs, not at the end (tests/e2e/conftest.py orders the run).
 pytestmark = pytest.mark.waits
 
 NOXFILE = """

@@ -49,8 +49,8 @@ from noxline.runner import (
 from tests.unit._projects import write_project
 
 
-#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
-#: busy (tests/e2e/conftest.py orders the run).
+#: Mostly waiting on deadlines and slow servers: run first among the single tests, beside the last
+#: groups' runs, not at the end (tests/e2e/conftest.py orders the run).
 pytestmark = pytest.mark.waits
 
 

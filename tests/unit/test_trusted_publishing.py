@@ -45,8 +45,8 @@ from tests.unit._publish_run import NO_TWINE
 from tests.unit._projects import write_project
 from tests.unit._releases import DEV, RELEASE
 
-#: Mostly waiting on deadlines and slow servers: run early, beside the groups that keep both cores
-#: busy (tests/e2e/conftest.py orders the run).
+#: Mostly waiting on deadlines and slow servers: run first among the single tests, beside the last
+#: groups' runs, not at the end (tests/e2e/conftest.py orders the run).
 pytestmark = pytest.mark.waits
 
 REFERENCE = REPO_ROOT / "docs" / "reference.md"
