@@ -165,9 +165,8 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         dist = built_dist(settings)
         check_version(settings, decision, dist)
         # `twine check` is not run again: built_dist verified these files against SHA256SUMS,
-        # which build writes only after the same `twine check` passed on them. Their twine's
-        # version goes in the log; under --install-only session.run answers None: nothing else
-        # is done.
+        # which build writes only after the same `twine check` passed on them. The log names
+        # the twine that uploads; under --install-only nothing runs and nothing else is done.
         twine_version = installed_versions(session, "twine")
         if twine_version is None:
             report.outcome = "skipped"
