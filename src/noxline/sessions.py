@@ -216,6 +216,7 @@ def _session_body(
 
     def session_function(session: nox.Session) -> None:
         """Run the body; a NoxlineError fails the session with its message alone."""
+        # Imported here, as the bodies are (locks brings packaging's lock-file code).
         from noxline.locks import index_env  # pylint: disable=import-outside-toplevel
 
         if reuses_venv(session):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from nox.sessions import _normalize_path  # the rule _venv_name writes again
 
 from noxline import confine
 from noxline.config import Settings, load_settings, replace
@@ -27,6 +28,7 @@ from noxline.inputs import (
     user_file_digests,
     value_words,
     variable_file_digests,
+    _venv_name,
     venv_contents,
 )
 from noxline.pipeline import CONFIG_FILES, Pipeline, define
@@ -626,3 +628,13 @@ def test_a_submodule_is_keyed_by_the_files_it_holds(tmp_path: Path) -> None:
     assert cache_key(job_facts(mypy, first, base_ready())) != cache_key(
         job_facts(mypy, again, base_ready())
     )
+
+
+@pytest.mark.parametrize(
+    "session",
+    ["tests", "tests-3.12", "tests-latest", "wheel-install", "Tests (3.12, 'x')", "Ünïcode_job"],
+)
+def test_venv_names_follow_nox(session: str) -> None:
+    """The venv folder the result cache looks in is the one nox makes for the session (a short
+    envdir: nox hashes names whose whole path is long, which venv_contents looks for too)."""
+    assert _venv_name(session) == Path(_normalize_path("/e", session)).name

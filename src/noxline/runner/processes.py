@@ -94,7 +94,7 @@ class ProcessLauncher:
         env = {**self.env, **variables}
         secrets = env_secrets(env)
         shown = "".join(f"{key}={value} " for key, value in variables.items())
-        stream.write(_masked(f"$ {shown}{shlex.join(argv)}\n".encode(), secrets))
+        stream.write(_masked(f"$ {shown}{shlex.join(argv)}\n", secrets))
         stream.flush()
         return self._executor.submit(self._run, job, argv, stream, env)
 
@@ -184,9 +184,10 @@ class ProcessLauncher:
             return [job.name for job, _ in self._procs.values() if not job.interruptible]
 
 
-def _masked(data: bytes, secrets: tuple[str, ...]) -> bytes:
-    """``data`` (a line of a job's output) masked; bytes that are not UTF-8 kept as they were."""
-    return mask(data.decode("utf-8", "surrogateescape"), secrets).encode("utf-8", "surrogateescape")
+def _masked(text: str, secrets: tuple[str, ...]) -> bytes:
+    """``text`` (a line of a job's log, decoded with ``surrogateescape``) masked, as bytes again:
+    bytes that are not UTF-8 are written as they came."""
+    return mask(text, secrets).encode("utf-8", "surrogateescape")
 
 
 def _pump(source: IO[bytes], log: IO[bytes], secrets: tuple[str, ...]) -> None:
@@ -199,9 +200,9 @@ def _pump(source: IO[bytes], log: IO[bytes], secrets: tuple[str, ...]) -> None:
         for piece in iter(lambda: source.readline(_MAX_LINE), b""):
             text = waiting + piece.decode("utf-8", "surrogateescape")
             now, waiting = (text, "") if text.endswith("\n") else split_for_masking(text, secrets)
-            log.write(mask(now, secrets).encode("utf-8", "surrogateescape"))
+            log.write(_masked(now, secrets))
             log.flush()
-        log.write(mask(waiting, secrets).encode("utf-8", "surrogateescape"))
+        log.write(_masked(waiting, secrets))
         log.flush()
     source.close()
 
