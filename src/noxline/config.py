@@ -180,6 +180,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     version_source: VersionSource = VersionSource()
     #: The project's ``requires-python`` (detected).
     requires_python: str = ""
+    #: The project's own modules (``ci_helpers.py``) and packages (``tools/nox_support/``) its
+    #: noxfile.py imports: every job's input, as the noxfile is (detected).
+    noxfile_imports: tuple[str, ...] = ()
 
     @property
     def report_root(self) -> Path:
@@ -221,6 +224,7 @@ _NOT_KEYS = frozenset(
         "project_dir",
         "version_source",
         "requires_python",
+        "noxfile_imports",
         "mypy_targets",
         "black_targets",
         "tool_pins",
@@ -309,6 +313,7 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
         "tag_prefix": facts.tag_prefix,
         "version_source": facts.version_source,
         "requires_python": facts.requires_python,
+        "noxfile_imports": facts.noxfile_imports,
         **{key.replace("-", "_"): value for key, value in facts.thresholds.items()},
         "threshold_sources": tuple(
             (key.removesuffix("-fail-under"), where)

@@ -10,9 +10,9 @@ ignored: ``git ls-files -co --exclude-standard``), the built dist/ files (jobs t
 reports of jobs it reads (``Job.upstream_files``), HEAD and the tags (jobs that read git), the
 settings, the job's interpreter (its real path, size, time and ``sys.version``), what its reused
 venv holds, noxline (its version and the digest of its own files), nox's and uv's versions, the
-environment variables the job reads and the files they name, its tools' user configuration files,
-and the ignored files tools read all the same (Python files, the tests folder's). Variable values
-are hashed, never stored.
+environment variables the job reads and the files they name, and its tools' user configuration
+files. Ignored files count as tracked ones do (the tools do not follow ``.gitignore``), caches and
+venvs left out. Variable values are hashed, never stored.
 
 Globs follow GitLab's ``rules:changes`` (Ruby's ``File.fnmatch`` with ``FNM_PATHNAME``,
 ``FNM_DOTMATCH`` and ``FNM_EXTGLOB``): ``**/`` any folders, ``*`` and ``?`` within one name,
@@ -124,10 +124,7 @@ MAX_FOLDER_FILES = 5_000
 #: The name a folder's files are keyed under when it holds too many (a value of its own each
 #: run): ``**/*.py`` and ``<folder>/**/*`` globs match it, so the jobs reading the folder run.
 TOO_MANY = "(too many files to key).py"
-#: Ignored files that tools read all the same: pylint and mypy read every Python file of their
-#: paths (a generated ``_version.py`` git ignores), and the tests folder's data (pathspecs).
-IGNORED_READ = (":(glob)**/*.py", ":(glob)**/*.pyi")
-#: Folders whose ignored files are caches and venvs, never a job's input.
+#: Folders whose ignored files are caches, venvs and editors' state, never a job's input.
 IGNORED_SKIPPED = frozenset(
     {
         "__pycache__",
@@ -141,6 +138,7 @@ IGNORED_SKIPPED = frozenset(
         "site-packages",
         "dist-packages",
         "node_modules",
+        ".idea",
     }
 )
 
@@ -429,40 +427,54 @@ def tree_digests(settings: Settings) -> dict[str, str] | None:
 
 
 def ignored_digests(settings: Settings) -> dict[str, str] | None:
-    """POSIX path → digest of the ignored files a tool still reads: every Python file (pylint and
-    mypy do not follow ``.gitignore``: a generated ``_version.py`` is checked) and every file of
-    the tests folder (data a test opens), caches and venvs (a folder holding ``pyvenv.cfg``) left
-    out; None when there are more than :data:`MAX_LISTED_FILES` (no entry is then reused)."""
+    """POSIX path → digest of every ignored file: git's ignore rules are not the tools' (pylint
+    and mypy check a generated ``_version.py``, pytest reads an ignored ``pytest.ini``, a test
+    opens an ignored ``.env`` or data file), so an ignored file is an input of every job whose
+    globs match it, as a tracked one is. Caches (:data:`IGNORED_SKIPPED`), venvs (a folder
+    holding ``pyvenv.cfg``) and noxline's outputs are left out; None when more than
+    :data:`MAX_LISTED_FILES` remain (no entry is then reused: sound before fast).
+
+    git lists a wholly ignored folder once (``--directory``) instead of every file in it, so
+    ``.nox``'s venvs are never listed; the other folders are walked here, caches and venvs pruned.
+    """
     root = settings.project_dir
-    tests = settings.tests_dir.as_posix()
-    specs = (*IGNORED_READ, *(() if tests in ("", ".") else (f":(literal){tests}/",)))
     done = run_git(
-        root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", *specs
+        root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"
     )
     if done.returncode != 0:
         return None
     skipped = outputs(settings)
-    venvs: dict[Path, bool] = {}
 
-    def in_venv(path: Path) -> bool:
-        """True when a folder above ``path`` holds a venv's ``pyvenv.cfg``."""
-        for folder in path.parents:
-            if folder not in venvs:
-                venvs[folder] = (root / folder / "pyvenv.cfg").is_file()
-            if venvs[folder]:
-                return True
-        return False
+    def left_out(path: Path) -> bool:
+        """True for a cache, a venv, a compiled module or an output of noxline."""
+        return (
+            bool(IGNORED_SKIPPED & set(path.parts))
+            or path.suffix == ".pyc"
+            or any(path.is_relative_to(folder) for folder in skipped)
+            or (root / path / "pyvenv.cfg").is_file()
+        )
 
     result: dict[str, str] = {}
     for name in sorted(set(done.stdout.split("\0")) - {""}):
-        path = Path(name)
-        if IGNORED_SKIPPED & set(path.parts[:-1]) or name.endswith(".pyc"):
+        top = Path(name)
+        if left_out(top):
             continue
-        if any(path.is_relative_to(folder) for folder in skipped) or in_venv(path):
-            continue
-        if len(result) >= MAX_LISTED_FILES:
+        if not name.endswith("/"):
+            result[name] = file_digest(root, name)
+        else:
+            for current, folders, names in os.walk(root / top):
+                here = Path(current).relative_to(root)
+                folders[:] = sorted(folder for folder in folders if not left_out(here / folder))
+                # A link to a folder is not walked (os.walk): it is keyed by its target, as
+                # the tree keys one.
+                links = [name for name in folders if os.path.islink(root / here / name)]
+                for file_name in sorted([*names, *links]):
+                    if not left_out(here / file_name):
+                        result[(here / file_name).as_posix()] = file_digest(root, here / file_name)
+                if len(result) > MAX_LISTED_FILES:
+                    return None
+        if len(result) > MAX_LISTED_FILES:
             return None
-        result[name] = file_digest(root, name)
     return result
 
 

@@ -262,11 +262,16 @@ def _kind_globs(kind: str, settings: Settings) -> tuple[str, ...]:
     tests = settings.tests_dir.as_posix()
     tests_globs = (ALL_FILES,) if tests in ("", ".") else (f"{escape_glob(tests)}/**/*",)
     lock = (escape_glob(settings.lock_file),) if settings.lock_file else ()
+    # What the noxfile imports from the project configures every job as the noxfile does.
+    noxfile = tuple(
+        escape_glob(path) + "**/*" if path.endswith("/") else escape_glob(path)
+        for path in settings.noxfile_imports
+    )
     table = {
         "source": source_globs,
         "tests": tests_globs,
         "python": ("**/*.py", "**/*.pyi", "**/*.ipynb", "**/py.typed"),
-        "config": (*CONFIG_FILES, *lock),
+        "config": (*CONFIG_FILES, *lock, *noxfile),
         "package": (*source_globs, *PACKAGE_FILES),
         "all": (ALL_FILES,),
     }

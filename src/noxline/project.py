@@ -561,6 +561,79 @@ def has_docstrings(root: Path, source_dir: Path) -> bool:
     return False
 
 
+#: The most of the project's own Python files read to follow what noxfile.py imports.
+_NOXFILE_IMPORTS = 200
+#: The longest string of those files taken for a folder name (``sys.path.insert(0, "ci")``).
+_FOLDER_NAME = 255
+
+
+def noxfile_imports(root: Path) -> tuple[str, ...]:
+    """The project's own modules ``noxfile.py`` imports, directly or through each other: POSIX
+    paths of module files (``ci_helpers.py``) and package folders (``tools/nox_support/``: a
+    package counts with every file below it, as it may import its modules by name or read its
+    data). What they do decides every job as the noxfile does, so they are every job's input.
+
+    A name is looked for where nox's import finds it: the noxfile's folder (nox runs the noxfile
+    from there), and each project folder a string in the files read names (``sys.path.insert(0,
+    "ci")``, ``Path(__file__).parent / "src"``). Names found nowhere in the project (the standard
+    library, nox, installed packages) are none of its files. Read, never run.
+    """
+    folders: dict[Path, None] = {Path("."): None}
+    found: dict[str, None] = {}
+    queue, read = [Path("noxfile.py")], set()
+    while queue and len(read) < _NOXFILE_IMPORTS:
+        path = queue.pop(0)
+        if path in read:
+            continue
+        read.add(path)
+        try:
+            tree = parse_module(confine.read_bytes(root, path, limit=_DOCSTRING_BYTES))
+        except (OSError, NoxlineError):
+            continue
+        names: list[str] = []
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                folder = _project_folder(root, node.value)
+                if folder is not None:
+                    folders.setdefault(folder)
+            elif isinstance(node, ast.Import):
+                names.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.append(node.module)
+        for name in dict.fromkeys(top for top in (n.partition(".")[0] for n in names) if top):
+            for folder in folders:
+                module = folder / f"{name}.py"
+                if (root / module).is_file() and module.as_posix() != "noxfile.py":
+                    found.setdefault(module.as_posix())
+                    queue.append(module)
+                    break
+                if (root / folder / name).is_dir():
+                    found.setdefault((folder / name).as_posix() + "/")
+                    queue.extend(
+                        itertools.islice(
+                            sorted(p.relative_to(root) for p in (root / folder / name).rglob("*.py")),
+                            _NOXFILE_IMPORTS,
+                        )
+                    )
+                    break
+    return tuple(found)
+
+
+def _project_folder(root: Path, text: str) -> Path | None:
+    """The project folder ``text`` names relative to the project (``"ci"``, ``"tools/nox"``);
+    None for any other string (a folder outside, a file, prose)."""
+    if not text or len(text) > _FOLDER_NAME or "\0" in text or os.path.isabs(text):
+        return None
+    folder = Path(os.path.normpath(text))
+    if folder.parts[:1] == ("..",) or folder == Path(".") or not (root / folder).is_dir():
+        return None
+    try:
+        confine.path_of(root, folder)
+    except NoxlineError:
+        return None
+    return folder
+
+
 #: Lock files noxline installs from, in the order it looks for them (one project, one lock).
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml")
 #: PEP 751's named lock files, ``pylock.<name>.toml``.
@@ -881,6 +954,8 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     docs_requirements: tuple[str, ...] = ()
     #: True when the package has docstrings to make an API reference of.
     has_docstrings: bool = False
+    #: The project's own modules and packages noxfile.py imports (:func:`noxfile_imports`).
+    noxfile_imports: tuple[str, ...] = ()
 
 
 def resolve(
@@ -935,6 +1010,7 @@ def resolve(
         docs_config=find_docs_config(root, rtd),
         docs_requirements=docs_requirements(root, data, rtd),
         has_docstrings=has_docstrings(root, source_dir),
+        noxfile_imports=noxfile_imports(root),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds={key: value for key, (value, _) in thresholds.items()},

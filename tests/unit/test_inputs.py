@@ -279,9 +279,28 @@ def test_a_glob_in_a_folder_name_is_taken_literally(tmp_path: Path) -> None:
     assert not matches(job.inputs.files, "src/a1/x.py")
 
 
+def test_what_the_noxfile_imports_from_the_project_is_every_jobs_input(tmp_path: Path) -> None:
+    """A helper module or package the noxfile imports is read by every job, as the noxfile is:
+    its edit reruns each one, and a merge request changing it runs them all."""
+    project = write_project(tmp_path)
+    (project / "noxfile.py").write_text(
+        "import nox\nimport ci_helpers\nfrom nox_support import jobs\n", encoding="utf-8"
+    )
+    (project / "ci_helpers.py").write_text("X = 1\n", encoding="utf-8")
+    (project / "nox_support").mkdir()
+    (project / "nox_support/jobs.py").write_text("Y = 1\n", encoding="utf-8")
+    settings = load_settings(project)
+    assert settings.noxfile_imports == ("ci_helpers.py", "nox_support/")
+    pipeline = define(settings)
+    for job in pipeline.jobs:
+        for path in ("ci_helpers.py", "nox_support/jobs.py", "nox_support/pins.txt"):
+            assert matches(job.inputs.files, path), (job.name, path)
+    assert not matches(pipeline.job("version").inputs.files, "helpers_not_imported.py")
+
+
 def test_the_snapshot_of_a_real_repository(tmp_path: Path) -> None:
-    """Tracked and untracked-but-not-ignored files are read; ignored files and noxline's outputs
-    are not; a repository-less folder has no snapshot (the cache is then off)."""
+    """Tracked, untracked and ignored files are read (a tool does not follow ``.gitignore``);
+    noxline's outputs are not; a repository-less folder has no snapshot (the cache is then off)."""
     project = write_project(tmp_path / "repo", git=True)
     (project / ".gitignore").write_text("*.log\n", encoding="utf-8")
     (project / "src/tiny_lib/new.py").write_text("X = 1\n", encoding="utf-8")
@@ -293,7 +312,8 @@ def test_the_snapshot_of_a_real_repository(tmp_path: Path) -> None:
     snapshot = take_snapshot(settings, define(settings), {"PATH": "/usr/bin"})
     assert snapshot is not None
     assert "src/tiny_lib/new.py" in snapshot.tree and "src/tiny_lib/__init__.py" in snapshot.tree
-    assert not {"debug.log", "dist/tiny.whl", "reports/tests/junit.xml"} & set(snapshot.tree)
+    assert "debug.log" in snapshot.tree
+    assert not {"dist/tiny.whl", "reports/tests/junit.xml", ".nox/tests/x"} & set(snapshot.tree)
     assert snapshot.git["head"]
     (project / "src/tiny_lib/new.py").write_text("X = 2\n", encoding="utf-8")
     again = take_snapshot(settings, define(settings), {"PATH": "/usr/bin"})
@@ -411,15 +431,23 @@ def test_every_configuration_file_a_tool_reads_is_an_input(names: tuple[str, ...
     assert [name for name in names if not matches(CONFIG_FILES, name)] == []
 
 
-#: (file, ignored by .gitignore, keyed): ignored files a tool reads all the same are keyed (pylint
-#: and mypy read every Python file of their paths, a test its data); caches, venvs and noxline's
-#: outputs are not. A generated, ignored module broke mypy while the cache restored it green.
+#: (file, ignored by .gitignore, keyed): ignored files are keyed as tracked ones are, for the tools
+#: do not follow git's rules (pylint and mypy read every Python file of their paths, pytest an
+#: ignored pytest.ini, a test its data or an ignored .env); caches, venvs, editors' state and
+#: noxline's outputs are not. A generated, ignored module broke mypy while the cache restored it
+#: green; an ignored .env a test loads was not keyed.
 IGNORED = [
     ("src/tiny_lib/_version.py", True),
     ("src/tiny_lib/_stubs.pyi", True),
     ("tests/data/big.bin", True),
     ("tools/generated_pb2.py", True),
-    ("debug.log", False),
+    ("debug.log", True),
+    (".env", True),
+    ("pytest.ini", True),
+    ("data/fixtures/rates.json", True),
+    ("build/lib/tiny_lib/core.py", True),
+    (".idea/workspace.xml", False),
+    (".pytest_cache/v/cache/lastfailed", False),
     ("src/tiny_lib/__pycache__/core.cpython-312.pyc", False),
     (".mypy_cache/3.12/x.py", False),
     ("venv/lib/python3.12/site-packages/x.py", False),
@@ -434,7 +462,9 @@ def test_ignored_files_a_tool_reads_are_keyed(tmp_path: Path) -> None:
     changes the key of a job that reads it."""
     project = write_project(tmp_path, git=True)
     (project / ".gitignore").write_text(
-        "".join(f"/{path}\n" for path, _ in IGNORED) + "env2/\n", encoding="utf-8"
+        # Wholly ignored folders too, which git lists once and the snapshot walks.
+        "".join(f"/{path}\n" for path, _ in IGNORED) + "env2/\nbuild/\n.idea/\n",
+        encoding="utf-8",
     )
     (project / "env2").mkdir()
     (project / "env2/pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
@@ -446,13 +476,14 @@ def test_ignored_files_a_tool_reads_are_keyed(tmp_path: Path) -> None:
     snapshot = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
     assert snapshot is not None
     assert {path: path in snapshot.tree for path, _ in IGNORED} == dict(IGNORED)
-    (project / "src/tiny_lib/_version.py").write_text("X: int = 'a'\n", encoding="utf-8")
-    again = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
-    assert again is not None
-    mypy = pipeline.job("mypy")
-    assert cache_key(job_facts(mypy, snapshot, base_ready())) != cache_key(
-        job_facts(mypy, again, base_ready())
-    )
+    for path, job in (("src/tiny_lib/_version.py", "mypy"), (".env", "tests")):
+        (project / path).write_text("X: int = 'a'\n", encoding="utf-8")
+        again = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
+        assert again is not None
+        reader = pipeline.job(job)
+        assert cache_key(job_facts(reader, snapshot, base_ready())) != cache_key(
+            job_facts(reader, again, base_ready())
+        )
 
 
 WORDS = [

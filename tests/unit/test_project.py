@@ -1377,3 +1377,65 @@ def test_only_a_name_an_index_accepts_is_read(name: str, accepted: bool, table: 
         return
     with pytest.raises(ConfigError, match=r"name = .* is not a project name an index accepts"):
         read_metadata(data)
+
+
+#: (files of the project, what noxfile.py imports from it): a helper the noxfile imports decides
+#: every job as the noxfile does, so each is found, through each other, where nox's import finds
+#: it; what no project file provides (the standard library, nox, installed packages) is none.
+NOXFILE_IMPORTS = {
+    "a helper module beside it": (
+        {"noxfile.py": "import nox\nimport ci_helpers\n", "ci_helpers.py": "X = 1\n"},
+        ("ci_helpers.py",),
+    ),
+    "a package, with every file below it": (
+        {
+            "noxfile.py": "from nox_support.sessions import lint\n",
+            "nox_support/__init__.py": "",
+            "nox_support/sessions.py": "import json\n",
+            "nox_support/data/pins.txt": "black==25.1\n",
+        },
+        ("nox_support/",),
+    ),
+    "through a module it imports": (
+        {"noxfile.py": "import a_helper\n", "a_helper.py": "import b_helper\n", "b_helper.py": ""},
+        ("a_helper.py", "b_helper.py"),
+    ),
+    "in a folder it puts on sys.path": (
+        {
+            "noxfile.py": 'import sys\nsys.path.insert(0, "ci")\nfrom shared import jobs\n',
+            "ci/shared/__init__.py": "",
+            "ci/shared/jobs.py": "",
+        },
+        ("ci/shared/",),
+    ),
+    "the standard library, nox and installed packages are not the project's": (
+        {"noxfile.py": "import os, sys\nimport nox\nfrom pathlib import Path\n"},
+        (),
+    ),
+    "a folder outside the project is never searched": (
+        {"noxfile.py": 'import sys\nsys.path.insert(0, "../elsewhere")\nimport outside\n'},
+        (),
+    ),
+    "a noxfile Python cannot parse imports nothing": ({"noxfile.py": "import (\n"}, ()),
+    "no noxfile": ({"setup.py": "import ci_helpers\n", "ci_helpers.py": ""}, ()),
+    "importing itself is no loop": (
+        {"noxfile.py": "import a_helper\n", "a_helper.py": "import a_helper\n"},
+        ("a_helper.py",),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("files", "imported"), NOXFILE_IMPORTS.values(), ids=NOXFILE_IMPORTS.keys()
+)
+def test_the_project_modules_a_noxfile_imports_are_found(
+    tmp_path: Path, files: dict[str, str], imported: tuple[str, ...]
+) -> None:
+    """Each row: the project's files, and what noxfile_imports finds among them."""
+    project_dir = tmp_path / "project"
+    for name, text in files.items():
+        (project_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (project_dir / name).write_text(text, encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/outside.py").write_text("", encoding="utf-8")
+    assert project.noxfile_imports(project_dir) == imported
