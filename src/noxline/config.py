@@ -183,6 +183,9 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     #: The project's own modules (``ci_helpers.py``) and packages (``tools/nox_support/``) its
     #: noxfile.py imports: every job's input, as the noxfile is (detected).
     noxfile_imports: tuple[str, ...] = ()
+    #: The paths of the project's git submodules (detected): a merge request that bumps one
+    #: changes that path only, never the paths of the files in it.
+    submodules: tuple[str, ...] = ()
 
     @property
     def report_root(self) -> Path:
@@ -225,6 +228,7 @@ _NOT_KEYS = frozenset(
         "version_source",
         "requires_python",
         "noxfile_imports",
+        "submodules",
         "mypy_targets",
         "black_targets",
         "tool_pins",
@@ -314,6 +318,7 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
         "version_source": facts.version_source,
         "requires_python": facts.requires_python,
         "noxfile_imports": facts.noxfile_imports,
+        "submodules": facts.submodules,
         **{key.replace("-", "_"): value for key, value in facts.thresholds.items()},
         "threshold_sources": tuple(
             (key.removesuffix("-fail-under"), where)

@@ -8,6 +8,7 @@ each session installs what it uses into its own venv.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -235,8 +236,15 @@ class Inputs:
     venvs: tuple[str, ...] = ()
 
     def resolved(self, settings: Settings) -> Inputs:
-        """These inputs with the file kinds turned into globs, the common ones added."""
+        """These inputs with the file kinds turned into globs, the common ones added, and each
+        submodule whose files a glob may match named itself: a merge request bumping one
+        changes its path only (the result cache keys the files in it either way)."""
         globs = [glob for kind in self.files for glob in _kind_globs(kind, settings)]
+        globs += [
+            escape_glob(folder)
+            for folder in settings.submodules
+            if any(reaches_below(glob, folder) for glob in globs)
+        ]
         return replace(
             self,
             files=tuple(dict.fromkeys(globs)),
@@ -253,6 +261,22 @@ class Inputs:
 def escape_glob(path: str) -> str:
     """A literal path as a glob: the characters globs give a meaning to, backslash-escaped."""
     return "".join(f"\\{char}" if char in "*?[]{}\\" else char for char in path)
+
+
+def reaches_below(glob: str, folder: str) -> bool:
+    """True when ``glob`` may match a path below the POSIX ``folder`` (``**/*.py`` below any
+    folder, ``src/pkg/**/*`` below ``src/pkg/vendored``), compared name by name; a name with
+    escapes, classes or alternatives (``\\[``, ``[ab]``, ``{a,b}``) is taken to match any name:
+    more, never fewer."""
+    parts = glob.split("/")
+    for index, name in enumerate(folder.split("/")):
+        if parts[index] == "**" or parts[index].startswith("**"):
+            return True
+        if index == len(parts) - 1:  # the glob's last name: a path at this depth, not below
+            return False
+        if not set(parts[index]) & set("\\[{") and not fnmatch.fnmatchcase(name, parts[index]):
+            return False
+    return True
 
 
 def _kind_globs(kind: str, settings: Settings) -> tuple[str, ...]:

@@ -634,6 +634,19 @@ def _project_folder(root: Path, text: str) -> Path | None:
     return folder
 
 
+def submodules(root: Path) -> tuple[str, ...]:
+    """The POSIX paths of the project's git submodules (the gitlinks of git's index, with or
+    without a ``.gitmodules``); none outside a repository."""
+    try:
+        done = run_git(root, "ls-files", "-z", "--stage")
+    except GitError:
+        return ()
+    if done.returncode != 0:
+        return ()
+    entries = (entry.partition("\t") for entry in done.stdout.split("\0") if entry)
+    return tuple(path for mode, _, path in entries if mode.startswith("160000 "))
+
+
 #: Lock files noxline installs from, in the order it looks for them (one project, one lock).
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml")
 #: PEP 751's named lock files, ``pylock.<name>.toml``.
@@ -956,6 +969,8 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     has_docstrings: bool = False
     #: The project's own modules and packages noxfile.py imports (:func:`noxfile_imports`).
     noxfile_imports: tuple[str, ...] = ()
+    #: The paths of its git submodules (:func:`submodules`).
+    submodules: tuple[str, ...] = ()
 
 
 def resolve(
@@ -1011,6 +1026,7 @@ def resolve(
         docs_requirements=docs_requirements(root, data, rtd),
         has_docstrings=has_docstrings(root, source_dir),
         noxfile_imports=noxfile_imports(root),
+        submodules=submodules(root),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds={key: value for key, (value, _) in thresholds.items()},

@@ -533,6 +533,29 @@ def test_merge_requests_leave_out_jobs_whose_files_did_not_change(settings: Sett
     assert data["tests"]["needs"] == ["build"]
 
 
+def test_a_merge_request_bumping_a_submodule_runs_the_jobs_reading_files_in_it(
+    settings: Settings,
+) -> None:
+    """A submodule bump changes the submodule's path only, never the paths of the files in it:
+    each job whose globs reach into it (the checks read every Python file) names the path."""
+    bumped = replace(settings, submodules=("vendor/theme-lib",))
+    data = gitlab.document(bumped, define(bumped))
+    for name in ("pylint", "mypy", "black", "docstr"):
+        assert "vendor/theme-lib" in data[name]["rules"][0]["changes"]["paths"], name
+    assert "vendor/theme-lib" not in str(gitlab.document(settings, define(settings)))
+
+
+def test_a_job_with_more_globs_than_gitlab_reads_always_runs(settings: Settings) -> None:
+    """GitLab reads 50 paths in one rules:changes: a noxfile importing dozens of the project's
+    modules leaves no job out (it runs always) rather than failing the generation."""
+    many = replace(settings, noxfile_imports=tuple(f"ci/helper_{n}.py" for n in range(60)))
+    pipeline = define(many)
+    data = gitlab.document(many, pipeline)
+    assert len(pipeline.job("pylint").inputs.files) > gitlab.MAX_CHANGE_PATHS
+    assert not gitlab.may_leave_out(pipeline.job("pylint"))
+    assert "rules" not in data["pylint"] and data["publish"]["needs"][1] == "wheel-install"
+
+
 def test_a_job_left_out_never_leaves_a_dependent_without_its_output(settings: Settings) -> None:
     """Whenever a merge request changes none of a job's files, it changes none of the files of
     the jobs that consume its output either: they are left out too (the wheel's consumers read a

@@ -9,7 +9,7 @@ import pytest
 
 from noxline.config import Settings, load_settings, replace, whole_tag_pattern
 from noxline.errors import ConfigError
-from noxline.pipeline import CHECKS, STAGES, Job, Reports, define
+from noxline.pipeline import CHECKS, STAGES, Job, Reports, define, reaches_below
 from tests.helpers import DOCS_PIPELINE_JOBS, PIPELINE_JOBS
 from tests.unit._projects import write_project
 
@@ -199,3 +199,27 @@ def test_gitlab_matches_release_tags_with_their_prefix(
 ) -> None:
     """The release job's tag rule sees whole tags: v1.2.3 matches when tag-prefix is v."""
     assert bool(re.search(whole_tag_pattern(pattern, prefix), tag)) is matches
+
+
+#: (glob, folder, whether the glob may match a path below the folder): a submodule's own path is
+#: what a merge request bumping it changes, so each job whose globs reach into it names it.
+REACHES_BELOW = [
+    ("**/*.py", "vendor/lib", True),
+    ("src/pkg/**/*", "src/pkg/vendored", True),
+    ("src/pkg/**/*", "vendor", False),
+    ("src/*/data/*", "src/pkg", True),
+    ("pyproject.toml", "vendor", False),
+    ("requirements/**/*", "requirements/pinned", True),
+    ("requirements/**/*", "docs/requirements", False),
+    ("docs/*", "docs/theme", False),  # the submodule's path itself: matched as a path
+    ("src/a\\[1\\]/**/*", "src/a[1]/x", True),  # escapes: any name (more, never fewer)
+    ("{src,lib}/**/*", "tools", True),
+]
+
+
+@pytest.mark.parametrize(("glob", "folder", "below"), REACHES_BELOW)
+def test_a_glob_reaches_below_a_folder_when_a_path_in_it_may_match(
+    glob: str, folder: str, below: bool
+) -> None:
+    """Each row: reaches_below compares the glob with the folder name by name."""
+    assert reaches_below(glob, folder) is below

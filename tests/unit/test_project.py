@@ -1439,3 +1439,15 @@ def test_the_project_modules_a_noxfile_imports_are_found(
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere/outside.py").write_text("", encoding="utf-8")
     assert project.noxfile_imports(project_dir) == imported
+
+
+def test_the_submodules_are_the_gitlinks_of_the_index(tmp_path: Path) -> None:
+    """A submodule is a gitlink in git's index (with or without .gitmodules); none outside a
+    repository."""
+    assert project.submodules(tmp_path) == ()
+    git(tmp_path, "init", "-q")
+    (tmp_path / "README.md").write_text("x\n", encoding="utf-8")
+    git(tmp_path, "add", "README.md")
+    commit = "1" * 40
+    git(tmp_path, "update-index", "--add", "--cacheinfo", f"160000,{commit},vendor/theme lib")
+    assert project.submodules(tmp_path) == ("vendor/theme lib",)
