@@ -10,8 +10,8 @@ ignored: ``git ls-files -co --exclude-standard``), the built dist/ files (jobs t
 reports of jobs it reads (``Job.upstream_files``), HEAD and the tags (jobs that read git), the
 settings, the job's interpreter (its real path, size, time and ``sys.version``), what its reused
 venv holds, noxline (its version and the digest of its own files), nox's and uv's versions, the
-environment variables the job reads and the files they name, and its tools' user configuration
-files. Ignored files count as tracked ones do (the tools do not follow ``.gitignore``), caches and
+environment variables the job reads and the files they name, what the configuration files it
+reads name outside the project, and its tools' user configuration files. Ignored files count as tracked ones do (the tools do not follow ``.gitignore``), caches and
 venvs left out. Variable values are hashed, never stored.
 
 Globs follow GitLab's ``rules:changes`` (Ruby's ``File.fnmatch`` with ``FNM_PATHNAME``,
@@ -46,7 +46,7 @@ from noxline.about import __version__
 from noxline.commands import CommandError, run
 from noxline.config import Settings
 from noxline.git import run_git
-from noxline.pipeline import BUILD_BACKEND_MARKER, BUILD_ISOLATED, Job, Pipeline
+from noxline.pipeline import BUILD_BACKEND_MARKER, BUILD_ISOLATED, CONFIG_FILES, Job, Pipeline
 
 #: Bumped when the key's facts change meaning, so entries of older noxlines are never reused.
 KEY_FORMAT = 1
@@ -110,6 +110,11 @@ PROBE_TIMEOUT = 30.0
 
 #: The longest word of a variable's value taken for a path.
 MAX_WORD = 4096
+#: Configuration files (by name) whose words are not paths: git's and ruff's ignore patterns
+#: (``/build`` is anchored to the project, not the root folder), and Python code.
+NOT_PATH_TEXT = (".gitignore", ".ignore", ".py")
+#: The most paths outside the project one run keys from configuration files' text.
+MAX_NAMED_OUTSIDE = 200
 #: A file named by a variable larger than this is keyed by its size and time, not read whole.
 MAX_VARIABLE_FILE = 16 << 20
 #: Variables whose folders the jobs' tools read file by file (stubs, importable code): a folder
@@ -293,6 +298,9 @@ class Snapshot:
     #: A word of a variable's value naming a file or folder (``PYLINTRC=ci/pylintrc``,
     #: ``MYPYPATH=/opt/stubs``) → the digest of what it names (:func:`variable_file_digests`).
     variable_files: Mapping[str, str] = field(default_factory=dict)
+    #: A configuration file of the tree → what the paths outside the project its text names
+    #: (``mypy_path = "/opt/stubs"``, ``path = "../shared"``) hold (:func:`outside_named`).
+    named_outside: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -318,6 +326,7 @@ def job_facts(job: Job, snapshot: Snapshot, ready: Ready) -> dict[str, Any]:
     """Everything the job's result depends on, as plain data: what :func:`cache_key` hashes."""
     inputs = job.inputs
     pattern = compiled_globs(inputs.files)
+    files = {path: digest for path, digest in snapshot.tree.items() if pattern.fullmatch(path)}
     return {
         "format": KEY_FORMAT,
         "job": job.name,
@@ -326,8 +335,9 @@ def job_facts(job: Job, snapshot: Snapshot, ready: Ready) -> dict[str, Any]:
         "settings": snapshot.settings,
         "runtime": dict(snapshot.runtime),
         "interpreter": ready.interpreter,
-        "files": {
-            path: digest for path, digest in snapshot.tree.items() if pattern.fullmatch(path)
+        "files": files,
+        "named_outside": {
+            path: dict(named) for path, named in snapshot.named_outside.items() if path in files
         },
         "dist": dict(ready.dist) if inputs.dist else {},
         "upstream": dict(ready.upstream),
@@ -646,6 +656,63 @@ def variable_file_digests(
     return result
 
 
+def text_paths(text: str) -> tuple[str, ...]:
+    """The words of a configuration file's ``text`` that name a path outside its project: an
+    absolute path (``/opt/stubs``, a ``file:///srv/wheels`` URL's), one in the home folder
+    (``~/stubs``) or one above (``../shared``); quotes, brackets and separators (``:`` too, as
+    in ``mypy_path = "a:/b"``) split words."""
+    spaced = text.translate({ord(char): " " for char in "\"'`[](){}<>|"})
+    return tuple(
+        dict.fromkeys(
+            "/" + word.lstrip("/") if word.startswith("/") else word
+            for word in value_words(spaced)
+            if word.startswith(("/", "~/", "../"))
+        )
+    )
+
+
+def outside_named(
+    settings: Settings, tree: Mapping[str, str], environ: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """Configuration file of ``tree`` → path its text names outside the project → the digest
+    of what is there: the tools read it (``mypy_path = "/opt/stubs"``, a ``pylintrc``'s
+    ``init-hook`` path, ``[tool.uv.sources] shared = { path = "../shared" }``, ``-c
+    /etc/constraints.txt`` in a requirements file), so what it holds is an input of every job
+    reading that file, a file by its content, a folder by every file in it
+    (:func:`_folder_digest`). Paths naming nothing, the project's own folders and folders above
+    the project (``../``: the project is keyed file by file already) are left out; past
+    :data:`MAX_NAMED_OUTSIDE` paths a run's entries are never reused."""
+    root = settings.project_dir
+    config = compiled_globs(CONFIG_FILES)
+    home = environ.get("HOME", "")
+    result: dict[str, dict[str, str]] = {}
+    count = 0
+    for name in tree:
+        if not config.fullmatch(name) or name.endswith(NOT_PATH_TEXT):
+            continue
+        try:
+            text = confine.read_text(root, name, errors="replace")
+        except (OSError, confine.ConfinementError):
+            continue
+        for word in text_paths(text):
+            if word.startswith("~/"):
+                if not home:
+                    continue
+                path = Path(home) / word[2:]
+            else:
+                path = (root / name).parent / word
+            if _inside(path, root) or _inside(root, path):
+                continue  # the project's own files (keyed already), or a folder holding it
+            found = _named_digest(root, str(path), True, ())
+            if found is None:
+                continue
+            count += 1
+            if count > MAX_NAMED_OUTSIDE:
+                found = "too many paths:" + os.urandom(16).hex()
+            result.setdefault(name, {})[word] = found
+    return result
+
+
 def take_snapshot(
     settings: Settings, pipeline: Pipeline, environ: Mapping[str, str]
 ) -> Snapshot | None:
@@ -658,8 +725,9 @@ def take_snapshot(
     if ignored is None:  # too many to key: no entry is reused this run
         runtime["ignored files"] = "too many:" + os.urandom(16).hex()
     declared = (path for job in pipeline.jobs for path in job.inputs.user_files)
+    tree = {**(ignored or {}), **tree}
     return Snapshot(
-        tree={**(ignored or {}), **tree},
+        tree=tree,
         environ=dict(environ),
         settings=repr(settings),
         runtime=runtime,
@@ -668,6 +736,7 @@ def take_snapshot(
         variable_files=variable_file_digests(
             settings.project_dir, environ, skipped=outputs(settings)
         ),
+        named_outside=outside_named(settings, tree, environ),
     )
 
 

@@ -580,7 +580,8 @@ def noxfile_imports(root: Path) -> tuple[str, ...]:
     """
     folders: dict[Path, None] = {Path("."): None}
     found: dict[str, None] = {}
-    queue, read = [Path("noxfile.py")], set()
+    queue: list[Path] = [Path("noxfile.py")]
+    read: set[Path] = set()
     while queue and len(read) < _NOXFILE_IMPORTS:
         path = queue.pop(0)
         if path in read:
@@ -611,7 +612,9 @@ def noxfile_imports(root: Path) -> tuple[str, ...]:
                     found.setdefault((folder / name).as_posix() + "/")
                     queue.extend(
                         itertools.islice(
-                            sorted(p.relative_to(root) for p in (root / folder / name).rglob("*.py")),
+                            sorted(
+                                p.relative_to(root) for p in (root / folder / name).rglob("*.py")
+                            ),
                             _NOXFILE_IMPORTS,
                         )
                     )

@@ -25,6 +25,7 @@ from noxline.inputs import (
     reads_variable,
     ready_facts,
     take_snapshot,
+    text_paths,
     user_file_digests,
     value_words,
     variable_file_digests,
@@ -669,3 +670,76 @@ def test_venv_names_follow_nox(session: str) -> None:
     """The venv folder the result cache looks in is the one nox makes for the session (a short
     envdir: nox hashes names whose whole path is long, which venv_contents looks for too)."""
     assert _venv_name(session) == Path(_normalize_path("/e", session)).name
+
+
+#: (a configuration file, what it says, the path outside the project it names, keyed): a tool
+#: reads what a configuration file names wherever it is (mypy's stubs folder, a sibling path
+#: dependency, a constraints file), so what is there is an input of the jobs reading the file;
+#: ignore patterns, the project itself and folders holding it are not.
+NAMED_OUTSIDE = {
+    "mypy_path, absolute": ("pyproject.toml", '[tool.mypy]\nmypy_path = "{out}/stubs"\n', True),
+    "a path dependency above": (
+        "pyproject.toml",
+        '[tool.uv.sources]\nshared = {{ path = "../outside/stubs" }}\n',
+        True,
+    ),
+    "a constraints file in the home folder": (
+        "requirements-dev.txt",
+        "-c ~/stubs/core.pyi\npytest\n",
+        True,
+    ),
+    "a file URL": ("setup.cfg", "[options]\ninstall_requires = x @ file://{out}/stubs\n", True),
+    "an ignore pattern is not a path": (".gitignore", "{out}/stubs\n", False),
+    "the project itself": ("mypy.ini", "[mypy]\nmypy_path = {project}/src\n", False),
+    "a folder holding the project": ("tox.ini", "[tox]\ntoxworkdir = ..\n", False),
+    "a path naming nothing": ("pyproject.toml", '[tool.mypy]\nmypy_path = "/no/such"\n', False),
+}
+
+
+@pytest.mark.parametrize(
+    ("config", "text", "keyed"), NAMED_OUTSIDE.values(), ids=NAMED_OUTSIDE.keys()
+)
+def test_what_a_configuration_file_names_outside_the_project_is_keyed(
+    tmp_path: Path, config: str, text: str, keyed: bool
+) -> None:
+    """Each row: a change in the folder a configuration file names outside the project changes
+    the key of a job reading that file, or (not keyed) leaves it as it was."""
+    project = write_project(tmp_path / "project", git=True)
+    outside = tmp_path / "outside"
+    (outside / "stubs").mkdir(parents=True)
+    (outside / "stubs/core.pyi").write_text("X: int\n", encoding="utf-8")
+    named = project / config
+    named.write_text(
+        (named.read_text(encoding="utf-8") if named.exists() else "")
+        + text.format(out=outside, project=project),
+        encoding="utf-8",
+    )
+    environ = {"PATH": "/usr/bin", "HOME": str(outside)}
+    settings = load_settings(project)
+    pipeline = define(settings)
+    before = take_snapshot(settings, pipeline, environ)
+    (outside / "stubs/core.pyi").write_text("X: str\n", encoding="utf-8")
+    after = take_snapshot(settings, pipeline, environ)
+    assert before is not None and after is not None
+    job = pipeline.job("mypy")
+    changed = cache_key(job_facts(job, before, base_ready())) != cache_key(
+        job_facts(job, after, base_ready())
+    )
+    assert changed is keyed
+
+
+def test_the_words_of_a_configuration_file_that_may_name_a_path_outside() -> None:
+    """Absolute, home and parent paths, out of quotes, lists and path lists; URLs' paths too."""
+    text = (
+        'mypy_path = "/opt/stubs:../shared"\nshared = { path = "../lib" }\n'
+        "init-hook='import sys; sys.path.append(\"/opt/lib\")'\n-c ~/c.txt\nx = file:///srv/w\n"
+        "plain = src/pkg\n"
+    )
+    assert text_paths(text) == (
+        "/opt/stubs",
+        "../shared",
+        "../lib",
+        "/opt/lib",
+        "~/c.txt",
+        "/srv/w",
+    )
