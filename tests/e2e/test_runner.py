@@ -102,6 +102,28 @@ def test_a_failing_test_skips_publish_and_black_only_warns(broken_minilib_run: N
     assert result.stdout.rstrip().splitlines()[-1].startswith("pipeline failed in ")
 
 
+def test_a_job_whose_python_is_missing_fails_and_shows_no_earlier_result(tmp_path: Path) -> None:
+    """nox skips a session whose interpreter it cannot find (exit 0): under `noxline run` that
+    job checked nothing, so it fails, and the summary never shows the result an earlier run
+    left in its reports folder."""
+    project = make_project(tmp_path)
+    earlier = project / "reports/mypy/summary.txt"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("mypy 1.0, 18 source files checked\n", encoding="utf-8")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace(
+            "[tool.noxline]\n", '[tool.noxline]\ncheck-python = "3.99"\nblocking = ["mypy"]\n'
+        ),
+        encoding="utf-8",
+    )
+    result = noxline_run(project, "mypy", "--no-cache")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert summary_rows(result.stdout)["mypy"][0] == "failed"
+    assert "18 source files" not in result.stdout and not earlier.exists()
+    assert "3.99" in result.stdout  # the log's tail names the missing interpreter
+
+
 def test_black_allowed_to_fail_still_passes_the_pipeline(tmp_path: Path) -> None:
     """`noxline run black` on unformatted code: black is allowed to fail, exit code 0."""
     project = make_project(tmp_path)

@@ -370,7 +370,12 @@ def test_each_job_runs_its_gitlab_command_reusing_venvs(settings: Settings) -> N
     """The argv is the job's own command (nox --no-dependencies -s <job>) plus venv reuse."""
     build = define(settings).job("build")
     argv = job_argv(build)
-    assert argv[1:] == ["-m", *build.command(), "--reuse-venv=yes"]
+    assert argv[1:] == [
+        "-m",
+        *build.command(),
+        "--reuse-venv=yes",
+        "--error-on-missing-interpreters",
+    ]
     assert "-R" not in argv and "--no-install" not in argv
 
 
@@ -522,7 +527,7 @@ def test_run_executes_real_processes_with_gitlab_semantics(stub: Settings) -> No
     assert "--- tests failed; last lines of reports/tests/job.log:" in text
     assert "tests failed on purpose" in text
     log = (stub.report_root / "build" / "job.log").read_text(encoding="utf-8")
-    assert "--no-dependencies -s build --reuse-venv=yes" in log and "build ran" in log
+    assert "-s build --reuse-venv=yes --error-on-missing-interpreters" in log and "build ran" in log
     assert not (stub.report_root / "publish" / "job.log").exists()
     record = json.loads((stub.report_root / "run.json").read_text(encoding="utf-8"))
     assert {job["name"]: job["status"] for job in record["jobs"]} == {

@@ -16,7 +16,7 @@ from noxline.ci import CIContext
 from noxline.config import Settings
 from noxline.errors import NoxlineError
 from noxline.pipeline import Job
-from noxline.runner.processes import log_path
+from noxline.runner.processes import log_path, summary_path
 from noxline.runner.scheduler import Event, JobResult, RunOutcome, Status
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -221,8 +221,8 @@ def _summary_row(settings: Settings, result: JobResult) -> tuple[str, str, str, 
         where = f"({result.reason})" if result.reason else "-"
     else:
         job = result.job
-        summary_file = settings.project_dir / job.copy_folder / job.files.get("summary", "")
-        if "summary" in job.files and not summary_file.is_symlink():
+        summary_file = summary_path(settings, job)
+        if summary_file is not None and not summary_file.is_symlink():
             outcome = _first_line(settings.project_dir, summary_file)
         where = str(log_path(settings, result.job).relative_to(settings.project_dir))
         exposed = result.job.exposed_report()

@@ -44,12 +44,27 @@ def log_path(settings: Settings, job: Job) -> Path:
     return settings.project_dir / job.reports_folder / LOG_NAME
 
 
+def summary_path(settings: Settings, job: Job) -> Path | None:
+    """Absolute path of the one-line result the job's body writes (None for a job without)."""
+    if "summary" not in job.files:
+        return None
+    return settings.project_dir / job.copy_folder / job.files["summary"]
+
+
 def job_argv(job: Job) -> list[str]:
     """The job's GitLab command, run by this interpreter's nox, reusing venvs (see the module)."""
     program, *args = job.command()
     if program != "nox":  # pragma: no cover - Job.command always runs nox
         raise NoxlineError(f"job {job.name} does not run nox: {job.command()}")
-    argv = [sys.executable, "-m", "nox", *args, "--reuse-venv=yes"]
+    # A session nox skips for want of its Python checked nothing: a failure, never a green.
+    argv = [
+        sys.executable,
+        "-m",
+        "nox",
+        *args,
+        "--reuse-venv=yes",
+        "--error-on-missing-interpreters",
+    ]
     if job.instance.shard:
         # Shards of one session run at the same time: each needs a venv of its own, as each
         # GitLab job has, instead of two installs racing in one folder.
@@ -89,6 +104,11 @@ class ProcessLauncher:
         log = log_path(self.settings, job)
         # _run closes it
         stream = confine.open_write(self.settings.project_dir, log, "wb", what="writes job logs")
+        summary = summary_path(self.settings, job)
+        if summary is not None:
+            # The job body clears it too, but a job that ends before its body runs (no such
+            # Python, an install that failed) must not show the previous run's result.
+            confine.remove(self.settings.project_dir, summary)
         argv = job_argv(job)
         variables = job.environment()
         env = {**self.env, **variables}
