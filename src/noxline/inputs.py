@@ -393,6 +393,8 @@ def file_digest(root: Path, path: Path | str) -> str:
             return prefix + "dangling"
     if not stat.S_ISREG(info.st_mode):
         return prefix + ("folder" if stat.S_ISDIR(info.st_mode) else "special")
+    if info.st_mode & 0o111:
+        prefix += "executable:"  # git, a wheel and a test running the file all see the bit
     digest = hashlib.sha256()
     try:
         with confine.open_read(root, path) as stream:
@@ -488,11 +490,25 @@ def ignored_digests(settings: Settings) -> dict[str, str] | None:
     return result
 
 
+def _marked_ignored(digests: Mapping[str, str]) -> dict[str, str]:
+    """``digests`` of ignored files, each marked so: whether git ignores a file is an input too
+    (a build copies and setuptools-scm lists what git does not ignore; ruff skips what it
+    ignores), so a file that becomes ignored (``.git/info/exclude``, a global excludes file)
+    changes the key though its bytes do not."""
+    return {path: "ignored:" + digest for path, digest in digests.items()}
+
+
 def git_state(project_dir: Path) -> dict[str, str]:
-    """HEAD's commit (its time is SOURCE_DATE_EPOCH) and every tag with what it points at."""
+    """HEAD's commit (its time is SOURCE_DATE_EPOCH), every tag with what it points at, and the
+    index (what is staged: setuptools-scm's file list, a test running ``git ls-files``)."""
     head = run_git(project_dir, "rev-parse", "--verify", "-q", "HEAD")
     tags = run_git(project_dir, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags")
-    return {"head": head.stdout.strip(), "tags": _digest_text(tags.stdout)}
+    index = run_git(project_dir, "ls-files", "-z", "--stage")
+    return {
+        "head": head.stdout.strip(),
+        "tags": _digest_text(tags.stdout),
+        "index": _digest_text(index.stdout),
+    }
 
 
 def dist_digests(settings: Settings) -> dict[str, str]:
@@ -725,7 +741,7 @@ def take_snapshot(
     if ignored is None:  # too many to key: no entry is reused this run
         runtime["ignored files"] = "too many:" + os.urandom(16).hex()
     declared = (path for job in pipeline.jobs for path in job.inputs.user_files)
-    tree = {**(ignored or {}), **tree}
+    tree = {**_marked_ignored(ignored or {}), **tree}
     return Snapshot(
         tree=tree,
         environ=dict(environ),
@@ -765,7 +781,7 @@ def reread(settings: Settings, snapshot: Snapshot) -> Snapshot | None:
     )
     return replace(
         snapshot,
-        tree={**ignored, **tree},
+        tree={**_marked_ignored(ignored), **tree},
         user_files=user_file_digests(snapshot.user_files, snapshot.environ),
         variable_files={**walked, **named},
     )

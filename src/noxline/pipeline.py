@@ -180,7 +180,7 @@ COMMON_VARIABLES = (
     "CONDA_PREFIX",
     "PIP_*",
     "UV_*",
-    "NOX_*",
+    "NOX*",
     "NOXLINE_*",
     "CI",
     "CI_*",
@@ -541,7 +541,8 @@ def define(settings: Settings) -> Pipeline:
 
     # The project's own code runs in the tests: it may read any variable, and any file of the
     # tree (an example, a documentation page, a data folder beside the tests).
-    tests_inputs = Inputs(files=("all",), dist=True, env=("*",))
+    # The project's own code runs: it may read any file, variable, or git itself.
+    tests_inputs = Inputs(files=("all",), dist=True, git=True, env=("*",))
     checks_inputs = Inputs(files=("python", "config"))
     # wheel-install and sbom install the wheel into a fresh venv, its dependencies resolved as a
     # user of the wheel gets them (never from the lock): what they find is the index's answer now.
@@ -664,7 +665,9 @@ def define(settings: Settings) -> Pipeline:
             inputs=Inputs(
                 files=("all",),
                 git=True,
-                env=("SETUPTOOLS_SCM_*", "PDM_*", "POETRY_*", "HATCH_*", "TWINE_*"),
+                # The backend runs the project's code (setup.py, build hooks, an in-tree
+                # backend): any variable may decide the wheel (CC, CFLAGS, a feature switch).
+                env=("*",),
                 venvs=(BUILD_BACKEND_DIR,),
             ),
         ),
@@ -677,7 +680,10 @@ def define(settings: Settings) -> Pipeline:
             fresh_venv=True,
             pythons=matrix,
             per_copy_reports=bool(settings.matrix),
-            inputs=Inputs(files=("package", "config"), dist=True, never_cached=resolves),
+            # It imports the package: the package's import-time code may read any variable.
+            inputs=Inputs(
+                files=("package", "config"), dist=True, env=("*",), never_cached=resolves
+            ),
         ),
         Job(
             name="tests",

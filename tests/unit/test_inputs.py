@@ -71,7 +71,7 @@ def base_snapshot() -> Snapshot:
         environ=dict(ENVIRON),
         settings="Settings(a)",
         runtime={"noxline": "0.1.0:abc", "nox": "2026.10.20", "uv": "0.13.1"},
-        git={"head": "h1", "tags": "none"},
+        git={"head": "h1", "tags": "none", "index": "i1"},
         user_files={"~/.pylintrc": "missing", "~/.config/pip/pip.conf": "missing"},
         variable_files={"ci/pylintrc": "rc1", "/opt/stubs": "folder:s1"},
     )
@@ -110,6 +110,9 @@ def edit(**changes: object) -> Callable[[Snapshot, Ready], tuple[Snapshot, Ready
 
 
 EVERYONE = set(JOBS)
+#: The jobs running the project's own code: build (setup.py, build hooks), wheel-install (the
+#: package's import) and tests; each may read any variable.
+PROJECT_CODE = {"build", "wheel-install", "tests"}
 #: (what changed, the change, the jobs that must run again; every other job stays cached).
 CASES = [
     (
@@ -162,30 +165,54 @@ CASES = [
     ("what the job's reused venv holds", edit(venv="v2"), EVERYONE),
     ("the built wheel", edit(dist={"tiny.whl": "w2"}), {"wheel-install", "tests", "sbom"}),
     ("a report a job reads", edit(upstream={"reports/version/version.env": "v2"}), EVERYONE),
-    ("HEAD (a commit)", edit(git={"head": "h2"}), {"version", "build", "sbom"}),
-    ("a new tag", edit(git={"tags": "v1"}), {"version", "build", "sbom"}),
+    # The project's tests may run git (git ls-files, git describe).
+    ("HEAD (a commit)", edit(git={"head": "h2"}), {"version", "build", "tests", "sbom"}),
+    ("a new tag", edit(git={"tags": "v1"}), {"version", "build", "tests", "sbom"}),
+    (
+        "what is staged (setuptools-scm's file list)",
+        edit(git={"index": "i2"}),
+        {"version", "build", "tests", "sbom"},
+    ),
+    (
+        "a file's executable bit (a test runs it, the wheel records it)",
+        edit(tree={"tests/data/sample.json": "executable:s1"}),
+        {"build", "tests"},
+    ),
+    (
+        "a module becoming ignored (the build no longer copies it)",
+        edit(tree={"src/tiny_lib/core.py": "ignored:c1"}),
+        {"build", "wheel-install", "tests", "pylint", "black", "mypy", "sbom"},
+    ),
     (
         "the index the installers read",
         edit(environ={"UV_INDEX_URL": "http://mirror/simple"}),
         EVERYONE,
     ),
     ("PATH (where tools are found)", edit(environ={"PATH": "/opt/bin:/usr/bin"}), EVERYONE),
-    ("a variable only the project's tests may read", edit(environ={"APP_MODE": "slow"}), {"tests"}),
-    # The project's tests may read any variable: they rerun too.
-    ("a variable mypy reads", edit(environ={"MYPYPATH": "stubs"}), {"mypy", "tests"}),
+    (
+        "a variable only the project's code may read",
+        edit(environ={"APP_MODE": "slow"}),
+        PROJECT_CODE,
+    ),
+    ("a variable mypy reads", edit(environ={"MYPYPATH": "stubs"}), {"mypy", *PROJECT_CODE}),
     (
         "a build backend's override",
         edit(environ={"SETUPTOOLS_SCM_PRETEND_VERSION": "9"}),
-        {"build", "tests"},
+        PROJECT_CODE,
     ),
+    ("nox's own switches", edit(environ={"NOXFORCEPYTHON": "3.12"}), EVERYONE),
     ("pylint's user configuration", edit(user_files={"~/.pylintrc": "x1"}), {"pylint"}),
     # A file a variable names is read by the tool the variable configures (and, as any
     # variable, by the project's tests).
-    ("the file PYLINTRC names", edit(variable_files={"ci/pylintrc": "rc2"}), {"pylint", "tests"}),
+    (
+        "the file PYLINTRC names",
+        edit(variable_files={"ci/pylintrc": "rc2"}),
+        {"pylint", *PROJECT_CODE},
+    ),
     (
         "a stub in MYPYPATH's folder",
         edit(variable_files={"/opt/stubs": "folder:s2"}),
-        {"mypy", "tests"},
+        {"mypy", *PROJECT_CODE},
     ),
     ("a file a variable no job reads names", edit(variable_files={"/etc/motd": "m1"}), set()),
     ("pip's user configuration", edit(user_files={"~/.config/pip/pip.conf": "x1"}), EVERYONE),
@@ -389,6 +416,14 @@ def test_a_file_behind_a_link_leading_out_is_never_opened_but_still_keyed(tmp_pa
     assert file_digest(project, "../outside/secret.txt") == "outside"
 
 
+def test_a_files_executable_bit_is_part_of_its_digest(tmp_path: Path) -> None:
+    """git, a wheel and a test running the file see the bit: it changes the digest alone."""
+    (tmp_path / "check.sh").write_text("#!/bin/sh\n", encoding="utf-8")
+    plain = file_digest(tmp_path, "check.sh")
+    (tmp_path / "check.sh").chmod(0o755)
+    assert file_digest(tmp_path, "check.sh") == "executable:" + plain
+
+
 #: Where each tool a job runs looks for its configuration (its own documentation and source):
 #: a change to any of them must rerun the jobs it configures, and a merge request pipeline that
 #: changes only it must not leave them out. .pytest.ini, pylintrc.toml, .pylintrc.toml,
@@ -477,6 +512,8 @@ def test_ignored_files_a_tool_reads_are_keyed(tmp_path: Path) -> None:
     snapshot = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
     assert snapshot is not None
     assert {path: path in snapshot.tree for path, _ in IGNORED} == dict(IGNORED)
+    assert snapshot.tree[".env"].startswith("ignored:")  # becoming ignored is a change
+    assert not snapshot.tree["pyproject.toml"].startswith("ignored:")
     for path, job in (("src/tiny_lib/_version.py", "mypy"), (".env", "tests")):
         (project / path).write_text("X: int = 'a'\n", encoding="utf-8")
         again = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
