@@ -186,6 +186,12 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     #: The paths of the project's git submodules (detected): a merge request that bumps one
     #: changes that path only, never the paths of the files in it.
     submodules: tuple[str, ...] = ()
+    #: The project files its configuration files name (``files = ["bin/tool"]`` in [tool.mypy],
+    #: ruff's ``extend``): every job reading configuration reads them too (detected).
+    config_named: tuple[str, ...] = ()
+    #: The checks (jobs) whose own configuration selects files beyond Python's by pattern (black's
+    #: ``include``, ruff's ``extend-include``): every file is their input (detected).
+    widened_checks: tuple[str, ...] = ()
 
     @property
     def report_root(self) -> Path:
@@ -229,6 +235,8 @@ _NOT_KEYS = frozenset(
         "requires_python",
         "noxfile_imports",
         "submodules",
+        "config_named",
+        "widened_checks",
         "mypy_targets",
         "black_targets",
         "tool_pins",
@@ -319,6 +327,8 @@ def settings_from(root: Path, data: dict[str, Any]) -> Settings:
         "requires_python": facts.requires_python,
         "noxfile_imports": facts.noxfile_imports,
         "submodules": facts.submodules,
+        "config_named": facts.config_named,
+        "widened_checks": facts.widened_checks,
         **{key.replace("-", "_"): value for key, value in facts.thresholds.items()},
         "threshold_sources": tuple(
             (key.removesuffix("-fail-under"), where)

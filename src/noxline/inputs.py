@@ -46,7 +46,8 @@ from noxline.about import __version__
 from noxline.commands import CommandError, run
 from noxline.config import Settings
 from noxline.git import run_git
-from noxline.pipeline import BUILD_BACKEND_MARKER, BUILD_ISOLATED, CONFIG_FILES, Job, Pipeline
+from noxline.pipeline import BUILD_BACKEND_MARKER, BUILD_ISOLATED, Job, Pipeline
+from noxline.project import CONFIG_FILES
 
 #: Bumped when the key's facts change meaning, so entries of older noxlines are never reused.
 KEY_FORMAT = 1

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from noxline.config import Settings
 from noxline.errors import ConfigError
+from noxline.project import CONFIG_FILES
 from noxline.sharding import Instance
 from noxline.trusted_publishing import ID_TOKEN_VARIABLE, KNOWN_AUDIENCES
 
@@ -111,48 +112,6 @@ BUILD_BACKEND_MARKER = "noxline-backend.json"
 #: as it was then: the build's inputs then never match (inputs.venv_contents).
 BUILD_ISOLATED = "isolated build"
 
-#: Files that configure what a job does: the build's metadata, the checkers' and test runners'
-#: configuration (every file each tool looks for: pytest's .pytest.ini, pylint's pylintrc.toml,
-#: docstr-coverage's .docstr.yaml or .docstr.yml, ruff's in any folder, as ruff takes the nearest
-#: ruff.toml, .ruff.toml or pyproject.toml with a [tool.ruff] table), the noxfile,
-#: every lock file noxline reads, requirement files, git's ignore rules (black, ruff and the
-#: build copy follow them) and ruff's .ignore files, the interpreter pin.
-CONFIG_FILES = (
-    "pyproject.toml",
-    "setup.cfg",
-    "setup.py",
-    "MANIFEST.in",
-    "tox.ini",
-    "noxfile.py",
-    "conftest.py",
-    "pytest.ini",
-    ".pytest.ini",
-    "pytest.toml",
-    ".pytest.toml",
-    ".coveragerc",
-    ".pylintrc",
-    "pylintrc",
-    ".pylintrc.toml",
-    "pylintrc.toml",
-    "mypy.ini",
-    ".mypy.ini",
-    ".docstr.yaml",
-    ".docstr.yml",
-    "**/ruff.toml",
-    "**/.ruff.toml",
-    "**/pyproject.toml",
-    ".python-version",
-    "uv.toml",
-    "**/.gitignore",
-    "**/.ignore",
-    "uv.lock",
-    "poetry.lock",
-    "pdm.lock",
-    "pylock.toml",
-    "pylock.*.toml",
-    "*requirements*.txt",
-    "requirements/**/*",
-)
 #: Files a wheel is made of besides the package: its metadata and the files it names.
 PACKAGE_FILES = (
     "pyproject.toml",
@@ -216,8 +175,10 @@ class Inputs:
     """
 
     #: Project files the job reads: the kinds ``source`` (the package), ``tests``, ``python``
-    #: (every Python file: checkers follow imports), ``config`` (:data:`CONFIG_FILES`),
-    #: ``package`` (what the wheel is made of), ``all``; resolved into globs by :func:`define`.
+    #: (every Python file: checkers follow imports), ``config`` (:data:`CONFIG_FILES`, the
+    #: project files they name, what the noxfile imports), ``lint`` (every file of the paths the
+    #: checkers are given), ``package`` (what the wheel is made of), ``all``; resolved into
+    #: globs by :func:`define`.
     files: tuple[str, ...] = ()
     #: True for jobs that read the built ``dist/`` files (keyed on their sha256).
     dist: bool = False
@@ -286,6 +247,16 @@ def _kind_globs(kind: str, settings: Settings) -> tuple[str, ...]:
     tests = settings.tests_dir.as_posix()
     tests_globs = (ALL_FILES,) if tests in ("", ".") else (f"{escape_glob(tests)}/**/*",)
     lock = (escape_glob(settings.lock_file),) if settings.lock_file else ()
+    # Every file of the paths the checkers are given: their own configuration selects which
+    # they check (black's include, ruff's extend-include, a .pyw, a script without a suffix).
+    lint = [PurePosixPath(path).as_posix() for path in settings.lint_paths]
+    lint_globs = tuple(
+        glob
+        for path in lint
+        for glob in (
+            (ALL_FILES,) if path == "." else (escape_glob(path), f"{escape_glob(path)}/**/*")
+        )
+    )
     # What the noxfile imports from the project configures every job as the noxfile does.
     noxfile = tuple(
         escape_glob(path) + "**/*" if path.endswith("/") else escape_glob(path)
@@ -295,7 +266,8 @@ def _kind_globs(kind: str, settings: Settings) -> tuple[str, ...]:
         "source": source_globs,
         "tests": tests_globs,
         "python": ("**/*.py", "**/*.pyi", "**/*.ipynb", "**/py.typed"),
-        "config": (*CONFIG_FILES, *lock, *noxfile),
+        "config": (*CONFIG_FILES, *lock, *noxfile, *map(escape_glob, settings.config_named)),
+        "lint": lint_globs,
         "package": (*source_globs, *PACKAGE_FILES),
         "all": (ALL_FILES,),
     }
@@ -543,7 +515,7 @@ def define(settings: Settings) -> Pipeline:
     # tree (an example, a documentation page, a data folder beside the tests).
     # The project's own code runs: it may read any file, variable, or git itself.
     tests_inputs = Inputs(files=("all",), dist=True, git=True, env=("*",))
-    checks_inputs = Inputs(files=("python", "config"))
+    checks_inputs = Inputs(files=("python", "config", "lint"))
     # wheel-install and sbom install the wheel into a fresh venv, its dependencies resolved as a
     # user of the wheel gets them (never from the lock): what they find is the index's answer now.
     resolves = (
@@ -551,8 +523,18 @@ def define(settings: Settings) -> Pipeline:
         if settings.runtime_requirements
         else ""
     )
+
+    def widened(job: str, inputs: Inputs) -> Inputs:
+        """``inputs``, reading every file when the project's configuration widens the job's
+        files by a pattern (black's include, ruff's extend-include)."""
+        return (
+            replace(inputs, files=(*inputs.files, "all"))
+            if job in settings.widened_checks
+            else inputs
+        )
+
     ruff_inputs = replace(
-        checks_inputs,
+        widened("ruff-check", checks_inputs),
         env=("RUFF_*",),
         user_files=(
             "~/.config/ruff/ruff.toml",
@@ -752,7 +734,9 @@ def define(settings: Settings) -> Pipeline:
             files={"diff": "black.txt"},
             exposed=("black report", "diff"),
             allow_failure="black" not in settings.blocking,
-            inputs=replace(checks_inputs, env=("BLACK_*",), user_files=("~/.config/black",)),
+            inputs=replace(
+                widened("black", checks_inputs), env=("BLACK_*",), user_files=("~/.config/black",)
+            ),
         ),
         Job(
             name="mypy",

@@ -14,8 +14,9 @@ import itertools
 import os
 import re
 import shlex
+import stat
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -561,6 +562,129 @@ def has_docstrings(root: Path, source_dir: Path) -> bool:
     return False
 
 
+#: Files that configure what a job does: the build's metadata, the checkers' and test runners'
+#: configuration (every file each tool looks for: pytest's .pytest.ini, pylint's pylintrc.toml,
+#: docstr-coverage's .docstr.yaml or .docstr.yml, ruff's in any folder, as ruff takes the nearest
+#: ruff.toml, .ruff.toml or pyproject.toml with a [tool.ruff] table), the noxfile,
+#: every lock file noxline reads, requirement files, git's ignore rules (black, ruff and the
+#: build copy follow them) and ruff's .ignore files, the interpreter pin.
+CONFIG_FILES = (
+    "pyproject.toml",
+    "setup.cfg",
+    "setup.py",
+    "MANIFEST.in",
+    "tox.ini",
+    "noxfile.py",
+    "conftest.py",
+    "pytest.ini",
+    ".pytest.ini",
+    "pytest.toml",
+    ".pytest.toml",
+    ".coveragerc",
+    ".pylintrc",
+    "pylintrc",
+    ".pylintrc.toml",
+    "pylintrc.toml",
+    "mypy.ini",
+    ".mypy.ini",
+    ".docstr.yaml",
+    ".docstr.yml",
+    "**/ruff.toml",
+    "**/.ruff.toml",
+    "**/pyproject.toml",
+    ".python-version",
+    "uv.toml",
+    "**/.gitignore",
+    "**/.ignore",
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+    "pylock.toml",
+    "pylock.*.toml",
+    "*requirements*.txt",
+    "requirements/**/*",
+)
+#: Configuration files whose text names no file: git's and ruff's ignore patterns (``/build`` is
+#: anchored to the project), Python code (its strings are anything), the locks (package data).
+_NOT_NAMING = (".gitignore", ".ignore", ".py", ".lock", "pylock.toml")
+#: Files a configuration file may name that configure no tool: the package's metadata and docs.
+_DOCUMENTS = (
+    "README*",
+    "CHANGELOG*",
+    "CHANGES*",
+    "HISTORY*",
+    "NEWS*",
+    "LICEN[CS]E*",
+    "COPYING*",
+    "NOTICE*",
+    "AUTHORS*",
+    "*.md",
+    "*.rst",
+    "*.adoc",
+)
+#: The most project files configuration files may name (one run's worth of globs).
+_MAX_NAMED = 40
+
+
+def config_words(text: str) -> tuple[str, ...]:
+    """The words of a configuration file's ``text`` that may name a file or folder: split at
+    whitespace, quotes, brackets, ``=``, ``,``, ``;`` and ``:`` (``mypy_path = "a:/b"``, ``files
+    = ["src", "bin/tool"]``, ``extend = "ci/ruff-base.toml"``); options and words longer than a
+    path may be are left out."""
+    spaced = text.translate({ord(char): " " for char in "\"'`[](){}<>|=,;:"})
+    return tuple(
+        dict.fromkeys(
+            word for word in spaced.split() if not word.startswith("-") and len(word) <= 4096
+        )
+    )
+
+
+def config_named_files(root: Path) -> tuple[str, ...]:
+    """The project files the project's configuration files name (POSIX paths, sorted): mypy's
+    ``files = ["bin/tool"]``, ruff's ``extend = "ci/ruff-base.toml"``, pylint's spelling
+    dictionary, hatch's version ``path``. The tool reads what its configuration names, whatever
+    its name, so each is as much an input as the configuration itself. Folders, the package's
+    metadata and documents (README, LICENSE, ``*.md``), and files of noxline's outputs are left
+    out; at most :data:`_MAX_NAMED`.
+
+    Read: the configuration files at the project root (:data:`CONFIG_FILES` by name), each word
+    taken relative to the root.
+    """
+    names = {
+        pattern.removeprefix("**/")
+        for pattern in CONFIG_FILES
+        if "/" not in pattern.removeprefix("**/")
+    }
+    try:
+        present = sorted(entry.name for entry in root.iterdir() if entry.is_file())
+    except OSError:
+        return ()
+    found: dict[str, None] = {}
+    for config in present:
+        if config.endswith(_NOT_NAMING) or not any(fnmatch.fnmatchcase(config, n) for n in names):
+            continue
+        for word in config_words(_text(root, root / config)):
+            if word.startswith(("/", "~")) or "\0" in word:
+                continue  # outside the project: the result cache keys those (inputs.py)
+            path = Path(os.path.normpath(word))
+            posix = path.as_posix()
+            if (
+                path.parts[:1] in (("..",), (".",), (".nox",))
+                or posix == config
+                or any(fnmatch.fnmatchcase(path.name, pattern) for pattern in _DOCUMENTS)
+                or not _is(root / path, stat.S_ISREG)
+            ):
+                continue
+            try:
+                confine.path_of(root, path)
+            except NoxlineError:
+                continue
+            found.setdefault(posix)
+            if len(found) >= _MAX_NAMED:
+                return tuple(sorted(found))
+    return tuple(sorted(found))
+
+
 #: The most of the project's own Python files read to follow what noxfile.py imports.
 _NOXFILE_IMPORTS = 200
 #: The longest string of those files taken for a folder name (``sys.path.insert(0, "ci")``).
@@ -604,11 +728,11 @@ def noxfile_imports(root: Path) -> tuple[str, ...]:
         for name in dict.fromkeys(top for top in (n.partition(".")[0] for n in names) if top):
             for folder in folders:
                 module = folder / f"{name}.py"
-                if (root / module).is_file() and module.as_posix() != "noxfile.py":
+                if _is(root / module, stat.S_ISREG) and module.as_posix() != "noxfile.py":
                     found.setdefault(module.as_posix())
                     queue.append(module)
                     break
-                if (root / folder / name).is_dir():
+                if _is(root / folder / name, stat.S_ISDIR):
                     found.setdefault((folder / name).as_posix() + "/")
                     queue.extend(
                         itertools.islice(
@@ -622,13 +746,23 @@ def noxfile_imports(root: Path) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _is(path: Path, kind: Callable[[int], bool]) -> bool:
+    """True when ``path`` (links followed) is of ``kind`` (``stat.S_ISREG``); False for any
+    name the system refuses (too long, a NUL), as for a missing one: the words read are any
+    text of the project's files."""
+    try:
+        return kind(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _project_folder(root: Path, text: str) -> Path | None:
     """The project folder ``text`` names relative to the project (``"ci"``, ``"tools/nox"``);
     None for any other string (a folder outside, a file, prose)."""
     if not text or len(text) > _FOLDER_NAME or "\0" in text or os.path.isabs(text):
         return None
     folder = Path(os.path.normpath(text))
-    if folder.parts[:1] == ("..",) or folder == Path(".") or not (root / folder).is_dir():
+    if folder.parts[:1] == ("..",) or folder == Path(".") or not _is(root / folder, stat.S_ISDIR):
         return None
     try:
         confine.path_of(root, folder)
@@ -974,6 +1108,10 @@ class ProjectFacts:  # pylint: disable=too-many-instance-attributes
     noxfile_imports: tuple[str, ...] = ()
     #: The paths of its git submodules (:func:`submodules`).
     submodules: tuple[str, ...] = ()
+    #: The project files its configuration files name (:func:`config_named_files`).
+    config_named: tuple[str, ...] = ()
+    #: The checks its configuration widens beyond Python files (:func:`widened_checks`).
+    widened_checks: tuple[str, ...] = ()
 
 
 def resolve(
@@ -1030,6 +1168,8 @@ def resolve(
         has_docstrings=has_docstrings(root, source_dir),
         noxfile_imports=noxfile_imports(root),
         submodules=submodules(root),
+        config_named=config_named_files(root),
+        widened_checks=widened_checks(root, data),
         version_source=source,
         base_version=meta.version or _file_version(root, source) or "0",
         thresholds={key: value for key, (value, _) in thresholds.items()},
@@ -1436,6 +1576,27 @@ def mypy_names_targets(root: Path, data: dict[str, Any]) -> bool:
 
 #: The [tool.black] keys that choose which files black checks.
 _BLACK_FILE_KEYS = ("include", "exclude", "extend-exclude", "force-exclude")
+
+
+def widened_checks(root: Path, data: dict[str, Any]) -> tuple[str, ...]:
+    """The checks whose own configuration selects files beyond Python's by pattern, which no
+    list of globs can follow: black's ``include`` (a regular expression: ``\\.pyw?$``), ruff's
+    ``include`` or ``extend-include`` (in pyproject.toml, ruff.toml or .ruff.toml). Every file of
+    the tree may be one they check."""
+    tool = data.get("tool", {})
+    black = tool.get("black")
+    ruff_tables = [tool.get("ruff")]
+    for name in ("ruff.toml", ".ruff.toml"):
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            ruff_tables.append(tomllib.loads(_text(root, root / name)))
+    ruff = any(
+        isinstance(table, dict) and (table.get("include") or table.get("extend-include"))
+        for table in ruff_tables
+    )
+    return (
+        *(("black",) if isinstance(black, dict) and black.get("include") else ()),
+        *(("ruff-check", "ruff-format") if ruff else ()),
+    )
 
 
 def black_names_targets(data: dict[str, Any]) -> bool:

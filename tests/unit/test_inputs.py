@@ -32,7 +32,8 @@ from noxline.inputs import (
     _venv_name,
     venv_contents,
 )
-from noxline.pipeline import CONFIG_FILES, Pipeline, define
+from noxline.pipeline import Pipeline, define
+from noxline.project import CONFIG_FILES
 from tests.helpers import git
 from tests.unit._projects import write_project
 
@@ -125,7 +126,12 @@ CASES = [
         edit(tree={"tests/test_core.py": "t2"}),
         {"build", "tests", "pylint", "black", "mypy"},
     ),
-    ("test data", edit(tree={"tests/data/sample.json": "s2"}), {"build", "tests"}),
+    # The checkers are given the tests folder: their configuration picks what they check in it.
+    (
+        "test data",
+        edit(tree={"tests/data/sample.json": "s2"}),
+        {"build", "tests", "pylint", "black", "mypy"},
+    ),
     (
         "a new untracked module",
         edit(tree={"src/tiny_lib/extra.py": "e1"}),
@@ -135,6 +141,12 @@ CASES = [
         "a deleted test",
         edit(tree={"tests/test_core.py": None}),
         {"build", "tests", "pylint", "black", "mypy"},
+    ),
+    # The checkers' own configuration picks what they check in the paths they are given.
+    (
+        "a non-Python file in the package (a .pyw black's include selects)",
+        edit(tree={"src/tiny_lib/gui.pyw": "g1"}),
+        {"build", "wheel-install", "tests", "pylint", "black", "mypy", "sbom"},
     ),
     # The project's tests may open any file of the tree (a page they check, an example).
     ("a documentation page", edit(tree={"docs/guide.md": "d2"}), {"build", "tests"}),
@@ -176,7 +188,7 @@ CASES = [
     (
         "a file's executable bit (a test runs it, the wheel records it)",
         edit(tree={"tests/data/sample.json": "executable:s1"}),
-        {"build", "tests"},
+        {"build", "tests", "pylint", "black", "mypy"},
     ),
     (
         "a module becoming ignored (the build no longer copies it)",
@@ -324,6 +336,23 @@ def test_what_the_noxfile_imports_from_the_project_is_every_jobs_input(tmp_path:
         for path in ("ci_helpers.py", "nox_support/jobs.py", "nox_support/pins.txt"):
             assert matches(job.inputs.files, path), (job.name, path)
     assert not matches(pipeline.job("version").inputs.files, "helpers_not_imported.py")
+
+
+def test_what_configuration_names_or_widens_is_read_by_the_jobs_it_configures(
+    tmp_path: Path,
+) -> None:
+    """A file a configuration names (mypy's ``files``) is read by every job reading config; a
+    check whose configuration selects files by a pattern (black's include) reads every file."""
+    project = write_project(tmp_path)
+    (project / "bin").mkdir()
+    (project / "bin/tool").write_text("def main() -> int: return 1\n", encoding="utf-8")
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as stream:
+        stream.write('\n[tool.mypy]\nfiles = ["src", "bin/tool"]\n[tool.black]\ninclude = "pyw"\n')
+    pipeline = define(load_settings(project))
+    assert matches(pipeline.job("mypy").inputs.files, "bin/tool")
+    assert matches(pipeline.job("version").inputs.files, "bin/tool")
+    assert matches(pipeline.job("black").inputs.files, "scripts/gui.pyw")
+    assert not matches(pipeline.job("mypy").inputs.files, "scripts/gui.pyw")
 
 
 def test_the_snapshot_of_a_real_repository(tmp_path: Path) -> None:

@@ -1451,3 +1451,88 @@ def test_the_submodules_are_the_gitlinks_of_the_index(tmp_path: Path) -> None:
     commit = "1" * 40
     git(tmp_path, "update-index", "--add", "--cacheinfo", f"160000,{commit},vendor/theme lib")
     assert project.submodules(tmp_path) == ("vendor/theme lib",)
+
+
+#: (configuration files at the root, the project files they name): a tool reads what its
+#: configuration names whatever its name, so each is an input as the configuration is.
+CONFIG_NAMED = {
+    "mypy's files, a script without a suffix": (
+        {"pyproject.toml": '[tool.mypy]\nfiles = ["src/pkg", "bin/tool"]\n'},
+        ("bin/tool",),
+    ),
+    "ruff's extend": ({"ruff.toml": 'extend = "ci/ruff-base.toml"\n'}, ("ci/ruff-base.toml",)),
+    "pylint's spelling dictionary": (
+        {".pylintrc": "[SPELLING]\nspelling-private-dict-file=ci/words.txt\n"},
+        ("ci/words.txt",),
+    ),
+    "a requirements file's include": (
+        {"requirements-dev.txt": "-r ci/base.txt\npytest\n"},
+        ("ci/base.txt",),
+    ),
+    "documents, folders, ignore patterns and paths outside are not": (
+        {
+            "pyproject.toml": '[project]\nreadme = "README.md"\nlicense-files = ["LICENSE"]\n'
+            'x = ["src/pkg", "../outside.txt", "/etc/hostname", "docs/guide.md"]\n',
+            ".gitignore": "bin/tool\n",
+        },
+        (),
+    ),
+}
+
+
+@pytest.mark.parametrize(("files", "named"), CONFIG_NAMED.values(), ids=CONFIG_NAMED.keys())
+def test_the_project_files_configuration_names_are_found(
+    tmp_path: Path, files: dict[str, str], named: tuple[str, ...]
+) -> None:
+    """Each row: the configuration files, and what config_named_files finds they name."""
+    project_dir = tmp_path / "project"
+    for name in (
+        "bin/tool",
+        "ci/ruff-base.toml",
+        "ci/words.txt",
+        "ci/base.txt",
+        "README.md",
+        "LICENSE",
+        "src/pkg/__init__.py",
+        "docs/guide.md",
+    ):
+        (project_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (project_dir / name).write_text("x\n", encoding="utf-8")
+    (tmp_path / "outside.txt").write_text("x\n", encoding="utf-8")
+    for name, text in files.items():
+        (project_dir / name).write_text(text, encoding="utf-8")
+    assert project.config_named_files(project_dir) == named
+
+
+#: (configuration, the checks it widens beyond Python files by a pattern).
+WIDENED = {
+    "black's include": ({"pyproject.toml": "[tool.black]\ninclude = '\\\\.pyw?$'\n"}, ("black",)),
+    "black's extend-exclude narrows only": (
+        {"pyproject.toml": "[tool.black]\nextend-exclude = 'gen/'\n"},
+        (),
+    ),
+    "ruff's extend-include": (
+        {"ruff.toml": 'extend-include = ["*.pyw"]\n'},
+        ("ruff-check", "ruff-format"),
+    ),
+    "ruff's include in pyproject": (
+        {"pyproject.toml": '[tool.ruff]\ninclude = ["*.py", "scripts/*"]\n'},
+        ("ruff-check", "ruff-format"),
+    ),
+    "none": ({"pyproject.toml": "[tool.ruff]\nline-length = 100\n"}, ()),
+}
+
+
+@pytest.mark.parametrize(("files", "widened"), WIDENED.values(), ids=WIDENED.keys())
+def test_checks_whose_configuration_selects_more_than_python_are_found(
+    tmp_path: Path, files: dict[str, str], widened: tuple[str, ...]
+) -> None:
+    """Each row: the configuration, and the checks widened_checks names."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    data = (
+        _toml((tmp_path / "pyproject.toml").read_text(encoding="utf-8"))
+        if (tmp_path / "pyproject.toml").exists()
+        else {}
+    )
+    assert project.widened_checks(tmp_path, data) == widened
