@@ -704,46 +704,79 @@ def noxfile_imports(root: Path) -> tuple[str, ...]:
     """
     folders: dict[Path, None] = {Path("."): None}
     found: dict[str, None] = {}
-    queue: list[Path] = [Path("noxfile.py")]
+    # (file, inside a package found whole): a package's own files are scanned for the imports
+    # of other project modules only (its folder is keyed whole; a line scan is a fraction of a
+    # parse: noxline's own noxfile imports all of noxline).
+    queue: list[tuple[Path, bool]] = [(Path("noxfile.py"), False)]
     read: set[Path] = set()
+    looked_up: set[str] = set()
     while queue and len(read) < _NOXFILE_IMPORTS:
-        path = queue.pop(0)
+        path, in_package = queue.pop(0)
         if path in read:
             continue
         read.add(path)
         try:
-            tree = parse_module(confine.read_bytes(root, path, limit=_DOCSTRING_BYTES))
+            source = confine.read_bytes(root, path, limit=_DOCSTRING_BYTES)
         except (OSError, NoxlineError):
             continue
-        names: list[str] = []
-        for node in ast.walk(tree) if tree is not None else ():
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                folder = _project_folder(root, node.value)
-                if folder is not None:
-                    folders.setdefault(folder)
-            elif isinstance(node, ast.Import):
-                names.extend(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.append(node.module)
-        for name in dict.fromkeys(top for top in (n.partition(".")[0] for n in names) if top):
+        if in_package:
+            names = _imported_names(source.decode("utf-8", "replace"))
+        else:
+            names = _parsed_imports(root, source, folders)
+        for name in names:
+            if name in looked_up:
+                continue
+            looked_up.add(name)
             for folder in folders:
                 module = folder / f"{name}.py"
                 if _is(root / module, stat.S_ISREG) and module.as_posix() != "noxfile.py":
                     found.setdefault(module.as_posix())
-                    queue.append(module)
+                    queue.append((module, False))
                     break
                 if _is(root / folder / name, stat.S_ISDIR):
                     found.setdefault((folder / name).as_posix() + "/")
+                    inside = sorted((root / folder / name).rglob("*.py"))
                     queue.extend(
-                        itertools.islice(
-                            sorted(
-                                p.relative_to(root) for p in (root / folder / name).rglob("*.py")
-                            ),
-                            _NOXFILE_IMPORTS,
-                        )
+                        (file.relative_to(root), True)
+                        for file in itertools.islice(inside, _NOXFILE_IMPORTS)
                     )
                     break
     return tuple(found)
+
+
+#: An import statement's start: ``from x.y import`` (absolute) or ``import a.b as c, d``.
+_IMPORT_LINE = re.compile(
+    r"^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b|import[ \t]+([\w., \t]+))", re.M
+)
+
+
+def _imported_names(text: str) -> tuple[str, ...]:
+    """The top-level names a module's ``text`` imports absolutely, by a line scan (a docstring
+    line that reads like an import counts too: more, never fewer)."""
+    names: list[str] = []
+    for match in _IMPORT_LINE.finditer(text):
+        if match.group(1):
+            names.append(match.group(1))
+        else:
+            names.extend(part.split()[0] for part in match.group(2).split(",") if part.split())
+    return tuple(dict.fromkeys(name.partition(".")[0] for name in names))
+
+
+def _parsed_imports(root: Path, source: bytes, folders: dict[Path, None]) -> tuple[str, ...]:
+    """The top-level names a module imports absolutely, parsed; every project folder one of its
+    strings names is added to ``folders`` (where its imports are looked for)."""
+    tree = parse_module(source)
+    names: list[str] = []
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            folder = _project_folder(root, node.value)
+            if folder is not None:
+                folders.setdefault(folder)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return tuple(dict.fromkeys(name.partition(".")[0] for name in names))
 
 
 def _is(path: Path, kind: Callable[[int], bool]) -> bool:

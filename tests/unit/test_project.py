@@ -1396,6 +1396,15 @@ NOXFILE_IMPORTS = {
         },
         ("nox_support/",),
     ),
+    "a package's module importing another project module": (
+        {
+            "noxfile.py": "import nox_support\n",
+            "nox_support/__init__.py": "from nox_support import jobs\n",
+            "nox_support/jobs.py": '"""Jobs."""\n\nimport os\nimport ci_helpers as helpers, json\n',
+            "ci_helpers.py": "",
+        },
+        ("nox_support/", "ci_helpers.py"),
+    ),
     "through a module it imports": (
         {"noxfile.py": "import a_helper\n", "a_helper.py": "import b_helper\n", "b_helper.py": ""},
         ("a_helper.py", "b_helper.py"),
