@@ -351,6 +351,40 @@ def copy_file(root: Path, source: Path | str, target: Path | str) -> None:
             os.fchmod(copy.fileno(), mode)
 
 
+def link_files(
+    root: Path, folder: Path | str, sources: Iterable[Path], *, what: str = "writes"
+) -> int:
+    """Give each of ``sources`` (files anywhere, read only) a name in ``folder`` inside ``root``:
+    a hard link where the file system allows one, else a copy; a name already there is kept.
+    Return how many were added. The folder is reached as every write's is, never through a
+    link; a link never lets noxline write into the source (a write of noxline replaces a file
+    with several names, :func:`_open_for_writing`; Python replaces bytecode by renaming)."""
+    parts = parts_inside(root, folder)
+    added = 0
+    with _folder(os.path.abspath(root), parts, create=True, what=what) as into:
+        for source in sources:
+            where, at = _at(into, source.name)
+            try:
+                os.link(
+                    source,
+                    where,
+                    dst_dir_fd=into if isinstance(into, int) else None,
+                    follow_symlinks=False,
+                )
+            except FileExistsError:
+                continue
+            except OSError:  # another file system, or links refused: a copy
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+                try:
+                    descriptor = os.open(where, flags, 0o644, **at)
+                except FileExistsError:
+                    continue
+                with open(source, "rb") as stream, os.fdopen(descriptor, "wb") as copy:
+                    shutil.copyfileobj(stream, copy)
+            added += 1
+    return added
+
+
 def rename(root: Path, source: Path | str, target: Path | str, *, what: str = "writes") -> Path:
     """Rename ``source`` to ``target``, both inside ``root``, replacing what is at ``target`` (a
     file or a link: the link itself, never its target) in one step; the folders on the way are

@@ -269,3 +269,22 @@ def test_names_that_are_not_utf8_are_shown_escaped(tree: tuple[Path, Path]) -> N
         confine.read_text(project, name)
     assert "caf\\udce9.txt" in str(caught.value)
     str(caught.value).encode("utf-8")  # printable
+
+
+def test_files_are_linked_in_never_through_a_link_and_a_name_there_is_kept(tmp_path: Path) -> None:
+    """link_files gives outside files names inside the project (a hard link, else a copy); a
+    name already there stays, and a folder on the way that is a link is refused."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.pyc").write_bytes(b"a")
+    (outside / "b.pyc").write_bytes(b"b")
+    project = tmp_path / "project"
+    (project / "cache").mkdir(parents=True)
+    (project / "cache" / "b.pyc").write_bytes(b"mine")
+    added = confine.link_files(project, "cache", [outside / "a.pyc", outside / "b.pyc"])
+    assert added == 1
+    assert (project / "cache" / "a.pyc").read_bytes() == b"a"
+    assert (project / "cache" / "b.pyc").read_bytes() == b"mine"
+    (project / "linked").symlink_to(outside)
+    with pytest.raises(confine.ConfinementError):
+        confine.link_files(project, "linked/sub", [outside / "a.pyc"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from noxline.sessions import (
     VENV_BACKEND,
     _session_body,
     bytecode_env,
+    seed_stdlib_bytecode,
     mask_reports,
     register,
     this_copy,
@@ -273,3 +276,25 @@ def test_reused_venvs_keep_bytecode_where_the_environment_leaves_it_to_noxline(
             "PYTHONDONTWRITEBYTECODE": "",
             "PYTHONPYCACHEPREFIX": str(tmp_path / PYCACHE_DIR),
         }
+
+
+def test_the_standard_librarys_bytecode_is_linked_into_the_prefix_once(tmp_path: Path) -> None:
+    """Under PYTHONPYCACHEPREFIX Python passes over the standard library's own __pycache__:
+    its compiled files are linked into the project's prefix, so a first import compiles none of
+    them (the prefix gains no new file for json), and a second seeding is a no-op."""
+    prefix = tmp_path / ".nox" / "noxline-pycache"
+    seed_stdlib_bytecode(tmp_path, prefix)
+    seeded = sorted(prefix.rglob("*.pyc"))
+    assert any(path.name.startswith("decoder.") and path.parent.name == "json" for path in seeded)
+    assert seeded[0].stat().st_nlink >= 1 and not (tmp_path / "__pycache__").exists()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(prefix)}
+    subprocess.run([sys.executable, "-c", "import json.decoder"], env=env, check=True)
+    assert sorted(prefix.rglob("*.pyc")) == seeded
+    (seeded[0]).unlink()
+    seed_stdlib_bytecode(tmp_path, prefix)  # the marker says it is done: nothing linked again
+    assert not seeded[0].exists()
+    # Without it, the same import compiles json into an empty prefix.
+    empty = tmp_path / "empty"
+    env["PYTHONPYCACHEPREFIX"] = str(empty)
+    subprocess.run([sys.executable, "-c", "import json.decoder"], env=env, check=True)
+    assert any(path.parent.name == "json" for path in empty.rglob("*.pyc"))
