@@ -240,6 +240,22 @@ def read_file_metadata(item: DistFile) -> tuple[str, Version]:
         ) from None
 
 
+def requires_anything(dist_dir: Path) -> bool:
+    """True when a wheel in ``dist_dir`` declares a requirement (``Requires-Dist``, extras' too),
+    or cannot be read to tell: what installing it resolves from the index is then no fact of
+    the tree (a dependency declared dynamically, from a file or a build hook, counts as much as
+    one in ``[project] dependencies``)."""
+    try:
+        wheels = sorted(dist_dir.glob("*.whl"))
+        return any(
+            line.lower().startswith(b"requires-dist:")
+            for wheel in wheels
+            for line in _wheel_metadata(wheel).split(b"\n\n", 1)[0].splitlines()
+        )
+    except (OSError, ValueError, zipfile.BadZipFile, NoxlineError):
+        return True
+
+
 def _wheel_metadata(path: Path) -> bytes:
     """The bytes of ``<name>-<version>.dist-info/METADATA`` (exactly one) in a wheel."""
     with confine.open_read(path.parent, path.name) as wheel, zipfile.ZipFile(wheel) as archive:

@@ -47,7 +47,7 @@ from noxline.commands import CommandError, run
 from noxline.config import Settings
 from noxline.git import run_git
 from noxline.pipeline import BUILD_BACKEND_MARKER, BUILD_ISOLATED, Job, Pipeline
-from noxline.project import CONFIG_FILES
+from noxline.project import CONFIG_FILES, config_words
 
 #: Bumped when the key's facts change meaning, so entries of older noxlines are never reused.
 KEY_FORMAT = 1
@@ -118,9 +118,12 @@ NOT_PATH_TEXT = (".gitignore", ".ignore", ".py")
 MAX_NAMED_OUTSIDE = 200
 #: A file named by a variable larger than this is keyed by its size and time, not read whole.
 MAX_VARIABLE_FILE = 16 << 20
-#: Variables whose folders the jobs' tools read file by file (stubs, importable code): a folder
-#: they name outside the project is keyed by the content of every file in it.
-FOLDER_VARIABLES = frozenset({"MYPYPATH", "PYTHONPATH"})
+#: Variables whose folders the jobs' tools read file by file (stubs, importable code, the
+#: installers' find-links folders and file indexes): a folder they name outside the project is
+#: keyed by the content of every file in it.
+FOLDER_VARIABLES = frozenset(
+    {"MYPYPATH", "PYTHONPATH", "UV_FIND_LINKS", "PIP_FIND_LINKS", "UV_INDEX_URL", "PIP_INDEX_URL"}
+)
 #: The most ignored files keyed in the tree; past it, the run's key holds a value of its own (no
 #: entry is reused: sound before fast).
 MAX_LISTED_FILES = 20_000
@@ -130,14 +133,15 @@ MAX_FOLDER_FILES = 5_000
 #: The name a folder's files are keyed under when it holds too many (a value of its own each
 #: run): ``**/*.py`` and ``<folder>/**/*`` globs match it, so the jobs reading the folder run.
 TOO_MANY = "(too many files to key).py"
-#: Folders whose ignored files are caches, venvs and editors' state, never a job's input.
+#: Folders whose ignored files are caches, venvs and editors' state, never a job's input (not
+#: Hypothesis's example database: its tests replay what it holds; a ``.pyc`` beside its source
+#: is imported when the source is gone, and is keyed too).
 IGNORED_SKIPPED = frozenset(
     {
         "__pycache__",
         ".pytest_cache",
         ".mypy_cache",
         ".ruff_cache",
-        ".hypothesis",
         ".tox",
         ".nox",
         ".git",
@@ -299,6 +303,9 @@ class Snapshot:
     #: A word of a variable's value naming a file or folder (``PYLINTRC=ci/pylintrc``,
     #: ``MYPYPATH=/opt/stubs``) → the digest of what it names (:func:`variable_file_digests`).
     variable_files: Mapping[str, str] = field(default_factory=dict)
+    #: Path → digest of each configuration file a tool may take from a folder above the
+    #: project (:func:`above_digests`; "missing" where there is none: one appearing counts).
+    above: Mapping[str, str] = field(default_factory=dict)
     #: A configuration file of the tree → what the paths outside the project its text names
     #: (``mypy_path = "/opt/stubs"``, ``path = "../shared"``) hold (:func:`outside_named`).
     named_outside: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -340,6 +347,7 @@ def job_facts(job: Job, snapshot: Snapshot, ready: Ready) -> dict[str, Any]:
         "named_outside": {
             path: dict(named) for path, named in snapshot.named_outside.items() if path in files
         },
+        "above": dict(snapshot.above),
         "dist": dict(ready.dist) if inputs.dist else {},
         "upstream": dict(ready.upstream),
         "venv": ready.venv,
@@ -462,7 +470,6 @@ def ignored_digests(settings: Settings) -> dict[str, str] | None:
         """True for a cache, a venv, a compiled module or an output of noxline."""
         return (
             bool(IGNORED_SKIPPED & set(path.parts))
-            or path.suffix == ".pyc"
             or any(path.is_relative_to(folder) for folder in skipped)
             or (root / path / "pyvenv.cfg").is_file()
         )
@@ -499,16 +506,40 @@ def _marked_ignored(digests: Mapping[str, str]) -> dict[str, str]:
     return {path: "ignored:" + digest for path, digest in digests.items()}
 
 
+#: The files of the repository (``git rev-parse --git-path``) that change what git answers
+#: without changing a ref: a shallow clone's boundary (``git describe`` finds no tag past it),
+#: the attributes of this clone alone (``export-ignore``, ``eol``).
+GIT_FILES = ("shallow", "info/attributes", "info/grafts")
+
+
 def git_state(project_dir: Path) -> dict[str, str]:
-    """HEAD's commit (its time is SOURCE_DATE_EPOCH), every tag with what it points at, and the
-    index (what is staged: setuptools-scm's file list, a test running ``git ls-files``)."""
+    """What git answers a job from: HEAD's commit (its time is SOURCE_DATE_EPOCH), every tag and
+    replace ref (``git replace`` rewrites the history ``git describe`` counts) with what it
+    points at, the index (what is staged: setuptools-scm's file list, a test running ``git
+    ls-files``), git's configuration as it applies here (``core.useReplaceRefs``,
+    ``core.attributesFile``, ``core.autocrlf``; every level), and :data:`GIT_FILES`."""
     head = run_git(project_dir, "rev-parse", "--verify", "-q", "HEAD")
-    tags = run_git(project_dir, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags")
+    refs = run_git(
+        project_dir,
+        "for-each-ref",
+        "--format=%(refname) %(objectname)",
+        "refs/tags",
+        "refs/replace",
+    )
     index = run_git(project_dir, "ls-files", "-z", "--stage")
+    configuration = run_git(project_dir, "config", "--list", "-z")
+    asked = [word for name in GIT_FILES for word in ("--git-path", name)]
+    paths = run_git(project_dir, "rev-parse", *asked).stdout.splitlines()
+    files = {
+        name: file_digest((project_dir / path).parent, (project_dir / path).name)
+        for name, path in zip(GIT_FILES, paths)
+    }
     return {
         "head": head.stdout.strip(),
-        "tags": _digest_text(tags.stdout),
+        "tags": _digest_text(refs.stdout),
         "index": _digest_text(index.stdout),
+        "configuration": _digest_text(configuration.stdout),
+        "files": _digest_text(json.dumps(files, sort_keys=True)),
     }
 
 
@@ -673,17 +704,21 @@ def variable_file_digests(
     return result
 
 
+#: A variable a configuration file names: ``$NAME``, ``${NAME}``, tox's ``{env:NAME}``.
+_VARIABLE = re.compile(r"(?:\$\{?|\{env:)([A-Za-z_][A-Za-z0-9_]{0,127})")
+
+
 def text_paths(text: str) -> tuple[str, ...]:
-    """The words of a configuration file's ``text`` that name a path outside its project: an
+    """The words of a configuration file's ``text`` that may name a path outside its project: an
     absolute path (``/opt/stubs``, a ``file:///srv/wheels`` URL's), one in the home folder
-    (``~/stubs``) or one above (``../shared``); quotes, brackets and separators (``:`` too, as
-    in ``mypy_path = "a:/b"``) split words."""
-    spaced = text.translate({ord(char): " " for char in "\"'`[](){}<>|"})
+    (``~/stubs``), or one going up (``../shared``, ``./../stubs``, ``ci/../../x``); quotes,
+    brackets and separators (``:`` too, as in ``mypy_path = "a:/b"``) split words
+    (:func:`noxline.project.config_words`)."""
     return tuple(
         dict.fromkeys(
             "/" + word.lstrip("/") if word.startswith("/") else word
-            for word in value_words(spaced)
-            if word.startswith(("/", "~/", "../"))
+            for word in config_words(text)
+            if word.startswith(("/", "~/")) or ".." in word.split("/")
         )
     )
 
@@ -691,8 +726,9 @@ def text_paths(text: str) -> tuple[str, ...]:
 def outside_named(
     settings: Settings, tree: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, dict[str, str]]:
-    """Configuration file of ``tree`` → path its text names outside the project → the digest
-    of what is there: the tools read it (``mypy_path = "/opt/stubs"``, a ``pylintrc``'s
+    """Configuration file of ``tree`` → path its text names outside the project (or ``$NAME``,
+    a variable it names) → the digest of what is there (the variable's value and what its words
+    name): the tools read it (``mypy_path = "/opt/stubs"``, a ``pylintrc``'s
     ``init-hook`` path, ``[tool.uv.sources] shared = { path = "../shared" }``, ``-c
     /etc/constraints.txt`` in a requirements file), so what it holds is an input of every job
     reading that file, a file by its content, a folder by every file in it
@@ -711,6 +747,15 @@ def outside_named(
             text = confine.read_text(root, name, errors="replace")
         except (OSError, confine.ConfinementError):
             continue
+        for name_of in dict.fromkeys(_VARIABLE.findall(text)):
+            # mypy_path = "$STUBS", a ${env:VAR} of tox: the tool reads the variable's value,
+            # and what it names (a folder outside the project: every file in it).
+            value = environ.get(name_of)
+            named = [_digest_text(value) if value is not None else "unset"]
+            for word in value_words(value or ""):
+                found = _named_digest(root, word, True, outputs(settings))
+                named.append(f"{word}={found}")
+            result.setdefault(name, {})["$" + name_of] = _digest_text("\n".join(named))
         for word in text_paths(text):
             if word.startswith("~/"):
                 if not home:
@@ -728,6 +773,32 @@ def outside_named(
                 found = "too many paths:" + os.urandom(16).hex()
             result.setdefault(name, {})[word] = found
     return result
+
+
+#: Configuration files tools look for in the folders above a project that has none of its own:
+#: ruff (the nearest ruff.toml, .ruff.toml or pyproject.toml with [tool.ruff]), pytest (its
+#: rootdir's ini file, searched upwards), uv (uv.toml and pyproject.toml of a workspace).
+ABOVE_CONFIGS = (
+    "pyproject.toml",
+    "ruff.toml",
+    ".ruff.toml",
+    "pytest.ini",
+    ".pytest.ini",
+    "tox.ini",
+    "setup.cfg",
+    "uv.toml",
+)
+
+
+def above_digests(project_dir: Path) -> dict[str, str]:
+    """Path → digest of each of :data:`ABOVE_CONFIGS` in every folder above ``project_dir``
+    ("missing" where absent: a new one is a change); every job's input, as each tool may
+    read one when the project does not configure it."""
+    return {
+        str(folder / name): file_digest(folder, name)
+        for folder in Path(os.path.realpath(project_dir)).parents
+        for name in ABOVE_CONFIGS
+    }
 
 
 def take_snapshot(
@@ -754,6 +825,7 @@ def take_snapshot(
             settings.project_dir, environ, skipped=outputs(settings)
         ),
         named_outside=outside_named(settings, tree, environ),
+        above=above_digests(settings.project_dir),
     )
 
 

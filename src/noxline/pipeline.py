@@ -192,6 +192,10 @@ class Inputs:
     #: Why a green result of the job is never reused (it uploads, or asks a service whose answer
     #: changes by itself); empty when it may be.
     never_cached: str = ""
+    #: True for jobs installing the built wheel with its requirements resolved as a user of the
+    #: wheel gets them (from the index now, never the lock): never reused while the wheel
+    #: requires anything, however its metadata declares it (a ``file =`` of setuptools, a hook).
+    resolves_requirements: bool = False
     #: Venvs of its own (project-relative folders) the job installs into besides its session's:
     #: what they hold, and the marker file each keeps, are inputs as the session venv's are.
     venvs: tuple[str, ...] = ()
@@ -511,18 +515,10 @@ def define(settings: Settings) -> Pipeline:
         """The durations cache with ``policy``, when the durations travel between pipelines."""
         return (Cache(DURATIONS_CACHE, (merged_junit,), policy),) if carried else ()
 
-    # The project's own code runs in the tests: it may read any variable, and any file of the
-    # tree (an example, a documentation page, a data folder beside the tests).
-    # The project's own code runs: it may read any file, variable, or git itself.
+    # The project's own code runs in the tests: it may read any variable, any file of the tree
+    # (an example, a documentation page, a data folder beside the tests), or run git.
     tests_inputs = Inputs(files=("all",), dist=True, git=True, env=("*",))
     checks_inputs = Inputs(files=("python", "config", "lint"))
-    # wheel-install and sbom install the wheel into a fresh venv, its dependencies resolved as a
-    # user of the wheel gets them (never from the lock): what they find is the index's answer now.
-    resolves = (
-        "it installs the wheel's dependencies as the index offers them now"
-        if settings.runtime_requirements
-        else ""
-    )
 
     def widened(job: str, inputs: Inputs) -> Inputs:
         """``inputs``, reading every file when the project's configuration widens the job's
@@ -664,7 +660,7 @@ def define(settings: Settings) -> Pipeline:
             per_copy_reports=bool(settings.matrix),
             # It imports the package: the package's import-time code may read any variable.
             inputs=Inputs(
-                files=("package", "config"), dist=True, env=("*",), never_cached=resolves
+                files=("package", "config"), dist=True, env=("*",), resolves_requirements=True
             ),
         ),
         Job(
@@ -809,7 +805,9 @@ def define(settings: Settings) -> Pipeline:
             reports=Reports(cyclonedx="sbom"),
             exposed=("SBOM", "sbom"),
             # Its timestamp is HEAD's commit time.
-            inputs=Inputs(files=("package", "config"), dist=True, git=True, never_cached=resolves),
+            inputs=Inputs(
+                files=("package", "config"), dist=True, git=True, resolves_requirements=True
+            ),
         ),
         *docs_jobs,
         Job(

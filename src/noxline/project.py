@@ -641,32 +641,41 @@ def config_words(text: str) -> tuple[str, ...]:
 
 def config_named_files(root: Path) -> tuple[str, ...]:
     """The project files the project's configuration files name (POSIX paths, sorted): mypy's
-    ``files = ["bin/tool"]``, ruff's ``extend = "ci/ruff-base.toml"``, pylint's spelling
-    dictionary, hatch's version ``path``. The tool reads what its configuration names, whatever
-    its name, so each is as much an input as the configuration itself. Folders, the package's
-    metadata and documents (README, LICENSE, ``*.md``), and files of noxline's outputs are left
-    out; at most :data:`_MAX_NAMED`.
+    ``files = ["bin/tool"]``, ruff's ``extend = "ci/ruff-base.toml"`` (from ``tests/ruff.toml``:
+    ``extend = "../ci/ruff-tests.toml"``), pylint's spelling dictionary, hatch's version
+    ``path``. The tool reads what its configuration names, whatever its name, so each is as much
+    an input as the configuration itself. Folders, the package's metadata and documents (README,
+    LICENSE, ``*.md``), and files of noxline's outputs are left out; at most :data:`_MAX_NAMED`.
 
-    Read: the configuration files at the project root (:data:`CONFIG_FILES` by name), each word
-    taken relative to the root.
+    Read: the configuration files at the project root (:data:`CONFIG_FILES` by name) and those
+    tools take from any folder (``**/ruff.toml``, ``**/pyproject.toml``: git lists them), each
+    word taken relative to its file's folder.
     """
     names = {
         pattern.removeprefix("**/")
         for pattern in CONFIG_FILES
         if "/" not in pattern.removeprefix("**/")
     }
+    anywhere = {pattern[3:] for pattern in CONFIG_FILES if pattern.startswith("**/")}
     try:
         present = sorted(entry.name for entry in root.iterdir() if entry.is_file())
-    except OSError:
+        listed = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except (OSError, GitError):
         return ()
+    nested = sorted(
+        name
+        for name in listed.stdout.split("\0")
+        if "/" in name and name.rpartition("/")[2] in anywhere
+    )
     found: dict[str, None] = {}
-    for config in present:
-        if config.endswith(_NOT_NAMING) or not any(fnmatch.fnmatchcase(config, n) for n in names):
+    for config in (*present, *nested):
+        base = Path(config).name
+        if base.endswith(_NOT_NAMING) or not any(fnmatch.fnmatchcase(base, n) for n in names):
             continue
         for word in config_words(_text(root, root / config)):
             if word.startswith(("/", "~")) or "\0" in word:
                 continue  # outside the project: the result cache keys those (inputs.py)
-            path = Path(os.path.normpath(word))
+            path = Path(os.path.normpath(Path(config).parent / word))
             posix = path.as_posix()
             if (
                 path.parts[:1] in (("..",), (".",), (".nox",))

@@ -15,6 +15,7 @@ from nox.sessions import _normalize_path  # the rule _venv_name writes again
 from noxline import confine
 from noxline.config import Settings, load_settings, replace
 from noxline.inputs import (
+    git_state,
     Interpreters,
     Ready,
     Snapshot,
@@ -228,6 +229,8 @@ CASES = [
     ),
     ("a file a variable no job reads names", edit(variable_files={"/etc/motd": "m1"}), set()),
     ("pip's user configuration", edit(user_files={"~/.config/pip/pip.conf": "x1"}), EVERYONE),
+    # ruff, pytest and uv take a configuration from a folder above a project without one.
+    ("a ruff.toml above the project", edit(above={"/work/ruff.toml": "r1"}), EVERYONE),
     ("the shell's working folder", edit(environ={"PWD": "/elsewhere"}), set()),
     ("the terminal", edit(environ={"TERM": "xterm", "COLUMNS": "80"}), set()),
     ("NOXLINE_NO_CACHE itself", edit(environ={"NOXLINE_NO_CACHE": "0"}), set()),
@@ -755,6 +758,16 @@ NAMED_OUTSIDE = {
         True,
     ),
     "a file URL": ("setup.cfg", "[options]\ninstall_requires = x @ file://{out}/stubs\n", True),
+    "going up from the project's own folder": (
+        "mypy.ini",
+        "[mypy]\nmypy_path = ./../outside/stubs:src/../../outside/stubs\n",
+        True,
+    ),
+    "a variable it names, naming a folder": (
+        "pyproject.toml",
+        '[tool.mypy]\nmypy_path = "$EXT_STUBS"\n',
+        True,
+    ),
     "an ignore pattern is not a path": (".gitignore", "{out}/stubs\n", False),
     "the project itself": ("mypy.ini", "[mypy]\nmypy_path = {project}/src\n", False),
     "a folder holding the project": ("tox.ini", "[tox]\ntoxworkdir = ..\n", False),
@@ -780,7 +793,7 @@ def test_what_a_configuration_file_names_outside_the_project_is_keyed(
         + text.format(out=outside, project=project),
         encoding="utf-8",
     )
-    environ = {"PATH": "/usr/bin", "HOME": str(outside)}
+    environ = {"PATH": "/usr/bin", "HOME": str(outside), "EXT_STUBS": str(outside / "stubs")}
     settings = load_settings(project)
     pipeline = define(settings)
     before = take_snapshot(settings, pipeline, environ)
@@ -809,3 +822,46 @@ def test_the_words_of_a_configuration_file_that_may_name_a_path_outside() -> Non
         "~/c.txt",
         "/srv/w",
     )
+
+
+def test_what_git_answers_from_is_its_state(tmp_path: Path) -> None:
+    """HEAD, the tags, a replace ref (git replace rewrites the history git describe counts), a
+    shallow boundary, the attributes of the clone, git's configuration, the index: each changes
+    the git state the version and test jobs are keyed on."""
+    project = write_project(tmp_path, git=True)
+    (project / "a.txt").write_text("1\n", encoding="utf-8")
+    git(project, "add", "a.txt")
+    git(project, "commit", "-q", "-m", "second")
+    head = git(project, "rev-parse", "HEAD").strip()
+    (project / "new.txt").write_text("staged next\n", encoding="utf-8")  # untracked until added
+    (project / ".git/info").mkdir(exist_ok=True)
+    changes: list[Callable[[], object]] = [
+        lambda: git(project, "tag", "v1.0"),
+        lambda: git(project, "replace", "--graft", "HEAD"),
+        lambda: (project / ".git/shallow").write_text(head + "\n", encoding="utf-8"),
+        lambda: (project / ".git/info/attributes").write_text("* -text\n", encoding="utf-8"),
+        lambda: git(project, "config", "core.useReplaceRefs", "false"),
+        lambda: git(project, "add", "-N", "a.txt", "--", "pyproject.toml", "new.txt"),
+    ]
+    seen = [git_state(project)]
+    for change in changes:
+        change()
+        seen.append(git_state(project))
+        assert seen[-1] != seen[-2], len(seen)
+
+
+def test_configuration_above_the_project_is_read(tmp_path: Path) -> None:
+    """A ruff.toml (pytest.ini, uv.toml, ...) appearing or changing in a folder above the
+    project changes the snapshot every job is keyed on."""
+    project = write_project(tmp_path / "project", git=True)
+    settings = load_settings(project)
+    pipeline = define(settings)
+    first = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
+    (tmp_path / "ruff.toml").write_text('select = ["E9"]\n', encoding="utf-8")
+    second = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
+    (tmp_path / "ruff.toml").write_text('select = ["ALL"]\n', encoding="utf-8")
+    third = take_snapshot(settings, pipeline, {"PATH": "/usr/bin"})
+    assert first is not None and second is not None and third is not None
+    job = pipeline.job("mypy")
+    keys = {cache_key(job_facts(job, snap, base_ready())) for snap in (first, second, third)}
+    assert len(keys) == 3

@@ -1470,6 +1470,10 @@ CONFIG_NAMED = {
         ("bin/tool",),
     ),
     "ruff's extend": ({"ruff.toml": 'extend = "ci/ruff-base.toml"\n'}, ("ci/ruff-base.toml",)),
+    "a nested ruff.toml's extend, relative to its folder": (
+        {"tests/ruff.toml": 'extend = "../ci/ruff-base.toml"\n'},
+        ("ci/ruff-base.toml",),
+    ),
     "pylint's spelling dictionary": (
         {".pylintrc": "[SPELLING]\nspelling-private-dict-file=ci/words.txt\n"},
         ("ci/words.txt",),
@@ -1509,7 +1513,9 @@ def test_the_project_files_configuration_names_are_found(
         (project_dir / name).write_text("x\n", encoding="utf-8")
     (tmp_path / "outside.txt").write_text("x\n", encoding="utf-8")
     for name, text in files.items():
+        (project_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (project_dir / name).write_text(text, encoding="utf-8")
+    git(project_dir, "init", "-q")  # git lists the nested configuration files
     assert project.config_named_files(project_dir) == named
 
 

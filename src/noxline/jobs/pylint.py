@@ -23,8 +23,9 @@ from noxline.pipeline import Job
 #: pylint's reporters for GitLab (Code Quality, HTML), installed beside the pylint chosen.
 COMPANIONS = ("pylint-gitlab>=2,<3",)
 
-#: pylint's own folder (``PYLINTHOME``: each module's last score, which ``--reports=y`` compares
-#: with), in nox's folder (which init has git ignore) instead of the user's cache folder.
+#: pylint's own folder (``PYLINTHOME``: its caches; the last scores ``--reports=y`` would compare
+#: with are not kept, ``--persistent=n``), in nox's folder (which init has git ignore) instead of
+#: the user's cache folder.
 HOME_DIR = Path(".nox", "noxline-pylint-home")
 
 _SCORE = re.compile(r"rated at (-?[0-9.]+)/10")
@@ -60,6 +61,9 @@ def run(session: nox.Session, settings: Settings, job: Job) -> None:
         "pylint",
         "--recursive=y",
         "--reports=y",
+        # No "previous run" columns: the report says what these inputs give, whatever ran
+        # before (a report the result cache restores is then the one a run would write).
+        "--persistent=n",
         "--exit-zero",
         f"--output-format={formats}",
         # A namespace package's modules are named from the folder it is imported from.

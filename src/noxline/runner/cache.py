@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from noxline import confine, patterns
 from noxline.ci import CIContext
 from noxline.config import Settings
+from noxline.dist import requires_anything
 from noxline.errors import NoxlineError
 from noxline.git import run_git
 from noxline.inputs import (
@@ -359,7 +360,11 @@ class CachingStarter:  # pylint: disable=too-few-public-methods
     def start(self, job: Job) -> Future[int | Reused]:
         """Restore the job's green result, or run it (and keep its result if it ends green and
         its inputs did not change while it ran)."""
-        never = bool(job.inputs.never_cached)
+        # wheel-install and sbom resolve the wheel's requirements from the index as it is now.
+        never = bool(job.inputs.never_cached) or (
+            job.inputs.resolves_requirements
+            and requires_anything(self.cache.settings.project_dir / self.cache.settings.dist_dir)
+        )
         ready = None if never else ready_facts(self.cache.settings, job, self.interpreters)
         key = "" if ready is None else self._key(job, ready)
         entry = self.cache.lookup(job, key) if key else None
