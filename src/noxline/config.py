@@ -22,7 +22,7 @@ from noxline import confine
 from noxline.errors import ConfigError, VersionError
 from noxline.net import NetError, check_url
 from noxline.project import VersionSource, read_pyproject, resolve
-from noxline.trusted_publishing import AUDIENCE, KNOWN_AUDIENCES
+from noxline.audiences import AUDIENCE, KNOWN_AUDIENCES
 from noxline.versioning import DEFAULT_RELEASE_PATTERN, compile_release_pattern
 
 TestRunner = Literal["unittest", "pytest"]

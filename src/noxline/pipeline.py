@@ -18,7 +18,7 @@ from noxline.config import Settings
 from noxline.errors import ConfigError
 from noxline.project import CONFIG_FILES
 from noxline.sharding import Instance
-from noxline.trusted_publishing import ID_TOKEN_VARIABLE, KNOWN_AUDIENCES
+from noxline.audiences import ID_TOKEN_VARIABLE, KNOWN_AUDIENCES
 
 STAGES = ("pre-package", "package", "test", "publish", "release")
 

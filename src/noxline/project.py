@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from dependency_groups import resolve as resolve_group
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -486,6 +485,8 @@ def read_the_docs(root: Path) -> dict[str, Any]:
     for name in READ_THE_DOCS:
         if (root / name).is_file():
             text = _head(root, root / name)
+            import yaml  # pylint: disable=import-outside-toplevel  # as in docstr_settings
+
             try:
                 loaded = yaml.safe_load(text)
             except (yaml.YAMLError, RecursionError):
@@ -1999,8 +2000,14 @@ def docstr_settings(root: Path) -> dict[str, Any]:
     """The project's ``.docstr.yaml`` (docstr-coverage's options), empty when it has none or it
     is not a YAML mapping (docstr-coverage would then fail in its own words)."""
     text = _text(root, root / DOCSTR_CONFIG)
+    if not text:
+        return {}
+    # PyYAML is imported where a YAML file is there to read: every nox process resolves the
+    # project, few projects have these files, and its import is a tenth of register()'s time.
+    import yaml  # pylint: disable=import-outside-toplevel
+
     try:
-        data = yaml.safe_load(text) if text else None
+        data = yaml.safe_load(text)
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}

@@ -23,29 +23,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from noxline import masking
+from noxline.audiences import AUDIENCE, ID_TOKEN_VARIABLE, KNOWN_AUDIENCES
 from noxline.errors import PublishError
 from noxline.index import Repository, mask
 from noxline.webapi import WebError, request_json
 
-#: The job's variable holding the id token (named in ``id_tokens`` of the generated YAML).
-ID_TOKEN_VARIABLE = "NOXLINE_OIDC_TOKEN"
 #: The user name an index expects with an API token.
 TOKEN_USER = "__token__"
-#: The indexes whose trusted publishing an audience names: audience -> (upload URL, simple index,
-#: project page base). ``oidc-audience = "pypi"`` alone publishes to PyPI.
-KNOWN_AUDIENCES = {
-    "pypi": ("https://upload.pypi.org/legacy/", "https://pypi.org/simple/", "https://pypi.org/p/"),
-    "testpypi": (
-        "https://test.pypi.org/legacy/",
-        "https://test.pypi.org/simple/",
-        "https://test.pypi.org/p/",
-    ),
-}
-
-#: An id token audience: what GitLab's ``aud`` and an index's ``/_/oidc/audience`` hold (a name or
-#: a URL), never blanks or control characters; the setting and the index's answer are both held
-#: to it (an index's answer is text from outside: bounded too).
-AUDIENCE = re.compile(r"[A-Za-z0-9._:/-]{1,256}")
 
 #: Upload hosts whose exchange endpoints live on another host of the same index.
 _EXCHANGE_HOSTS = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
