@@ -112,6 +112,12 @@ def edit(**changes: object) -> Callable[[Snapshot, Ready], tuple[Snapshot, Ready
 
 
 EVERYONE = set(JOBS)
+#: The jobs reading the package's files: the build, what uses the wheel, the checkers.
+PACKAGE_READERS = {"build", "wheel-install", "tests", "pylint", "black", "mypy", "sbom"}
+#: The jobs reading the tests folder's files: the build (the sdist), the tests, the checkers.
+TESTS_READERS = {"build", "tests", "pylint", "black", "mypy"}
+#: The jobs reading git: the version, the build (SOURCE_DATE_EPOCH), the tests, the SBOM.
+GIT_READERS = {"version", "build", "tests", "sbom"}
 #: The jobs running the project's own code: build (setup.py, build hooks), wheel-install (the
 #: package's import) and tests; each may read any variable.
 PROJECT_CODE = {"build", "wheel-install", "tests"}
@@ -120,41 +126,41 @@ CASES = [
     (
         "a source line",
         edit(tree={"src/tiny_lib/core.py": "c2"}),
-        {"build", "wheel-install", "tests", "pylint", "black", "mypy", "sbom"},
+        PACKAGE_READERS,
     ),
     (
         "a test file",
         edit(tree={"tests/test_core.py": "t2"}),
-        {"build", "tests", "pylint", "black", "mypy"},
+        TESTS_READERS,
     ),
     # The checkers are given the tests folder: their configuration picks what they check in it.
     (
         "test data",
         edit(tree={"tests/data/sample.json": "s2"}),
-        {"build", "tests", "pylint", "black", "mypy"},
+        TESTS_READERS,
     ),
     (
         "a new untracked module",
         edit(tree={"src/tiny_lib/extra.py": "e1"}),
-        {"build", "wheel-install", "tests", "pylint", "black", "mypy", "sbom"},
+        PACKAGE_READERS,
     ),
     (
         "a deleted test",
         edit(tree={"tests/test_core.py": None}),
-        {"build", "tests", "pylint", "black", "mypy"},
+        TESTS_READERS,
     ),
     # The checkers' own configuration picks what they check in the paths they are given.
     (
         "a non-Python file in the package (a .pyw black's include selects)",
         edit(tree={"src/tiny_lib/gui.pyw": "g1"}),
-        {"build", "wheel-install", "tests", "pylint", "black", "mypy", "sbom"},
+        PACKAGE_READERS,
     ),
     # The project's tests may open any file of the tree (a page they check, an example).
     ("a documentation page", edit(tree={"docs/guide.md": "d2"}), {"build", "tests"}),
     (
         "a file outside every declared folder",
         edit(tree={"examples/a.py": "a1"}),
-        {"build", "tests", "pylint", "black", "mypy"},
+        TESTS_READERS,
     ),
     (
         "the readme (the wheel's description)",
@@ -179,22 +185,22 @@ CASES = [
     ("the built wheel", edit(dist={"tiny.whl": "w2"}), {"wheel-install", "tests", "sbom"}),
     ("a report a job reads", edit(upstream={"reports/version/version.env": "v2"}), EVERYONE),
     # The project's tests may run git (git ls-files, git describe).
-    ("HEAD (a commit)", edit(git={"head": "h2"}), {"version", "build", "tests", "sbom"}),
-    ("a new tag", edit(git={"tags": "v1"}), {"version", "build", "tests", "sbom"}),
+    ("HEAD (a commit)", edit(git={"head": "h2"}), GIT_READERS),
+    ("a new tag", edit(git={"tags": "v1"}), GIT_READERS),
     (
         "what is staged (setuptools-scm's file list)",
         edit(git={"index": "i2"}),
-        {"version", "build", "tests", "sbom"},
+        GIT_READERS,
     ),
     (
         "a file's executable bit (a test runs it, the wheel records it)",
         edit(tree={"tests/data/sample.json": "executable:s1"}),
-        {"build", "tests", "pylint", "black", "mypy"},
+        TESTS_READERS,
     ),
     (
         "a module becoming ignored (the build no longer copies it)",
         edit(tree={"src/tiny_lib/core.py": "ignored:c1"}),
-        {"build", "wheel-install", "tests", "pylint", "black", "mypy", "sbom"},
+        PACKAGE_READERS,
     ),
     (
         "the index the installers read",
