@@ -404,6 +404,13 @@ def file_digest(root: Path, path: Path | str) -> str:
         return prefix + ("folder" if stat.S_ISDIR(info.st_mode) else "special")
     if info.st_mode & 0o111:
         prefix += "executable:"  # git, a wheel and a test running the file all see the bit
+    # The tree is read again after every job (reread): a file whose identity, size and time
+    # (to the nanosecond) are those it was hashed with is not read again, as git's index does.
+    seen = (str(full), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    with _HASHED_LOCK:
+        known = _HASHED.get(seen)
+    if known is not None:
+        return prefix + known
     digest = hashlib.sha256()
     try:
         with confine.open_read(root, path) as stream:
@@ -415,7 +422,19 @@ def file_digest(root: Path, path: Path | str) -> str:
         return f"{prefix}outside:{info.st_size}:{info.st_mtime_ns}"
     except OSError:
         return prefix + "unreadable"
+    with _HASHED_LOCK:
+        if len(_HASHED) >= MAX_HASHED:
+            _HASHED.clear()
+        _HASHED[seen] = digest.hexdigest()
     return prefix + digest.hexdigest()
+
+
+#: Content digests of this process by file identity (path, device, inode, size, modification
+#: and change times), so reading the tree again after each job reads only what changed.
+_HASHED: dict[tuple[str, int, int, int, int, int], str] = {}
+_HASHED_LOCK = threading.Lock()
+#: The most digests remembered (past it, all are forgotten: a run then reads each file again).
+MAX_HASHED = 200_000
 
 
 def outputs(settings: Settings) -> tuple[Path, ...]:
@@ -437,14 +456,25 @@ def tree_digests(settings: Settings) -> dict[str, str] | None:
         if any(Path(name).is_relative_to(folder) for folder in skipped):
             continue
         result[name] = file_digest(root, name)
-        if result[name] == "folder" or result[name].endswith(":folder"):
-            # git lists a submodule or a link to a folder, never the files in it: tools read
-            # them, so each is keyed under its path through the folder (the globs then match).
-            inside = _folder_files(Path(os.path.realpath(root / name)))
-            if inside is None:  # too many to key: a name every glob of its folder matches
-                inside = {TOO_MANY: os.urandom(16).hex()}
-            result.update({f"{name}/{path}": digest for path, digest in inside.items()})
+        if result[name] == "folder":
+            result.update(_through_link(root, Path(name), submodule=True))
+        elif result[name].endswith(":folder"):
+            result.update(_through_link(root, Path(name)))
     return result
+
+
+def _through_link(root: Path, name: Path, *, submodule: bool = False) -> dict[str, str]:
+    """POSIX path → digest of every file in the folder ``name`` (a link to a folder, or a
+    submodule), each under its path through ``name``: git lists the folder, never the files in
+    it, and tools read them (the globs then match). A link to the project or a folder holding it
+    (``.``, ``..``) adds nothing: walking it would walk the project (its outputs too) again."""
+    target = Path(os.path.realpath(root / name))
+    if not submodule and _inside(root, target):
+        return {}
+    inside = _folder_files(target)
+    if inside is None:  # too many to key: a name every glob of its folder matches
+        inside = {TOO_MANY: os.urandom(16).hex()}
+    return {f"{name.as_posix()}/{path}": digest for path, digest in inside.items()}
 
 
 def ignored_digests(settings: Settings) -> dict[str, str] | None:
@@ -471,7 +501,7 @@ def ignored_digests(settings: Settings) -> dict[str, str] | None:
         return (
             bool(IGNORED_SKIPPED & set(path.parts))
             or any(path.is_relative_to(folder) for folder in skipped)
-            or (root / path / "pyvenv.cfg").is_file()
+            or _is_file(root / path / "pyvenv.cfg")
         )
 
     result: dict[str, str] = {}
@@ -491,6 +521,8 @@ def ignored_digests(settings: Settings) -> dict[str, str] | None:
                 for file_name in sorted([*names, *links]):
                     if not left_out(here / file_name):
                         result[(here / file_name).as_posix()] = file_digest(root, here / file_name)
+                for link in links:
+                    result.update(_through_link(root, here / link))
                 if len(result) > MAX_LISTED_FILES:
                     return None
         if len(result) > MAX_LISTED_FILES:
@@ -510,6 +542,15 @@ def _marked_ignored(digests: Mapping[str, str]) -> dict[str, str]:
 #: without changing a ref: a shallow clone's boundary (``git describe`` finds no tag past it),
 #: the attributes of this clone alone (``export-ignore``, ``eol``).
 GIT_FILES = ("shallow", "info/attributes", "info/grafts")
+
+
+def _is_file(path: Path) -> bool:
+    """True for a regular file (links followed); False for what cannot be looked at (a folder
+    this user may not read: ``Path.is_file`` raises there on Python 3.11)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def git_state(project_dir: Path) -> dict[str, str]:
@@ -704,6 +745,21 @@ def variable_file_digests(
     return result
 
 
+#: Variables a configuration file may name whose folders are not walked (the value is keyed):
+#: the home, temporary and venv folders, and the search paths of programs and libraries.
+UNWALKED_VARIABLES = frozenset(
+    {
+        "HOME",
+        "PATH",
+        "TMPDIR",
+        "TMP",
+        "TEMP",
+        "PWD",
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+        "LD_LIBRARY_PATH",
+    }
+)
 #: A variable a configuration file names: ``$NAME``, ``${NAME}``, tox's ``{env:NAME}``.
 _VARIABLE = re.compile(r"(?:\$\{?|\{env:)([A-Za-z_][A-Za-z0-9_]{0,127})")
 
@@ -753,7 +809,10 @@ def outside_named(
             value = environ.get(name_of)
             named = [_digest_text(value) if value is not None else "unset"]
             for word in value_words(value or ""):
-                found = _named_digest(root, word, True, outputs(settings))
+                # A folder holding the project ($HOME, $TMPDIR) or a system one ($PATH's) is
+                # not walked: the variable's value is keyed, and the project's files are.
+                walk = name_of not in UNWALKED_VARIABLES and not _inside(root, Path(word))
+                found = _named_digest(root, word, walk, outputs(settings))
                 named.append(f"{word}={found}")
             result.setdefault(name, {})["$" + name_of] = _digest_text("\n".join(named))
         for word in text_paths(text):

@@ -871,3 +871,27 @@ def test_configuration_above_the_project_is_read(tmp_path: Path) -> None:
     job = pipeline.job("mypy")
     keys = {cache_key(job_facts(job, snap, base_ready())) for snap in (first, second, third)}
     assert len(keys) == 3
+
+
+def test_links_and_variables_leading_back_to_the_project_are_not_walked(tmp_path: Path) -> None:
+    """A tracked link to the project's parent and a config file naming $HOME (a folder holding
+    the project) add no walk of the project: its outputs, which every run rewrites, would make
+    every key new. Their own text is keyed."""
+    home = tmp_path / "home"
+    project = write_project(home / "project", git=True)
+    (project / "tests").mkdir(exist_ok=True)
+    (project / "tests/up").symlink_to("../..")
+    (project / "tox.ini").write_text(
+        "[testenv]\nsetenv = PIP_CACHE_DIR = {env:HOME}/.cache/pip\n", encoding="utf-8"
+    )
+    settings = load_settings(project)
+    environ = {"PATH": "/usr/bin", "HOME": str(home)}
+    first = take_snapshot(settings, define(settings), environ)
+    (project / "reports").mkdir(exist_ok=True)
+    (project / "reports/run.json").write_text("{}\n", encoding="utf-8")
+    (home / "notes.txt").write_text("changed\n", encoding="utf-8")
+    again = take_snapshot(settings, define(settings), environ)
+    assert first is not None and again is not None
+    assert "tests/up" in first.tree
+    assert not [path for path in first.tree if path.startswith("tests/up/")]
+    assert again.named_outside == first.named_outside and again.tree == first.tree
