@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 from pathlib import Path, PurePosixPath
 
+from packaging.metadata import parse_email
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
@@ -246,14 +247,13 @@ def requires_anything(dist_dir: Path) -> bool:
     the tree (a dependency declared dynamically, from a file or a build hook, counts as much as
     one in ``[project] dependencies``)."""
     try:
-        wheels = sorted(dist_dir.glob("*.whl"))
-        return any(
-            line.lower().startswith(b"requires-dist:")
-            for wheel in wheels
-            for line in _wheel_metadata(wheel).split(b"\n\n", 1)[0].splitlines()
-        )
+        for wheel in sorted(dist_dir.glob("*.whl")):
+            parsed, unparsed = parse_email(_wheel_metadata(wheel))
+            if parsed.get("requires_dist") or "requires-dist" in map(str.lower, unparsed):
+                return True
     except (OSError, ValueError, zipfile.BadZipFile, NoxlineError):
         return True
+    return False
 
 
 def _wheel_metadata(path: Path) -> bytes:

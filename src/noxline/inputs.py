@@ -11,8 +11,9 @@ reports of jobs it reads (``Job.upstream_files``), HEAD and the tags (jobs that 
 settings, the job's interpreter (its real path, size, time and ``sys.version``), what its reused
 venv holds, noxline (its version and the digest of its own files), nox's and uv's versions, the
 environment variables the job reads and the files they name, what the configuration files it
-reads name outside the project, and its tools' user configuration files. Ignored files count as tracked ones do (the tools do not follow ``.gitignore``), caches and
-venvs left out. Variable values are hashed, never stored.
+reads name outside the project, and its tools' user configuration files. Ignored files count as
+tracked ones do (the tools do not follow ``.gitignore``), caches and venvs left out. Variable
+values are hashed, never stored.
 
 Globs follow GitLab's ``rules:changes`` (Ruby's ``File.fnmatch`` with ``FNM_PATHNAME``,
 ``FNM_DOTMATCH`` and ``FNM_EXTGLOB``): ``**/`` any folders, ``*`` and ``?`` within one name,
@@ -109,8 +110,6 @@ SHELL_PREFIXES = (
 #: Seconds an interpreter may take to say what it is.
 PROBE_TIMEOUT = 30.0
 
-#: The longest word of a variable's value taken for a path.
-MAX_WORD = 4096
 #: Configuration files (by name) whose words are not paths: git's and ruff's ignore patterns
 #: (``/build`` is anchored to the project, not the root folder), and Python code.
 NOT_PATH_TEXT = (".gitignore", ".ignore", ".py")
@@ -269,16 +268,9 @@ def reads_variable(patterns: Iterable[str], name: str) -> bool:
 def value_words(value: str) -> tuple[str, ...]:
     """The words of a variable's value that may name a file or folder: the value split at
     whitespace, ``=``, ``,``, ``;`` and the path separator (``PYTEST_ADDOPTS="-c ci/pytest.ini"``
-    holds ``ci/pytest.ini``, ``MYPYPATH=a:b`` holds ``a`` and ``b``); options and words longer
-    than a path may be are left out."""
-    spaced = value
-    for separator in ("=", ",", ";", os.pathsep):
-        spaced = spaced.replace(separator, " ")
-    return tuple(
-        dict.fromkeys(
-            word for word in spaced.split() if not word.startswith("-") and len(word) <= MAX_WORD
-        )
-    )
+    holds ``ci/pytest.ini``, ``MYPYPATH=a:b`` holds ``a`` and ``b``), by the rule configuration
+    files' words follow (:func:`noxline.project.config_words`)."""
+    return config_words(value, "=,;" + os.pathsep)
 
 
 # --- the facts and the key (pure) ---------------------------------------------------------------
@@ -501,7 +493,7 @@ def ignored_digests(settings: Settings) -> dict[str, str] | None:
         return (
             bool(IGNORED_SKIPPED & set(path.parts))
             or any(path.is_relative_to(folder) for folder in skipped)
-            or _is_file(root / path / "pyvenv.cfg")
+            or os.path.isfile(root / path / "pyvenv.cfg")
         )
 
     result: dict[str, str] = {}
@@ -542,15 +534,6 @@ def _marked_ignored(digests: Mapping[str, str]) -> dict[str, str]:
 #: without changing a ref: a shallow clone's boundary (``git describe`` finds no tag past it),
 #: the attributes of this clone alone (``export-ignore``, ``eol``).
 GIT_FILES = ("shallow", "info/attributes", "info/grafts")
-
-
-def _is_file(path: Path) -> bool:
-    """True for a regular file (links followed); False for what cannot be looked at (a folder
-    this user may not read: ``Path.is_file`` raises there on Python 3.11)."""
-    try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except (OSError, ValueError):
-        return False
 
 
 def git_state(project_dir: Path) -> dict[str, str]:

@@ -235,7 +235,7 @@ def reaches_below(glob: str, folder: str) -> bool:
     more, never fewer."""
     parts = glob.split("/")
     for index, name in enumerate(folder.split("/")):
-        if parts[index] == "**" or parts[index].startswith("**"):
+        if parts[index].startswith("**"):
             return True
         if index == len(parts) - 1:  # the glob's last name: a path at this depth, not below
             return False

@@ -14,9 +14,8 @@ import itertools
 import os
 import re
 import shlex
-import stat
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -627,15 +626,22 @@ _DOCUMENTS = (
 _MAX_NAMED = 40
 
 
-def config_words(text: str) -> tuple[str, ...]:
-    """The words of a configuration file's ``text`` that may name a file or folder: split at
-    whitespace, quotes, brackets, ``=``, ``,``, ``;`` and ``:`` (``mypy_path = "a:/b"``, ``files
-    = ["src", "bin/tool"]``, ``extend = "ci/ruff-base.toml"``); options and words longer than a
-    path may be are left out."""
-    spaced = text.translate({ord(char): " " for char in "\"'`[](){}<>|=,;:"})
+#: Where a configuration file's words split besides whitespace: quotes, brackets, assignments,
+#: lists and path lists.
+CONFIG_SEPARATORS = "\"'`[](){}<>|=,;:"
+#: The longest word taken for a path.
+MAX_WORD = 4096
+
+
+def config_words(text: str, separators: str = CONFIG_SEPARATORS) -> tuple[str, ...]:
+    """The words of ``text`` that may name a file or folder: split at whitespace and
+    ``separators`` (a configuration file's: ``mypy_path = "a:/b"``, ``files = ["src",
+    "bin/tool"]``, ``extend = "ci/ruff-base.toml"``); options and words longer than a path may
+    be (:data:`MAX_WORD`) are left out."""
+    spaced = text.translate({ord(char): " " for char in separators})
     return tuple(
         dict.fromkeys(
-            word for word in spaced.split() if not word.startswith("-") and len(word) <= 4096
+            word for word in spaced.split() if not word.startswith("-") and len(word) <= MAX_WORD
         )
     )
 
@@ -682,7 +688,7 @@ def config_named_files(root: Path) -> tuple[str, ...]:
                 path.parts[:1] in (("..",), (".",), (".nox",))
                 or posix == config
                 or any(fnmatch.fnmatchcase(path.name, pattern) for pattern in _DOCUMENTS)
-                or not _is(root / path, stat.S_ISREG)
+                or not os.path.isfile(root / path)
             ):
                 continue
             try:
@@ -739,11 +745,11 @@ def noxfile_imports(root: Path) -> tuple[str, ...]:
             looked_up.add(name)
             for folder in folders:
                 module = folder / f"{name}.py"
-                if _is(root / module, stat.S_ISREG) and module.as_posix() != "noxfile.py":
+                if os.path.isfile(root / module) and module.as_posix() != "noxfile.py":
                     found.setdefault(module.as_posix())
                     queue.append((module, False))
                     break
-                if _is(root / folder / name, stat.S_ISDIR):
+                if os.path.isdir(root / folder / name):
                     found.setdefault((folder / name).as_posix() + "/")
                     inside = sorted((root / folder / name).rglob("*.py"))
                     queue.extend(
@@ -789,23 +795,13 @@ def _parsed_imports(root: Path, source: bytes, folders: dict[Path, None]) -> tup
     return tuple(dict.fromkeys(name.partition(".")[0] for name in names))
 
 
-def _is(path: Path, kind: Callable[[int], bool]) -> bool:
-    """True when ``path`` (links followed) is of ``kind`` (``stat.S_ISREG``); False for any
-    name the system refuses (too long, a NUL), as for a missing one: the words read are any
-    text of the project's files."""
-    try:
-        return kind(path.stat().st_mode)
-    except (OSError, ValueError):
-        return False
-
-
 def _project_folder(root: Path, text: str) -> Path | None:
     """The project folder ``text`` names relative to the project (``"ci"``, ``"tools/nox"``);
     None for any other string (a folder outside, a file, prose)."""
     if not text or len(text) > _FOLDER_NAME or "\0" in text or os.path.isabs(text):
         return None
     folder = Path(os.path.normpath(text))
-    if folder.parts[:1] == ("..",) or folder == Path(".") or not _is(root / folder, stat.S_ISDIR):
+    if folder.parts[:1] == ("..",) or folder == Path(".") or not os.path.isdir(root / folder):
         return None
     try:
         confine.path_of(root, folder)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from noxline.dist import (
     SUMS_NAME,
     parse_filename,
     read_sums,
+    requires_anything,
     sha256_of,
     verified_dist,
     write_sums,
@@ -234,3 +237,55 @@ def test_verified_dist_refuses_symbolic_links(tmp_path: Path) -> None:
     (dist / WHEEL).symlink_to(outside)
     with pytest.raises(NoxlineError, match="symbolic links"):
         verified_dist(dist, "minilib")
+
+
+def _wheel_with(metadata: bytes) -> bytes:
+    """A wheel of tiny 1.0 whose METADATA is ``metadata``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tiny-1.0.dist-info/METADATA", metadata)
+    return buffer.getvalue()
+
+
+#: (what dist/ holds, whether installing it resolves anything from the index): wheel-install and
+#: sbom are never reused while it does; a wheel that cannot be read counts as requiring.
+REQUIRES = {
+    "a requirement": (
+        {
+            "tiny-1.0-py3-none-any.whl": _wheel_with(
+                b"Metadata-Version: 2.1\nName: tiny\n" b"Version: 1.0\nRequires-Dist: idna>=3\n\n"
+            )
+        },
+        True,
+    ),
+    "only an extra's": (
+        {
+            "tiny-1.0-py3-none-any.whl": _wheel_with(
+                b"Metadata-Version: 2.1\nName: tiny\n"
+                b"Version: 1.0\nRequires-Dist: pytest; "
+                b"extra == 'test'\n\n"
+            )
+        },
+        True,
+    ),
+    "none, a body mentioning one": (
+        {
+            "tiny-1.0-py3-none-any.whl": _wheel_with(
+                b"Metadata-Version: 2.1\nName: tiny\n" b"Version: 1.0\n\nRequires-Dist: idna\n"
+            )
+        },
+        False,
+    ),
+    "no wheel": ({"tiny-1.0.tar.gz": b"x"}, False),
+    "a wheel that is no zip": ({"tiny-1.0-py3-none-any.whl": b"not a zip"}, True),
+}
+
+
+@pytest.mark.parametrize(("files", "requires"), REQUIRES.values(), ids=REQUIRES.keys())
+def test_a_wheel_requiring_anything_is_told_by_its_metadata(
+    tmp_path: Path, files: dict[str, bytes], requires: bool
+) -> None:
+    """Each row: dist/'s files, and whether requires_anything says the wheel requires."""
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    assert requires_anything(tmp_path) is requires
