@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from noxline import confine
 from noxline.about import __version__
@@ -32,6 +33,13 @@ TEMPLATE = ".noxline"
 #: Download caches, relative to the project folder: GitLab caches only paths inside it, and the
 #: runner's project folder differs between executors (``/builds/...`` with Docker).
 CACHE_DIRS = {"UV_CACHE_DIR": ".cache/uv", "PIP_CACHE_DIR": ".cache/pip"}
+
+#: Run after each job's session, before GitLab saves its cache: wheels downloaded from an index
+#: are dropped (fetching them again costs less than zipping, uploading and unpacking them in every
+#: job), wheels built from sdists are kept. uv's own advice ("Using uv in GitLab CI/CD"), and
+#: what keeps a dozen jobs' tools from growing the cache to hundreds of megabytes that every job
+#: restores and saves.
+PRUNE_CACHE = "uv cache prune --ci"
 
 #: The matrix variable holding a job's Python version; ``{python}`` in gitlab-image becomes it.
 PYTHON_VARIABLE = "NOXLINE_PYTHON"
@@ -70,8 +78,9 @@ _HEADER = """\
 # Change [tool.noxline] in pyproject.toml and run `noxline gitlab-ci` again; `noxline gitlab-ci
 # --check` fails while this file and the definition differ.
 #
-# Each job runs one nox session of the same name with `nox --no-dependencies -s <job>` and gets
-# what it needs as artifacts; locally, `nox -s <job>` runs the jobs it needs first.
+# Each job runs one nox session of the same name with `nox --no-dependencies -s <job>` (then
+# `uv cache prune --ci`, which keeps the download cache small) and gets what it needs as
+# artifacts; locally, `nox -s <job>` runs the jobs it needs first.
 # The package index comes from CI/CD variables (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, UV_INDEX_URL,
 # UV_DEFAULT_INDEX) and the upload credentials from TWINE_REPOSITORY_URL, TWINE_USERNAME and
 # TWINE_PASSWORD: set them as masked, protected variables in the project's CI/CD settings.
@@ -134,16 +143,23 @@ def document(settings: Settings, pipeline: Pipeline | None = None) -> dict[str, 
 
 def setup_requirements(settings: Settings) -> tuple[str, ...]:
     """What the jobs' set-up installs: the tools, then noxline itself, pinned to this version."""
+    tool_requirements(settings)
+    noxline = settings.noxline_requirement or f"noxline=={__version__}"
+    return (*settings.setup_requirements, noxline)
+
+
+def tool_requirements(settings: Settings) -> tuple[Requirement, ...]:
+    """The setup-requirements setting parsed; one that is not a pip requirement is refused."""
+    parsed: list[Requirement] = []
     for requirement in settings.setup_requirements:
         try:
-            Requirement(requirement)
+            parsed.append(Requirement(requirement))
         except InvalidRequirement as error:
             raise ConfigError(
                 f"[tool.noxline] setup-requirements holds {requirement!r}, which is not a pip "
                 f"requirement ({error}); write it like 'nox>=2026.10.20'"
             ) from None
-    noxline = settings.noxline_requirement or f"noxline=={__version__}"
-    return (*settings.setup_requirements, noxline)
+    return tuple(parsed)
 
 
 def template(settings: Settings) -> dict[str, Any]:
@@ -178,6 +194,16 @@ def caches(job: Job, settings: Settings) -> list[dict[str, Any]]:
         for cache in job.caches
     ]
     return [download_cache(settings), *own]
+
+
+def cache_upkeep(settings: Settings) -> list[str]:
+    """What a job runs after its session to keep the download cache small: :data:`PRUNE_CACHE`
+    when the set-up installs uv (without uv the uv cache stays empty). A script line, not
+    ``after_script``: GitLab saves the cache only after a successful script anyway, and
+    gitlab-ci-local's shell isolation copies the project afresh before ``after_script``, which
+    would delete the job's reports before they are saved as artifacts."""
+    names = {canonicalize_name(requirement.name) for requirement in tool_requirements(settings)}
+    return [PRUNE_CACHE] if "uv" in names else []
 
 
 def cache_key_files(settings: Settings) -> list[str]:
@@ -218,7 +244,7 @@ def job_entry(job: Job, settings: Settings) -> dict[str, Any]:
         entry["environment"] = {"name": name, **({"url": url} if url else {})}
     if job.caches:
         entry["cache"] = caches(job, settings)
-    entry["script"] = [script_line(job)]
+    entry["script"] = [script_line(job), *cache_upkeep(settings)]
     if job.coverage_regex:
         entry["coverage"] = job.coverage_regex
     entry["allow_failure"] = job.allow_failure

@@ -212,14 +212,26 @@ def test_branch_pipeline_is_green(branch: PipelineRun, lab: Lab) -> None:
 
 
 def test_each_job_ran_exactly_its_command(branch: PipelineRun) -> None:
-    """Parity: gitlab-ci-local ran each job's set-up, then its Job.command(), nothing else."""
+    """Parity: gitlab-ci-local ran each job's set-up, then its Job.command(), then only the
+    download cache's pruning."""
     settings = load_settings(branch.project)
     setup = setup_lines(branch.project)
     for job in define(settings).jobs:
         if job.only_tags_matching:
             continue  # not in a branch pipeline
-        assert branch.commands(job.name) == [*setup, shlex.join(job.command())], job.name
-        assert shlex.split(branch.commands(job.name)[-1]) == list(job.command())
+        ran = branch.commands(job.name)
+        assert ran == [*setup, shlex.join(job.command()), gitlab.PRUNE_CACHE], job.name
+        assert shlex.split(ran[-2]) == list(job.command())
+
+
+def test_the_saved_download_cache_holds_no_downloaded_wheel(branch: PipelineRun) -> None:
+    """Every job pruned uv's cache before it was saved: no unpacked wheel is left in it (unpruned,
+    the tools of minilib's jobs grow it to about 185 MB, which every job restores and saves)."""
+    saved = list((branch.state / "cache").glob("*/.cache/uv"))
+    assert saved, "no uv cache was saved"
+    for uv_cache in saved:
+        unpacked = list(uv_cache.glob("archive-v*/*"))
+        assert unpacked == [], unpacked[:5]
 
 
 def test_dist_is_handed_from_build_to_the_jobs_that_need_it(branch: PipelineRun) -> None:
@@ -324,7 +336,7 @@ def test_tag_pipeline_publishes_the_release_site_with_pages(tag: PipelineRun) ->
     assert f"minilib {RELEASE}" in (site / "index.html").read_text(encoding="utf-8")
     assert (site / "minilib.html").is_file()
     assert f"pages of reports/docs/site/ published at {PAGES_URL}" in tag.log("pages")
-    assert tag.commands("pages")[-1] == "nox --no-dependencies -s pages"
+    assert tag.commands("pages")[-2:] == ["nox --no-dependencies -s pages", gitlab.PRUNE_CACHE]
 
 
 def test_tag_pipeline_never_shows_the_password(tag: PipelineRun, lab: Lab) -> None:

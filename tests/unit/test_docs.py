@@ -300,7 +300,7 @@ def test_pages_publishes_the_docs_site_by_gitlabs_rules(tmp_path: Path, source: 
     assert docs["artifacts"]["paths"][0] == "reports/docs/site/"
     assert pages["pages"] == {"publish": "reports/docs/site"}
     assert "reports/docs/site/" in pages["artifacts"]["paths"]
-    assert pages["script"] == ["nox --no-dependencies -s pages"]
+    assert pages["script"][0] == "nox --no-dependencies -s pages"
     # A merge request may leave docs out (its files unchanged): the need is optional there.
     needs = [need["job"] if isinstance(need, dict) else need for need in pages["needs"]]
     if source == "release":

@@ -66,11 +66,12 @@ def test_header_says_generated_and_not_to_edit(settings: Settings) -> None:
 
 
 def test_script_is_exactly_the_job_command(settings: Settings) -> None:
-    """Parity: each job runs its Job.command() and nothing else; set-up lives in the template."""
+    """Parity: each job runs its Job.command(), then only prunes the download cache; set-up lives
+    in the template."""
     data = parsed(replace(settings, blocking=CHECKS))
     for job in define(settings).jobs:
         entry = data[job.name]
-        assert entry["script"] == [" ".join(job.command())]
+        assert entry["script"] == [" ".join(job.command()), gitlab.PRUNE_CACHE]
         assert shlex.split(entry["script"][0]) == list(job.command())
         assert entry["extends"] == gitlab.TEMPLATE
         assert not {"before_script", "after_script", "image"} & set(entry), job.name
@@ -207,6 +208,28 @@ def test_noxline_requirement_and_image_come_from_settings(settings: Settings) ->
     template = parsed(custom)[gitlab.TEMPLATE]
     assert template["image"] == "registry.example.com/ci/noxline:3.11"
     assert shlex.split(template["before_script"][-1])[4:] == ["nox==2026.10.20", "uv==0.9.5", "."]
+
+
+@pytest.mark.parametrize(
+    ("tools", "after_session"),
+    [
+        (("nox>=2026.10.20", "uv>=0.9"), [gitlab.PRUNE_CACHE]),
+        (("nox==2026.10.20", "UV[extra] == 0.9.5"), [gitlab.PRUNE_CACHE]),
+        (("nox>=2026.10.20", "virtualenv"), []),
+        (("nox>=2026.10.20", "uv-dynamic-versioning"), []),
+    ],
+    ids=["default", "uv-spelled-otherwise", "no-uv", "a-name-starting-with-uv"],
+)
+def test_the_download_cache_is_pruned_when_the_set_up_installs_uv(
+    settings: Settings, tools: tuple[str, ...], after_session: list[str]
+) -> None:
+    """uv's pre-built wheels leave the cache before GitLab saves it, in the script (it runs only
+    when the session passed, as the cache is saved only then); without uv there is no uv cache
+    and no command to prune it."""
+    data = parsed(replace(settings, setup_requirements=tools))
+    for job in define(settings).jobs:
+        assert data[job.name]["script"][1:] == after_session, job.name
+    assert "after_script" not in data[gitlab.TEMPLATE]
 
 
 def test_bad_setup_settings_are_refused(settings: Settings) -> None:
@@ -385,7 +408,7 @@ def test_fan_out_becomes_parallel_or_a_matrix(
     """Shards are `parallel: N`, Pythons a matrix with an image each; one coverage figure."""
     data = parsed(replace(settings, python=python, test_shards=shards))
     assert data["tests"]["parallel"] == parallel
-    assert data["tests"]["script"] == [script]
+    assert data["tests"]["script"] == [script, gitlab.PRUNE_CACHE]
     assert "coverage" not in data["tests"]
     assert data["tests"]["artifacts"]["reports"] == {"junit": "reports/tests/*/junit.xml"}
     assert data["coverage"]["coverage"] == define(settings).job("tests").coverage_regex
