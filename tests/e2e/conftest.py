@@ -31,28 +31,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
         groups = [mark.args[0] for mark in item.iter_markers("xdist_group") if mark.args]
+        if not groups and item.get_closest_marker("waits"):
+            # One worker waits through them all while the other (and our gates) use the cores:
+            # handed out singly, both workers waited at once and left the cores 60-80 % idle
+            # for half a minute. pytest-xdist reads the group after this hook.
+            item.add_marker(pytest.mark.xdist_group(WAITS_GROUP))
+            groups = [WAITS_GROUP]
         if len(groups) > 1:
             raise pytest.UsageError(
                 f"{item.nodeid} is in the xdist groups {groups}: pytest-xdist would run it apart "
                 "from both; keep one (drop the module's pytestmark group, mark tests one by one)"
             )
     # pytest-xdist hands out the groups with the most tests first (--loadscope-reorder, its
-    # default), then the single tests in this order: the long groups start at once, the waiting
-    # tests go first among the rest, beside the last groups, and the short tests fill the gaps.
-    # (Keeping this order for the groups too, --no-loadscope-reorder, measured 396 s twice
-    # against 350 and 364 s: it is not used.)
+    # default), then the single tests in this order. The waiting tests, the largest group, start
+    # on one worker beside the longest group and our gates, which use the core it leaves; the
+    # other long group follows them; the short tests fill the gaps. (Keeping this order for the
+    # groups too, --no-loadscope-reorder, measured 396 s twice against 350 and 364 s: it is not
+    # used.)
     items.sort(key=_duration_rank)
 
+
+#: The group of the tests that mostly wait (marked ``waits``, in no other group).
+WAITS_GROUP = "waits"
 
 #: The xdist groups that take longest, longest first (about 150 and 120 s on one worker).
 LONGEST_GROUPS = ("gitlab-ci-local", "real-sdists")
 
 
 def _duration_rank(item: pytest.Item) -> int:
-    """Where ``item`` goes in the run: the longest groups, the tests that mostly wait (marked
-    ``waits``: beside the last groups' runs, not at the end, where two waiting workers left the
-    cores idle), other groups (a shared slow run), other end-to-end tests, then the unit tests
-    (sort is stable within each)."""
+    """Where ``item`` goes in the run: the longest groups, the tests that mostly wait, other
+    groups (a shared slow run), other end-to-end tests, then the unit tests (sort is stable
+    within each)."""
     group = item.get_closest_marker("xdist_group")
     name = group.args[0] if group is not None and group.args else None
     if name in LONGEST_GROUPS:
