@@ -32,8 +32,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
         groups = [mark.args[0] for mark in item.iter_markers("xdist_group") if mark.args]
         if not groups and item.get_closest_marker("waits"):
-            # One worker waits through them all while the other (and our gates) use the cores:
-            # handed out singly, both workers waited at once and left the cores 60-80 % idle
+            # One worker waits through them all while the others (and our gates) use the cores:
+            # handed out singly, two workers waited at once and left the cores 60-80 % idle
             # for half a minute. pytest-xdist reads the group after this hook.
             item.add_marker(pytest.mark.xdist_group(WAITS_GROUP))
             groups = [WAITS_GROUP]
@@ -44,8 +44,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             )
     # pytest-xdist hands out the groups with the most tests first (--loadscope-reorder, its
     # default), then the single tests in this order. The waiting tests, the largest group, start
-    # on one worker beside the longest group and our gates, which use the core it leaves; the
-    # other long group follows them; the short tests fill the gaps. (Keeping this order for the
+    # on one worker beside the two longest groups and our gates, which use the core it leaves;
+    # the short tests fill the gaps. (Keeping this order for the
     # groups too, --no-loadscope-reorder, measured 396 s twice against 350 and 364 s: it is not
     # used.)
     items.sort(key=_duration_rank)
