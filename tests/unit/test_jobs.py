@@ -10,6 +10,7 @@ import pkgutil
 import re
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import nox
@@ -28,8 +29,9 @@ from noxline.jobs import pylint as pylint_job
 from noxline.jobs import _shards
 from noxline.jobs import tests as tests_job
 from noxline.jobs._support import report_file
-from noxline.jobs._support import judge, session_tmp
+from noxline.jobs._support import install_wheel, judge, session_tmp
 from noxline.pipeline import Job, define
+from tests.unit._dists import tiny_dist
 from tests.unit._projects import write_project
 
 
@@ -1013,3 +1015,40 @@ def test_a_failed_threshold_names_the_file_it_was_read_from(
     with pytest.raises(NoxlineError) as caught:
         judge(cast(nox.Session, RecordingSession()), chosen, job, "coverage", 80.0, 99.0)
     assert str(caught.value) == f"coverage 80 % < 99 %: raise it, or {fix}"
+
+
+class VenvSession(RecordingSession):
+    """A :class:`RecordingSession` in a uv venv at ``location`` that nox made in this run
+    (``reused`` False), kept from an earlier one (True), or says nothing of (None)."""
+
+    venv_backend = "uv"
+
+    def __init__(self, location: Path, reused: bool | None) -> None:
+        """The venv as nox describes it."""
+        super().__init__()
+        said = {} if reused is None else {"_reused": reused}
+        self.virtualenv = SimpleNamespace(location=str(location), **said)
+
+
+@pytest.mark.parametrize(
+    ("reused", "marked", "refreshed"),
+    [(False, False, False), (True, False, True), (True, True, False), (None, False, True)],
+    ids=["made-in-this-run", "reused-with-another-build", "reused-with-this-build", "no-word"],
+)
+def test_the_wheel_is_installed_again_only_where_another_build_may_be(
+    settings: Settings, tmp_path: Path, reused: bool | None, marked: bool, refreshed: bool
+) -> None:
+    """A venv made in this run holds the wheel its install named: no second install. A reused
+    venv holding another build of the same version, or one nox says nothing of, gets it again."""
+    dist = tiny_dist(settings)
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    marker = venv / "noxline-wheel.sha256"
+    if marked:
+        marker.write_text(dist.wheel.sha256, encoding="utf-8")
+    session = VenvSession(venv, reused)
+    install_wheel(cast(nox.Session, session), dist, "pytest")
+    wheel = str(dist.wheel.path)
+    again = [("uv", "pip", "install", "--no-deps", "--reinstall", wheel)] if refreshed else []
+    assert session.commands == [("install", wheel, "pytest"), *again]
+    assert marker.read_text(encoding="utf-8") == dist.wheel.sha256

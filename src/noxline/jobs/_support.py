@@ -149,11 +149,18 @@ def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
 
     Under ``-R``/``--no-install`` nox skips installs in a reused venv; the project's own wheel is
     still refreshed when the venv holds another build, because testing a stale wheel proves nothing.
+    A venv made in this run (every CI job's) holds exactly this wheel after the install: it is
+    marked so without a second install.
     """
     wheel = str(dist.wheel.path)
     session.install(wheel, *requirements)
     venv = Path(str(getattr(session.virtualenv, "location", "")))
     if _marker(venv) == dist.wheel.sha256:
+        return
+    # nox has no public word for it: its own install skipping reads the same flag (sessions.py).
+    # Anything else than a venv made just now (a reused one, no venv at all) is refreshed.
+    if getattr(session.virtualenv, "_reused", True) is False:
+        confine.write_text(venv, _WHEEL_MARKER, dist.wheel.sha256, exact=True)
         return
     # Same version number, other contents (a local rebuild): force the reinstall. nox skips this run
     # under --install-only, and then the marker stays stale until the run step refreshes the wheel.
