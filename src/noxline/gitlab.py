@@ -143,7 +143,7 @@ def document(settings: Settings, pipeline: Pipeline | None = None) -> dict[str, 
 
 def setup_requirements(settings: Settings) -> tuple[str, ...]:
     """What the jobs' set-up installs: the tools, then noxline itself, pinned to this version."""
-    tool_requirements(settings)
+    tool_requirements(settings)  # refuses a tool that is no pip requirement, in one line
     noxline = settings.noxline_requirement or f"noxline=={__version__}"
     return (*settings.setup_requirements, noxline)
 

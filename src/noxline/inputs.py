@@ -777,6 +777,7 @@ def outside_named(
     root = settings.project_dir
     config = compiled_globs(CONFIG_FILES)
     home = environ.get("HOME", "")
+    skipped = outputs(settings)
     result: dict[str, dict[str, str]] = {}
     count = 0
     for name in tree:
@@ -795,7 +796,7 @@ def outside_named(
                 # A folder holding the project ($HOME, $TMPDIR) or a system one ($PATH's) is
                 # not walked: the variable's value is keyed, and the project's files are.
                 walk = name_of not in UNWALKED_VARIABLES and not _inside(root, Path(word))
-                found = _named_digest(root, word, walk, outputs(settings))
+                found = _named_digest(root, word, walk, skipped)
                 named.append(f"{word}={found}")
             result.setdefault(name, {})["$" + name_of] = _digest_text("\n".join(named))
         for word in text_paths(text):
