@@ -198,12 +198,17 @@ def caches(job: Job, settings: Settings) -> list[dict[str, Any]]:
 
 def cache_upkeep(settings: Settings) -> list[str]:
     """What a job runs after its session to keep the download cache small: :data:`PRUNE_CACHE`
-    when the set-up installs uv (without uv the uv cache stays empty). A script line, not
-    ``after_script``: GitLab saves the cache only after a successful script anyway, and
-    gitlab-ci-local's shell isolation copies the project afresh before ``after_script``, which
-    would delete the job's reports before they are saved as artifacts."""
-    names = {canonicalize_name(requirement.name) for requirement in tool_requirements(settings)}
-    return [PRUNE_CACHE] if "uv" in names else []
+    when the set-up surely installs uv (without uv the uv cache stays empty; a uv behind an
+    environment marker may be skipped by the image's Python, and a missing uv would turn a green
+    job red). A script line, not ``after_script``: GitLab saves the cache only after a
+    successful script anyway, and gitlab-ci-local's shell isolation copies the project afresh
+    before ``after_script``, which would delete the job's reports before they are saved as
+    artifacts."""
+    installs_uv = any(
+        canonicalize_name(requirement.name) == "uv" and requirement.marker is None
+        for requirement in tool_requirements(settings)
+    )
+    return [PRUNE_CACHE] if installs_uv else []
 
 
 def cache_key_files(settings: Settings) -> list[str]:

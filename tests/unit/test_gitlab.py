@@ -217,15 +217,16 @@ def test_noxline_requirement_and_image_come_from_settings(settings: Settings) ->
         (("nox==2026.10.20", "UV[extra] == 0.9.5"), [gitlab.PRUNE_CACHE]),
         (("nox>=2026.10.20", "virtualenv"), []),
         (("nox>=2026.10.20", "uv-dynamic-versioning"), []),
+        (("nox>=2026.10.20", "uv>=0.9; python_version >= '3.12'"), []),
     ],
-    ids=["default", "uv-spelled-otherwise", "no-uv", "a-name-starting-with-uv"],
+    ids=["default", "uv-spelled-otherwise", "no-uv", "a-name-starting-with-uv", "uv-by-marker"],
 )
 def test_the_download_cache_is_pruned_when_the_set_up_installs_uv(
     settings: Settings, tools: tuple[str, ...], after_session: list[str]
 ) -> None:
     """uv's pre-built wheels leave the cache before GitLab saves it, in the script (it runs only
     when the session passed, as the cache is saved only then); without uv there is no uv cache
-    and no command to prune it."""
+    and no command to prune it, and a uv the image's Python may skip (a marker) gets none."""
     data = parsed(replace(settings, setup_requirements=tools))
     for job in define(settings).jobs:
         assert data[job.name]["script"][1:] == after_session, job.name
