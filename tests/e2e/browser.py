@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,12 +64,35 @@ class Page:
         return " ".join(html.unescape(re.sub(r"<[^>]+>", "", part.split(">", 1)[1])).split())
 
 
-def chromium() -> str:
-    """The Chromium executable; skips the test when there is none, unless CI requires it."""
+#: How long a browser test waits for ./ci/run-tests' install of Chromium to end.
+INSTALL_WAIT = 900
+
+
+def installed_chromium() -> str | None:
+    """The Chromium executable on PATH, if any."""
     for name in EXECUTABLES:
         found = shutil.which(name)
         if found:
             return found
+    return None
+
+
+def chromium() -> str:
+    """The Chromium executable; skips the test when there is none, unless CI requires it.
+
+    ./ci/run-tests installs it beside the first tests and names in ``NOXLINE_CHROMIUM_INSTALL``
+    the file that gets apt-get's exit code: a browser test that comes early waits for it."""
+    status_file = os.environ.get("NOXLINE_CHROMIUM_INSTALL")
+    if installed_chromium() is None and status_file:
+        status = Path(status_file)
+        deadline = time.monotonic() + INSTALL_WAIT
+        while not status.is_file() and time.monotonic() < deadline:
+            time.sleep(1)
+        if status.is_file() and status.read_text(encoding="utf-8").strip() != "0":
+            pytest.fail(f"apt-get could not install Chromium: see {status.with_name('apt.log')}")
+    found = installed_chromium()
+    if found:
+        return found
     reason = "Chromium is not installed: `apt-get install -y chromium` (./ci/run-tests does)"
     if os.environ.get("NOXLINE_REQUIRE_E2E") == "1":
         pytest.fail(f"NOXLINE_REQUIRE_E2E=1 but {reason}")
