@@ -49,7 +49,8 @@ BACKENDS = (
 
 
 def tool_sets() -> list[tuple[str, ...]]:
-    """What the jobs install, one install each (as each job installs its own venv)."""
+    """What the jobs install, one install each (as each job installs its own venv), those that
+    almost every test's run uses first."""
     ranged = {name: f"{name}{spec}" for name, spec in tools.DEFAULTS.items()}
     together = {  # tools a job installs with companions, in one resolution
         "mypy": (ranged["mypy"], *mypy.COMPANIONS),
@@ -59,12 +60,14 @@ def tool_sets() -> list[tuple[str, ...]]:
     alone = [(ranged[name],) for name in sorted(ranged) if name not in (*together, "pytest")]
     return [
         build.REQUIREMENTS,
-        sbom.REQUIREMENTS,
-        *together.values(),
+        BACKENDS,
+        together["coverage"],
         *alone,
+        together["pylint"],
+        together["mypy"],
+        sbom.REQUIREMENTS,
         locks.POETRY_REQUIREMENTS,
         locks.PDM_REQUIREMENTS,
-        BACKENDS,
     ]
 
 
@@ -138,35 +141,56 @@ def compile_in_place(source: Path, staged: Path) -> None:
     os.replace(staged, target)
 
 
+def cache_dir(uv: str) -> Path:
+    """The folder of the uv cache that the tests use (UV_CACHE_DIR's, else uv's default)."""
+    asked = [uv, "cache", "dir"]
+    answer = subprocess.run(asked, check=True, capture_output=True, text=True, timeout=30)
+    return Path(answer.stdout.strip())
+
+
+def warm(uv: str, cache: Path) -> tuple[set[Path], list[str]]:
+    """Install every tool set and compile what it links to, each set as soon as it is
+    installed, in the order :func:`tool_sets` gives; return the entries compiled and what
+    failed."""
+    compiled: set[Path] = set()
+    failed = []
+    sets = tool_sets()
+    with (
+        tempfile.TemporaryDirectory(prefix="noxline-warm-") as scratch,
+        tempfile.TemporaryDirectory(prefix="noxline-warm-", dir=cache.parent) as staging,
+        ThreadPoolExecutor(max_workers=4) as pool,
+    ):
+        installs = [
+            pool.submit(install, uv, Path(scratch), number, requirements)
+            for number, requirements in enumerate(sets)
+        ]
+        for requirements, done in zip(sets, installs):
+            try:
+                entries = cache_entries(cache, [done.result()]) - compiled
+            except (OSError, subprocess.SubprocessError, ValueError) as error:
+                failed.append(f"{' '.join(requirements)}: {error}")
+                continue
+            for source in (source for entry in entries for source in importable_sources(entry)):
+                compile_in_place(source, Path(staging) / "staged.pyc")
+            compiled |= entries
+    return compiled, failed
+
+
 def main() -> int:
-    """Fill and compile; one line of what was done, or of why not (exit 0 either way)."""
+    """Fill and compile, the most used tools first; one line of what was done, and one for each
+    set that could not be (exit 0 either way)."""
     start = time.monotonic()
     uv = os.environ.get("UV", "uv")
     try:
-        asked = [uv, "cache", "dir"]
-        cache = Path(
-            subprocess.run(
-                asked, check=True, capture_output=True, text=True, timeout=30
-            ).stdout.strip()
-        )
-        with tempfile.TemporaryDirectory(prefix="noxline-warm-") as scratch:
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                folders = list(
-                    pool.map(
-                        lambda numbered: install(uv, Path(scratch), *numbered),
-                        enumerate(tool_sets()),
-                    )
-                )
-            entries = cache_entries(cache, folders)
-    except (OSError, subprocess.SubprocessError, ValueError) as error:
-        print(f"warm_tool_cache: not warmed ({error}); the tests run without it", file=sys.stderr)
+        cache = cache_dir(uv)
+    except (OSError, subprocess.SubprocessError) as error:
+        print(f"warm_tool_cache: no uv cache ({error}); the tests run without it", file=sys.stderr)
         return 0
-    with tempfile.TemporaryDirectory(prefix="noxline-warm-", dir=cache.parent) as staging:
-        for entry in sorted(entries):
-            for source in importable_sources(entry):
-                compile_in_place(source, Path(staging) / "staged.pyc")
+    compiled, failed = warm(uv, cache)
     took = time.monotonic() - start
-    print(f"warm_tool_cache: {len(entries)} tools' wheels in {cache}, compiled ({took:.0f} s)")
+    print(f"warm_tool_cache: {len(compiled)} tools' wheels in {cache}, compiled ({took:.0f} s)")
+    for failure in failed:
+        print(f"warm_tool_cache: not warmed: {failure}", file=sys.stderr)
     return 0
 
 
