@@ -9,7 +9,7 @@ and Python uses it as it would its own: it is the ordinary timestamp-checked kin
 shares its source's mtime. (Where uv copies instead of linking, the copy's new mtime makes Python
 compile as before: slower, never wrong.)
 
-So this script, run by ci/run-tests beside the set-up and the first tests: installs each job's
+This script, run by ci/run-tests beside the set-up and the first tests, installs each job's
 tools, with the requirements noxline itself declares, into throwaway venvs (filling the cache the
 tests use with the versions their resolutions pick), then compiles the cache entries those venvs
 link to. A test's uv may link from an entry meanwhile: each bytecode file is written elsewhere
@@ -24,8 +24,8 @@ an extension module of the same name sits beside it (mypy's, black's: mypyc-comp
 from __future__ import annotations
 
 import importlib.util
-import py_compile
 import os
+import py_compile
 import subprocess
 import sys
 import tempfile
