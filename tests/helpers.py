@@ -280,3 +280,16 @@ def pypiserver(
         server.terminate()
         server.wait(timeout=10)
         log.close()
+
+
+def cyclonedx_errors(document: str) -> object:
+    """What CycloneDX 1.6's strict JSON schema finds wrong with ``document`` (None: valid).
+
+    Imported here, not at the top: the validator builds its format checkers' grammars on import
+    (about 1.5 s), which every xdist worker would pay when it collects a module importing it.
+    """
+    # pylint: disable=import-outside-toplevel
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    return JsonStrictValidator(SchemaVersion.V1_6).validate_str(document)

@@ -31,28 +31,12 @@ from tests.e2e._release import (
     with_dependency,
 )
 from tests.fakes import FakeOSV, osv_advisory, running
-from tests.helpers import MINILIB_RUNS, free_port, make_project, run_nox
+from tests.helpers import MINILIB_RUNS, cyclonedx_errors, free_port, make_project, run_nox
 
 #: One worker runs the audit tests: they share one build. (The SBOM and release tests read the
 #: session's release run, on the worker of the tests that share it: pytest-xdist would join two
 #: groups of one test into a third, so no group is set for the whole module.)
 FEATURES = "features"
-
-
-def cyclonedx_errors(document: str) -> object:
-    """What CycloneDX 1.6's strict JSON schema finds wrong with ``document`` (None: valid).
-
-    Imported here, not at the top: the validator builds its format checkers' grammars on import
-    (about 1.5 s), which every xdist worker would pay when it collects this module.
-    """
-    # cyclonedx comes with the e2e group, which the pylint job's venv (the test group) lacks.
-    # pylint: disable-next=import-error,import-outside-toplevel
-    from cyclonedx.schema import SchemaVersion
-
-    # pylint: disable-next=import-error,import-outside-toplevel
-    from cyclonedx.validation.json import JsonStrictValidator
-
-    return JsonStrictValidator(SchemaVersion.V1_6).validate_str(document)
 
 
 @pytest.fixture(name="osv", scope="module")
