@@ -159,17 +159,17 @@ def install_wheel(session: nox.Session, dist: Dist, *requirements: str) -> None:
         return
     # nox has no public word for it: its own install skipping reads the same flag (sessions.py).
     # Anything else than a venv made just now (a reused one, no venv at all) is refreshed.
-    if getattr(session.virtualenv, "_reused", True) is False:
-        confine.write_text(venv, _WHEEL_MARKER, dist.wheel.sha256, exact=True)
-        return
-    # Same version number, other contents (a local rebuild): force the reinstall. nox skips this run
-    # under --install-only, and then the marker stays stale until the run step refreshes the wheel.
-    if uses_uv(session):
-        refresh: tuple[str, ...] = ("uv", "pip", "install", "--no-deps", "--reinstall")
-    else:
-        refresh = ("python", "-m", "pip", "install", "--no-deps", "--force-reinstall")
-    if session.run(*refresh, wheel, silent=True, external=True) is not None:
-        confine.write_text(venv, _WHEEL_MARKER, dist.wheel.sha256, exact=True)
+    if getattr(session.virtualenv, "_reused", True) is not False:
+        # Same version number, other contents (a local rebuild): force the reinstall. nox skips
+        # this run under --install-only, and then the marker stays stale until the run step
+        # refreshes the wheel.
+        if uses_uv(session):
+            refresh: tuple[str, ...] = ("uv", "pip", "install", "--no-deps", "--reinstall")
+        else:
+            refresh = ("python", "-m", "pip", "install", "--no-deps", "--force-reinstall")
+        if session.run(*refresh, wheel, silent=True, external=True) is None:
+            return
+    confine.write_text(venv, _WHEEL_MARKER, dist.wheel.sha256, exact=True)
 
 
 def _marker(venv: Path) -> str:
