@@ -45,9 +45,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # pytest-xdist hands out the groups with the most tests first (--loadscope-reorder, its
     # default), then the single tests in this order. The waiting tests, the largest group, start
     # on one worker beside the two longest groups and our gates, which use the core it leaves;
-    # the short tests fill the gaps. (Keeping this order for the
-    # groups too, --no-loadscope-reorder, measured 396 s twice against 350 and 364 s: it is not
-    # used.)
+    # the short tests fill the gaps. (Keeping this order for the groups too,
+    # --no-loadscope-reorder, measured 396 s twice against 350 and 364 s: it is not used.)
     items.sort(key=_duration_rank)
 
 
